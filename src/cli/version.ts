@@ -1,0 +1,6 @@
+import { readFileSync } from "node:fs";
+
+export function readPackageVersion(): string {
+  const url = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+}

@@ -1,0 +1,63 @@
+// One error type for the whole toolkit: a stable string `code` that callers and the HTTP
+// layer switch on, a human message, optional structured details and the underlying cause.
+
+export type HeraldErrorCode =
+  | "body.not_raw"
+  | "body.too_large"
+  | "config.invalid"
+  | "envelope.invalid"
+  | "id.invalid"
+  | "id.missing"
+  | "internal"
+  | "retry.invalid_policy"
+  | "scheme.invalid_options"
+  | "scheme.unknown"
+  | "secret.invalid"
+  | "secret.missing"
+  | "signature.invalid"
+  | "signature.malformed"
+  | "signature.missing"
+  | "signature.unsupported"
+  | "store.unavailable"
+  | "timestamp.future"
+  | "timestamp.invalid"
+  | "timestamp.missing"
+  | "timestamp.stale"
+  | "type_pattern.invalid"
+  | (string & {});
+
+export interface HeraldErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class HeraldError extends Error {
+  override readonly name = "HeraldError";
+  readonly code: HeraldErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: HeraldErrorCode, message: string, options: HeraldErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isHeraldError(value: unknown, code?: HeraldErrorCode): value is HeraldError {
+  return value instanceof HeraldError && (code === undefined || value.code === code);
+}
+
+/** Turns anything thrown into a HeraldError, keeping the original as `cause`. */
+export function coerceError(value: unknown, code: HeraldErrorCode = "internal"): HeraldError {
+  if (value instanceof HeraldError) return value;
+  if (value instanceof Error) return new HeraldError(code, value.message, { cause: value });
+  return new HeraldError(code, typeof value === "string" ? value : "Unknown error", {
+    cause: value,
+  });
+}

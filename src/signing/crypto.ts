@@ -1,0 +1,70 @@
+// Small crypto helpers shared by the schemes: HMAC over parts, constant-time comparison,
+// strict decoding of signatures, and a bounded cache of derived keys.
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
+export type DigestEncoding = "hex" | "base64";
+
+export const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
+export function hmac(
+  algorithm: HmacAlgorithm,
+  key: string | Uint8Array,
+  parts: readonly (string | Uint8Array)[],
+): Buffer {
+  const mac = createHmac(algorithm, key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+/** Constant-time equality; unequal lengths are unequal without comparing content. */
+export function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64_LOOSE = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+
+/**
+ * Decodes a signature and checks its length; `undefined` when it is not well formed
+ * (wrong alphabet, truncated, padded wrongly), which schemes report as `signature.malformed`.
+ */
+export function decodeDigest(
+  text: string,
+  encoding: DigestEncoding,
+  expectedBytes: number,
+): Buffer | undefined {
+  if (encoding === "hex") {
+    if (text.length !== expectedBytes * 2 || !HEX.test(text)) return undefined;
+    return Buffer.from(text, "hex");
+  }
+  if (!BASE64.test(text) && !BASE64_LOOSE.test(text)) return undefined;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.length === expectedBytes ? bytes : undefined;
+}
+
+/** Strict standard base64 (padding required); used for keys. */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  if (text.length === 0 || !BASE64.test(text)) return undefined;
+  return Buffer.from(text, "base64");
+}
+
+/** A tiny bounded map: derived keys are reused across requests without growing forever. */
+export class KeyCache<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly capacity = 256) {}
+
+  get(key: string, derive: (key: string) => V): V {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const value = derive(key);
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(key, value);
+    return value;
+  }
+}

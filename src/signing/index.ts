@@ -1,0 +1,19 @@
+export { RAW_BODY_HINT } from "./body.js";
+export { headerReader } from "./headers.js";
+export {
+  builtinSchemes,
+  resolveScheme,
+  type SchemeName,
+  type SchemeSpec,
+  schemeNames,
+} from "./registry.js";
+export { generateStandardKeyPair } from "./schemes/standard.js";
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  generateSecret,
+  type SignWebhookOptions,
+  signWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+} from "./sign.js";
+export type * from "./types.js";

@@ -1,0 +1,106 @@
+// Public API: signWebhook, verifyWebhook and generateSecret.
+import type { Clock } from "../core/clock.js";
+import { HeraldError } from "../core/errors.js";
+import { toBodyBytes } from "./body.js";
+import { headerReader } from "./headers.js";
+import { resolveScheme, type SchemeSpec } from "./registry.js";
+import { fail } from "./timestamp.js";
+import type { HeadersLike, RawBody, VerifyResult } from "./types.js";
+
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export interface SignWebhookOptions {
+  scheme: SchemeSpec;
+  /** One secret, or several during a rotation (schemes that allow it send every signature). */
+  secret: string | readonly string[];
+  body: RawBody;
+  /** Message / delivery id, for schemes that sign or send one. */
+  id?: string;
+  /** Unix seconds or a Date; defaults to now. */
+  timestamp?: number | Date;
+  /** Full URL the request goes to (twilio signs it). */
+  url?: string;
+  clock?: Clock;
+}
+
+export interface VerifyWebhookOptions {
+  scheme: SchemeSpec;
+  /** Every secret that may have signed the request (rotation). */
+  secrets: string | readonly string[];
+  headers: HeadersLike;
+  /** The raw body, exactly as received. */
+  body: RawBody;
+  /** Current time; defaults to the clock or the system time. */
+  now?: Date | number;
+  /** When the request was received, if it is verified later (after a queue): the tolerance applies to it. */
+  receivedAt?: Date | number;
+  /** Symmetric window around the reference time in seconds; default 300. */
+  toleranceSeconds?: number;
+  /** The full request URL (twilio). */
+  url?: string;
+  clock?: Clock;
+}
+
+function toMillis(value: Date | number): number {
+  return typeof value === "number" ? value : value.getTime();
+}
+
+function toSecretList(value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  return typeof value === "string" ? [value] : value;
+}
+
+export function signWebhook(options: SignWebhookOptions): Record<string, string> {
+  const scheme = resolveScheme(options.scheme);
+  const secrets = toSecretList(options.secret);
+  if (secrets.length === 0) throw new HeraldError("secret.missing", "signWebhook needs a secret");
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret.length === 0) {
+      throw new HeraldError("secret.invalid", "A signing secret must be a non-empty string");
+    }
+  }
+  const timestamp =
+    options.timestamp === undefined
+      ? Math.floor((options.clock?.now() ?? Date.now()) / 1000)
+      : typeof options.timestamp === "number"
+        ? Math.floor(options.timestamp)
+        : Math.floor(options.timestamp.getTime() / 1000);
+  return scheme.sign({
+    secrets,
+    body: toBodyBytes(options.body),
+    id: options.id,
+    timestamp,
+    url: options.url,
+  });
+}
+
+export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
+  const scheme = resolveScheme(options.scheme);
+  const body = toBodyBytes(options.body);
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (typeof tolerance !== "number" || Number.isNaN(tolerance) || tolerance < 0) {
+    throw new HeraldError("config.invalid", "toleranceSeconds must be a number >= 0");
+  }
+  const secrets = toSecretList(options.secrets);
+  if (secrets.length === 0) return fail("secret.missing", "No verification secret configured");
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret.trim().length === 0) {
+      return fail("secret.invalid", "A verification secret is empty");
+    }
+  }
+  const nowMs =
+    options.now === undefined ? (options.clock?.now() ?? Date.now()) : toMillis(options.now);
+  return scheme.verify({
+    secrets,
+    header: headerReader(options.headers),
+    body,
+    referenceMs: options.receivedAt === undefined ? nowMs : toMillis(options.receivedAt),
+    toleranceSeconds: tolerance,
+    url: options.url,
+  });
+}
+
+/** A new random secret in the form the scheme expects (`whsec_…` for standard). */
+export function generateSecret(scheme: SchemeSpec = "standard"): string {
+  return resolveScheme(scheme).generateSecret();
+}

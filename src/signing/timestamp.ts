@@ -1,0 +1,42 @@
+// Signed-timestamp checks shared by the timestamped schemes: a strict integer parse and a
+// symmetric tolerance window around the reference time (now, or when the request was received).
+import type { VerifyFailure } from "./types.js";
+
+const INTEGER = /^\d{1,15}$/;
+
+export type TimestampCheck = { ok: true; seconds: number } | VerifyFailure;
+
+export function fail(code: VerifyFailure["code"], message: string): VerifyFailure {
+  return { ok: false, code, message };
+}
+
+/** Parses Unix seconds written as a plain non-negative integer. */
+export function parseUnixSeconds(text: string): number | undefined {
+  const trimmed = text.trim();
+  return INTEGER.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+export function checkTimestamp(
+  seconds: number | undefined,
+  raw: string,
+  referenceMs: number,
+  toleranceSeconds: number,
+): TimestampCheck {
+  if (seconds === undefined || !Number.isFinite(seconds)) {
+    return fail("timestamp.invalid", `Timestamp ${JSON.stringify(raw)} is not Unix seconds`);
+  }
+  const skew = seconds - referenceMs / 1000;
+  if (skew < -toleranceSeconds) {
+    return fail(
+      "timestamp.stale",
+      `Timestamp is ${Math.round(-skew)} s old, beyond the ${toleranceSeconds} s tolerance`,
+    );
+  }
+  if (skew > toleranceSeconds) {
+    return fail(
+      "timestamp.future",
+      `Timestamp is ${Math.round(skew)} s in the future, beyond the ${toleranceSeconds} s tolerance`,
+    );
+  }
+  return { ok: true, seconds };
+}

@@ -1,0 +1,2 @@
+// `herald/webhooks`: sign and verify webhooks, and receive them exactly once.
+export * from "./signing/index.js";
