@@ -1,6 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Examples and tests import the package by its public name; run them against the sources.
+    alias: [
+      { find: /^herald\/webhooks$/, replacement: src("webhooks.ts") },
+      { find: /^herald\/core$/, replacement: src("core/index.ts") },
+      { find: /^herald$/, replacement: src("index.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,
