@@ -1,7 +1,5 @@
-#!/usr/bin/env node
 // `herald` command line. Each command lives in its own file under commands/ and registers
 // itself on the program.
-import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { readPackageVersion } from "./version.js";
 
@@ -25,10 +23,4 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     process.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => {
-    process.exitCode = code;
-  });
 }

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `herald` executable. Kept apart from main.ts so that importing the CLI never runs it,
+// and so it works through the symlinks npm makes for bins (npx, global installs).
+import { main } from "./main.js";
+
+main().then((code) => {
+  process.exitCode = code;
+});
