@@ -1,26 +1,63 @@
 // `herald` command line. Each command lives in its own file under commands/ and registers
-// itself on the program.
-import { Command } from "commander";
+// itself on the program; `runCli` runs one invocation against injected stdin/stdout/env.
+import { type Command, CommanderError } from "commander";
+import { coerceError } from "../core/errors.js";
+import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
+import { registerSecret } from "./commands/secret.js";
+import { registerSign } from "./commands/sign.js";
+import { registerVerify } from "./commands/verify.js";
+import { type CliIo, type CliIoOptions, createIo } from "./io.js";
+import { SECRET_ENV } from "./options.js";
 import { readPackageVersion } from "./version.js";
 
-export function buildProgram(): Command {
-  const program = new Command("herald")
+const PROGRAM_HELP = `
+Exit status: 0 success (verify: valid), 1 verify: invalid signature, 2 usage error.
+Errors name a stable code, e.g. "error: cli.invalid_argument: …".
+
+Environment:
+  ${SECRET_ENV}   secret(s) for sign and verify, one per line, when no --secret is given
+
+Examples:
+  $ export ${SECRET_ENV}=$(herald secret generate)
+  $ herald sign --scheme standard < body.json > headers.txt
+  $ herald verify --scheme standard --headers-file headers.txt < body.json
+  valid
+`;
+
+export function buildProgram(io: CliIo = createIo()): Command {
+  const program = new HeraldCommand("herald")
     .description("Events in, webhooks out: sign, verify, receive and deliver webhooks.")
     .version(readPackageVersion(), "-v, --version")
-    .showHelpAfterError()
-    .exitOverride();
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError("(add --help for usage and examples)")
+    .exitOverride()
+    .addHelpText("after", PROGRAM_HELP);
+  // Subcommands copy the settings above when they are created, so register them last.
+  registerSign(program, io);
+  registerVerify(program, io);
+  registerSecret(program, io);
   return program;
 }
 
-export async function main(argv: readonly string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+/** Runs `herald <args…>` (arguments after the program name) and resolves to the exit status. */
+export async function runCli(args: readonly string[], options: CliIoOptions = {}): Promise<number> {
+  const io = createIo(options);
+  const program = buildProgram(io);
   try {
-    await program.parseAsync([...argv]);
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    await program.parseAsync([...args], { from: "user" });
+    return io.exitCode;
   } catch (error) {
-    const code = (error as { exitCode?: unknown }).exitCode;
-    if (typeof code === "number") return code;
-    process.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
+    // Commander has already printed its message (and help, when asked for).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    const herald = coerceError(error);
+    io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
+    return USAGE_EXIT_CODE;
   }
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  return runCli(argv.slice(2));
 }

@@ -1,0 +1,140 @@
+// `herald sign`: signs the raw body read from stdin and prints the headers to send with it.
+import { type Command, Option } from "commander";
+import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { newId } from "../../core/ids.js";
+import type { SchemeName } from "../../signing/registry.js";
+import { signWebhook } from "../../signing/sign.js";
+import { runAction } from "../command.js";
+import { formatHeaderLines } from "../headerLines.js";
+import type { CliIo } from "../io.js";
+import {
+  parseSingleLine,
+  parseUnixSecondsFlag,
+  parseUrlFlag,
+  redactSecrets,
+  resolveSecrets,
+  SECRET_ENV,
+  schemeOption,
+  secretOption,
+} from "../options.js";
+
+export const SIGN_FORMATS = ["headers", "json", "curl"] as const;
+export type SignFormat = (typeof SIGN_FORMATS)[number];
+
+export interface SignFlags {
+  scheme: SchemeName;
+  secret?: string[];
+  id?: string;
+  timestamp?: number;
+  url?: string;
+  format: SignFormat;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+export function formatSignedHeaders(
+  headers: Readonly<Record<string, string>>,
+  format: SignFormat,
+): string {
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
+      throw new HeraldError("internal", `Header ${JSON.stringify(name)} spans several lines`);
+    }
+  }
+  if (format === "json") return `${JSON.stringify(headers, null, 2)}\n`;
+  if (format === "curl") {
+    const args = Object.entries(headers).map(
+      ([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`,
+    );
+    return `${args.join(" ")}\n`;
+  }
+  return formatHeaderLines(headers);
+}
+
+/** Signs stdin; the `msg_` id is generated only when the scheme refuses to sign without one. */
+export async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
+  const secrets = resolveSecrets(flags.secret, io.env);
+  const body = await io.readStdin();
+  const options = {
+    scheme: flags.scheme,
+    secret: secrets,
+    body,
+    id: flags.id,
+    timestamp: flags.timestamp ?? Math.floor(io.clock.now() / 1000),
+    url: flags.url,
+  };
+  let headers: Record<string, string>;
+  try {
+    try {
+      headers = signWebhook(options);
+    } catch (error) {
+      if (flags.id !== undefined || !isHeraldError(error, "id.missing")) throw error;
+      headers = signWebhook({ ...options, id: newId("msg", { clock: io.clock }) });
+    }
+  } catch (error) {
+    if (!isHeraldError(error)) throw error;
+    const hint = error.code === "url.missing" ? " (pass --url)" : "";
+    throw new HeraldError(error.code, `${redactSecrets(error.message, secrets)}${hint}`);
+  }
+  io.stdout.write(formatSignedHeaders(headers, flags.format));
+  return 0;
+}
+
+const EXAMPLES = `
+The body is read from stdin as raw bytes and is not changed: send exactly those bytes.
+
+Examples:
+  $ export ${SECRET_ENV}=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw   # or $(herald secret generate)
+  $ printf '{"test": 2432232314}' > body.json
+  $ herald sign --scheme standard --id msg_p5jXN8AQM9LWM0D4loKWxJek --timestamp 1614265330 < body.json
+  webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek
+  webhook-timestamp: 1614265330
+  webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
+
+  # send it with curl (-H @- reads the header lines from stdin)
+  $ herald sign --scheme standard < body.json \\
+      | curl -H @- -H 'Content-Type: application/json' --data-binary @body.json https://example.com/hook
+
+  $ herald sign --scheme twilio --secret "$TOKEN" --url 'https://example.com/sms' --format json < body.txt
+
+Environment:
+  ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
+`;
+
+export function registerSign(program: Command, io: CliIo): Command {
+  const command = program
+    .command("sign")
+    .summary("sign a webhook body read from stdin and print the headers")
+    .description(
+      "Sign the raw body read from stdin and print the headers to send with it: one 'Name: value' per line (curl -H @file input), a JSON object, or curl -H arguments.",
+    )
+    .addOption(schemeOption("signing scheme").makeOptionMandatory())
+    .addOption(secretOption("sign"))
+    .addOption(
+      new Option(
+        "--id <id>",
+        "message id, for schemes that sign one (default: a new msg_ id where needed)",
+      ).argParser(parseSingleLine),
+    )
+    .addOption(
+      new Option("--timestamp <unix-seconds>", "signed timestamp (default: now)").argParser(
+        parseUnixSecondsFlag,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--url <url>",
+        "full URL the request is sent to (schemes that sign it: twilio)",
+      ).argParser(parseUrlFlag),
+    )
+    .addOption(
+      new Option("--format <format>", "output format").choices(SIGN_FORMATS).default("headers"),
+    )
+    .addHelpText("after", EXAMPLES);
+  command.action((flags: SignFlags, self: Command) =>
+    runAction(self, io, () => runSign(flags, io)),
+  );
+  return command;
+}

@@ -1,0 +1,171 @@
+// `herald verify`: verifies the raw body read from stdin against the given headers; the exit
+// status says valid (0), invalid (1) or could not verify as asked (2, a usage error).
+import { readFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
+import { HeraldError } from "../../core/errors.js";
+import type { SchemeName } from "../../signing/registry.js";
+import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from "../../signing/sign.js";
+import type { VerifyResult } from "../../signing/types.js";
+import { runAction } from "../command.js";
+import {
+  type HeaderList,
+  parseHeaderFile,
+  parseHeaderFlag,
+  toHeaderRecord,
+} from "../headerLines.js";
+import type { CliIo } from "../io.js";
+import {
+  collect,
+  parseInstantFlag,
+  parseSecondsFlag,
+  parseUrlFlag,
+  redactSecrets,
+  resolveSecrets,
+  SECRET_ENV,
+  schemeOption,
+  secretOption,
+} from "../options.js";
+
+export interface VerifyFlags {
+  scheme: SchemeName;
+  secret?: string[];
+  header?: string[];
+  headersFile?: string;
+  tolerance?: number;
+  now?: Date;
+  url?: string;
+  json?: boolean;
+}
+
+/** Failures that mean "the command was not given what it needs", not "the request is forged". */
+const USAGE_FAILURES = new Set<string>(["secret.missing", "secret.invalid", "url.missing"]);
+
+async function collectHeaders(flags: VerifyFlags): Promise<HeaderList> {
+  const headers: HeaderList = [];
+  if (flags.headersFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(flags.headersFile, "utf8");
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new HeraldError(
+        "cli.invalid_argument",
+        `Cannot read --headers-file ${flags.headersFile}: ${reason}`,
+      );
+    }
+    headers.push(...parseHeaderFile(text, flags.headersFile));
+  }
+  for (const flag of flags.header ?? []) headers.push(parseHeaderFlag(flag));
+  return headers;
+}
+
+function describeValid(result: Extract<VerifyResult, { ok: true }>): string {
+  let text = "valid\n";
+  if (result.id !== undefined) text += `id: ${result.id}\n`;
+  if (result.timestamp !== undefined) {
+    text += `timestamp: ${result.timestamp} (${new Date(result.timestamp * 1000).toISOString()})\n`;
+  }
+  return text;
+}
+
+export async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> {
+  const secrets = resolveSecrets(flags.secret, io.env);
+  const headers = await collectHeaders(flags);
+  const body = await io.readStdin();
+  const result = verifyWebhook({
+    scheme: flags.scheme,
+    secrets,
+    headers: toHeaderRecord(headers),
+    body,
+    now: flags.now ?? io.clock.now(),
+    toleranceSeconds: flags.tolerance,
+    url: flags.url,
+  });
+  if (result.ok) {
+    io.stdout.write(
+      flags.json === true
+        ? `${JSON.stringify({ valid: true, scheme: flags.scheme, id: result.id, timestamp: result.timestamp })}\n`
+        : describeValid(result),
+    );
+    return 0;
+  }
+  const message = redactSecrets(result.message, secrets);
+  if (USAGE_FAILURES.has(result.code)) {
+    const hint = result.code === "url.missing" ? " (pass --url)" : "";
+    throw new HeraldError(result.code, `${message}${hint}`);
+  }
+  if (flags.json === true) {
+    io.stdout.write(`${JSON.stringify({ valid: false, code: result.code, message })}\n`);
+  } else {
+    io.stderr.write(`${result.code}: ${message}\n`);
+  }
+  return 1;
+}
+
+const EXAMPLES = `
+The body is read from stdin as raw bytes; pass exactly the bytes that were received.
+
+Exit status:
+  0  valid (prints "valid", and the id and timestamp when the scheme signs them)
+  1  invalid (prints "<code>: <message>", e.g. "signature.invalid: …" or "timestamp.stale: …")
+  2  usage error: unknown scheme, no secret, unreadable secret, bad flag value
+
+Examples:
+  $ export ${SECRET_ENV}=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+  $ printf '{"test": 2432232314}' > body.json
+  $ herald verify --scheme standard \\
+      --header 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek' \\
+      --header 'webhook-timestamp: 1614265330' \\
+      --header 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' \\
+      --now 1614265330 < body.json
+  valid
+  id: msg_p5jXN8AQM9LWM0D4loKWxJek
+  timestamp: 1614265330 (2021-02-25T15:02:10.000Z)
+
+  # headers saved by curl -D, or printed by herald sign
+  $ herald sign --scheme github > headers.txt < body.json
+  $ herald verify --scheme github --headers-file headers.txt < body.json
+
+Environment:
+  ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
+`;
+
+export function registerVerify(program: Command, io: CliIo): Command {
+  const command = program
+    .command("verify")
+    .summary("verify a webhook body read from stdin against its headers")
+    .description(
+      "Verify the raw body read from stdin against the signature headers given with --header or --headers-file. Prints the result; the exit status is 0 valid, 1 invalid, 2 usage error.",
+    )
+    .addOption(schemeOption("signing scheme").makeOptionMandatory())
+    .addOption(secretOption("verify"))
+    .addOption(
+      new Option(
+        "--header <header>",
+        "a received header, 'Name: value'; repeat for each",
+      ).argParser(collect),
+    )
+    .option("--headers-file <file>", "file of 'Name: value' lines (e.g. the output of curl -D)")
+    .addOption(
+      new Option(
+        "--tolerance <seconds>",
+        `accepted clock skew either way (default: ${DEFAULT_TOLERANCE_SECONDS})`,
+      ).argParser(parseSecondsFlag),
+    )
+    .addOption(
+      new Option("--now <time>", "verify as of this time: Unix seconds or ISO 8601").argParser(
+        parseInstantFlag,
+      ),
+    )
+    .addOption(
+      new Option("--url <url>", "full URL the request was sent to (twilio)").argParser(
+        parseUrlFlag,
+      ),
+    )
+    .option("--json", "print the result as JSON on stdout")
+    .addHelpText("after", EXAMPLES);
+  command.action((flags: VerifyFlags, self: Command) =>
+    runAction(self, io, () => runVerify(flags, io)),
+  );
+  return command;
+}
