@@ -10,6 +10,7 @@ export {
 } from "./registry.js";
 export { createHmacScheme, type HmacSchemeOptions } from "./schemes/hmac.js";
 export { generateStandardKeyPair } from "./schemes/standard.js";
+export { withTwilioBodyHash } from "./schemes/twilio.js";
 export {
   DEFAULT_TOLERANCE_SECONDS,
   generateSecret,

@@ -1,0 +1,66 @@
+// Fastify plugin: `app.register(fastifyReceiver, { receiver, path })`. Inside its own
+// encapsulated context every content type is parsed as a raw Buffer (capped at maxBodyBytes),
+// so the bytes stay exact on the webhook route while the rest of the app keeps Fastify's JSON
+// parser.
+import type { FastifyError, FastifyPluginCallback, HTTPMethods } from "fastify";
+import { errorResponse, tooLargeResponse } from "../responses.js";
+import type { Receiver, ReceiverResponse } from "../types.js";
+
+export interface FastifyReceiverOptions {
+  receiver: Receiver;
+  /** The route, relative to any prefix the plugin is registered with. */
+  path: string;
+  /** Default POST. */
+  method?: HTTPMethods | HTTPMethods[];
+  /** The origin senders call (`https://api.example.com`), when a proxy changes it (twilio signs the URL). */
+  publicUrl?: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && typeof (error as FastifyError).code === "string";
+}
+
+export const fastifyReceiver: FastifyPluginCallback<FastifyReceiverOptions> =
+  function fastifyReceiver(app, { receiver, path, method = "POST", publicUrl }, done) {
+    const { maxBodyBytes } = receiver;
+    // Only this plugin's context: routes registered elsewhere keep their parsers.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: maxBodyBytes },
+      (_request, body, parsed) => parsed(null, body),
+    );
+
+    app.setErrorHandler((error, _request, reply) => {
+      // Fastify refuses an oversize body itself (Content-Length first, then while streaming);
+      // answer it in Herald's shape. Anything else goes to the application's error handler.
+      let response: ReceiverResponse | undefined;
+      if (isFastifyError(error) && error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        response = tooLargeResponse(maxBodyBytes);
+      } else if (isFastifyError(error) && error.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") {
+        response = errorResponse(
+          400,
+          "body.incomplete",
+          "The body does not match its Content-Length",
+        );
+      }
+      if (response === undefined) throw error;
+      return reply.code(response.status).headers(response.headers).send(response.body);
+    });
+
+    app.route({
+      method,
+      url: path,
+      bodyLimit: maxBodyBytes,
+      async handler(request, reply) {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const url =
+          publicUrl === undefined
+            ? `${request.protocol}://${request.host}${request.url}`
+            : publicUrl.replace(/\/+$/, "") + request.url;
+        const response = await receiver.handle({ headers: request.headers, body, url });
+        return reply.code(response.status).headers(response.headers).send(response.body);
+      },
+    });
+    done();
+  };

@@ -1,0 +1,8 @@
+// Exactly-once delivery with the in-process memory store.
+import { createMemoryDedupeStore } from "herald/webhooks";
+import { testExactlyOnce } from "../contracts/exactlyOnce.js";
+
+testExactlyOnce("memory store", (count) => {
+  const store = createMemoryDedupeStore();
+  return Array.from({ length: count }, () => store);
+});
