@@ -6,6 +6,11 @@ import { resolveScheme, type SchemeName, schemeNames } from "../signing/registry
 
 export const SECRET_ENV = "HERALD_SECRET";
 
+/** The Environment section of sign's and verify's --help. */
+export const SECRET_ENV_HELP = `Environment:
+  ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
+`;
+
 /** Scheme names are read from the registry when the program is built, never listed here. */
 export function parseScheme(value: string): SchemeName {
   try {

@@ -40,3 +40,11 @@ export function checkTimestamp(
   }
   return { ok: true, seconds };
 }
+
+/** Parses a Unix-seconds header value and checks it against the verification window. */
+export function checkUnixTimestamp(
+  raw: string,
+  window: { referenceMs: number; toleranceSeconds: number },
+): TimestampCheck {
+  return checkTimestamp(parseUnixSeconds(raw), raw, window.referenceMs, window.toleranceSeconds);
+}

@@ -14,6 +14,7 @@ import {
   redactSecrets,
   resolveSecrets,
   SECRET_ENV,
+  SECRET_ENV_HELP,
   schemeOption,
   secretOption,
 } from "../options.js";
@@ -99,9 +100,7 @@ Examples:
 
   $ herald sign --scheme twilio --secret "$TOKEN" --url 'https://example.com/sms' --format json < body.txt
 
-Environment:
-  ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
-`;
+${SECRET_ENV_HELP}`;
 
 export function registerSign(program: Command, io: CliIo): Command {
   const command = program

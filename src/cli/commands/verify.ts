@@ -22,6 +22,7 @@ import {
   redactSecrets,
   resolveSecrets,
   SECRET_ENV,
+  SECRET_ENV_HELP,
   schemeOption,
   secretOption,
 } from "../options.js";
@@ -126,9 +127,7 @@ Examples:
   $ herald sign --scheme github > headers.txt < body.json
   $ herald verify --scheme github --headers-file headers.txt < body.json
 
-Environment:
-  ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
-`;
+${SECRET_ENV_HELP}`;
 
 export function registerVerify(program: Command, io: CliIo): Command {
   const command = program

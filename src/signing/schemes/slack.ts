@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { DIGEST_BYTES, decodeDigest, hmac, safeEqual } from "../crypto.js";
 import { jsonStringField } from "../jsonField.js";
-import { checkTimestamp, fail, parseUnixSeconds } from "../timestamp.js";
+import { checkUnixTimestamp, fail } from "../timestamp.js";
 import type { SchemeVerifyInput, VerifyResult, WebhookScheme } from "../types.js";
 
 const VERSION = "v0";
@@ -34,12 +34,7 @@ function verify(input: SchemeVerifyInput): VerifyResult {
   if (rawTimestamp === undefined || rawTimestamp === "") {
     return fail("timestamp.missing", "The X-Slack-Request-Timestamp header is missing");
   }
-  const time = checkTimestamp(
-    parseUnixSeconds(rawTimestamp),
-    rawTimestamp,
-    input.referenceMs,
-    input.toleranceSeconds,
-  );
+  const time = checkUnixTimestamp(rawTimestamp, input);
   if (!time.ok) return time;
 
   const eq = header.indexOf("=");

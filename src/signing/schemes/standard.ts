@@ -14,7 +14,7 @@ import {
 } from "node:crypto";
 import { HeraldError } from "../../core/errors.js";
 import { decodeBase64Strict, decodeDigest, hmac, KeyCache, safeEqual } from "../crypto.js";
-import { checkTimestamp, fail, parseUnixSeconds } from "../timestamp.js";
+import { checkUnixTimestamp, fail } from "../timestamp.js";
 import type { HeaderReader, SchemeVerifyInput, VerifyResult, WebhookScheme } from "../types.js";
 
 type StandardKey =
@@ -81,12 +81,7 @@ function verify(input: SchemeVerifyInput): VerifyResult {
   if (rawTimestamp === undefined) {
     return fail("timestamp.missing", "The webhook-timestamp header is missing");
   }
-  const time = checkTimestamp(
-    parseUnixSeconds(rawTimestamp),
-    rawTimestamp,
-    input.referenceMs,
-    input.toleranceSeconds,
-  );
+  const time = checkUnixTimestamp(rawTimestamp, input);
   if (!time.ok) return time;
 
   const parsed: StandardKey[] = [];

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { DIGEST_BYTES, decodeDigest, hmac, safeEqual } from "../crypto.js";
 import { jsonStringField } from "../jsonField.js";
-import { checkTimestamp, fail, parseUnixSeconds } from "../timestamp.js";
+import { checkUnixTimestamp, fail } from "../timestamp.js";
 import type { SchemeVerifyInput, VerifyResult, WebhookScheme } from "../types.js";
 
 const HEADER = "stripe-signature";
@@ -49,12 +49,7 @@ function verify(input: SchemeVerifyInput): VerifyResult {
   if (rawTimestamp === undefined) {
     return fail("timestamp.missing", "The Stripe-Signature header has no t= timestamp");
   }
-  const time = checkTimestamp(
-    parseUnixSeconds(rawTimestamp),
-    rawTimestamp,
-    input.referenceMs,
-    input.toleranceSeconds,
-  );
+  const time = checkUnixTimestamp(rawTimestamp, input);
   if (!time.ok) return time;
 
   let macs: Buffer[] | undefined;
