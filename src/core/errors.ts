@@ -2,10 +2,21 @@
 // layer switch on, a human message, optional structured details and the underlying cause.
 
 export type HeraldErrorCode =
+  | "body.incomplete"
+  | "body.invalid_json"
+  | "body.mismatch"
   | "body.not_raw"
   | "body.too_large"
+  | "cli.invalid_argument"
+  | "cli.missing_argument"
+  | "cli.unknown_command"
+  | "cli.unknown_option"
+  | "cli.usage"
   | "config.invalid"
+  | "dedupe.lease_lost"
+  | "delivery.in_progress"
   | "envelope.invalid"
+  | "handler.failed"
   | "id.invalid"
   | "id.missing"
   | "internal"
@@ -24,6 +35,7 @@ export type HeraldErrorCode =
   | "timestamp.missing"
   | "timestamp.stale"
   | "type_pattern.invalid"
+  | "url.missing"
   | (string & {});
 
 export interface HeraldErrorOptions {
