@@ -1,4 +1,6 @@
 // Storage ports: the interfaces every backend (memory, Redis, SQLite, PostgreSQL) implements.
+import type { Clock } from "../core/clock.js";
+import type { EnvelopeInput, EventEnvelope } from "../core/envelope.js";
 
 /** The answer to a claim: the caller now owns the key, or someone else does / did. */
 export type DedupeClaim =
@@ -33,4 +35,129 @@ export interface DedupeStore {
   release(key: string, token: string): Promise<void>;
   /** Releases connections and timers the store created. */
   close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event store
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The version a writer expects a stream to be at: `0` the stream must not exist yet, `N` its
+ * head must be exactly N, `"any"` no check (still never two events at one version).
+ */
+export type ExpectedVersion = number | "any";
+
+/**
+ * An event to append: an envelope without its aggregate. The store derives `aggregate`
+ * (`type` and `id` from the stream name `type/id`, `version` from the stream head).
+ */
+export type EventToAppend = Omit<EnvelopeInput, "aggregate">;
+
+export interface StoredEvent {
+  /** `type/id`, e.g. `order/123`. */
+  stream: string;
+  /** 1..N within the stream, no gaps. */
+  version: number;
+  /**
+   * Cursor in commit order across all streams. Opaque: compare only by passing it back as
+   * `after`; its form differs by backend.
+   */
+  checkpoint: string;
+  /** The full envelope, `aggregate` filled in. */
+  envelope: EventEnvelope;
+  /** When the transaction that stored it committed (approximately; ISO 8601). */
+  committedAt: string;
+}
+
+export interface AppendOptions {
+  /** Default `"any"`. */
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendResult {
+  stream: string;
+  /** Version of the first appended event. */
+  fromVersion: number;
+  /** The stream head after the append. */
+  toVersion: number;
+  events: StoredEvent[];
+  /**
+   * True when every event id of the batch was already stored in this stream, in this order:
+   * nothing was written and the original result is returned.
+   */
+  idempotent: boolean;
+}
+
+export interface ReadResult {
+  events: StoredEvent[];
+  /** Pass as `after` to read on; undefined when nothing has been read yet. */
+  checkpoint: string | undefined;
+}
+
+/**
+ * Append-only event store with optimistic concurrency, enforced by the backend itself
+ * (SQL constraints and transactions), never by check-then-write in application code.
+ *
+ * Errors: `stream.invalid` (bad stream name), `stream.version_conflict` with
+ * `details: { stream, expected, actual }`, `event.duplicate_id` (the id is stored in another
+ * stream), `stream.idempotency_conflict` (a batch mixing stored and new ids),
+ * `envelope.invalid`, `store.unavailable`.
+ */
+export interface EventStore {
+  append(
+    stream: string,
+    events: readonly EventToAppend[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  /**
+   * Appends and records the events for publication in the same transaction (transactional
+   * outbox): a forwarder relays them to the bus, at least once, in commit order.
+   */
+  publish(
+    stream: string,
+    expectedVersion: ExpectedVersion,
+    events: readonly EventToAppend[],
+  ): Promise<AppendResult>;
+  /** Events of one stream from `fromVersion` (default 1), in version order. */
+  load(stream: string, options?: { fromVersion?: number; limit?: number }): Promise<StoredEvent[]>;
+  /** Head version of a stream; 0 when it does not exist. */
+  streamVersion(stream: string): Promise<number>;
+  /**
+   * Every committed event after `after`, in commit order. Never skips an event whose
+   * transaction commits late: events become visible here only once every transaction that
+   * could precede them has finished.
+   */
+  readAll(options?: { after?: string; limit?: number }): Promise<ReadResult>;
+  /** Like readAll, restricted to events stored through `publish`. */
+  readOutbox(options?: { after?: string; limit?: number }): Promise<ReadResult>;
+  close(): Promise<void>;
+}
+
+export interface EventStoreOptions {
+  /**
+   * Append after the current head without checking `expectedVersion`. UNSAFE under concurrent
+   * writers to one stream (their appends interleave, and a writer may get a version conflict
+   * from the unique constraint instead of from its own expectation); for single-writer imports.
+   */
+  disableConcurrencyCheck?: boolean;
+  clock?: Clock;
+}
+
+/** Durable named cursors (forwarders, projections). */
+export interface CheckpointStore {
+  getCheckpoint(name: string): Promise<string | undefined>;
+  saveCheckpoint(name: string, checkpoint: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbox: per-consumer exactly-once processing of events, on top of DedupeStore semantics
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * SQL backends implement DedupeStore over an `inbox` table; the key of an inbox entry is
+ * `inboxKey(consumer, eventId)`. Expired entries are removed by `prune`.
+ */
+export interface PrunableDedupeStore extends DedupeStore {
+  /** Deletes entries whose lease or ttl has expired; returns how many. */
+  prune(): Promise<number>;
 }

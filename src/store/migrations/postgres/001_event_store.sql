@@ -1,0 +1,1 @@
+-- Event store: streams, events (with the outbox flag) and checkpoints.

@@ -1,0 +1,1 @@
+-- Delivery engine: event types, endpoints, sources, messages, deliveries, attempts.

@@ -1,0 +1,1 @@
+-- Inbox: per-consumer dedupe entries (DedupeStore over SQL).

@@ -1,0 +1,41 @@
+// A PostgreSQL schema of its own for one test file: created (and migrated) on demand, dropped
+// by `drop()` — call it in afterAll only when the file passed, to keep failures inspectable.
+import { randomBytes } from "node:crypto";
+import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
+import { migratePostgres } from "../../src/store/postgres/migrate.js";
+import { serviceUrl } from "./services.js";
+
+export interface TestSchema {
+  schema: string;
+  url: string;
+  pool: PgPool;
+  drop(): Promise<void>;
+}
+
+export function uniqueSchemaName(prefix: string): string {
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 30);
+  return `t_${clean}_${randomBytes(4).toString("hex")}`;
+}
+
+export async function createTestSchema(
+  prefix: string,
+  options: { migrate?: boolean; max?: number } = {},
+): Promise<TestSchema> {
+  const url = serviceUrl("postgres");
+  const schema = uniqueSchemaName(prefix);
+  const pool = createPgPool({ connectionString: url, schema, max: options.max ?? 10 });
+  if (options.migrate ?? true) await migratePostgres(pool, { schema });
+  else await pool.query(`CREATE SCHEMA ${schema}`);
+  return {
+    schema,
+    url,
+    pool,
+    async drop() {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    },
+  };
+}
