@@ -41,6 +41,12 @@ export interface VerifyWebhookOptions {
   clock?: Clock;
 }
 
+/** Non-empty and not only white space; trims only when the first character is white space. */
+function isNonBlank(secret: unknown): boolean {
+  if (typeof secret !== "string" || secret.length === 0) return false;
+  return secret.charCodeAt(0) > 32 || secret.trim().length > 0;
+}
+
 function toMillis(value: Date | number): number {
   return typeof value === "number" ? value : value.getTime();
 }
@@ -84,9 +90,7 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
   const secrets = toSecretList(options.secrets);
   if (secrets.length === 0) return fail("secret.missing", "No verification secret configured");
   for (const secret of secrets) {
-    if (typeof secret !== "string" || secret.trim().length === 0) {
-      return fail("secret.invalid", "A verification secret is empty");
-    }
+    if (!isNonBlank(secret)) return fail("secret.invalid", "A verification secret is empty");
   }
   const nowMs =
     options.now === undefined ? (options.clock?.now() ?? Date.now()) : toMillis(options.now);

@@ -91,7 +91,7 @@ function verify(input: SchemeVerifyInput): VerifyResult {
     parsed.push(key);
   }
 
-  const prefix = Buffer.from(`${id}.${time.seconds}.`);
+  const prefix = `${id}.${time.seconds}.`;
   let content: Buffer | undefined;
   let macs: Buffer[] | undefined;
   let sawKnown = false;
@@ -105,9 +105,12 @@ function verify(input: SchemeVerifyInput): VerifyResult {
       const candidate = decodeDigest(entry.slice(comma + 1), "base64", 32);
       if (candidate === undefined) continue;
       sawWellFormed = true;
-      macs ??= parsed.flatMap((key) =>
-        key.kind === "hmac" ? [hmac("sha256", key.key, [prefix, body])] : [],
-      );
+      if (macs === undefined) {
+        macs = [];
+        for (const key of parsed) {
+          if (key.kind === "hmac") macs.push(hmac("sha256", key.key, [prefix, body]));
+        }
+      }
       for (const mac of macs) {
         if (safeEqual(mac, candidate)) return { ok: true, id, timestamp: time.seconds };
       }
@@ -116,7 +119,7 @@ function verify(input: SchemeVerifyInput): VerifyResult {
       const candidate = decodeDigest(entry.slice(comma + 1), "base64", 64);
       if (candidate === undefined) continue;
       sawWellFormed = true;
-      content ??= Buffer.concat([prefix, body]);
+      content ??= Buffer.concat([Buffer.from(prefix), body]);
       for (const key of parsed) {
         if (key.kind === "hmac" || key.kind === "invalid") continue;
         if (edVerify(null, content, key.publicKey, candidate)) {
