@@ -9,6 +9,9 @@ export default defineConfig({
     alias: [
       { find: /^herald\/webhooks$/, replacement: src("webhooks.ts") },
       { find: /^herald\/core$/, replacement: src("core/index.ts") },
+      { find: /^herald\/events$/, replacement: src("events/index.ts") },
+      { find: /^herald\/bus$/, replacement: src("bus/index.ts") },
+      { find: /^herald\/store$/, replacement: src("store/index.ts") },
       { find: /^herald$/, replacement: src("index.ts") },
     ],
   },

@@ -4,7 +4,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { signWebhook, verifyWebhook } from "../src/webhooks.js";
-import { formatTable, measureInterleaved, writeResult } from "./measure.js";
+import { formatTable, measureInterleaved } from "./measure.js";
 
 export interface VerifyBenchOptions {
   iterations?: number;

@@ -3,6 +3,7 @@
 import { type Command, CommanderError } from "commander";
 import { coerceError } from "../core/errors.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerSign } from "./commands/sign.js";
 import { registerVerify } from "./commands/verify.js";
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo = createIo()): Command {
   registerSign(program, io);
   registerVerify(program, io);
   registerSecret(program, io);
+  registerMigrate(program, io);
   return program;
 }
 

@@ -1,6 +1,7 @@
 // `herald/core`: envelope, ids, errors, clock, retry policies, type patterns — pure, no I/O.
 
 export * from "./clock.js";
+export * from "./cloudevents.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./eventType.js";

@@ -136,8 +136,9 @@ export interface EventStore {
 export interface EventStoreOptions {
   /**
    * Append after the current head without checking `expectedVersion`. UNSAFE under concurrent
-   * writers to one stream (their appends interleave, and a writer may get a version conflict
-   * from the unique constraint instead of from its own expectation); for single-writer imports.
+   * writers to one stream: each batch still lands whole, after the head, without gaps, but a
+   * writer's events may follow events it never saw, so whatever it decided from the state it
+   * loaded can be wrong. For single-writer imports and migrations only.
    */
   disableConcurrencyCheck?: boolean;
   clock?: Clock;
@@ -161,3 +162,4 @@ export interface PrunableDedupeStore extends DedupeStore {
   /** Deletes entries whose lease or ttl has expired; returns how many. */
   prune(): Promise<number>;
 }
+export type * from "./deliveryPorts.js";

@@ -27,15 +27,19 @@ afterAll(() => {
 });
 
 describe("package exports", () => {
-  it("resolves herald, herald/webhooks and herald/core from dist", async () => {
+  it("resolves herald, herald/webhooks, herald/core, herald/events and herald/store from dist", async () => {
     const script = `
       const root = await import("herald");
       const webhooks = await import("herald/webhooks");
       const core = await import("herald/core");
+      const events = await import("herald/events");
+      const store = await import("herald/store");
       console.log(JSON.stringify({
         root: [typeof root.signWebhook, typeof root.verifyWebhook, typeof root.HeraldError],
         webhooks: [typeof webhooks.signWebhook, typeof webhooks.verifyWebhook, typeof webhooks.generateSecret],
         core: [typeof core.HeraldError, typeof core.systemClock],
+        events: [typeof events.createSqliteEventStore, typeof events.createPostgresEventStore, typeof events.createForwarder],
+        store: [typeof store.openDatabase, typeof store.createSqliteDedupeStore, typeof store.createPostgresDeliveryStore],
         url: import.meta.resolve("herald/webhooks"),
       }));`;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
@@ -45,6 +49,8 @@ describe("package exports", () => {
     expect(out.root).toEqual(["function", "function", "function"]);
     expect(out.webhooks).toEqual(["function", "function", "function"]);
     expect(out.core).toEqual(["function", "object"]);
+    expect(out.events).toEqual(["function", "function", "function"]);
+    expect(out.store).toEqual(["function", "function", "function"]);
     expect(String(out.url)).toMatch(/\/dist\/webhooks\.js$/);
   });
 

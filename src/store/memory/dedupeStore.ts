@@ -3,7 +3,7 @@
 // replicas behind a load balancer need a shared store (Redis, SQL) instead.
 import { randomUUID } from "node:crypto";
 import { type Clock, systemClock } from "../../core/clock.js";
-import type { DedupeClaim, DedupeStore } from "../ports.js";
+import type { DedupeClaim, PrunableDedupeStore } from "../ports.js";
 
 export interface MemoryDedupeStoreOptions {
   clock?: Clock;
@@ -20,7 +20,7 @@ interface Entry {
 export function createMemoryDedupeStore({
   clock = systemClock,
   pruneIntervalMs = 60_000,
-}: MemoryDedupeStoreOptions = {}): DedupeStore {
+}: MemoryDedupeStoreOptions = {}): PrunableDedupeStore {
   const entries = new Map<string, Entry>();
 
   function live(key: string): Entry | undefined {
@@ -33,9 +33,16 @@ export function createMemoryDedupeStore({
     return entry;
   }
 
-  function prune(): void {
+  function prune(): number {
     const now = clock.now();
-    for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+    let removed = 0;
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt <= now) {
+        entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   // Without the sweep, keys that are never looked up again would stay until the process ends;
@@ -66,6 +73,10 @@ export function createMemoryDedupeStore({
       if (entry !== undefined && entry.state === "processing" && entry.token === token) {
         entries.delete(key);
       }
+    },
+
+    async prune() {
+      return prune();
     },
 
     async close() {

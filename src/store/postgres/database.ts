@@ -13,6 +13,8 @@ export interface PgPoolOptions {
   schema?: string;
   /** Pool size; default 10. */
   max?: number;
+  /** How long to wait for a connection before failing; default 10000 ms (never hang). */
+  connectionTimeoutMs?: number;
 }
 
 export function assertSchemaName(schema: string): string {
@@ -30,6 +32,7 @@ export function createPgPool(options: PgPoolOptions): PgPool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     // Every connection resolves unqualified table names in Herald's schema.
     options: `-c search_path=${schema}`,
   });

@@ -1,0 +1,29 @@
+// `herald/events`: the event store on memory, SQLite and PostgreSQL, and its types;
+// appendInTransaction stores events within the caller's own PostgreSQL transaction.
+export * from "../bus/index.js";
+export { createMemoryEventStore } from "../store/memory/eventStore.js";
+export type {
+  AppendOptions,
+  AppendResult,
+  CheckpointStore,
+  EventStore,
+  EventStoreOptions,
+  EventToAppend,
+  ExpectedVersion,
+  ReadResult,
+  StoredEvent,
+} from "../store/ports.js";
+export {
+  type AppendInTransactionOptions,
+  appendInTransaction,
+} from "../store/postgres/appendEvents.js";
+export { createPostgresEventStore } from "../store/postgres/eventStore.js";
+export { createSqliteEventStore } from "../store/sqlite/eventStore.js";
+export { parseStreamName, type StreamName } from "../store/streamName.js";
+export {
+  createForwarder,
+  type Forwarder,
+  type ForwarderOptions,
+  type ForwarderStatus,
+  type ForwardResult,
+} from "./forwarder.js";

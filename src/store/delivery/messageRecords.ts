@@ -1,0 +1,153 @@
+// Builds validated message, delivery and attempt records; adapters store exactly these, so ids,
+// defaults and the response-body cap are the same on every backend.
+import type { Clock } from "../../core/clock.js";
+import { newId } from "../../core/ids.js";
+import { isPlainObject } from "../../core/json.js";
+import type {
+  AttemptInput,
+  AttemptRecord,
+  CreateMessageInput,
+  DeliveryRecord,
+  MessageRecord,
+} from "../deliveryPorts.js";
+import {
+  bool,
+  invalid,
+  json,
+  key,
+  nonNegativeNumber,
+  positiveInteger,
+  text,
+  textOrNull,
+  typeName,
+} from "./check.js";
+import { DEFAULT_TENANT, MAX_RESPONSE_BODY_BYTES } from "./constants.js";
+import { toIso } from "./time.js";
+
+export interface NewMessage {
+  message: MessageRecord;
+  deliveries: DeliveryRecord[];
+}
+
+/** The message and its deliveries as they will be stored (ids from `clock`). */
+export function newMessageRecords(
+  input: CreateMessageInput,
+  nowIso: string,
+  clock: Clock,
+): NewMessage {
+  const code = "message.invalid";
+  if (!isPlainObject(input) || !isPlainObject(input.message)) {
+    throw invalid(code, "message", "must be an object");
+  }
+  if (!Array.isArray(input.deliveries)) throw invalid(code, "deliveries", "must be an array");
+  const m = input.message;
+  const message: MessageRecord = {
+    id: newId("msg", { clock }),
+    tenant: text(m.tenant ?? DEFAULT_TENANT, "tenant", code),
+    type: typeName(m.type, "type", code),
+    source: textOrNull(m.source, "source", code),
+    payload: json(m.payload, "payload", code),
+    idempotencyKey: textOrNull(m.idempotencyKey, "idempotencyKey", code),
+    createdAt: nowIso,
+  };
+  const seen = new Set<string>();
+  const deliveries = input.deliveries.map((d: unknown, i): DeliveryRecord => {
+    const field = `deliveries[${i}]`;
+    if (!isPlainObject(d)) throw invalid(code, field, "must be { endpointId, maxAttempts }");
+    const endpointId = key(d.endpointId, `${field}.endpointId`, code);
+    if (seen.has(endpointId)) throw invalid(code, `${field}.endpointId`, "is listed twice");
+    seen.add(endpointId);
+    return {
+      id: newId("dlv", { clock }),
+      messageId: message.id,
+      endpointId,
+      status: "pending",
+      attempts: 0,
+      maxAttempts: positiveInteger(d.maxAttempts, `${field}.maxAttempts`, code),
+      nextAttemptAt:
+        d.nextAttemptAt === undefined
+          ? nowIso
+          : toIso(d.nextAttemptAt, `${field}.nextAttemptAt`, code),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      lastAttemptAt: null,
+      lastError: null,
+      lastStatusCode: null,
+      createdAt: nowIso,
+      updatedAt: nowIso,
+    };
+  });
+  return { message, deliveries };
+}
+
+/** Cuts `value` to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(value: string, maxBytes: number): string {
+  // Every UTF-16 unit is at most 3 UTF-8 bytes: short strings need no encoding at all.
+  if (value.length * 3 <= maxBytes) return value;
+  const bytes = Buffer.from(value, "utf8");
+  if (bytes.length <= maxBytes) return value;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--; // a continuation byte
+  return bytes.subarray(0, end).toString("utf8");
+}
+
+// Text from the outside world (responses, error messages) is logged, never refused: NUL, which
+// PostgreSQL text cannot hold, becomes U+FFFD on every backend.
+function outsideText(value: string): string {
+  return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+}
+
+function optionalOutsideText(value: unknown, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw invalid("delivery.invalid", field, "must be a string");
+  return truncateUtf8(outsideText(value), max);
+}
+
+function responseHeaders(value: unknown): Record<string, string> | null {
+  if (value === undefined || value === null) return null;
+  if (!isPlainObject(value)) {
+    throw invalid("delivery.invalid", "attempt.responseHeaders", "must be an object of strings");
+  }
+  const out: Record<string, string> = {};
+  for (const [name, headerValue] of Object.entries(value)) {
+    if (typeof headerValue !== "string") {
+      throw invalid("delivery.invalid", `attempt.responseHeaders.${name}`, "must be a string");
+    }
+    out[outsideText(name.toLowerCase())] = truncateUtf8(outsideText(headerValue), 8192);
+  }
+  return out;
+}
+
+/** The attempt as logged: numbered by the adapter, body cut to MAX_RESPONSE_BODY_BYTES. */
+export function attemptRecord(
+  input: AttemptInput,
+  deliveryId: string,
+  number: number,
+  clock: Clock,
+): AttemptRecord {
+  const code = "delivery.invalid";
+  if (!isPlainObject(input)) throw invalid(code, "attempt", "must be an object");
+  const statusCode = input.statusCode ?? null;
+  if (
+    statusCode !== null &&
+    (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999)
+  ) {
+    throw invalid(code, "attempt.statusCode", "must be an HTTP status code");
+  }
+  return {
+    id: newId("att", { clock }),
+    deliveryId,
+    number,
+    startedAt: toIso(input.startedAt, "attempt.startedAt", code),
+    durationMs: Math.round(nonNegativeNumber(input.durationMs, "attempt.durationMs", code)),
+    succeeded: bool(input.succeeded, "attempt.succeeded", code),
+    statusCode,
+    responseHeaders: responseHeaders(input.responseHeaders),
+    responseBody: optionalOutsideText(
+      input.responseBody,
+      "attempt.responseBody",
+      MAX_RESPONSE_BODY_BYTES,
+    ),
+    error: optionalOutsideText(input.error, "attempt.error", 4096),
+  };
+}

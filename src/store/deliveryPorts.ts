@@ -1,0 +1,236 @@
+// The delivery engine's storage port: catalogue (event types, sources, endpoints), messages and
+// their deliveries, leases for workers, the attempt log, and the queries the API and CLI need.
+import type { Clock } from "../core/clock.js";
+import type {
+  AttemptInput,
+  AttemptRecord,
+  DeliveryInput,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointInput,
+  EndpointPatch,
+  EndpointRecord,
+  EventTypeInput,
+  EventTypeRecord,
+  MessageInput,
+  MessageRecord,
+  Page,
+  PageOptions,
+  SourceInput,
+  SourceRecord,
+  TimeInput,
+} from "./deliveryRecords.js";
+
+export type * from "./deliveryRecords.js";
+
+export interface CreateMessageInput {
+  message: MessageInput;
+  /** One per matching endpoint; may be empty (the message is stored all the same). */
+  deliveries: readonly DeliveryInput[];
+}
+
+export interface CreateMessageResult {
+  message: MessageRecord;
+  deliveries: DeliveryRecord[];
+  /** False when the idempotency key was already used: the first message is returned. */
+  created: boolean;
+}
+
+export interface MessageWithDeliveries {
+  message: MessageRecord;
+  /** Oldest first. */
+  deliveries: DeliveryRecord[];
+}
+
+export interface DeliveryWithAttempts {
+  delivery: DeliveryRecord;
+  /** By number. */
+  attempts: AttemptRecord[];
+}
+
+/** A claimed delivery with what the worker needs to send it. */
+export interface ClaimedDelivery {
+  delivery: DeliveryRecord;
+  message: MessageRecord;
+  endpoint: EndpointRecord;
+}
+
+export interface ClaimOptions {
+  /** Identifies the worker; only it may finish the deliveries it claimed. */
+  owner: string;
+  /** Most deliveries to claim. */
+  limit: number;
+  /** How long the claim holds; longer than the endpoint timeout plus bookkeeping. */
+  leaseMs: number;
+  /** Default: the store's clock. */
+  now?: TimeInput;
+}
+
+/** Identifies a claimed delivery and its claimant for the lease-guarded operations. */
+export interface LeaseRef {
+  deliveryId: string;
+  owner: string;
+  /** Default: the store's clock. The lease must still hold at this time. */
+  now?: TimeInput;
+}
+
+export interface AttemptOutcome {
+  attempt: AttemptRecord;
+  delivery: DeliveryRecord;
+  /** The endpoint's failure run after this attempt, for auto-disable decisions. */
+  endpointHealth: { consecutiveFailures: number; failingSince: string | null };
+}
+
+export interface FinishOptions extends LeaseRef {
+  /** Logged in the same transaction as the status change, when given. */
+  attempt?: AttemptInput;
+}
+
+export interface DeliveryListOptions extends PageOptions {
+  status?: DeliveryStatus | readonly DeliveryStatus[];
+  endpointId?: string;
+  messageId?: string;
+  /** Only deliveries created at or after this time. */
+  createdSince?: TimeInput;
+  /** By creation time; default `newest`. */
+  order?: "newest" | "oldest";
+}
+
+export interface EndpointListOptions extends PageOptions {
+  tenant?: string;
+  enabled?: boolean;
+}
+
+/** Statuses counted by `deliveryStats` (delivered is a counter's job, not a row count). */
+export type QueuedDeliveryStatus = Exclude<DeliveryStatus, "delivered">;
+
+export interface DeliveryStats {
+  depth: Record<QueuedDeliveryStatus, number>;
+  /**
+   * The earliest due time among due deliveries (pending or retrying and due, or delivering with
+   * an expired lease) of enabled endpoints; null when nothing is due.
+   */
+  oldestDueAt: string | null;
+  /** now − oldestDueAt in ms; null when nothing is due. */
+  oldestDueAgeMs: number | null;
+}
+
+/**
+ * Storage for the delivery engine. Every method is atomic across processes sharing the
+ * backend. Times are taken from the store's injected clock unless a `now` is passed, never from
+ * the database, so every backend behaves the same under a manual clock.
+ *
+ * Errors (HeraldError codes): `event_type.invalid`, `source.invalid`, `endpoint.invalid`,
+ * `endpoint.already_exists`, `endpoint.not_found`, `message.invalid`, `delivery.not_found`,
+ * `delivery.invalid` (worker input: claim options, attempts, times), `delivery.ambiguous_prefix`,
+ * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
+ * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
+ */
+export interface DeliveryStore {
+  // Event types ------------------------------------------------------------------------------
+  /** Creates or replaces; `createdAt` is kept on replace. */
+  upsertEventType(input: EventTypeInput): Promise<EventTypeRecord>;
+  getEventType(name: string): Promise<EventTypeRecord | undefined>;
+  /** By name. */
+  listEventTypes(): Promise<EventTypeRecord[]>;
+  /** False when it did not exist. Messages keep their type: it is not a foreign key. */
+  deleteEventType(name: string): Promise<boolean>;
+
+  // Sources ----------------------------------------------------------------------------------
+  upsertSource(input: SourceInput): Promise<SourceRecord>;
+  getSource(name: string): Promise<SourceRecord | undefined>;
+  /** By name. */
+  listSources(): Promise<SourceRecord[]>;
+  deleteSource(name: string): Promise<boolean>;
+
+  // Endpoints --------------------------------------------------------------------------------
+  /** Throws `endpoint.already_exists` for a taken explicit id. */
+  createEndpoint(input: EndpointInput): Promise<EndpointRecord>;
+  getEndpoint(id: string): Promise<EndpointRecord | undefined>;
+  /** Throws `endpoint.not_found`. */
+  updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord>;
+  /**
+   * Disabling stores the reason; enabling clears it and the failure run. Deliveries of a
+   * disabled endpoint stay queued and are not claimed until it is enabled again.
+   */
+  setEndpointEnabled(id: string, enabled: boolean, reason?: string | null): Promise<EndpointRecord>;
+  /** Deletes the endpoint with its deliveries and their attempts; false when it did not exist. */
+  deleteEndpoint(id: string): Promise<boolean>;
+  /** Oldest first. */
+  listEndpoints(options?: EndpointListOptions): Promise<Page<EndpointRecord>>;
+
+  // Messages ---------------------------------------------------------------------------------
+  /**
+   * Stores the message and its deliveries in one transaction. When the tenant already has a
+   * message with this idempotency key, returns that message and its deliveries and creates
+   * nothing (also under concurrent identical calls). Throws `endpoint.not_found` (nothing
+   * stored) when a delivery names an unknown endpoint.
+   */
+  createMessage(input: CreateMessageInput): Promise<CreateMessageResult>;
+  getMessage(id: string): Promise<MessageWithDeliveries | undefined>;
+
+  // Worker -----------------------------------------------------------------------------------
+  /**
+   * Atomically leases up to `limit` due deliveries to `owner`: pending or retrying ones whose
+   * time has come and delivering ones whose lease expired (their worker died), of enabled
+   * endpoints, earliest due first. An ordered endpoint yields only its oldest unfinished
+   * delivery. While a lease holds, no other claim returns the delivery.
+   */
+  claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Pushes the lease of a delivery the owner still holds to now + leaseMs. */
+  extendLease(ref: LeaseRef & { leaseMs: number }): Promise<DeliveryRecord>;
+  /**
+   * Logs one attempt (numbered after every earlier one), counts it on the delivery, and updates
+   * the endpoint's failure run; the status stays `delivering`.
+   */
+  recordAttempt(ref: LeaseRef & { attempt: AttemptInput }): Promise<AttemptOutcome>;
+  /** → `delivered`. */
+  completeDelivery(options: FinishOptions): Promise<DeliveryRecord>;
+  /** → `retrying`, due at `nextAttemptAt`. */
+  scheduleRetry(options: FinishOptions & { nextAttemptAt: TimeInput }): Promise<DeliveryRecord>;
+  /** → `dead_lettered`; `reason` (when given) becomes `lastError`. */
+  deadLetter(options: FinishOptions & { reason?: string | null }): Promise<DeliveryRecord>;
+  /**
+   * Gives a delivery back without counting an attempt (shutdown, rate limit): `pending` when it
+   * was never attempted, else `retrying`; due at `nextAttemptAt` (default now).
+   */
+  releaseLease(ref: LeaseRef & { nextAttemptAt?: TimeInput }): Promise<DeliveryRecord>;
+
+  // Operations -------------------------------------------------------------------------------
+  getDelivery(id: string): Promise<DeliveryWithAttempts | undefined>;
+  listDeliveries(options?: DeliveryListOptions): Promise<Page<DeliveryRecord>>;
+  /** Delivery ids starting with `prefix` (`dlv_` may be left out), at most `limit` (default 10). */
+  findDeliveriesByPrefix(prefix: string, limit?: number): Promise<string[]>;
+  /**
+   * The one delivery id a full id or unique prefix names; `delivery.not_found`, or
+   * `delivery.ambiguous_prefix` with `details.matches`.
+   */
+  resolveDeliveryId(idOrPrefix: string): Promise<string>;
+  /**
+   * Back to `pending`, due now, attempts reset, last result cleared (the attempt log stays).
+   * Same message, so the same payload and `webhook-id`. Throws `delivery.in_progress` while a
+   * worker holds a live lease on it.
+   */
+  replayDelivery(id: string, options?: { now?: TimeInput }): Promise<DeliveryRecord>;
+  /**
+   * Replays every retrying or dead-lettered delivery of the endpoint created at or after
+   * `since`; returns how many. (To show progress, page through `listDeliveries` with the same
+   * filter and replay one by one instead.)
+   */
+  recoverEndpoint(options: {
+    endpointId: string;
+    since: TimeInput;
+    now?: TimeInput;
+  }): Promise<{ replayed: number }>;
+  /** Queue depth by status and the age of the oldest due delivery (metrics). */
+  deliveryStats(options?: { now?: TimeInput }): Promise<DeliveryStats>;
+
+  /** Releases what the store opened itself (nothing when it was given a database or pool). */
+  close(): Promise<void>;
+}
+
+/** Options every adapter accepts. */
+export interface DeliveryStoreOptions {
+  /** Source of `now` and of id times; default the system clock. */
+  clock?: Clock;
+}

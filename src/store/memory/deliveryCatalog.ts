@@ -1,0 +1,163 @@
+// In-memory event types, sources and endpoints: the catalogue half of the memory DeliveryStore.
+import type { Clock } from "../../core/clock.js";
+import { HeraldError } from "../../core/errors.js";
+import {
+  eventTypeRecord,
+  newEndpointRecord,
+  patchedEndpointRecord,
+  sourceRecord,
+  toggledEndpointRecord,
+} from "../delivery/catalogRecords.js";
+import { endpointNotFound } from "../delivery/lifecycle.js";
+import { compareKeyset, endpointQuery, isAfter, toPage } from "../delivery/listQuery.js";
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStore,
+  EndpointRecord,
+  EventTypeRecord,
+  MessageRecord,
+  SourceRecord,
+} from "../deliveryPorts.js";
+
+/** Everything the memory store holds; records are never handed out without a copy. */
+export interface MemoryDeliveryState {
+  eventTypes: Map<string, EventTypeRecord>;
+  sources: Map<string, SourceRecord>;
+  endpoints: Map<string, EndpointRecord>;
+  messages: Map<string, MessageRecord>;
+  /** `tenant \0 idempotencyKey` → message id: the unique constraint. */
+  messageKeys: Map<string, string>;
+  deliveries: Map<string, DeliveryRecord>;
+  attempts: Map<string, AttemptRecord[]>;
+}
+
+export function emptyMemoryDeliveryState(): MemoryDeliveryState {
+  return {
+    eventTypes: new Map(),
+    sources: new Map(),
+    endpoints: new Map(),
+    messages: new Map(),
+    messageKeys: new Map(),
+    deliveries: new Map(),
+    attempts: new Map(),
+  };
+}
+
+export const copy = <T>(value: T): T => structuredClone(value);
+
+const byName = (a: { name: string }, b: { name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+type CatalogMethods = Pick<
+  DeliveryStore,
+  | "upsertEventType"
+  | "getEventType"
+  | "listEventTypes"
+  | "deleteEventType"
+  | "upsertSource"
+  | "getSource"
+  | "listSources"
+  | "deleteSource"
+  | "createEndpoint"
+  | "getEndpoint"
+  | "updateEndpoint"
+  | "setEndpointEnabled"
+  | "deleteEndpoint"
+  | "listEndpoints"
+>;
+
+export function memoryCatalog(
+  state: MemoryDeliveryState,
+  clock: Clock,
+  nowIso: () => string,
+): CatalogMethods {
+  function requireEndpoint(id: string): EndpointRecord {
+    const endpoint = typeof id === "string" ? state.endpoints.get(id) : undefined;
+    if (endpoint === undefined) throw endpointNotFound(id);
+    return endpoint;
+  }
+
+  return {
+    async upsertEventType(input) {
+      const record = eventTypeRecord(input, nowIso());
+      const existing = state.eventTypes.get(record.name);
+      if (existing !== undefined) record.createdAt = existing.createdAt;
+      state.eventTypes.set(record.name, record);
+      return copy(record);
+    },
+    async getEventType(name) {
+      return copy(state.eventTypes.get(name));
+    },
+    async listEventTypes() {
+      return copy([...state.eventTypes.values()].sort(byName));
+    },
+    async deleteEventType(name) {
+      return state.eventTypes.delete(name);
+    },
+
+    async upsertSource(input) {
+      const record = sourceRecord(input, nowIso());
+      const existing = state.sources.get(record.name);
+      if (existing !== undefined) record.createdAt = existing.createdAt;
+      state.sources.set(record.name, record);
+      return copy(record);
+    },
+    async getSource(name) {
+      return copy(state.sources.get(name));
+    },
+    async listSources() {
+      return copy([...state.sources.values()].sort(byName));
+    },
+    async deleteSource(name) {
+      return state.sources.delete(name);
+    },
+
+    async createEndpoint(input) {
+      const record = newEndpointRecord(input, nowIso(), clock);
+      if (state.endpoints.has(record.id)) {
+        throw new HeraldError("endpoint.already_exists", `Endpoint ${record.id} already exists`, {
+          details: { endpointId: record.id },
+        });
+      }
+      state.endpoints.set(record.id, record);
+      return copy(record);
+    },
+    async getEndpoint(id) {
+      return copy(state.endpoints.get(id));
+    },
+    async updateEndpoint(id, patch) {
+      const record = patchedEndpointRecord(requireEndpoint(id), patch, nowIso());
+      state.endpoints.set(id, record);
+      return copy(record);
+    },
+    async setEndpointEnabled(id, enabled, reason) {
+      const record = toggledEndpointRecord(requireEndpoint(id), enabled, reason, nowIso());
+      state.endpoints.set(id, record);
+      return copy(record);
+    },
+    async deleteEndpoint(id) {
+      if (!state.endpoints.delete(id)) return false;
+      // The foreign keys' ON DELETE CASCADE, by hand.
+      for (const delivery of [...state.deliveries.values()]) {
+        if (delivery.endpointId !== id) continue;
+        state.deliveries.delete(delivery.id);
+        state.attempts.delete(delivery.id);
+      }
+      return true;
+    },
+    async listEndpoints(options) {
+      const query = endpointQuery(options);
+      const rows = [...state.endpoints.values()]
+        .filter(
+          (e) =>
+            (query.tenant === null || e.tenant === query.tenant) &&
+            (query.enabled === null || e.enabled === query.enabled) &&
+            isAfter(e, query.after, query.order),
+        )
+        .sort((a, b) => compareKeyset(a, b, query.order))
+        .slice(0, query.limit + 1);
+      return toPage("endpoints", copy(rows), query);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// PostgreSQL DeliveryStore (pg, pooled): many worker processes on many machines share it.
+// Claims use FOR UPDATE SKIP LOCKED; lease-guarded changes lock the delivery row; times come
+// from the injected clock as parameters, never from now(), so tests can drive them.
+import { type Clock, systemClock } from "../../core/clock.js";
+import { nowMs } from "../delivery/time.js";
+import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
+import { claimDueDeliveries } from "./claimDueDeliveries.js";
+import { createMessage } from "./createMessage.js";
+import type { PgPool } from "./database.js";
+import { postgresCatalog } from "./deliveryCatalog.js";
+import { postgresLease } from "./deliveryLease.js";
+import { postgresQueries } from "./deliveryQueries.js";
+
+/**
+ * A DeliveryStore over a migrated schema (migratePostgres); the pool's search_path selects the
+ * schema (createPgPool). The pool stays the caller's: `close()` leaves it open.
+ */
+export function createPostgresDeliveryStore(
+  pool: PgPool,
+  options: DeliveryStoreOptions = {},
+): DeliveryStore {
+  const clock: Clock = options.clock ?? systemClock;
+  const nowIso = () => new Date(nowMs(clock, undefined)).toISOString();
+  return {
+    ...postgresCatalog(pool, clock, nowIso),
+    ...postgresQueries(pool, clock),
+    ...postgresLease(pool, clock),
+    createMessage: (input) => createMessage(pool, clock, input, nowIso()),
+    claimDueDeliveries: (claim) => claimDueDeliveries(pool, clock, claim),
+    async close() {},
+  };
+}

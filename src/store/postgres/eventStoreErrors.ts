@@ -1,0 +1,84 @@
+// Maps PostgreSQL failures of the event store onto Herald's error codes: lost connections and
+// an overloaded server are `store.unavailable` (retry later), constraint clashes the writer's
+// own mistakes.
+import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { versionConflict } from "../appendRules.js";
+import type { ExpectedVersion } from "../ports.js";
+
+interface PgErrorLike {
+  code?: unknown;
+  constraint?: unknown;
+  message?: unknown;
+}
+
+const NODE_NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+]);
+
+// SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator intervention (admin
+// shutdown, query cancelled by a timeout), 58 system error.
+const UNAVAILABLE_CLASSES = new Set(["08", "53", "57", "58"]);
+
+function isUnavailable(code: string, message: string): boolean {
+  if (NODE_NETWORK_CODES.has(code)) return true;
+  if (code.length === 5 && UNAVAILABLE_CLASSES.has(code.slice(0, 2))) return true;
+  // pg reports a connection that died mid-query without a code.
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+export interface AppendContext {
+  stream: string;
+  expected: ExpectedVersion;
+  /** Re-reads the head after the failed transaction rolled back. */
+  readHead(): Promise<number>;
+}
+
+/** Translates `error` thrown by an event store operation; HeraldErrors pass unchanged. */
+export async function translatePgError(error: unknown, append?: AppendContext): Promise<unknown> {
+  if (isHeraldError(error) || typeof error !== "object" || error === null) return error;
+  const { code, constraint, message } = error as PgErrorLike;
+  const text = typeof message === "string" ? message : "";
+  if (code === "23505" && append !== undefined) {
+    if (constraint === "events_event_id_key") {
+      return new HeraldError(
+        "event.duplicate_id",
+        `An event id of this batch was stored in another stream at the same time`,
+        { cause: error, details: { stream: append.stream } },
+      );
+    }
+    if (constraint === "events_stream_version_key") {
+      // Reachable only when a writer bypassed the stream lock; report it like any conflict.
+      const actual = await append.readHead().catch(() => -1);
+      const conflict = versionConflict(append.stream, append.expected, actual);
+      return new HeraldError(conflict.code, conflict.message, {
+        cause: error,
+        details: conflict.details,
+      });
+    }
+  }
+  if (code === "22P05") {
+    // jsonb refuses \u0000 in strings, which JSON itself allows.
+    return new HeraldError("envelope.invalid", `Invalid envelope: ${text}`, {
+      cause: error,
+      details: append === undefined ? undefined : { stream: append.stream },
+    });
+  }
+  if (typeof code === "string" && isUnavailable(code, text)) {
+    return new HeraldError("store.unavailable", `PostgreSQL event store: ${text || code}`, {
+      cause: error,
+    });
+  }
+  if (code === undefined && isUnavailable("", text)) {
+    return new HeraldError("store.unavailable", `PostgreSQL event store: ${text}`, {
+      cause: error,
+    });
+  }
+  return error;
+}

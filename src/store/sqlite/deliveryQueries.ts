@@ -1,0 +1,133 @@
+// SQLite reads of the delivery queue: a message with its deliveries, a delivery with its
+// attempts, lists with keyset cursors, id prefixes and the metrics queries.
+import type { Clock } from "../../core/clock.js";
+import { OPEN_DELIVERY_STATUSES, QUEUED_DELIVERY_STATUSES } from "../delivery/constants.js";
+import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
+import { deliveryQuery, toPage } from "../delivery/listQuery.js";
+import type { Row } from "../delivery/rows.js";
+import { nowMs } from "../delivery/time.js";
+import type {
+  DeliveryStore,
+  MessageWithDeliveries,
+  QueuedDeliveryStatus,
+} from "../deliveryPorts.js";
+import {
+  call,
+  inList,
+  keysetClause,
+  orderClause,
+  rows,
+  type SqliteContext,
+  type SqlParams,
+} from "./deliverySql.js";
+
+export type QueryMethods = Pick<
+  DeliveryStore,
+  | "getMessage"
+  | "getDelivery"
+  | "listDeliveries"
+  | "findDeliveriesByPrefix"
+  | "resolveDeliveryId"
+  | "deliveryStats"
+>;
+
+// Due deliveries of enabled endpoints (the claim's condition, without the FIFO check). ORDER
+// BY + LIMIT rather than MIN(), so the planner walks deliveries_due and stops at the first.
+const OLDEST_DUE = `SELECT d.next_attempt_at AS oldest
+FROM deliveries d INDEXED BY deliveries_due JOIN endpoints e ON e.id = d.endpoint_id
+WHERE d.status IN (${inList(OPEN_DELIVERY_STATUSES)}) AND d.next_attempt_at <= ? AND e.enabled = 1
+ORDER BY d.next_attempt_at
+LIMIT 1`;
+
+export function messageWithDeliveries(
+  ctx: SqliteContext,
+  id: string,
+): MessageWithDeliveries | undefined {
+  const row = ctx.sql("SELECT * FROM messages WHERE id = ?").get(id) as Row | undefined;
+  if (row === undefined) return undefined;
+  const deliveries = ctx
+    .sql("SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at, id")
+    .all(id) as Row[];
+  return { message: rows.message(row), deliveries: deliveries.map(rows.delivery) };
+}
+
+export function sqliteQueries(ctx: SqliteContext, clock: Clock): QueryMethods {
+  const { sql } = ctx;
+
+  function idsByPrefix(prefix: string, limit?: number): string[] {
+    const max = prefixLimit(limit);
+    const range = deliveryIdRange(prefix);
+    if (range === null) return [];
+    const found = sql("SELECT id FROM deliveries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?").all(
+      range.from,
+      range.to,
+      max,
+    ) as { id: string }[];
+    return found.map((r) => r.id);
+  }
+
+  return {
+    getMessage: (id) => call(() => messageWithDeliveries(ctx, id)),
+
+    getDelivery: (id) =>
+      call(() => {
+        const row = sql("SELECT * FROM deliveries WHERE id = ?").get(id) as Row | undefined;
+        if (row === undefined) return undefined;
+        const attempts = sql(
+          "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt_number",
+        ).all(id) as Row[];
+        return { delivery: rows.delivery(row), attempts: attempts.map(rows.attempt) };
+      }),
+
+    listDeliveries: (options) =>
+      call(() => {
+        const query = deliveryQuery(options);
+        const params: SqlParams = { limit: query.limit + 1 };
+        const where: string[] = [];
+        if (query.statuses !== null) {
+          where.push("status IN (SELECT value FROM json_each(@statuses))");
+          params.statuses = JSON.stringify(query.statuses);
+        }
+        if (query.endpointId !== null) {
+          where.push("endpoint_id = @endpoint");
+          params.endpoint = query.endpointId;
+        }
+        if (query.messageId !== null) {
+          where.push("message_id = @message");
+          params.message = query.messageId;
+        }
+        if (query.createdSince !== null) {
+          where.push("created_at >= @since");
+          params.since = Date.parse(query.createdSince);
+        }
+        const keyset = keysetClause(query, params);
+        if (keyset !== null) where.push(keyset);
+        const text = `SELECT * FROM deliveries ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${orderClause(query)} LIMIT @limit`;
+        return toPage("deliveries", (sql(text).all(params) as Row[]).map(rows.delivery), query);
+      }),
+
+    findDeliveriesByPrefix: (prefix, limit) => call(() => idsByPrefix(prefix, limit)),
+
+    resolveDeliveryId: (idOrPrefix) => call(() => uniqueMatch(idOrPrefix, idsByPrefix(idOrPrefix))),
+
+    deliveryStats: (options = {}) =>
+      call(() => {
+        const now = nowMs(clock, options.now);
+        const depth = Object.fromEntries(QUEUED_DELIVERY_STATUSES.map((s) => [s, 0])) as Record<
+          QueuedDeliveryStatus,
+          number
+        >;
+        const counts = sql(
+          `SELECT status, COUNT(*) AS n FROM deliveries WHERE status IN (${inList(QUEUED_DELIVERY_STATUSES)}) GROUP BY status`,
+        ).all() as { status: QueuedDeliveryStatus; n: number }[];
+        for (const { status, n } of counts) depth[status] = n;
+        const row = sql(OLDEST_DUE).get(now) as { oldest: number } | undefined;
+        const oldest = row?.oldest ?? null;
+        return {
+          depth,
+          oldestDueAt: oldest === null ? null : new Date(oldest).toISOString(),
+          oldestDueAgeMs: oldest === null ? null : now - oldest,
+        };
+      }),
+  };
+}

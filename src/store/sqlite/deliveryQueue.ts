@@ -1,0 +1,276 @@
+// SQLite writes of the delivery queue: messages with their deliveries, claims, lease-guarded
+// transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
+// makes it atomic across connections and processes (SQLite has one writer at a time).
+import type { Clock } from "../../core/clock.js";
+import { positiveInteger } from "../delivery/check.js";
+import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
+import {
+  assertLease,
+  attempted,
+  claimSettings,
+  completed,
+  deadLettered,
+  deliveryNotFound,
+  endpointNotFound,
+  leaseExtended,
+  released,
+  replayed,
+  retryScheduled,
+} from "../delivery/lifecycle.js";
+import { attemptRecord, newMessageRecords } from "../delivery/messageRecords.js";
+import type { Row } from "../delivery/rows.js";
+import { nowMs, toIso } from "../delivery/time.js";
+import type {
+  AttemptInput,
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStore,
+  MessageWithDeliveries,
+  TimeInput,
+} from "../deliveryPorts.js";
+import { call, inList, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
+
+export type QueueMethods = Pick<
+  DeliveryStore,
+  | "createMessage"
+  | "claimDueDeliveries"
+  | "extendLease"
+  | "recordAttempt"
+  | "completeDelivery"
+  | "scheduleRetry"
+  | "deadLetter"
+  | "releaseLease"
+  | "replayDelivery"
+  | "recoverEndpoint"
+>;
+
+// Due: open and its time has come (for `delivering`, next_attempt_at is the lease end). An
+// ordered endpoint offers only its oldest open delivery. Served by deliveries_due and, for the
+// FIFO check, deliveries_fifo. INDEXED BY: without ANALYZE statistics (the usual case for an
+// embedded file) SQLite would rather sort the status index, reading every due row per claim.
+// Selected first, so the claim keeps this order (RETURNING has none).
+const DUE = `SELECT d.id FROM deliveries d INDEXED BY deliveries_due
+JOIN endpoints e ON e.id = d.endpoint_id
+WHERE d.status IN (${inList(OPEN_DELIVERY_STATUSES)}) AND d.next_attempt_at <= @now
+  AND e.enabled = 1
+  AND (e.ordered = 0 OR NOT EXISTS (
+    SELECT 1 FROM deliveries p
+    WHERE p.endpoint_id = d.endpoint_id AND p.status IN (${inList(OPEN_DELIVERY_STATUSES)})
+      AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id))))
+ORDER BY d.next_attempt_at, d.id
+LIMIT @limit`;
+
+const CLAIM = `UPDATE deliveries
+SET status = 'delivering', lease_owner = @owner, lease_expires_at = @until,
+    next_attempt_at = @until, updated_at = @now
+WHERE id IN (SELECT value FROM json_each(@ids))
+RETURNING *`;
+
+// A success on an endpoint that is not failing changes nothing: no write, no row returned.
+const HEALTH = `UPDATE endpoints SET
+  consecutive_failures = CASE WHEN @ok = 1 THEN 0 ELSE consecutive_failures + 1 END,
+  failing_since = CASE WHEN @ok = 1 THEN NULL ELSE COALESCE(failing_since, @started) END
+WHERE id = @id AND NOT (@ok = 1 AND consecutive_failures = 0 AND failing_since IS NULL)
+RETURNING consecutive_failures, failing_since`;
+
+const RECOVER = `UPDATE deliveries
+SET status = 'pending', attempts = 0, next_attempt_at = @now, lease_owner = NULL,
+    lease_expires_at = NULL, last_error = NULL, last_status_code = NULL, updated_at = @now
+WHERE endpoint_id = @endpoint AND created_at >= @since
+  AND status IN (${inList(RECOVERABLE_DELIVERY_STATUSES)})`;
+
+export function sqliteQueue(
+  ctx: SqliteContext,
+  clock: Clock,
+  messageWithDeliveries: (id: string) => MessageWithDeliveries | undefined,
+): QueueMethods {
+  const { sql } = ctx;
+  const isoNow = (now?: TimeInput) => new Date(nowMs(clock, now)).toISOString();
+  const selectDelivery = (id: string) =>
+    sql("SELECT * FROM deliveries WHERE id = ?").get(id) as Row | undefined;
+  const writeDelivery = (d: DeliveryRecord) => {
+    const params = rows.deliveryParams(d);
+    sql(updateSql("deliveries", params, "id")).run(params);
+  };
+
+  interface Guarded {
+    delivery: DeliveryRecord;
+    health?: { consecutiveFailures: number; failingSince: string | null };
+    attempt?: AttemptRecord;
+  }
+
+  /** Lease check, optional attempt log, status change: one transaction. */
+  function guarded(
+    deliveryId: string,
+    owner: string,
+    now: TimeInput | undefined,
+    change: (d: DeliveryRecord, nowIso: string) => DeliveryRecord,
+    attempt?: AttemptInput,
+  ): Guarded {
+    const nowIso = isoNow(now);
+    return ctx.immediate(() => {
+      const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
+      const current = row === undefined ? undefined : rows.delivery(row);
+      assertLease(current, deliveryId, owner, nowIso);
+      let next = current;
+      const result: Omit<Guarded, "delivery"> = {};
+      if (attempt !== undefined) {
+        const { n } = sql(
+          "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
+        ).get(deliveryId) as { n: number };
+        const record = attemptRecord(attempt, deliveryId, n, clock);
+        const params = rows.attemptParams(record);
+        sql(insertSql("attempts", params)).run(params);
+        const health = sql(HEALTH).get({
+          ok: record.succeeded ? 1 : 0,
+          started: Date.parse(record.startedAt),
+          id: current.endpointId,
+        }) as { consecutive_failures: number; failing_since: number | null } | undefined;
+        result.attempt = record;
+        result.health = {
+          consecutiveFailures: health?.consecutive_failures ?? 0,
+          failingSince:
+            health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
+        };
+        next = attempted(next, record, nowIso);
+      }
+      next = change(next, nowIso);
+      writeDelivery(next);
+      return { ...result, delivery: next };
+    });
+  }
+
+  const nextIso = (value: TimeInput) => toIso(value, "nextAttemptAt", "delivery.invalid");
+
+  return {
+    createMessage: (input) =>
+      call(() => {
+        const { message, deliveries } = newMessageRecords(input, isoNow(), clock);
+        return ctx.immediate(() => {
+          if (message.idempotencyKey !== null) {
+            const existing = sql(
+              "SELECT id FROM messages WHERE tenant = ? AND idempotency_key = ?",
+            ).get(message.tenant, message.idempotencyKey) as { id: string } | undefined;
+            if (existing !== undefined) {
+              return { ...messageWithDeliveries(existing.id)!, created: false };
+            }
+          }
+          const exists = sql("SELECT 1 FROM endpoints WHERE id = ?");
+          for (const d of deliveries) {
+            if (exists.get(d.endpointId) === undefined) throw endpointNotFound(d.endpointId);
+          }
+          const params = rows.messageParams(message);
+          sql(insertSql("messages", params)).run(params);
+          for (const d of deliveries) {
+            const row = rows.deliveryParams(d);
+            sql(insertSql("deliveries", row)).run(row);
+          }
+          return { message, deliveries, created: true };
+        });
+      }),
+
+    claimDueDeliveries: (options) =>
+      call(() => {
+        const now = nowMs(clock, options.now);
+        const { owner, limit, leaseUntilIso } = claimSettings(options, now);
+        return ctx.immediate(() => {
+          const due = (sql(DUE).all({ now, limit }) as { id: string }[]).map((r) => r.id);
+          if (due.length === 0) return [];
+          const claimed = sql(CLAIM).all({
+            owner,
+            now,
+            until: Date.parse(leaseUntilIso),
+            ids: JSON.stringify(due),
+          }) as Row[];
+          const byId = new Map(claimed.map((r) => [r.id as string, rows.delivery(r)]));
+          const leased = due.map((id) => byId.get(id)!);
+          const ids = (field: "messageId" | "endpointId") =>
+            JSON.stringify([...new Set(leased.map((d) => d[field]))]);
+          const messages = new Map(
+            (
+              sql("SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))").all(
+                ids("messageId"),
+              ) as Row[]
+            ).map((r) => [r.id as string, rows.message(r)]),
+          );
+          const endpoints = new Map(
+            (
+              sql("SELECT * FROM endpoints WHERE id IN (SELECT value FROM json_each(?))").all(
+                ids("endpointId"),
+              ) as Row[]
+            ).map((r) => [r.id as string, rows.endpoint(r)]),
+          );
+          return leased.map((delivery) => ({
+            delivery,
+            message: messages.get(delivery.messageId)!,
+            endpoint: endpoints.get(delivery.endpointId)!,
+          }));
+        });
+      }),
+
+    extendLease: ({ deliveryId, owner, now, leaseMs }) =>
+      call(() => {
+        const until = nowMs(clock, now) + positiveInteger(leaseMs, "leaseMs", "delivery.invalid");
+        const untilIso = new Date(until).toISOString();
+        return guarded(deliveryId, owner, now, (d, nowIso) => leaseExtended(d, untilIso, nowIso))
+          .delivery;
+      }),
+
+    recordAttempt: ({ deliveryId, owner, now, attempt }) =>
+      call(() => {
+        const result = guarded(deliveryId, owner, now, (d) => d, attempt);
+        return {
+          attempt: result.attempt!,
+          delivery: result.delivery,
+          endpointHealth: result.health!,
+        };
+      }),
+
+    completeDelivery: ({ deliveryId, owner, now, attempt }) =>
+      call(() => guarded(deliveryId, owner, now, completed, attempt).delivery),
+
+    scheduleRetry: ({ deliveryId, owner, now, attempt, nextAttemptAt }) =>
+      call(() => {
+        const next = nextIso(nextAttemptAt);
+        return guarded(deliveryId, owner, now, (d, n) => retryScheduled(d, next, n), attempt)
+          .delivery;
+      }),
+
+    deadLetter: ({ deliveryId, owner, now, attempt, reason }) =>
+      call(
+        () =>
+          guarded(deliveryId, owner, now, (d, n) => deadLettered(d, reason, n), attempt).delivery,
+      ),
+
+    releaseLease: ({ deliveryId, owner, now, nextAttemptAt }) =>
+      call(() => {
+        const next = nextAttemptAt === undefined ? undefined : nextIso(nextAttemptAt);
+        return guarded(deliveryId, owner, now, (d, n) => released(d, next ?? n, n)).delivery;
+      }),
+
+    replayDelivery: (id, options = {}) =>
+      call(() => {
+        const nowIso = isoNow(options.now);
+        return ctx.immediate(() => {
+          const row = typeof id === "string" ? selectDelivery(id) : undefined;
+          if (row === undefined) throw deliveryNotFound(id);
+          const next = replayed(rows.delivery(row), nowIso);
+          writeDelivery(next);
+          return next;
+        });
+      }),
+
+    recoverEndpoint: ({ endpointId, since, now }) =>
+      call(() => {
+        const sinceMs = Date.parse(toIso(since, "since", "query.invalid"));
+        const at = nowMs(clock, now);
+        return ctx.immediate(() => {
+          if (sql("SELECT 1 FROM endpoints WHERE id = ?").get(endpointId) === undefined) {
+            throw endpointNotFound(endpointId);
+          }
+          const { changes } = sql(RECOVER).run({ endpoint: endpointId, since: sinceMs, now: at });
+          return { replayed: changes };
+        });
+      }),
+  };
+}

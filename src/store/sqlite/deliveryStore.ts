@@ -1,0 +1,30 @@
+// SQLite DeliveryStore (better-sqlite3): one file, any number of connections and processes.
+// Every write is one IMMEDIATE transaction, so SQLite's single write lock makes claims and
+// lease-guarded updates atomic; times come from the injected clock, never from SQLite.
+import { type Clock, systemClock } from "../../core/clock.js";
+import { nowMs } from "../delivery/time.js";
+import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
+import type { SqliteDatabase } from "./database.js";
+import { sqliteCatalog } from "./deliveryCatalog.js";
+import { messageWithDeliveries, sqliteQueries } from "./deliveryQueries.js";
+import { sqliteQueue } from "./deliveryQueue.js";
+import { sqliteContext } from "./deliverySql.js";
+
+/**
+ * A DeliveryStore over a migrated database (migrateSqlite). The database stays the caller's:
+ * `close()` leaves it open.
+ */
+export function createSqliteDeliveryStore(
+  db: SqliteDatabase,
+  options: DeliveryStoreOptions = {},
+): DeliveryStore {
+  const clock: Clock = options.clock ?? systemClock;
+  const ctx = sqliteContext(db);
+  const nowIso = () => new Date(nowMs(clock, undefined)).toISOString();
+  return {
+    ...sqliteCatalog(ctx, clock, nowIso),
+    ...sqliteQueue(ctx, clock, (id) => messageWithDeliveries(ctx, id)),
+    ...sqliteQueries(ctx, clock),
+    async close() {},
+  };
+}

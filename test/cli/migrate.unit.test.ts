@@ -1,0 +1,196 @@
+// `herald migrate` in-process through runCli: which database it picks, what it prints (text and
+// JSON), and the codes and exit statuses of its failures.
+import { existsSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
+import { loadMigrations } from "../../src/store/migrations.js";
+import { openSqlite } from "../../src/store/sqlite/database.js";
+import { createTestSchema, type TestSchema, uniqueSchemaName } from "../helpers/postgres.js";
+import { serviceAvailable, serviceUrl } from "../helpers/services.js";
+import { tempSqlitePath } from "../helpers/sqlite.js";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(["migrate", ...args], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+const sqliteVersions = loadMigrations("sqlite").map((m) => ({ version: m.version, name: m.name }));
+const files: { cleanup(): void }[] = [];
+function tempDb(): string {
+  const file = tempSqlitePath();
+  files.push(file);
+  return file.path;
+}
+afterAll(() => {
+  for (const file of files) file.cleanup();
+});
+
+describe("herald migrate on SQLite", () => {
+  it("has help with the environment and examples", async () => {
+    const run = await cli(["--help"]);
+    expect(run.code).toBe(0);
+    for (const word of ["Usage: herald migrate", "--db", "--schema", "HERALD_DB", "Examples:"]) {
+      expect(run.stdout).toContain(word);
+    }
+  });
+
+  it("applies every migration once, then finds nothing to do", async () => {
+    const path = tempDb();
+    const first = await cli(["--db", path]);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toContain(`Migrated SQLite database ${path}\n`);
+    for (const { version, name } of sqliteVersions) {
+      expect(first.stdout).toContain(`  applied ${String(version).padStart(3, "0")}_${name}\n`);
+    }
+    expect(first.stdout).toContain(`now at version ${sqliteVersions.length}\n`);
+
+    const second = await cli(["--db", path]);
+    expect(second).toEqual({
+      code: 0,
+      stdout: `SQLite database ${path} is up to date at version ${sqliteVersions.length}\n`,
+      stderr: "",
+    });
+    const db = openSqlite(path, { readonly: true });
+    const rows = db.prepare("SELECT version FROM herald_migrations ORDER BY version").all();
+    db.close();
+    expect(rows).toEqual(sqliteVersions.map(({ version }) => ({ version })));
+  });
+
+  it("prints JSON with --json", async () => {
+    const path = tempDb();
+    const run = await cli(["--db", path, "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      dialect: "sqlite",
+      database: path,
+      applied: sqliteVersions,
+      version: sqliteVersions.length,
+    });
+    expect(JSON.parse((await cli(["--db", path, "--json"])).stdout)).toMatchObject({
+      applied: [],
+      version: sqliteVersions.length,
+    });
+  });
+
+  it("uses HERALD_DB when --db is absent, and --db over HERALD_DB", async () => {
+    const fromEnv = tempDb();
+    const fromFlag = tempDb();
+    expect((await cli([], { HERALD_DB: fromEnv })).code).toBe(0);
+    expect(existsSync(fromEnv)).toBe(true);
+    expect((await cli(["--db", fromFlag], { HERALD_DB: fromEnv })).code).toBe(0);
+    expect(existsSync(fromFlag)).toBe(true);
+  });
+
+  describe("default database", () => {
+    const cwd = process.cwd();
+    afterEach(() => process.chdir(cwd));
+
+    it("is ./herald.db in the working directory", async () => {
+      const path = tempDb();
+      process.chdir(path.replace(/herald\.db$/, ""));
+      const run = await cli([]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Migrated SQLite database ./herald.db");
+      expect(existsSync(path)).toBe(true);
+    });
+  });
+
+  it("refuses an edited migration with migration.checksum_mismatch (exit 1)", async () => {
+    const path = tempDb();
+    await cli(["--db", path]);
+    const db = openSqlite(path);
+    db.prepare("UPDATE herald_migrations SET checksum = 'edited' WHERE version = 2").run();
+    db.close();
+    const run = await cli(["--db", path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: migration\.checksum_mismatch: sqlite migration 002_/);
+    const json = await cli(["--db", path, "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { code: "migration.checksum_mismatch" },
+    });
+  });
+
+  it("reports a file it cannot create as store.unavailable (exit 1)", async () => {
+    const run = await cli(["--db", "/nonexistent-dir/herald.db"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: store\.unavailable: Cannot open SQLite database/);
+  });
+
+  it.each([
+    [["--db", "mysql://db/herald"], /Unsupported database URL scheme mysql/],
+    [["--db", "./x.db", "--schema", "s"], /PostgreSQL only/],
+    [["--db", "postgres://db/h", "--schema", "Robert'); DROP"], /schema name/],
+    [["--db", ""], /empty/],
+  ])("refuses %j as a usage error (exit 2)", async (args, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: cli\.invalid_argument: /);
+    expect(run.stderr).toMatch(message);
+  });
+});
+
+const pgAvailable = await serviceAvailable("postgres");
+
+describe.skipIf(!pgAvailable)("herald migrate on PostgreSQL", () => {
+  const schemas: string[] = [];
+  let admin: TestSchema;
+
+  beforeAll(async () => {
+    admin = await createTestSchema("cli_migrate_admin", { migrate: false });
+  });
+
+  afterAll(async () => {
+    for (const schema of schemas) await admin.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.drop();
+  });
+
+  const versions = loadMigrations("postgres").map((m) => ({ version: m.version, name: m.name }));
+
+  it("migrates a new schema given by --schema, then finds nothing to do", async () => {
+    const schema = uniqueSchemaName("cli_migrate");
+    schemas.push(schema);
+    const url = serviceUrl("postgres");
+    const run = await cli(["--db", url, "--schema", schema, "--json"]);
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({
+      dialect: "postgres",
+      database: url,
+      schema,
+      applied: versions,
+      version: versions.length,
+    });
+    const again = await cli(["--db", `${url}?schema=${schema}`]);
+    expect(again.stdout).toContain(
+      `(schema ${schema}) is up to date at version ${versions.length}`,
+    );
+    const { rows } = await admin.pool.query(
+      `SELECT version FROM ${schema}.herald_migrations ORDER BY version`,
+    );
+    expect(rows).toEqual(versions.map(({ version }) => ({ version })));
+  });
+
+  it("says which server it cannot reach, without the password (exit 1)", async () => {
+    const run = await cli(["--db", "postgres://herald:hunter2@127.0.0.1:1/herald", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "error: store.unavailable: Cannot connect to PostgreSQL at postgres://herald:***@127.0.0.1:1/herald",
+    );
+    expect(run.stdout + run.stderr).not.toContain("hunter2");
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      database: "postgres://herald:***@127.0.0.1:1/herald",
+      error: { code: "store.unavailable" },
+    });
+  });
+});

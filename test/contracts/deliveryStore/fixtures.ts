@@ -1,0 +1,92 @@
+// Shared set-up of the DeliveryStore contract: the per-test context, fixtures and assertions.
+import { expect } from "vitest";
+import type { ManualClock } from "../../../src/core/clock.js";
+import type {
+  ClaimedDelivery,
+  CreateMessageResult,
+  DeliveryStore,
+  EndpointInput,
+  EndpointRecord,
+  MessageInput,
+} from "../../../src/store/ports.js";
+
+/** 2025-01-01T00:00:00.000Z: every test starts here on a ManualClock. */
+export const START = Date.UTC(2025, 0, 1);
+export const LEASE_MS = 30_000;
+
+/** What a backend gives the contract for one test. */
+export interface DeliveryStoreHarness {
+  store: DeliveryStore;
+  /**
+   * Another store over the same data through its own connection(s), as a second process would
+   * have (memory: the same store). Closed by `close`.
+   */
+  connect(): Promise<DeliveryStore>;
+  close(): Promise<void>;
+}
+
+export type DeliveryStoreFactory = (clock: ManualClock) => Promise<DeliveryStoreHarness>;
+
+/** Filled in by beforeEach; read by the tests of every section. */
+export interface ContractContext {
+  store: DeliveryStore;
+  clock: ManualClock;
+  connect(): Promise<DeliveryStore>;
+}
+
+export async function makeEndpoint(
+  store: DeliveryStore,
+  overrides: Partial<EndpointInput> = {},
+): Promise<EndpointRecord> {
+  return store.createEndpoint({
+    target: "https://receiver.example/hooks",
+    eventTypes: ["order.*"],
+    ...overrides,
+  });
+}
+
+export async function dispatch(
+  store: DeliveryStore,
+  endpointIds: readonly string[],
+  message: Partial<MessageInput> = {},
+  maxAttempts = 3,
+): Promise<CreateMessageResult> {
+  return store.createMessage({
+    message: { type: "order.created.v1", payload: { orderId: 1 }, ...message },
+    deliveries: endpointIds.map((endpointId) => ({ endpointId, maxAttempts })),
+  });
+}
+
+export async function claimAll(
+  store: DeliveryStore,
+  owner: string,
+  limit = 100,
+  leaseMs = LEASE_MS,
+): Promise<ClaimedDelivery[]> {
+  return store.claimDueDeliveries({ owner, limit, leaseMs });
+}
+
+/** Claims exactly one delivery for `owner` and returns its id. */
+export async function claimOne(store: DeliveryStore, owner: string): Promise<string> {
+  const claimed = await claimAll(store, owner, 1);
+  expect(claimed).toHaveLength(1);
+  return claimed[0]!.delivery.id;
+}
+
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ name: "HeraldError", code });
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Every delivery of the store (all pages), oldest first. */
+export async function allDeliveryIds(store: DeliveryStore): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.listDeliveries({ order: "oldest", limit: 1000, cursor });
+    ids.push(...page.data.map((d) => d.id));
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return ids;
+}

@@ -1,0 +1,48 @@
+// Runs Node on a script (the built CLI, or a tiny script importing dist/) as a child process
+// and collects its exit status and output.
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(import.meta.dirname, "../..");
+/** The built `herald` executable (npm run build first). */
+export const heraldBin = join(repoRoot, "dist/cli/bin.js");
+
+export interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runNode(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<ChildRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+  }
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...args], { env, cwd: options.cwd ?? repoRoot });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", fail);
+    child.on("close", (code) =>
+      done({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
+    child.stdin.end();
+  });
+}
+
+/** `herald <args…>` through the built bin. */
+export function runHerald(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<ChildRun> {
+  return runNode([heraldBin, ...args], options);
+}
