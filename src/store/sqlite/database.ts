@@ -34,9 +34,39 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   }
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   if (!readonly) {
-    if (path !== ":memory:") db.pragma("journal_mode = WAL");
+    if (path !== ":memory:") enableWal(db, busyTimeoutMs);
     db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   }
   db.pragma("foreign_keys = ON");
   return db;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+ * (without the busy handler) when another process is doing the same: two processes opening a
+ * fresh database together must both succeed, so retry until the busy timeout.
+ */
+function enableWal(db: SqliteDatabase, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) {
+        db.close();
+        throw new HeraldError("store.unavailable", "Cannot switch the SQLite database to WAL", {
+          cause: error,
+        });
+      }
+      // Synchronous like the rest of better-sqlite3: sleep without spinning the CPU.
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
 }
