@@ -3,7 +3,7 @@
 import { type Command, CommanderError } from "commander";
 import { coerceError } from "../core/errors.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
-import { registerMigrate } from "./commands/migrate.js";
+import { DB_ENV, registerMigrate } from "./commands/migrate.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerSign } from "./commands/sign.js";
 import { registerVerify } from "./commands/verify.js";
@@ -12,11 +12,13 @@ import { SECRET_ENV } from "./options.js";
 import { readPackageVersion } from "./version.js";
 
 const PROGRAM_HELP = `
-Exit status: 0 success (verify: valid), 1 verify: invalid signature, 2 usage error.
+Exit status: 0 success (verify: valid), 1 verify: invalid signature / migrate: the
+database refused or could not be reached, 2 usage error.
 Errors name a stable code, e.g. "error: cli.invalid_argument: …".
 
 Environment:
   ${SECRET_ENV}   secret(s) for sign and verify, one per line, when no --secret is given
+  ${DB_ENV}       the database for migrate (a SQLite path or postgres:// URL; default ./herald.db)
 
 Examples:
   $ export ${SECRET_ENV}=$(herald secret generate)

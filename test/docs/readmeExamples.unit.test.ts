@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { signWebhook } from "herald/webhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { placeAndPay } from "../../examples/event-store-sqlite.js";
 import { isAuthentic } from "../../examples/verify-webhook.js";
+import { tempSqlitePath } from "../helpers/sqlite.js";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -14,6 +16,7 @@ describe("README examples", () => {
     expect(blocks.map((block) => block[1])).toEqual([
       "examples/verify-webhook.ts",
       "examples/inbound-express.ts",
+      "examples/event-store-sqlite.ts",
     ]);
   });
 
@@ -37,5 +40,21 @@ describe("examples/verify-webhook.ts", () => {
     expect(isAuthentic(headers, body)).toBe(true);
     expect(isAuthentic(headers, Buffer.from('{"id":"evt_1","type":"invoice.void"}'))).toBe(false);
     expect(warn).toHaveBeenCalledWith("webhook refused: signature.invalid");
+  });
+});
+
+describe("examples/event-store-sqlite.ts", () => {
+  it("appends, publishes, and refuses to create the stream a second time", async () => {
+    const file = tempSqlitePath();
+    try {
+      const result = await placeAndPay(file.path);
+      expect(result).toMatchObject({ stream: "order/123", fromVersion: 2, toVersion: 2 });
+      await expect(placeAndPay(file.path)).rejects.toMatchObject({
+        code: "stream.version_conflict",
+        details: { expected: 0, actual: 2 },
+      });
+    } finally {
+      file.cleanup();
+    }
   });
 });
