@@ -4,7 +4,13 @@
 import { type Clock, systemClock } from "../core/clock.js";
 import { createEnvelope, type EventEnvelope } from "../core/envelope.js";
 import { HeraldError, isHeraldError } from "../core/errors.js";
-import type { AppendOptions, EventToAppend, ExpectedVersion } from "./ports.js";
+import type {
+  AppendOptions,
+  EventToAppend,
+  ExpectedVersion,
+  ReadResult,
+  StoredEvent,
+} from "./ports.js";
 import { parseStreamName } from "./streamName.js";
 
 export interface PreparedAppend {
@@ -233,4 +239,20 @@ export function parsePositionCheckpoint(after: string | undefined): number {
     throw invalidCheckpoint(after);
   }
   return Number(after);
+}
+
+/** A read's options where the checkpoint is the position: where it resumes, how many it returns. */
+export function positionReadWindow(options: { after?: string; limit?: number }): {
+  after: number;
+  limit: number;
+} {
+  return {
+    after: parsePositionCheckpoint(options.after),
+    limit: checkLimit(options.limit, DEFAULT_READ_LIMIT),
+  };
+}
+
+/** A read's answer: the last event's checkpoint, or the caller's `after` when nothing was new. */
+export function readResult(events: StoredEvent[], after: string | undefined): ReadResult {
+  return { events, checkpoint: events.at(-1)?.checkpoint ?? after };
 }

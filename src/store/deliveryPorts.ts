@@ -116,17 +116,10 @@ export interface DeliveryStats {
 }
 
 /**
- * Storage for the delivery engine. Every method is atomic across processes sharing the
- * backend. Times are taken from the store's injected clock unless a `now` is passed, never from
- * the database, so every backend behaves the same under a manual clock.
- *
- * Errors (HeraldError codes): `event_type.invalid`, `source.invalid`, `endpoint.invalid`,
- * `endpoint.already_exists`, `endpoint.not_found`, `message.invalid`, `delivery.not_found`,
- * `delivery.invalid` (worker input: claim options, attempts, times), `delivery.ambiguous_prefix`,
- * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
- * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
+ * The catalogue half of a DeliveryStore: event types, sources and endpoints. Each adapter builds
+ * it in its own `deliveryCatalog.ts`.
  */
-export interface DeliveryStore {
+export interface DeliveryCatalog {
   // Event types ------------------------------------------------------------------------------
   /** Creates or replaces; `createdAt` is kept on replace. */
   upsertEventType(input: EventTypeInput): Promise<EventTypeRecord>;
@@ -158,7 +151,21 @@ export interface DeliveryStore {
   deleteEndpoint(id: string): Promise<boolean>;
   /** Oldest first. */
   listEndpoints(options?: EndpointListOptions): Promise<Page<EndpointRecord>>;
+}
 
+/**
+ * Storage for the delivery engine: the catalogue (DeliveryCatalog), then messages, worker leases
+ * and operations. Every method is atomic across processes sharing the backend. Times are taken
+ * from the store's injected clock unless a `now` is passed, never from the database, so every
+ * backend behaves the same under a manual clock.
+ *
+ * Errors (HeraldError codes): `event_type.invalid`, `source.invalid`, `endpoint.invalid`,
+ * `endpoint.already_exists`, `endpoint.not_found`, `message.invalid`, `delivery.not_found`,
+ * `delivery.invalid` (worker input: claim options, attempts, times), `delivery.ambiguous_prefix`,
+ * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
+ * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
+ */
+export interface DeliveryStore extends DeliveryCatalog {
   // Messages ---------------------------------------------------------------------------------
   /**
    * Stores the message and its deliveries in one transaction. When the tenant already has a
@@ -228,6 +235,30 @@ export interface DeliveryStore {
   /** Releases what the store opened itself (nothing when it was given a database or pool). */
   close(): Promise<void>;
 }
+
+/** The reads of the delivery queue (each SQL adapter's `deliveryQueries.ts`). */
+export type DeliveryQueries = Pick<
+  DeliveryStore,
+  | "getMessage"
+  | "getDelivery"
+  | "listDeliveries"
+  | "findDeliveriesByPrefix"
+  | "resolveDeliveryId"
+  | "deliveryStats"
+>;
+
+/** The writes after a claim: lease-guarded transitions, replay and recovery. */
+export type DeliveryTransitions = Pick<
+  DeliveryStore,
+  | "extendLease"
+  | "recordAttempt"
+  | "completeDelivery"
+  | "scheduleRetry"
+  | "deadLetter"
+  | "releaseLease"
+  | "replayDelivery"
+  | "recoverEndpoint"
+>;
 
 /** Options every adapter accepts. */
 export interface DeliveryStoreOptions {

@@ -5,51 +5,29 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseHeaderLine } from "../../src/cli/headerLines.js";
 import { resolveScheme, schemeNames } from "../../src/signing/registry.js";
 import { signWebhook, verifyWebhook } from "../../src/signing/sign.js";
+import { type ChildRun, repoRoot, runNode } from "../helpers/spawnNode.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
   bin: Record<string, string>;
 };
-const bin = join(root, pkg.bin.herald ?? "dist/cli/main.js");
+const bin = join(repoRoot, pkg.bin.herald ?? "dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "herald-cli-e2e-"));
 const url = "https://example.com/hooks/in?tenant=acme";
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** `herald <args…>` with `stdin`; HERALD_SECRET only when `env` sets it, never inherited. */
 function herald(
   args: readonly string[],
   stdin: Buffer | string = "",
   env: Record<string, string> = {},
-): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  if (env.HERALD_SECRET === undefined) delete childEnv.HERALD_SECRET;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: childEnv });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", fail);
-    child.on("close", (code) =>
-      done({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      }),
-    );
-    child.stdin.end(stdin);
-  });
+): Promise<ChildRun> {
+  return runNode([bin, ...args], { stdin, env: { HERALD_SECRET: undefined, ...env } });
 }
 
 /** Header lines read back the way `curl -H @file` reads them: one `Name: value` per line. */

@@ -15,11 +15,12 @@ import {
   toHeaderRecord,
 } from "../../src/cli/headerLines.js";
 import { createIo, readAll } from "../../src/cli/io.js";
-import { main, runCli } from "../../src/cli/main.js";
+import { main } from "../../src/cli/main.js";
 import { redactSecrets } from "../../src/cli/options.js";
 import { ManualClock } from "../../src/core/clock.js";
 import { schemeNames } from "../../src/signing/registry.js";
 import { signWebhook } from "../../src/signing/sign.js";
+import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const otherSecret = "whsec_c2VjcmV0LXR3by1zZWNyZXQtdHdvLXNlY3JldA==";
@@ -29,26 +30,15 @@ const dir = mkdtempSync(join(tmpdir(), "herald-cli-unit-"));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(
+function cli(
   args: string[],
   options: { stdin?: Buffer | string | Readable; env?: Record<string, string> } = {},
-): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
+): Promise<CliRun> {
+  return runCliCaptured(args, {
     stdin: options.stdin ?? body,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
     env: options.env ?? {},
     clock: new ManualClock(timestamp * 1000),
   });
-  return { code, stdout, stderr };
 }
 
 function headerArgs(headers: Record<string, string>): string[] {

@@ -2,28 +2,15 @@
 // JSON), and the codes and exit statuses of its failures.
 import { existsSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { loadMigrations } from "../../src/store/migrations.js";
 import { openSqlite } from "../../src/store/sqlite/database.js";
 import { createTestSchema, type TestSchema, uniqueSchemaName } from "../helpers/postgres.js";
+import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(["migrate", ...args], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCliCaptured(["migrate", ...args], { env });
 }
 
 const sqliteVersions = loadMigrations("sqlite").map((m) => ({ version: m.version, name: m.name }));

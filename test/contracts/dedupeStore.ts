@@ -1,8 +1,10 @@
-// The DedupeStore contract: every backend (memory, Redis, SQLite, PostgreSQL) runs this suite.
+// The DedupeStore contract: every backend (memory, Redis, SQLite, PostgreSQL) runs this suite;
+// those that take a clock also run the expiry suite, and the SQL ones the prune suite.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { DedupeStore } from "../../src/store/ports.js";
+import { ManualClock } from "../../src/core/clock.js";
+import type { DedupeStore, PrunableDedupeStore } from "../../src/store/ports.js";
 
 /** Short real leases: long enough not to lapse between two calls, short enough to wait out. */
 const SHORT_MS = 60;
@@ -125,6 +127,69 @@ export function testDedupeStore(
       expect(claims.filter((claim) => !claim.claimed && claim.state === "processing")).toHaveLength(
         49,
       );
+    });
+  });
+}
+
+/** Leases and ttls end exactly at their time on an injected clock, without real waits. */
+export function testDedupeStoreClock(
+  name: string,
+  factory: (clock: ManualClock) => DedupeStore,
+): void {
+  describe(`DedupeStore on an injected clock: ${name}`, () => {
+    it("expires leases and ttls on the clock's time", async () => {
+      const clock = new ManualClock(Date.UTC(2024, 4, 1, 12));
+      const store = factory(clock);
+      const key = `clock:${randomUUID()}`;
+      const first = await store.claim(key, 30_000);
+      if (!first.claimed) throw new Error("expected a claim");
+
+      clock.advance(29_999);
+      expect(await store.claim(key, 30_000)).toEqual({ claimed: false, state: "processing" });
+      clock.advance(1);
+      expect(await store.complete(key, first.token, 60_000)).toBe(false);
+      const second = await store.claim(key, 30_000);
+      expect(second.claimed).toBe(true);
+      if (!second.claimed) throw new Error("expected the expired lease to be claimable");
+
+      expect(await store.complete(key, second.token, 86_400_000)).toBe(true);
+      clock.advance(86_399_999);
+      expect(await store.claim(key, 30_000)).toEqual({ claimed: false, state: "done" });
+      clock.advance(1);
+      expect((await store.claim(key, 30_000)).claimed).toBe(true);
+      await store.close?.();
+    });
+  });
+}
+
+/** What the prune suite needs of a SQL backend besides the store: a look at its table. */
+export interface PruneHarness {
+  create(options: { clock: ManualClock; pruneBatchSize: number }): PrunableDedupeStore;
+  /** Empties the table. */
+  clear(): Promise<void>;
+  /** Every key in the table, sorted. */
+  keys(): Promise<string[]>;
+}
+
+export function testDedupeStorePrune(name: string, harness: PruneHarness): void {
+  describe(`PrunableDedupeStore prune: ${name}`, () => {
+    it("deletes exactly the expired rows, in batches, and returns how many", async () => {
+      await harness.clear();
+      const clock = new ManualClock(Date.UTC(2030, 0, 1));
+      const store = harness.create({ clock, pruneBatchSize: 2 });
+      for (let i = 0; i < 5; i++) await store.claim(`prune:lease:${i}`, 1_000);
+      const done = await store.claim("prune:done", 1_000);
+      if (!done.claimed) throw new Error("expected a claim");
+      await store.complete("prune:done", done.token, 10_000);
+      await store.claim("prune:live", 60_000);
+
+      expect(await store.prune()).toBe(0);
+      clock.advance(1_000);
+      expect(await store.prune()).toBe(5);
+      expect(await harness.keys()).toEqual(["prune:done", "prune:live"]);
+      clock.advance(9_000);
+      expect(await store.prune()).toBe(1);
+      expect(await harness.keys()).toEqual(["prune:live"]);
     });
   });
 }

@@ -5,17 +5,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { messageToEnvelope } from "../../src/bus/envelopeCodec.js";
 import { createNatsConsumer } from "../../src/bus/nats/envelopeConsumer.js";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
 import { createSqliteDedupeStore } from "../../src/store/sqlite/dedupeStore.js";
 import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { waitFor } from "../bus/waitFor.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const available = await serviceAvailable("nats");
 const fixture = fileURLToPath(new URL("./fixtures/forwarderProcess.mjs", import.meta.url));
@@ -52,24 +50,19 @@ async function readBus(t: TestStream): Promise<StoredOnBus[]> {
 
 describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () => {
   let t: TestStream;
-  const dbFile = tempSqlitePath("outbox.db");
-  const inboxFile = tempSqlitePath("inbox.db");
-  let db: SqliteDatabase;
+  let outboxDb: MigratedSqlite;
   const children = new Set<ChildProcess>();
 
   beforeAll(async () => {
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
     t = await createTestStream("fwdcrash");
-    db = openSqlite(dbFile.path);
-    migrateSqlite(db);
+    outboxDb = migratedSqlite("outbox.db");
   });
 
   afterAll(async () => {
     for (const child of children) child.kill("SIGKILL");
-    db?.close();
+    outboxDb?.cleanup();
     await t?.delete();
-    dbFile.cleanup();
-    inboxFile.cleanup();
   });
 
   /** Where a forwarder process reads from and publishes to. */
@@ -167,13 +160,13 @@ describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () =
   }
 
   it("every event appears once on the stream and the handler runs once per event id", async () => {
-    const store = createSqliteEventStore(db);
+    const store = createSqliteEventStore(outboxDb.db);
     const appendUpTo = appender(store, "ok");
     await appendUpTo(EVENTS / 2);
 
     // Kill points inside batches (not on a multiple of BATCH), so each kill loses a checkpoint
     // after publishes were acked: the restart must re-send them.
-    const last = await crashAndRecover({ bus: t, dbPath: dbFile.path }, [137, 311], () =>
+    const last = await crashAndRecover({ bus: t, dbPath: outboxDb.path }, [137, 311], () =>
       appendUpTo(EVENTS),
     );
     // The last run re-sent what the kill left uncheckpointed, and JetStream dropped it.
@@ -191,8 +184,8 @@ describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () =
 
     // A consumer with a SQLite inbox (its own connection, as another process would have):
     // two instances share the durable; every 10th event fails its first delivery.
-    const inboxDb = openSqlite(inboxFile.path);
-    migrateSqlite(inboxDb);
+    const inboxDb = migratedSqlite("inbox.db");
+    onTestFinished(inboxDb.cleanup);
     const runs = new Map<string, number>();
     const failed = new Set<string>();
     const consumers = await Promise.all(
@@ -201,7 +194,7 @@ describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () =
           servers: serviceUrl("nats"),
           stream: t.stream,
           durable: "crash-projector",
-          dedupe: createSqliteDedupeStore(inboxDb),
+          dedupe: createSqliteDedupeStore(inboxDb.db),
           nakDelayMs: 20,
           handler: (envelope) => {
             const n = envelope.payload.n as number;
@@ -222,7 +215,7 @@ describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () =
       { timeoutMs: 20_000, intervalMs: 20 },
     );
     await Promise.all(consumers.map((consumer) => consumer.stop()));
-    inboxDb.close();
+    inboxDb.db.close();
     expect([...runs.values()].every((count) => count === 1)).toBe(true);
     expect(new Set(runs.keys())).toEqual(new Set(outbox.map((e) => e.envelope.id)));
     expect(failed.size).toBe(EVENTS / 10);
@@ -231,12 +224,10 @@ describe.skipIf(!available)("forwarder crash (SIGKILL) → NATS JetStream", () =
   it("can fail: a forwarder that does not send the event id as Nats-Msg-Id stores duplicates", async () => {
     // Same crash, own stream and file, the msg id replaced by a random one.
     const broken = await createTestStream("fwdcrashbroken");
-    const brokenFile = tempSqlitePath("broken.db");
+    const brokenFile = migratedSqlite("broken.db");
     try {
-      const brokenDb = openSqlite(brokenFile.path);
-      migrateSqlite(brokenDb);
-      await appender(createSqliteEventStore(brokenDb), "broken")(EVENTS);
-      brokenDb.close();
+      await appender(createSqliteEventStore(brokenFile.db), "broken")(EVENTS);
+      brokenFile.db.close();
       await crashAndRecover(
         {
           bus: broken,

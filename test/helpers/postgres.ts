@@ -1,5 +1,6 @@
 // A PostgreSQL schema of its own for one test file: created (and migrated) on demand, dropped
-// by `drop()` — call it in afterAll only when the file passed, to keep failures inspectable.
+// by `drop()` — or by `dropIfPassed(suite)` in afterAll, which keeps a failed run's schema for
+// inspection.
 import { randomBytes } from "node:crypto";
 import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
 import { migratePostgres } from "../../src/store/postgres/migrate.js";
@@ -10,6 +11,13 @@ export interface TestSchema {
   url: string;
   pool: PgPool;
   drop(): Promise<void>;
+  /** Drops the schema when no test of `suite` failed; else keeps it (and says so), ending the pool. */
+  dropIfPassed(suite: SuiteResult): Promise<void>;
+}
+
+/** What afterAll receives, as far as dropIfPassed reads it. */
+interface SuiteResult {
+  tasks: readonly { result?: { state?: string } }[];
 }
 
 export function uniqueSchemaName(prefix: string): string {
@@ -29,12 +37,18 @@ export async function createTestSchema(
   const pool = createPgPool({ connectionString: url, schema, max: options.max ?? 10 });
   if (options.migrate ?? true) await migratePostgres(pool, { schema });
   else await pool.query(`CREATE SCHEMA ${schema}`);
+  async function drop(): Promise<void> {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  }
   return {
     schema,
     url,
     pool,
-    async drop() {
-      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    drop,
+    async dropIfPassed(suite) {
+      if (suite.tasks.every((task) => task.result?.state !== "fail")) return drop();
+      console.warn(`  kept PostgreSQL schema ${schema} for inspection`);
       await pool.end();
     },
   };

@@ -1,5 +1,5 @@
-// Runs Node on a script (the built CLI, or a tiny script importing dist/) as a child process
-// and collects its exit status and output.
+// Runs Node on a script (the built CLI, or a tiny script importing dist/) as a child process,
+// feeds it stdin, and collects its exit status and output.
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
@@ -13,10 +13,16 @@ export interface ChildRun {
   stderr: string;
 }
 
-export function runNode(
-  args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
-): Promise<ChildRun> {
+export interface RunOptions {
+  /** Added to this process's environment; an undefined value removes the variable. */
+  env?: Record<string, string | undefined>;
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Written to the child's stdin, which is then closed (default: closed at once). */
+  stdin?: Buffer | string;
+}
+
+export function runNode(args: readonly string[], options: RunOptions = {}): Promise<ChildRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
@@ -35,14 +41,11 @@ export function runNode(
         stderr: Buffer.concat(err).toString("utf8"),
       }),
     );
-    child.stdin.end();
+    child.stdin.end(options.stdin);
   });
 }
 
 /** `herald <args…>` through the built bin. */
-export function runHerald(
-  args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
-): Promise<ChildRun> {
+export function runHerald(args: readonly string[], options: RunOptions = {}): Promise<ChildRun> {
   return runNode([heraldBin, ...args], options);
 }

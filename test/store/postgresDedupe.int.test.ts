@@ -7,7 +7,11 @@ import { createInbox } from "../../src/store/inbox.js";
 import type { DedupeClaim } from "../../src/store/ports.js";
 import { createPgPool } from "../../src/store/postgres/database.js";
 import { createPostgresDedupeStore } from "../../src/store/postgres/dedupeStore.js";
-import { testDedupeStore } from "../contracts/dedupeStore.js";
+import {
+  testDedupeStore,
+  testDedupeStoreClock,
+  testDedupeStorePrune,
+} from "../contracts/dedupeStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 
@@ -21,64 +25,36 @@ describe.skipIf(!available)("postgres DedupeStore", () => {
   });
 
   // A failed run keeps its schema for inspection.
-  afterAll(async (suite) => {
-    if (suite.tasks.every((task) => task.result?.state !== "fail")) await test.drop();
-    else await test.pool.end();
-  });
+  afterAll((suite) => test.dropIfPassed(suite));
 
   describe("with the database clock", () => {
     testDedupeStore("postgres", () => createPostgresDedupeStore(test.pool));
   });
 
+  testDedupeStoreClock("postgres", (clock) => createPostgresDedupeStore(test.pool, { clock }));
+
   describe("with an injected clock", () => {
-    it("expires leases and ttls on the clock's time", async () => {
+    it("stores expiry times as timestamptz of the clock's time", async () => {
       const clock = new ManualClock(new Date("2024-05-01T12:00:00Z"));
       const store = createPostgresDedupeStore(test.pool, { clock });
-      const first = await store.claim("clock:k", 30_000);
-      if (!first.claimed) throw new Error("expected a claim");
+      expect((await store.claim("clock:k", 30_000)).claimed).toBe(true);
       const { rows } = await test.pool.query<{ expires_at: Date }>(
         "SELECT expires_at FROM inbox WHERE key = 'clock:k'",
       );
       expect(rows[0]?.expires_at.toISOString()).toBe("2024-05-01T12:00:30.000Z");
-
-      clock.advance(29_999);
-      expect(await store.claim("clock:k", 30_000)).toEqual({ claimed: false, state: "processing" });
-      clock.advance(1);
-      expect(await store.complete("clock:k", first.token, 60_000)).toBe(false);
-      const second = await store.claim("clock:k", 30_000);
-      if (!second.claimed) throw new Error("expected the expired lease to be claimable");
-      expect(await store.complete("clock:k", second.token, 86_400_000)).toBe(true);
-      clock.advance(86_399_999);
-      expect(await store.claim("clock:k", 30_000)).toEqual({ claimed: false, state: "done" });
-      clock.advance(1);
-      expect((await store.claim("clock:k", 30_000)).claimed).toBe(true);
     });
   });
 
+  testDedupeStorePrune("postgres", {
+    create: (options) => createPostgresDedupeStore(test.pool, options),
+    clear: async () => void (await test.pool.query("DELETE FROM inbox")),
+    keys: async () =>
+      (await test.pool.query<{ key: string }>("SELECT key FROM inbox ORDER BY key")).rows.map(
+        (row) => row.key,
+      ),
+  });
+
   describe("prune", () => {
-    it("deletes exactly the expired rows, in batches, and returns how many", async () => {
-      await test.pool.query("DELETE FROM inbox");
-      const clock = new ManualClock(new Date("2030-01-01T00:00:00Z"));
-      const store = createPostgresDedupeStore(test.pool, { clock, pruneBatchSize: 2 });
-      for (let i = 0; i < 5; i++) await store.claim(`prune:lease:${i}`, 1_000);
-      const done = await store.claim("prune:done", 1_000);
-      if (!done.claimed) throw new Error("expected a claim");
-      await store.complete("prune:done", done.token, 10_000);
-      await store.claim("prune:live", 60_000);
-
-      const keys = async () =>
-        (await test.pool.query<{ key: string }>("SELECT key FROM inbox ORDER BY key")).rows.map(
-          (row) => row.key,
-        );
-      expect(await store.prune()).toBe(0);
-      clock.advance(1_000);
-      expect(await store.prune()).toBe(5);
-      expect(await keys()).toEqual(["prune:done", "prune:live"]);
-      clock.advance(9_000);
-      expect(await store.prune()).toBe(1);
-      expect(await keys()).toEqual(["prune:live"]);
-    });
-
     it("prunes on the database clock by default", async () => {
       const store = createPostgresDedupeStore(test.pool);
       const key = `prune:dbclock:${randomUUID()}`;

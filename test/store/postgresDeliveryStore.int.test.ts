@@ -18,13 +18,7 @@ describe.skipIf(!available)("postgres DeliveryStore", () => {
   });
 
   // A failed run keeps its schema for inspection.
-  afterAll(async (suite) => {
-    if (suite.tasks.every((task) => task.result?.state !== "fail")) await schema.drop();
-    else {
-      console.warn(`  kept PostgreSQL schema ${schema.schema} for inspection`);
-      await schema.pool.end();
-    }
-  });
+  afterAll((suite) => schema.dropIfPassed(suite));
 
   testDeliveryStore("postgres", async (clock) => {
     // One schema per file: each test starts from empty tables.

@@ -67,10 +67,8 @@ describe.skipIf(!pgAvailable)("PostgreSQL schema", () => {
     test = await createTestSchema("schema_drift");
   });
 
-  afterAll(async (suite) => {
-    if (suite.tasks.every((task) => task.result?.state !== "fail")) await test.drop();
-    else await test.pool.end();
-  });
+  // A failed run keeps its schema for inspection.
+  afterAll((suite) => test.dropIfPassed(suite));
 
   it("matches test/store/schema/postgres.txt", async () => {
     const dump = await dumpPostgresSchema(test.pool, test.schema);

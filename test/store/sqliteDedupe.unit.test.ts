@@ -1,88 +1,59 @@
-// The SQLite DedupeStore over a temporary file: the shared contract, expiry on an injected
-// clock, pruning, and two connections (as two processes would hold) racing for one key.
+// The SQLite DedupeStore over a temporary file: the shared contracts (expiry on an injected
+// clock and pruning among them), how it stores times, and two connections (as two processes
+// would hold) racing for one key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { createEnvelope, type EventEnvelope } from "../../src/core/envelope.js";
 import { createInbox, inboxKey } from "../../src/store/inbox.js";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
+import { openSqlite } from "../../src/store/sqlite/database.js";
 import { createSqliteDedupeStore } from "../../src/store/sqlite/dedupeStore.js";
 import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
-import { testDedupeStore } from "../contracts/dedupeStore.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import {
+  testDedupeStore,
+  testDedupeStoreClock,
+  testDedupeStorePrune,
+} from "../contracts/dedupeStore.js";
+import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
-const file = tempSqlitePath();
-let db: SqliteDatabase;
+let sqlite: MigratedSqlite;
 
 beforeAll(() => {
-  db = openSqlite(file.path);
-  migrateSqlite(db);
+  sqlite = migratedSqlite();
 });
 
-afterAll(() => {
-  db.close();
-  file.cleanup();
-});
+afterAll(() => sqlite.cleanup());
 
-testDedupeStore("sqlite", () => createSqliteDedupeStore(db));
+testDedupeStore("sqlite", () => createSqliteDedupeStore(sqlite.db));
+testDedupeStoreClock("sqlite", (clock) => createSqliteDedupeStore(sqlite.db, { clock }));
+testDedupeStorePrune("sqlite", {
+  create: (options) => createSqliteDedupeStore(sqlite.db, options),
+  clear: async () => void sqlite.db.prepare("DELETE FROM inbox").run(),
+  keys: async () => rows().map((row) => row.key),
+});
 
 function rows(): { key: string; state: string; expires_at: number }[] {
-  return db.prepare("SELECT key, state, expires_at FROM inbox ORDER BY key").all() as never;
+  return sqlite.db.prepare("SELECT key, state, expires_at FROM inbox ORDER BY key").all() as never;
 }
 
 describe("sqlite DedupeStore with an injected clock", () => {
-  it("expires leases and ttls on the clock's time and stores them as Unix milliseconds", async () => {
+  it("stores expiry times as Unix milliseconds of the clock's time", async () => {
     const clock = new ManualClock(1_000_000);
-    const store = createSqliteDedupeStore(db, { clock });
-    const first = await store.claim("clock:k", 30_000);
-    if (!first.claimed) throw new Error("expected a claim");
+    const store = createSqliteDedupeStore(sqlite.db, { clock });
+    expect((await store.claim("clock:k", 30_000)).claimed).toBe(true);
     expect(rows().find((row) => row.key === "clock:k")).toEqual({
       key: "clock:k",
       state: "processing",
       expires_at: 1_030_000,
     });
-
-    clock.advance(29_999);
-    expect(await store.claim("clock:k", 30_000)).toEqual({ claimed: false, state: "processing" });
-    clock.advance(1);
-    expect(await store.complete("clock:k", first.token, 60_000)).toBe(false);
-    const second = await store.claim("clock:k", 30_000);
-    if (!second.claimed) throw new Error("expected the expired lease to be claimable");
-
-    expect(await store.complete("clock:k", second.token, 86_400_000)).toBe(true);
-    clock.advance(86_399_999);
-    expect(await store.claim("clock:k", 30_000)).toEqual({ claimed: false, state: "done" });
-    clock.advance(1);
-    expect((await store.claim("clock:k", 30_000)).claimed).toBe(true);
-  });
-});
-
-describe("sqlite DedupeStore prune", () => {
-  it("deletes exactly the expired rows, in batches, and returns how many", async () => {
-    db.prepare("DELETE FROM inbox").run();
-    const clock = new ManualClock(5_000_000);
-    const store = createSqliteDedupeStore(db, { clock, pruneBatchSize: 2 });
-    for (let i = 0; i < 5; i++) await store.claim(`prune:lease:${i}`, 1_000);
-    const done = await store.claim("prune:done", 1_000);
-    if (!done.claimed) throw new Error("expected a claim");
-    await store.complete("prune:done", done.token, 10_000);
-    await store.claim("prune:live", 60_000);
-
-    expect(await store.prune()).toBe(0);
-    clock.advance(1_000);
-    expect(await store.prune()).toBe(5);
-    expect(rows().map((row) => row.key)).toEqual(["prune:done", "prune:live"]);
-    clock.advance(9_000);
-    expect(await store.prune()).toBe(1);
-    expect(rows().map((row) => row.key)).toEqual(["prune:live"]);
   });
 });
 
 describe("sqlite DedupeStore across connections", () => {
   it("lets exactly one of two connections take over an expired key", async () => {
     const clock = new ManualClock(9_000_000);
-    const other = openSqlite(file.path);
+    const other = openSqlite(sqlite.path);
     try {
-      const a = createSqliteDedupeStore(db, { clock });
+      const a = createSqliteDedupeStore(sqlite.db, { clock });
       const b = createSqliteDedupeStore(other, { clock });
       await a.claim("conn:k", 1_000);
       clock.advance(1_000);
@@ -109,7 +80,7 @@ describe("inbox over SQLite", () => {
     const charged: string[] = [];
     const chargeCustomer = async (event: EventEnvelope) => void charged.push(event.id);
     const event = createEnvelope({ type: "order.paid.v1", source: "shop", payload: {} });
-    const { path } = file;
+    const { path } = sqlite;
     // #region inbox-quickstart
     const db = openSqlite(path);
     migrateSqlite(db);
@@ -135,7 +106,7 @@ describe("inbox over SQLite", () => {
   });
 
   it("handles one event once per consumer", async () => {
-    const inbox = createInbox(createSqliteDedupeStore(db));
+    const inbox = createInbox(createSqliteDedupeStore(sqlite.db));
     const eventId = "0b4a7e1e-5f7d-4d4c-9a64-2f1d0d0c9b11";
     const billing = await inbox.claim("billing", eventId, 30_000);
     if (!billing.claimed) throw new Error("expected a claim");

@@ -3,26 +3,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
 import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { migratedSqlite } from "../helpers/sqlite.js";
 
 testDeliveryStore("sqlite", async (clock) => {
-  const file = tempSqlitePath();
-  const db = openSqlite(file.path);
-  migrateSqlite(db);
+  const { db, path, cleanup } = migratedSqlite();
   const others: SqliteDatabase[] = [];
   return {
     store: createSqliteDeliveryStore(db, { clock }),
     async connect() {
-      const other = openSqlite(file.path);
+      const other = openSqlite(path);
       others.push(other);
       return createSqliteDeliveryStore(other, { clock });
     },
     async close() {
       for (const other of others) other.close();
-      db.close();
-      file.cleanup();
+      cleanup();
     },
   };
 });
@@ -34,13 +30,8 @@ describe("sqlite DeliveryStore", () => {
   });
 
   function open() {
-    const file = tempSqlitePath();
-    const db = openSqlite(file.path);
-    migrateSqlite(db);
-    cleanups.push(() => {
-      if (db.open) db.close();
-      file.cleanup();
-    });
+    const { db, cleanup } = migratedSqlite();
+    cleanups.push(cleanup);
     return db;
   }
 

@@ -2,34 +2,28 @@
 // durable rows across reopening, and a second connection (another process) writing the file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
+import { openSqlite } from "../../src/store/sqlite/database.js";
 import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { event, rejection, testEventStore, uniqueStream } from "../contracts/eventStore.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
-const file = tempSqlitePath("events.db");
-let db: SqliteDatabase;
+let sqlite: MigratedSqlite;
 
 beforeAll(() => {
-  db = openSqlite(file.path);
-  migrateSqlite(db);
+  sqlite = migratedSqlite("events.db");
 });
 
-afterAll(() => {
-  db.close();
-  file.cleanup();
-});
+afterAll(() => sqlite.cleanup());
 
-testEventStore("sqlite", (options) => createSqliteEventStore(db, options));
+testEventStore("sqlite", (options) => createSqliteEventStore(sqlite.db, options));
 
 describe("sqlite EventStore", () => {
   it("keeps events and checkpoints when the file is reopened", async () => {
     const stream = uniqueStream();
-    const store = createSqliteEventStore(db);
+    const store = createSqliteEventStore(sqlite.db);
     const { events } = await store.publish(stream, 0, [event(), event()]);
     await store.saveCheckpoint("reopen", events[1]!.checkpoint);
-    const reopened = openSqlite(file.path);
+    const reopened = openSqlite(sqlite.path);
     try {
       const again = createSqliteEventStore(reopened);
       expect(await again.load(stream)).toEqual(events);
@@ -41,7 +35,7 @@ describe("sqlite EventStore", () => {
 
   it("stamps committedAt from the injected clock", async () => {
     const clock = new ManualClock(new Date("2031-06-07T08:09:10.111Z"));
-    const store = createSqliteEventStore(db, { clock });
+    const store = createSqliteEventStore(sqlite.db, { clock });
     const { events } = await store.append(uniqueStream(), [event()]);
     expect(events[0]!.committedAt).toBe("2031-06-07T08:09:10.111Z");
     expect((await store.load(events[0]!.stream))[0]!.committedAt).toBe("2031-06-07T08:09:10.111Z");
@@ -49,10 +43,10 @@ describe("sqlite EventStore", () => {
 
   it("sees the head another connection wrote, and conflicts with it", async () => {
     const stream = uniqueStream();
-    const other = openSqlite(file.path);
+    const other = openSqlite(sqlite.path);
     try {
       await createSqliteEventStore(other).append(stream, [event(), event()]);
-      const store = createSqliteEventStore(db);
+      const store = createSqliteEventStore(sqlite.db);
       const error = await rejection(store.append(stream, [event()], { expectedVersion: 1 }));
       expect(error.details).toEqual({ stream, expected: 1, actual: 2 });
     } finally {
@@ -61,15 +55,15 @@ describe("sqlite EventStore", () => {
   });
 
   it("reports a write lock held past busy_timeout as store.unavailable, writing nothing", async () => {
-    const holder = openSqlite(file.path);
-    const impatient = openSqlite(file.path, { busyTimeoutMs: 50 });
+    const holder = openSqlite(sqlite.path);
+    const impatient = openSqlite(sqlite.path, { busyTimeoutMs: 50 });
     const stream = uniqueStream();
     try {
       holder.prepare("BEGIN IMMEDIATE").run();
       const error = await rejection(createSqliteEventStore(impatient).append(stream, [event()]));
       expect(error.code).toBe("store.unavailable");
       holder.prepare("ROLLBACK").run();
-      expect(await createSqliteEventStore(db).streamVersion(stream)).toBe(0);
+      expect(await createSqliteEventStore(sqlite.db).streamVersion(stream)).toBe(0);
     } finally {
       impatient.close();
       holder.close();
@@ -86,8 +80,8 @@ describe("sqlite EventStore", () => {
   });
 
   it("does not close the database it was given", async () => {
-    const store = createSqliteEventStore(db);
+    const store = createSqliteEventStore(sqlite.db);
     await store.close();
-    expect(db.open).toBe(true);
+    expect(sqlite.db.open).toBe(true);
   });
 });

@@ -5,11 +5,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
 import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { uniqueStream } from "../contracts/eventStore.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const viteNode = fileURLToPath(
   new URL("../../node_modules/vite-node/vite-node.mjs", import.meta.url),
@@ -54,18 +52,13 @@ async function report(child: ChildProcess): Promise<WriterReport> {
 }
 
 describe("sqlite EventStore across processes", () => {
-  const file = tempSqlitePath("shared.db");
-  let db: SqliteDatabase;
+  let sqlite: MigratedSqlite;
 
   beforeAll(() => {
-    db = openSqlite(file.path);
-    migrateSqlite(db);
+    sqlite = migratedSqlite("shared.db");
   });
 
-  afterAll(() => {
-    db.close();
-    file.cleanup();
-  });
+  afterAll(() => sqlite.cleanup());
 
   it("two writer processes on one file: no gaps, no duplicates, real heads in conflicts", async () => {
     const stream = uniqueStream();
@@ -73,7 +66,7 @@ describe("sqlite EventStore across processes", () => {
       spawn(process.execPath, [
         viteNode,
         writerScript,
-        file.path,
+        sqlite.path,
         stream,
         String(PER_WRITER),
         name,
@@ -81,7 +74,7 @@ describe("sqlite EventStore across processes", () => {
     );
     await Promise.all(writers.map(ready));
     const reports = await Promise.all(writers.map(report));
-    const loaded = await createSqliteEventStore(db).load(stream);
+    const loaded = await createSqliteEventStore(sqlite.db).load(stream);
     expect(loaded.map((e) => e.version)).toEqual(
       Array.from({ length: 2 * PER_WRITER }, (_, i) => i + 1),
     );

@@ -17,6 +17,13 @@ export function endpointNotFound(id: string): HeraldError {
   });
 }
 
+/** A taken explicit endpoint id. */
+export function endpointAlreadyExists(id: string): HeraldError {
+  return new HeraldError("endpoint.already_exists", `Endpoint ${id} already exists`, {
+    details: { endpointId: id },
+  });
+}
+
 export function holdsLease(delivery: DeliveryRecord, owner: string, nowIso: string): boolean {
   return (
     delivery.status === "delivering" &&

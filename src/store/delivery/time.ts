@@ -38,3 +38,8 @@ export function isoOrNull(value: unknown, field: string, code?: HeraldErrorCode)
 export function nowMs(clock: Clock, now: TimeInput | undefined): number {
   return now === undefined ? toMillis(clock.now(), "clock.now()") : toMillis(now, "now");
 }
+
+/** The caller's `now`, or the clock's, in the canonical ISO form. */
+export function isoNow(clock: Clock, now?: TimeInput): string {
+  return new Date(nowMs(clock, now)).toISOString();
+}

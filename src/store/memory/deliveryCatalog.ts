@@ -1,6 +1,5 @@
 // In-memory event types, sources and endpoints: the catalogue half of the memory DeliveryStore.
 import type { Clock } from "../../core/clock.js";
-import { HeraldError } from "../../core/errors.js";
 import {
   eventTypeRecord,
   newEndpointRecord,
@@ -8,12 +7,12 @@ import {
   sourceRecord,
   toggledEndpointRecord,
 } from "../delivery/catalogRecords.js";
-import { endpointNotFound } from "../delivery/lifecycle.js";
+import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
 import { compareKeyset, endpointQuery, isAfter, toPage } from "../delivery/listQuery.js";
 import type {
   AttemptRecord,
+  DeliveryCatalog,
   DeliveryRecord,
-  DeliveryStore,
   EndpointRecord,
   EventTypeRecord,
   MessageRecord,
@@ -49,29 +48,11 @@ export const copy = <T>(value: T): T => structuredClone(value);
 const byName = (a: { name: string }, b: { name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-type CatalogMethods = Pick<
-  DeliveryStore,
-  | "upsertEventType"
-  | "getEventType"
-  | "listEventTypes"
-  | "deleteEventType"
-  | "upsertSource"
-  | "getSource"
-  | "listSources"
-  | "deleteSource"
-  | "createEndpoint"
-  | "getEndpoint"
-  | "updateEndpoint"
-  | "setEndpointEnabled"
-  | "deleteEndpoint"
-  | "listEndpoints"
->;
-
 export function memoryCatalog(
   state: MemoryDeliveryState,
   clock: Clock,
   nowIso: () => string,
-): CatalogMethods {
+): DeliveryCatalog {
   function requireEndpoint(id: string): EndpointRecord {
     const endpoint = typeof id === "string" ? state.endpoints.get(id) : undefined;
     if (endpoint === undefined) throw endpointNotFound(id);
@@ -116,9 +97,7 @@ export function memoryCatalog(
     async createEndpoint(input) {
       const record = newEndpointRecord(input, nowIso(), clock);
       if (state.endpoints.has(record.id)) {
-        throw new HeraldError("endpoint.already_exists", `Endpoint ${record.id} already exists`, {
-          details: { endpointId: record.id },
-        });
+        throw endpointAlreadyExists(record.id);
       }
       state.endpoints.set(record.id, record);
       return copy(record);

@@ -2,11 +2,7 @@
 // Each method runs to completion on one thread, which makes it atomic; the state is per process.
 import { type Clock, systemClock } from "../../core/clock.js";
 import { positiveInteger } from "../delivery/check.js";
-import {
-  OPEN_DELIVERY_STATUSES,
-  QUEUED_DELIVERY_STATUSES,
-  RECOVERABLE_DELIVERY_STATUSES,
-} from "../delivery/constants.js";
+import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
 import {
   assertLease,
@@ -32,7 +28,8 @@ import {
   toPage,
 } from "../delivery/listQuery.js";
 import { attemptRecord, newMessageRecords } from "../delivery/messageRecords.js";
-import { nowMs, toIso } from "../delivery/time.js";
+import { emptyDepth, queueStats } from "../delivery/stats.js";
+import { isoNow, nowMs, toIso } from "../delivery/time.js";
 import type {
   AttemptInput,
   ClaimedDelivery,
@@ -40,7 +37,6 @@ import type {
   DeliveryStore,
   DeliveryStoreOptions,
   MessageWithDeliveries,
-  QueuedDeliveryStatus,
   TimeInput,
 } from "../deliveryPorts.js";
 import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog.js";
@@ -48,7 +44,6 @@ import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog
 export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
   const state = emptyMemoryDeliveryState();
-  const iso = (now?: TimeInput) => new Date(nowMs(clock, now)).toISOString();
 
   const sortedDeliveries = (rows: DeliveryRecord[]) =>
     rows.sort((a, b) => compareKeyset(a, b, "oldest"));
@@ -90,7 +85,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord,
     attempt?: AttemptInput,
   ): DeliveryRecord {
-    const nowIso = iso(now);
+    const nowIso = isoNow(clock, now);
     const current = state.deliveries.get(deliveryId);
     assertLease(current, deliveryId, owner, nowIso);
     // Build everything before writing anything: a bad attempt must leave no trace.
@@ -115,10 +110,10 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
   }
 
   return {
-    ...memoryCatalog(state, clock, () => iso()),
+    ...memoryCatalog(state, clock, () => isoNow(clock)),
 
     async createMessage(input) {
-      const { message, deliveries } = newMessageRecords(input, iso(), clock);
+      const { message, deliveries } = newMessageRecords(input, isoNow(clock), clock);
       if (message.idempotencyKey !== null) {
         const existingId = state.messageKeys.get(`${message.tenant}\0${message.idempotencyKey}`);
         if (existingId !== undefined) {
@@ -250,7 +245,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     async replayDelivery(id, options = {}) {
       const delivery = state.deliveries.get(id);
       if (delivery === undefined) throw deliveryNotFound(id);
-      const next = replayed(delivery, iso(options.now));
+      const next = replayed(delivery, isoNow(clock, options.now));
       state.deliveries.set(id, next);
       return copy(next);
     },
@@ -258,7 +253,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     async recoverEndpoint({ endpointId, since, now }) {
       if (!state.endpoints.has(endpointId)) throw endpointNotFound(endpointId);
       const sinceIso = toIso(since, "since", "query.invalid");
-      const nowIso = iso(now);
+      const nowIso = isoNow(clock, now);
       let replayedCount = 0;
       for (const d of state.deliveries.values()) {
         if (d.endpointId !== endpointId || d.createdAt < sinceIso) continue;
@@ -272,21 +267,14 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     async deliveryStats(options = {}) {
       const now = nowMs(clock, options.now);
       const nowIso = new Date(now).toISOString();
-      const depth = Object.fromEntries(QUEUED_DELIVERY_STATUSES.map((s) => [s, 0])) as Record<
-        QueuedDeliveryStatus,
-        number
-      >;
+      const depth = emptyDepth();
       let oldestDueAt: string | null = null;
       for (const d of state.deliveries.values()) {
         if (d.status !== "delivered") depth[d.status]++;
         if (!isDue(d, nowIso) || state.endpoints.get(d.endpointId)?.enabled !== true) continue;
         if (oldestDueAt === null || d.nextAttemptAt! < oldestDueAt) oldestDueAt = d.nextAttemptAt;
       }
-      return {
-        depth,
-        oldestDueAt,
-        oldestDueAgeMs: oldestDueAt === null ? null : now - Date.parse(oldestDueAt),
-      };
+      return queueStats(depth, oldestDueAt === null ? null : Date.parse(oldestDueAt), now);
     },
 
     async close() {

@@ -8,13 +8,12 @@ import {
   atVersions,
   checkCheckpointName,
   checkCheckpointValue,
-  checkLimit,
   closedError,
-  DEFAULT_READ_LIMIT,
   decideIdempotency,
   loadRange,
-  parsePositionCheckpoint,
+  positionReadWindow,
   prepareAppend,
+  readResult,
   type StoredId,
 } from "../appendRules.js";
 import type {
@@ -119,15 +118,14 @@ export function createMemoryEventStore(
 
   function read(readOptions: { after?: string; limit?: number }, outboxOnly: boolean): ReadResult {
     open();
-    const after = parsePositionCheckpoint(readOptions.after);
-    const limit = checkLimit(readOptions.limit, DEFAULT_READ_LIMIT);
+    const { after, limit } = positionReadWindow(readOptions);
     const events: StoredEvent[] = [];
     // Positions are 1-based indexes into the log, so reading resumes without a search.
     for (let index = after; index < log.length && events.length < limit; index++) {
       const row = log[index]!;
       if (!outboxOnly || row.published) events.push(toStored(row));
     }
-    return { events, checkpoint: events.at(-1)?.checkpoint ?? readOptions.after };
+    return readResult(events, readOptions.after);
   }
 
   return {

@@ -35,12 +35,7 @@ export function pgStoredEvent(row: PgEventRow): StoredEvent {
   );
 }
 
-interface InsertedRow {
-  position: string;
-  transaction_id: string;
-  version: number;
-  committed_at: Date;
-}
+type InsertedRow = Pick<PgEventRow, "position" | "transaction_id" | "version" | "committed_at">;
 
 /** Runs a prepared append on `client`, which must be inside a transaction. */
 export async function appendPrepared(

@@ -5,10 +5,11 @@ import type { Clock } from "../../core/clock.js";
 import { OPEN_DELIVERY_STATUSES } from "../delivery/constants.js";
 import { claimSettings } from "../delivery/lifecycle.js";
 import type { Row } from "../delivery/rows.js";
+import { inList } from "../delivery/sqlText.js";
 import { nowMs } from "../delivery/time.js";
 import type { ClaimedDelivery, ClaimOptions } from "../deliveryPorts.js";
 import { type PgPool, withTransaction } from "./database.js";
-import { inList, pgCall, rows } from "./deliverySql.js";
+import { pgCall, rows } from "./deliverySql.js";
 
 // Due: open and its time has come (for `delivering`, next_attempt_at is the lease end). An
 // ordered endpoint offers only its oldest open delivery. Served by deliveries_due and, for the

@@ -1,7 +1,6 @@
 // PostgreSQL event types, sources and endpoints: the catalogue half of the PostgreSQL
 // DeliveryStore.
 import type { Clock } from "../../core/clock.js";
-import { HeraldError } from "../../core/errors.js";
 import {
   eventTypeRecord,
   newEndpointRecord,
@@ -9,15 +8,15 @@ import {
   sourceRecord,
   toggledEndpointRecord,
 } from "../delivery/catalogRecords.js";
-import { endpointNotFound } from "../delivery/lifecycle.js";
+import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
 import { endpointQuery, toPage } from "../delivery/listQuery.js";
 import type { Row } from "../delivery/rows.js";
-import type { DeliveryStore, EndpointRecord } from "../deliveryPorts.js";
+import { pageSql, upsertClause } from "../delivery/sqlText.js";
+import type { DeliveryCatalog, EndpointRecord } from "../deliveryPorts.js";
 import { type PgPool, withTransaction } from "./database.js";
 import {
   insertStatement,
   keysetClause,
-  orderClause,
   parameters,
   pgCall,
   pgErrorCode,
@@ -26,37 +25,11 @@ import {
   updateStatement,
 } from "./deliverySql.js";
 
-export type CatalogMethods = Pick<
-  DeliveryStore,
-  | "upsertEventType"
-  | "getEventType"
-  | "listEventTypes"
-  | "deleteEventType"
-  | "upsertSource"
-  | "getSource"
-  | "listSources"
-  | "deleteSource"
-  | "createEndpoint"
-  | "getEndpoint"
-  | "updateEndpoint"
-  | "setEndpointEnabled"
-  | "deleteEndpoint"
-  | "listEndpoints"
->;
-
 /** Insert, or on a taken key update every column but the key and created_at. */
-function upsertStatement(table: string, params: Row, keyColumn: string): Statement {
-  const sets = Object.keys(params)
-    .filter((c) => c !== keyColumn && c !== "created_at")
-    .map((c) => `${c} = EXCLUDED.${c}`);
-  return insertStatement(
-    table,
-    params,
-    ` ON CONFLICT (${keyColumn}) DO UPDATE SET ${sets.join(", ")} RETURNING *`,
-  );
-}
+const upsertStatement = (table: string, params: Row, keyColumn: string): Statement =>
+  insertStatement(table, params, upsertClause(Object.keys(params), keyColumn));
 
-export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string): CatalogMethods {
+export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string): DeliveryCatalog {
   async function one(text: string, values: unknown[]): Promise<Row | undefined> {
     return (await pool.query<Row>(text, values)).rows[0];
   }
@@ -139,9 +112,7 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
           await pool.query(text, values);
         } catch (error) {
           if (pgErrorCode(error) !== "23505") throw error;
-          throw new HeraldError("endpoint.already_exists", `Endpoint ${record.id} already exists`, {
-            details: { endpointId: record.id },
-          });
+          throw endpointAlreadyExists(record.id);
         }
         return record;
       }),
@@ -168,7 +139,7 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
         if (query.enabled !== null) where.push(`enabled = ${p(query.enabled)}`);
         const keyset = keysetClause(query, p);
         if (keyset !== null) where.push(keyset);
-        const text = `SELECT * FROM endpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${orderClause(query)} LIMIT ${p(query.limit + 1)}`;
+        const text = pageSql("endpoints", where, query, p(query.limit + 1));
         const found = (await pool.query<Row>(text, values)).rows.map(rows.endpoint);
         return toPage("endpoints", found, query);
       }),

@@ -2,44 +2,22 @@
 // delivery row (FOR UPDATE), checks the lease with the shared lifecycle rules and writes back
 // their result, the attempt log and the endpoint's failure run in the same transaction.
 import type { Clock } from "../../core/clock.js";
-import { positiveInteger } from "../delivery/check.js";
 import { RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
+import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../delivery/leaseGuarded.js";
 import {
   assertLease,
   attempted,
-  completed,
-  deadLettered,
   deliveryNotFound,
   endpointNotFound,
-  leaseExtended,
-  released,
   replayed,
-  retryScheduled,
 } from "../delivery/lifecycle.js";
 import { attemptRecord } from "../delivery/messageRecords.js";
 import type { Row } from "../delivery/rows.js";
-import { nowMs, toIso } from "../delivery/time.js";
-import type {
-  AttemptInput,
-  AttemptRecord,
-  DeliveryRecord,
-  DeliveryStore,
-  TimeInput,
-} from "../deliveryPorts.js";
+import { inList } from "../delivery/sqlText.js";
+import { isoNow, toIso } from "../delivery/time.js";
+import type { AttemptInput, DeliveryRecord, DeliveryTransitions } from "../deliveryPorts.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
-import { inList, insertStatement, pgCall, rows, updateStatement } from "./deliverySql.js";
-
-export type LeaseMethods = Pick<
-  DeliveryStore,
-  | "extendLease"
-  | "recordAttempt"
-  | "completeDelivery"
-  | "scheduleRetry"
-  | "deadLetter"
-  | "releaseLease"
-  | "replayDelivery"
-  | "recoverEndpoint"
->;
+import { insertStatement, pgCall, rows, updateStatement } from "./deliverySql.js";
 
 // A success on an endpoint that is not failing changes nothing: skipping that update keeps
 // busy endpoints' rows free of lock traffic on the happy path.
@@ -54,12 +32,6 @@ SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_owner = NULL,
     lease_expires_at = NULL, last_error = NULL, last_status_code = NULL, updated_at = $3
 WHERE endpoint_id = $1 AND created_at >= $2
   AND status IN (${inList(RECOVERABLE_DELIVERY_STATUSES)})`;
-
-interface Guarded {
-  delivery: DeliveryRecord;
-  attempt?: AttemptRecord;
-  health?: { consecutiveFailures: number; failingSince: string | null };
-}
 
 async function lockDelivery(client: PgClient, id: string): Promise<DeliveryRecord | undefined> {
   const { rows: found } = await client.query<Row>(
@@ -79,7 +51,7 @@ async function logAttempt(
   clock: Clock,
   current: DeliveryRecord,
   input: AttemptInput,
-): Promise<Required<Omit<Guarded, "delivery">>> {
+): Promise<Required<Omit<GuardedResult, "delivery">>> {
   // The delivery row is locked, so no other attempt of it can take this number meanwhile.
   const { rows: numbered } = await client.query<{ n: number }>(
     "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = $1",
@@ -106,24 +78,15 @@ async function logAttempt(
   };
 }
 
-export function postgresLease(pool: PgPool, clock: Clock): LeaseMethods {
-  const isoNow = (now?: TimeInput) => new Date(nowMs(clock, now)).toISOString();
-  const nextIso = (value: TimeInput) => toIso(value, "nextAttemptAt", "delivery.invalid");
-
-  async function guarded(
-    deliveryId: string,
-    owner: string,
-    now: TimeInput | undefined,
-    change: (d: DeliveryRecord, nowIso: string) => DeliveryRecord,
-    attempt?: AttemptInput,
-  ): Promise<Guarded> {
-    const nowIso = isoNow(now);
+export function postgresLease(pool: PgPool, clock: Clock): DeliveryTransitions {
+  const guarded: Guarded = async (deliveryId, owner, now, change, attempt) => {
+    const nowIso = isoNow(clock, now);
     return pgCall(() =>
       withTransaction(pool, async (client) => {
         const current = await lockDelivery(client, deliveryId);
         assertLease(current, deliveryId, owner, nowIso);
         let next = current;
-        let logged: Omit<Guarded, "delivery"> = {};
+        let logged: Omit<GuardedResult, "delivery"> = {};
         if (attempt !== undefined) {
           logged = await logAttempt(client, clock, current, attempt);
           next = attempted(next, logged.attempt!, nowIso);
@@ -133,42 +96,13 @@ export function postgresLease(pool: PgPool, clock: Clock): LeaseMethods {
         return { ...logged, delivery: next };
       }),
     );
-  }
+  };
 
   return {
-    async extendLease({ deliveryId, owner, now, leaseMs }) {
-      const until = nowMs(clock, now) + positiveInteger(leaseMs, "leaseMs", "delivery.invalid");
-      const untilIso = new Date(until).toISOString();
-      return (await guarded(deliveryId, owner, now, (d, n) => leaseExtended(d, untilIso, n)))
-        .delivery;
-    },
-    async recordAttempt({ deliveryId, owner, now, attempt }) {
-      const result = await guarded(deliveryId, owner, now, (d) => d, attempt);
-      return {
-        attempt: result.attempt!,
-        delivery: result.delivery,
-        endpointHealth: result.health!,
-      };
-    },
-    async completeDelivery({ deliveryId, owner, now, attempt }) {
-      return (await guarded(deliveryId, owner, now, completed, attempt)).delivery;
-    },
-    async scheduleRetry({ deliveryId, owner, now, attempt, nextAttemptAt }) {
-      const next = nextIso(nextAttemptAt);
-      return (await guarded(deliveryId, owner, now, (d, n) => retryScheduled(d, next, n), attempt))
-        .delivery;
-    },
-    async deadLetter({ deliveryId, owner, now, attempt, reason }) {
-      return (await guarded(deliveryId, owner, now, (d, n) => deadLettered(d, reason, n), attempt))
-        .delivery;
-    },
-    async releaseLease({ deliveryId, owner, now, nextAttemptAt }) {
-      const next = nextAttemptAt === undefined ? undefined : nextIso(nextAttemptAt);
-      return (await guarded(deliveryId, owner, now, (d, n) => released(d, next ?? n, n))).delivery;
-    },
+    ...leaseGuardedMethods(guarded, clock),
 
     async replayDelivery(id, options = {}) {
-      const nowIso = isoNow(options.now);
+      const nowIso = isoNow(clock, options.now);
       return pgCall(() =>
         withTransaction(pool, async (client) => {
           const current = await lockDelivery(client, id);
@@ -182,7 +116,7 @@ export function postgresLease(pool: PgPool, clock: Clock): LeaseMethods {
 
     async recoverEndpoint({ endpointId, since, now }) {
       const sinceIso = toIso(since, "since", "query.invalid");
-      const nowIso = isoNow(now);
+      const nowIso = isoNow(clock, now);
       return pgCall(async () => {
         const { rowCount } = await pool.query("SELECT 1 FROM endpoints WHERE id = $1", [
           endpointId,

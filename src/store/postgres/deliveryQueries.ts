@@ -5,32 +5,16 @@ import { OPEN_DELIVERY_STATUSES, QUEUED_DELIVERY_STATUSES } from "../delivery/co
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
 import { deliveryQuery, toPage } from "../delivery/listQuery.js";
 import type { Row } from "../delivery/rows.js";
+import { inList, pageSql } from "../delivery/sqlText.js";
+import { emptyDepth, queueStats } from "../delivery/stats.js";
 import { nowMs } from "../delivery/time.js";
 import type {
-  DeliveryStore,
+  DeliveryQueries,
   MessageWithDeliveries,
   QueuedDeliveryStatus,
 } from "../deliveryPorts.js";
 import type { PgPool } from "./database.js";
-import {
-  inList,
-  keysetClause,
-  orderClause,
-  parameters,
-  pgCall,
-  type Queryable,
-  rows,
-} from "./deliverySql.js";
-
-export type QueryMethods = Pick<
-  DeliveryStore,
-  | "getMessage"
-  | "getDelivery"
-  | "listDeliveries"
-  | "findDeliveriesByPrefix"
-  | "resolveDeliveryId"
-  | "deliveryStats"
->;
+import { keysetClause, parameters, pgCall, type Queryable, rows } from "./deliverySql.js";
 
 // Due deliveries of enabled endpoints (the claim's condition, without the FIFO check). ORDER
 // BY + LIMIT rather than MIN(), so the planner walks deliveries_due and stops at the first.
@@ -56,7 +40,7 @@ export async function messageWithDeliveries(
   return { message: rows.message(found[0]), deliveries: deliveries.rows.map(rows.delivery) };
 }
 
-export function postgresQueries(pool: PgPool, clock: Clock): QueryMethods {
+export function postgresQueries(pool: PgPool, clock: Clock): DeliveryQueries {
   async function idsByPrefix(prefix: string, limit?: number): Promise<string[]> {
     const max = prefixLimit(limit);
     const range = deliveryIdRange(prefix);
@@ -95,7 +79,7 @@ export function postgresQueries(pool: PgPool, clock: Clock): QueryMethods {
         if (query.createdSince !== null) where.push(`created_at >= ${p(query.createdSince)}`);
         const keyset = keysetClause(query, p);
         if (keyset !== null) where.push(keyset);
-        const text = `SELECT * FROM deliveries ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${orderClause(query)} LIMIT ${p(query.limit + 1)}`;
+        const text = pageSql("deliveries", where, query, p(query.limit + 1));
         const found = (await pool.query<Row>(text, values)).rows.map(rows.delivery);
         return toPage("deliveries", found, query);
       }),
@@ -108,21 +92,14 @@ export function postgresQueries(pool: PgPool, clock: Clock): QueryMethods {
     deliveryStats: (options = {}) =>
       pgCall(async () => {
         const now = nowMs(clock, options.now);
-        const depth = Object.fromEntries(QUEUED_DELIVERY_STATUSES.map((s) => [s, 0])) as Record<
-          QueuedDeliveryStatus,
-          number
-        >;
+        const depth = emptyDepth();
         const counts = await pool.query<{ status: QueuedDeliveryStatus; n: number }>(DEPTH);
         for (const { status, n } of counts.rows) depth[status] = n;
         const { rows: oldest } = await pool.query<{ oldest: Date | null }>(OLDEST_DUE, [
           new Date(now).toISOString(),
         ]);
         const at = oldest[0]?.oldest ?? null;
-        return {
-          depth,
-          oldestDueAt: at === null ? null : at.toISOString(),
-          oldestDueAgeMs: at === null ? null : now - at.getTime(),
-        };
+        return queueStats(depth, at === null ? null : at.getTime(), now);
       }),
   };
 }

@@ -1,9 +1,11 @@
 // Plumbing shared by the PostgreSQL delivery store files: row mapping, statement builders,
-// the keyset clause of list queries and translation of driver errors into HeraldErrors.
+// the keyset clause of list queries and translation of driver errors into HeraldErrors (the SQL
+// text both dialects share is in ../delivery/sqlText.ts).
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import type { ListWindow } from "../delivery/listQuery.js";
 import { ROW_CODECS, type Row, rowMapper } from "../delivery/rows.js";
 import type { PgClient, PgPool } from "./database.js";
+import { isPgUnavailable } from "./unavailable.js";
 
 /** Records ↔ rows in PostgreSQL's value forms (timestamptz, boolean, jsonb). */
 export const rows = rowMapper(ROW_CODECS.postgres);
@@ -15,9 +17,6 @@ export interface Statement {
   text: string;
   values: unknown[];
 }
-
-/** `'a', 'b'` for an IN list of the store's own constants (never user input). */
-export const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
 
 /** Collects positional parameters: `p(value)` appends it and returns its `$n`. */
 export function parameters(): { p: (value: unknown) => string; values: unknown[] } {
@@ -54,21 +53,10 @@ export function keysetClause(page: ListWindow, p: (value: unknown) => string): s
   return `(created_at, id) ${op} (${p(page.after.createdAt)}::timestamptz, ${p(page.after.id)})`;
 }
 
-export function orderClause(page: ListWindow): string {
-  return page.order === "newest" ? "created_at DESC, id DESC" : "created_at ASC, id ASC";
-}
-
 export function pgErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
-
-// Connection-level failures: the database is down, restarting or out of reach. SQLSTATE
-// classes 08 (connection), 57P (operator intervention), 53 (insufficient resources).
-const UNAVAILABLE_CODES =
-  /^(08|57P|53)|^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)$/;
-const UNAVAILABLE_MESSAGES =
-  /Connection terminated|pool after calling end|timeout exceeded when trying to connect/i;
 
 /** Runs a store operation; driver failures that mean "database unreachable" → store.unavailable. */
 export async function pgCall<T>(fn: () => Promise<T>): Promise<T> {
@@ -76,12 +64,8 @@ export async function pgCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     if (isHeraldError(error)) throw error;
-    const code = pgErrorCode(error);
-    const message = error instanceof Error ? error.message : String(error);
-    if (
-      (code !== undefined && UNAVAILABLE_CODES.test(code)) ||
-      UNAVAILABLE_MESSAGES.test(message)
-    ) {
+    if (isPgUnavailable(error)) {
+      const message = error instanceof Error ? error.message : String(error);
       throw new HeraldError("store.unavailable", `PostgreSQL: ${message}`, { cause: error });
     }
     throw error;

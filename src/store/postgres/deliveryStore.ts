@@ -2,7 +2,7 @@
 // Claims use FOR UPDATE SKIP LOCKED; lease-guarded changes lock the delivery row; times come
 // from the injected clock as parameters, never from now(), so tests can drive them.
 import { type Clock, systemClock } from "../../core/clock.js";
-import { nowMs } from "../delivery/time.js";
+import { isoNow } from "../delivery/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
 import { claimDueDeliveries } from "./claimDueDeliveries.js";
 import { createMessage } from "./createMessage.js";
@@ -20,7 +20,7 @@ export function createPostgresDeliveryStore(
   options: DeliveryStoreOptions = {},
 ): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
-  const nowIso = () => new Date(nowMs(clock, undefined)).toISOString();
+  const nowIso = () => isoNow(clock);
   return {
     ...postgresCatalog(pool, clock, nowIso),
     ...postgresQueries(pool, clock),

@@ -1,19 +1,9 @@
 // The PostgreSQL event store's SQL, one statement per operation, and the row shape it reads.
-import type { JsonObject } from "../../core/json.js";
+import type { EventColumns } from "../eventRow.js";
 
-export interface PgEventRow {
+export interface PgEventRow extends EventColumns {
   position: string;
   transaction_id: string;
-  stream: string;
-  version: number;
-  event_id: string;
-  type: string;
-  source: string;
-  occurred_at: string;
-  correlation_id: string | null;
-  causation_id: string | null;
-  payload: JsonObject;
-  metadata: JsonObject;
   committed_at: Date;
 }
 

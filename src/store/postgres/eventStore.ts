@@ -11,6 +11,7 @@ import {
   invalidCheckpoint,
   loadRange,
   prepareAppend,
+  readResult,
 } from "../appendRules.js";
 import type {
   AppendOptions,
@@ -103,8 +104,7 @@ export function createPostgresEventStore(
         position,
         limit,
       ]);
-      const events = rows.map(pgStoredEvent);
-      return { events, checkpoint: events.at(-1)?.checkpoint ?? readOptions.after };
+      return readResult(rows.map(pgStoredEvent), readOptions.after);
     });
   }
 

@@ -4,33 +4,12 @@
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { versionConflict } from "../appendRules.js";
 import type { ExpectedVersion } from "../ports.js";
+import { isPgUnavailable } from "./unavailable.js";
 
 interface PgErrorLike {
   code?: unknown;
   constraint?: unknown;
   message?: unknown;
-}
-
-const NODE_NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-]);
-
-// SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator intervention (admin
-// shutdown, query cancelled by a timeout), 58 system error.
-const UNAVAILABLE_CLASSES = new Set(["08", "53", "57", "58"]);
-
-function isUnavailable(code: string, message: string): boolean {
-  if (NODE_NETWORK_CODES.has(code)) return true;
-  if (code.length === 5 && UNAVAILABLE_CLASSES.has(code.slice(0, 2))) return true;
-  // pg reports a connection that died mid-query without a code.
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    message,
-  );
 }
 
 export interface AppendContext {
@@ -70,13 +49,8 @@ export async function translatePgError(error: unknown, append?: AppendContext): 
       details: append === undefined ? undefined : { stream: append.stream },
     });
   }
-  if (typeof code === "string" && isUnavailable(code, text)) {
+  if (isPgUnavailable(error)) {
     return new HeraldError("store.unavailable", `PostgreSQL event store: ${text || code}`, {
-      cause: error,
-    });
-  }
-  if (code === undefined && isUnavailable("", text)) {
-    return new HeraldError("store.unavailable", `PostgreSQL event store: ${text}`, {
       cause: error,
     });
   }

@@ -1,6 +1,5 @@
 // SQLite event types, sources and endpoints: the catalogue half of the SQLite DeliveryStore.
 import type { Clock } from "../../core/clock.js";
-import { HeraldError } from "../../core/errors.js";
 import {
   eventTypeRecord,
   newEndpointRecord,
@@ -8,57 +7,31 @@ import {
   sourceRecord,
   toggledEndpointRecord,
 } from "../delivery/catalogRecords.js";
-import { endpointNotFound } from "../delivery/lifecycle.js";
+import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
 import { endpointQuery, toPage } from "../delivery/listQuery.js";
 import type { Row } from "../delivery/rows.js";
-import type { DeliveryStore, EndpointRecord } from "../deliveryPorts.js";
+import { pageSql, upsertClause } from "../delivery/sqlText.js";
+import type { DeliveryCatalog, EndpointRecord } from "../deliveryPorts.js";
 import {
   call,
   insertSql,
   isConstraint,
   keysetClause,
-  orderClause,
   rows,
   type SqliteContext,
   type SqlParams,
   updateSql,
 } from "./deliverySql.js";
 
-export type CatalogMethods = Pick<
-  DeliveryStore,
-  | "upsertEventType"
-  | "getEventType"
-  | "listEventTypes"
-  | "deleteEventType"
-  | "upsertSource"
-  | "getSource"
-  | "listSources"
-  | "deleteSource"
-  | "createEndpoint"
-  | "getEndpoint"
-  | "updateEndpoint"
-  | "setEndpointEnabled"
-  | "deleteEndpoint"
-  | "listEndpoints"
->;
-
 /** Insert, or on a taken key update every column but the key and created_at. */
-function upsertSql(table: string, params: Row, keyColumn: string): string {
-  const sets = Object.keys(params)
-    .filter((c) => c !== keyColumn && c !== "created_at")
-    .map((c) => `${c} = excluded.${c}`);
-  return insertSql(
-    table,
-    params,
-    ` ON CONFLICT (${keyColumn}) DO UPDATE SET ${sets.join(", ")} RETURNING *`,
-  );
-}
+const upsertSql = (table: string, params: Row, keyColumn: string) =>
+  insertSql(table, params, upsertClause(Object.keys(params), keyColumn));
 
 export function sqliteCatalog(
   ctx: SqliteContext,
   clock: Clock,
   nowIso: () => string,
-): CatalogMethods {
+): DeliveryCatalog {
   const { sql } = ctx;
   const selectEndpoint = (id: string) =>
     sql("SELECT * FROM endpoints WHERE id = ?").get(id) as Row | undefined;
@@ -118,9 +91,7 @@ export function sqliteCatalog(
           sql(insertSql("endpoints", params)).run(params);
         } catch (error) {
           if (!isConstraint(error, "PRIMARYKEY")) throw error;
-          throw new HeraldError("endpoint.already_exists", `Endpoint ${record.id} already exists`, {
-            details: { endpointId: record.id },
-          });
+          throw endpointAlreadyExists(record.id);
         }
         return record;
       }),
@@ -150,7 +121,7 @@ export function sqliteCatalog(
         }
         const keyset = keysetClause(query, params);
         if (keyset !== null) where.push(keyset);
-        const text = `SELECT * FROM endpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${orderClause(query)} LIMIT @limit`;
+        const text = pageSql("endpoints", where, query, "@limit");
         return toPage("endpoints", (sql(text).all(params) as Row[]).map(rows.endpoint), query);
       }),
   };

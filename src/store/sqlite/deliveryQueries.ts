@@ -5,31 +5,15 @@ import { OPEN_DELIVERY_STATUSES, QUEUED_DELIVERY_STATUSES } from "../delivery/co
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
 import { deliveryQuery, toPage } from "../delivery/listQuery.js";
 import type { Row } from "../delivery/rows.js";
+import { inList, pageSql } from "../delivery/sqlText.js";
+import { emptyDepth, queueStats } from "../delivery/stats.js";
 import { nowMs } from "../delivery/time.js";
 import type {
-  DeliveryStore,
+  DeliveryQueries,
   MessageWithDeliveries,
   QueuedDeliveryStatus,
 } from "../deliveryPorts.js";
-import {
-  call,
-  inList,
-  keysetClause,
-  orderClause,
-  rows,
-  type SqliteContext,
-  type SqlParams,
-} from "./deliverySql.js";
-
-export type QueryMethods = Pick<
-  DeliveryStore,
-  | "getMessage"
-  | "getDelivery"
-  | "listDeliveries"
-  | "findDeliveriesByPrefix"
-  | "resolveDeliveryId"
-  | "deliveryStats"
->;
+import { call, keysetClause, rows, type SqliteContext, type SqlParams } from "./deliverySql.js";
 
 // Due deliveries of enabled endpoints (the claim's condition, without the FIFO check). ORDER
 // BY + LIMIT rather than MIN(), so the planner walks deliveries_due and stops at the first.
@@ -51,7 +35,7 @@ export function messageWithDeliveries(
   return { message: rows.message(row), deliveries: deliveries.map(rows.delivery) };
 }
 
-export function sqliteQueries(ctx: SqliteContext, clock: Clock): QueryMethods {
+export function sqliteQueries(ctx: SqliteContext, clock: Clock): DeliveryQueries {
   const { sql } = ctx;
 
   function idsByPrefix(prefix: string, limit?: number): string[] {
@@ -102,7 +86,7 @@ export function sqliteQueries(ctx: SqliteContext, clock: Clock): QueryMethods {
         }
         const keyset = keysetClause(query, params);
         if (keyset !== null) where.push(keyset);
-        const text = `SELECT * FROM deliveries ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${orderClause(query)} LIMIT @limit`;
+        const text = pageSql("deliveries", where, query, "@limit");
         return toPage("deliveries", (sql(text).all(params) as Row[]).map(rows.delivery), query);
       }),
 
@@ -113,21 +97,13 @@ export function sqliteQueries(ctx: SqliteContext, clock: Clock): QueryMethods {
     deliveryStats: (options = {}) =>
       call(() => {
         const now = nowMs(clock, options.now);
-        const depth = Object.fromEntries(QUEUED_DELIVERY_STATUSES.map((s) => [s, 0])) as Record<
-          QueuedDeliveryStatus,
-          number
-        >;
+        const depth = emptyDepth();
         const counts = sql(
           `SELECT status, COUNT(*) AS n FROM deliveries WHERE status IN (${inList(QUEUED_DELIVERY_STATUSES)}) GROUP BY status`,
         ).all() as { status: QueuedDeliveryStatus; n: number }[];
         for (const { status, n } of counts) depth[status] = n;
         const row = sql(OLDEST_DUE).get(now) as { oldest: number } | undefined;
-        const oldest = row?.oldest ?? null;
-        return {
-          depth,
-          oldestDueAt: oldest === null ? null : new Date(oldest).toISOString(),
-          oldestDueAgeMs: oldest === null ? null : now - oldest,
-        };
+        return queueStats(depth, row?.oldest ?? null, now);
       }),
   };
 }

@@ -2,47 +2,30 @@
 // transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
 // makes it atomic across connections and processes (SQLite has one writer at a time).
 import type { Clock } from "../../core/clock.js";
-import { positiveInteger } from "../delivery/check.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
+import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../delivery/leaseGuarded.js";
 import {
   assertLease,
   attempted,
   claimSettings,
-  completed,
-  deadLettered,
   deliveryNotFound,
   endpointNotFound,
-  leaseExtended,
-  released,
   replayed,
-  retryScheduled,
 } from "../delivery/lifecycle.js";
 import { attemptRecord, newMessageRecords } from "../delivery/messageRecords.js";
 import type { Row } from "../delivery/rows.js";
-import { nowMs, toIso } from "../delivery/time.js";
+import { inList } from "../delivery/sqlText.js";
+import { isoNow, nowMs, toIso } from "../delivery/time.js";
 import type {
-  AttemptInput,
-  AttemptRecord,
   DeliveryRecord,
   DeliveryStore,
+  DeliveryTransitions,
   MessageWithDeliveries,
-  TimeInput,
 } from "../deliveryPorts.js";
-import { call, inList, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
+import { call, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
-export type QueueMethods = Pick<
-  DeliveryStore,
-  | "createMessage"
-  | "claimDueDeliveries"
-  | "extendLease"
-  | "recordAttempt"
-  | "completeDelivery"
-  | "scheduleRetry"
-  | "deadLetter"
-  | "releaseLease"
-  | "replayDelivery"
-  | "recoverEndpoint"
->;
+export type QueueMethods = Pick<DeliveryStore, "createMessage" | "claimDueDeliveries"> &
+  DeliveryTransitions;
 
 // Due: open and its time has come (for `delivering`, next_attempt_at is the lease end). An
 // ordered endpoint offers only its oldest open delivery. Served by deliveries_due and, for the
@@ -85,7 +68,6 @@ export function sqliteQueue(
   messageWithDeliveries: (id: string) => MessageWithDeliveries | undefined,
 ): QueueMethods {
   const { sql } = ctx;
-  const isoNow = (now?: TimeInput) => new Date(nowMs(clock, now)).toISOString();
   const selectDelivery = (id: string) =>
     sql("SELECT * FROM deliveries WHERE id = ?").get(id) as Row | undefined;
   const writeDelivery = (d: DeliveryRecord) => {
@@ -93,59 +75,46 @@ export function sqliteQueue(
     sql(updateSql("deliveries", params, "id")).run(params);
   };
 
-  interface Guarded {
-    delivery: DeliveryRecord;
-    health?: { consecutiveFailures: number; failingSince: string | null };
-    attempt?: AttemptRecord;
-  }
-
   /** Lease check, optional attempt log, status change: one transaction. */
-  function guarded(
-    deliveryId: string,
-    owner: string,
-    now: TimeInput | undefined,
-    change: (d: DeliveryRecord, nowIso: string) => DeliveryRecord,
-    attempt?: AttemptInput,
-  ): Guarded {
-    const nowIso = isoNow(now);
-    return ctx.immediate(() => {
-      const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
-      const current = row === undefined ? undefined : rows.delivery(row);
-      assertLease(current, deliveryId, owner, nowIso);
-      let next = current;
-      const result: Omit<Guarded, "delivery"> = {};
-      if (attempt !== undefined) {
-        const { n } = sql(
-          "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
-        ).get(deliveryId) as { n: number };
-        const record = attemptRecord(attempt, deliveryId, n, clock);
-        const params = rows.attemptParams(record);
-        sql(insertSql("attempts", params)).run(params);
-        const health = sql(HEALTH).get({
-          ok: record.succeeded ? 1 : 0,
-          started: Date.parse(record.startedAt),
-          id: current.endpointId,
-        }) as { consecutive_failures: number; failing_since: number | null } | undefined;
-        result.attempt = record;
-        result.health = {
-          consecutiveFailures: health?.consecutive_failures ?? 0,
-          failingSince:
-            health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
-        };
-        next = attempted(next, record, nowIso);
-      }
-      next = change(next, nowIso);
-      writeDelivery(next);
-      return { ...result, delivery: next };
+  const guarded: Guarded = (deliveryId, owner, now, change, attempt) =>
+    call(() => {
+      const nowIso = isoNow(clock, now);
+      return ctx.immediate(() => {
+        const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
+        const current = row === undefined ? undefined : rows.delivery(row);
+        assertLease(current, deliveryId, owner, nowIso);
+        let next = current;
+        const result: Omit<GuardedResult, "delivery"> = {};
+        if (attempt !== undefined) {
+          const { n } = sql(
+            "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
+          ).get(deliveryId) as { n: number };
+          const record = attemptRecord(attempt, deliveryId, n, clock);
+          const params = rows.attemptParams(record);
+          sql(insertSql("attempts", params)).run(params);
+          const health = sql(HEALTH).get({
+            ok: record.succeeded ? 1 : 0,
+            started: Date.parse(record.startedAt),
+            id: current.endpointId,
+          }) as { consecutive_failures: number; failing_since: number | null } | undefined;
+          result.attempt = record;
+          result.health = {
+            consecutiveFailures: health?.consecutive_failures ?? 0,
+            failingSince:
+              health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
+          };
+          next = attempted(next, record, nowIso);
+        }
+        next = change(next, nowIso);
+        writeDelivery(next);
+        return { ...result, delivery: next };
+      });
     });
-  }
-
-  const nextIso = (value: TimeInput) => toIso(value, "nextAttemptAt", "delivery.invalid");
 
   return {
     createMessage: (input) =>
       call(() => {
-        const { message, deliveries } = newMessageRecords(input, isoNow(), clock);
+        const { message, deliveries } = newMessageRecords(input, isoNow(clock), clock);
         return ctx.immediate(() => {
           if (message.idempotencyKey !== null) {
             const existing = sql(
@@ -208,49 +177,11 @@ export function sqliteQueue(
         });
       }),
 
-    extendLease: ({ deliveryId, owner, now, leaseMs }) =>
-      call(() => {
-        const until = nowMs(clock, now) + positiveInteger(leaseMs, "leaseMs", "delivery.invalid");
-        const untilIso = new Date(until).toISOString();
-        return guarded(deliveryId, owner, now, (d, nowIso) => leaseExtended(d, untilIso, nowIso))
-          .delivery;
-      }),
-
-    recordAttempt: ({ deliveryId, owner, now, attempt }) =>
-      call(() => {
-        const result = guarded(deliveryId, owner, now, (d) => d, attempt);
-        return {
-          attempt: result.attempt!,
-          delivery: result.delivery,
-          endpointHealth: result.health!,
-        };
-      }),
-
-    completeDelivery: ({ deliveryId, owner, now, attempt }) =>
-      call(() => guarded(deliveryId, owner, now, completed, attempt).delivery),
-
-    scheduleRetry: ({ deliveryId, owner, now, attempt, nextAttemptAt }) =>
-      call(() => {
-        const next = nextIso(nextAttemptAt);
-        return guarded(deliveryId, owner, now, (d, n) => retryScheduled(d, next, n), attempt)
-          .delivery;
-      }),
-
-    deadLetter: ({ deliveryId, owner, now, attempt, reason }) =>
-      call(
-        () =>
-          guarded(deliveryId, owner, now, (d, n) => deadLettered(d, reason, n), attempt).delivery,
-      ),
-
-    releaseLease: ({ deliveryId, owner, now, nextAttemptAt }) =>
-      call(() => {
-        const next = nextAttemptAt === undefined ? undefined : nextIso(nextAttemptAt);
-        return guarded(deliveryId, owner, now, (d, n) => released(d, next ?? n, n)).delivery;
-      }),
+    ...leaseGuardedMethods(guarded, clock),
 
     replayDelivery: (id, options = {}) =>
       call(() => {
-        const nowIso = isoNow(options.now);
+        const nowIso = isoNow(clock, options.now);
         return ctx.immediate(() => {
           const row = typeof id === "string" ? selectDelivery(id) : undefined;
           if (row === undefined) throw deliveryNotFound(id);

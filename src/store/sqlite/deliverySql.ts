@@ -1,5 +1,6 @@
 // Plumbing shared by the SQLite delivery store files: a prepared-statement cache, error
-// translation, IMMEDIATE transactions and the keyset clause of list queries.
+// translation, IMMEDIATE transactions and the keyset clause of list queries (the SQL text both
+// dialects share is in ../delivery/sqlText.ts).
 import type { Statement } from "better-sqlite3";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import type { ListWindow } from "../delivery/listQuery.js";
@@ -93,11 +94,4 @@ export function keysetClause(page: ListWindow, params: SqlParams): string | null
   params.after_i = page.after.id;
   const op = page.order === "newest" ? "<" : ">";
   return `(created_at ${op} @after_c OR (created_at = @after_c AND id ${op} @after_i))`;
-}
-
-/** `'a', 'b'` for an IN list of the store's own constants (never user input). */
-export const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
-
-export function orderClause(page: ListWindow): string {
-  return page.order === "newest" ? "created_at DESC, id DESC" : "created_at ASC, id ASC";
 }

@@ -2,7 +2,7 @@
 // Every write is one IMMEDIATE transaction, so SQLite's single write lock makes claims and
 // lease-guarded updates atomic; times come from the injected clock, never from SQLite.
 import { type Clock, systemClock } from "../../core/clock.js";
-import { nowMs } from "../delivery/time.js";
+import { isoNow } from "../delivery/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
 import type { SqliteDatabase } from "./database.js";
 import { sqliteCatalog } from "./deliveryCatalog.js";
@@ -20,7 +20,7 @@ export function createSqliteDeliveryStore(
 ): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
   const ctx = sqliteContext(db);
-  const nowIso = () => new Date(nowMs(clock, undefined)).toISOString();
+  const nowIso = () => isoNow(clock);
   return {
     ...sqliteCatalog(ctx, clock, nowIso),
     ...sqliteQueue(ctx, clock, (id) => messageWithDeliveries(ctx, id)),

@@ -9,14 +9,13 @@ import {
   atVersions,
   checkCheckpointName,
   checkCheckpointValue,
-  checkLimit,
   closedError,
-  DEFAULT_READ_LIMIT,
   decideIdempotency,
   loadRange,
   type PreparedAppend,
-  parsePositionCheckpoint,
+  positionReadWindow,
   prepareAppend,
+  readResult,
   type StoredId,
 } from "../appendRules.js";
 import { type EventColumns, storedEvent } from "../eventRow.js";
@@ -142,13 +141,11 @@ export function createSqliteEventStore(
     }
   }
 
-  function read(after: string | undefined, limit: number | undefined, outbox: boolean) {
+  function read(readOptions: { after?: string; limit?: number }, outbox: boolean) {
     return run((): ReadResult => {
-      const from = parsePositionCheckpoint(after);
-      const count = checkLimit(limit, DEFAULT_READ_LIMIT);
-      const rows = (outbox ? sql.readOutbox : sql.readAll).all(from, count) as SqliteEventRow[];
-      const events = rows.map(toStored);
-      return { events, checkpoint: events.at(-1)?.checkpoint ?? after };
+      const { after, limit } = positionReadWindow(readOptions);
+      const rows = (outbox ? sql.readOutbox : sql.readAll).all(after, limit) as SqliteEventRow[];
+      return readResult(rows.map(toStored), readOptions.after);
     });
   }
 
@@ -180,10 +177,10 @@ export function createSqliteEventStore(
       });
     },
     async readAll(readOptions = {}) {
-      return read(readOptions.after, readOptions.limit, false);
+      return read(readOptions, false);
     },
     async readOutbox(readOptions = {}) {
-      return read(readOptions.after, readOptions.limit, true);
+      return read(readOptions, true);
     },
     async getCheckpoint(name) {
       return run(() => {

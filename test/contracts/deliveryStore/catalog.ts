@@ -4,6 +4,7 @@ import {
   type ContractContext,
   dispatch,
   expectCode,
+  failedAttempt,
   iso,
   makeEndpoint,
   START,
@@ -312,7 +313,7 @@ export function catalogContract(t: ContractContext): void {
         await t.store.recordAttempt({
           deliveryId: c.delivery.id,
           owner: "w",
-          attempt: { startedAt: START, durationMs: 3, succeeded: false, statusCode: 500 },
+          attempt: failedAttempt({ durationMs: 3 }),
         });
       }
       const goneDelivery = claimed.find((c) => c.endpoint.id === gone.id)!.delivery.id;

@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import type { ManualClock } from "../../../src/core/clock.js";
 import type {
+  AttemptInput,
   ClaimedDelivery,
   CreateMessageResult,
   DeliveryStore,
@@ -33,6 +34,18 @@ export interface ContractContext {
   clock: ManualClock;
   connect(): Promise<DeliveryStore>;
 }
+
+/** A failed HTTP attempt, as a worker reports it. */
+export const failedAttempt = (overrides: Partial<AttemptInput> = {}): AttemptInput => ({
+  startedAt: START,
+  durationMs: 12,
+  succeeded: false,
+  statusCode: 500,
+  responseHeaders: { "Content-Type": "text/plain" },
+  responseBody: "boom",
+  error: "HTTP 500",
+  ...overrides,
+});
 
 export async function makeEndpoint(
   store: DeliveryStore,

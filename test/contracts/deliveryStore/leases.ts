@@ -1,28 +1,17 @@
 // DeliveryStore contract, lease-guarded work: the attempt log, endpoint health, the status
 // transitions, and a worker whose lease is gone being refused without changing anything.
 import { describe, expect, it } from "vitest";
-import type { AttemptInput } from "../../../src/store/ports.js";
 import {
   type ContractContext,
   claimOne,
   dispatch,
   expectCode,
+  failedAttempt,
   iso,
   LEASE_MS,
   makeEndpoint,
   START,
 } from "./fixtures.js";
-
-const failure = (overrides: Partial<AttemptInput> = {}): AttemptInput => ({
-  startedAt: START,
-  durationMs: 12,
-  succeeded: false,
-  statusCode: 500,
-  responseHeaders: { "Content-Type": "text/plain" },
-  responseBody: "boom",
-  error: "HTTP 500",
-  ...overrides,
-});
 
 export function leaseContract(t: ContractContext): void {
   async function claimed(owner = "w") {
@@ -34,7 +23,11 @@ export function leaseContract(t: ContractContext): void {
   describe("lease-guarded work", () => {
     it("logs attempts in order, counts them and tracks the endpoint's failure run", async () => {
       const { endpoint, deliveryId } = await claimed();
-      const first = await t.store.recordAttempt({ deliveryId, owner: "w", attempt: failure() });
+      const first = await t.store.recordAttempt({
+        deliveryId,
+        owner: "w",
+        attempt: failedAttempt(),
+      });
       expect(first.attempt).toEqual({
         id: expect.stringMatching(/^att_[0-9A-Z]{26}$/),
         deliveryId,
@@ -59,7 +52,7 @@ export function leaseContract(t: ContractContext): void {
       const second = await t.store.recordAttempt({
         deliveryId,
         owner: "w",
-        attempt: failure({ startedAt: START + 1_000, statusCode: null, error: "timeout" }),
+        attempt: failedAttempt({ startedAt: START + 1_000, statusCode: null, error: "timeout" }),
       });
       expect(second.attempt.number).toBe(2);
       expect(second.endpointHealth).toEqual({ consecutiveFailures: 2, failingSince: iso(START) });
@@ -86,7 +79,7 @@ export function leaseContract(t: ContractContext): void {
       const { attempt } = await t.store.recordAttempt({
         deliveryId,
         owner: "w",
-        attempt: failure({ responseBody: body, error: "nul\u0000byte" }),
+        attempt: failedAttempt({ responseBody: body, error: "nul\u0000byte" }),
       });
       expect(attempt.responseBody).toBe("a".repeat(20_479));
       expect(attempt.error).toBe("nul\uFFFDbyte");
@@ -118,7 +111,7 @@ export function leaseContract(t: ContractContext): void {
       const retrying = await t.store.scheduleRetry({
         deliveryId,
         owner: "w",
-        attempt: failure(),
+        attempt: failedAttempt(),
         nextAttemptAt: new Date(START + 5_000),
       });
       expect(retrying).toMatchObject({
@@ -138,7 +131,7 @@ export function leaseContract(t: ContractContext): void {
 
     it("dead-letters with a reason, or keeps the last error without one", async () => {
       const { deliveryId } = await claimed();
-      const dead = await t.store.deadLetter({ deliveryId, owner: "w", attempt: failure() });
+      const dead = await t.store.deadLetter({ deliveryId, owner: "w", attempt: failedAttempt() });
       expect(dead).toMatchObject({
         status: "dead_lettered",
         nextAttemptAt: null,
@@ -164,7 +157,7 @@ export function leaseContract(t: ContractContext): void {
         leaseOwner: null,
       });
       await claimOne(t.store, "w");
-      await t.store.recordAttempt({ deliveryId, owner: "w", attempt: failure() });
+      await t.store.recordAttempt({ deliveryId, owner: "w", attempt: failedAttempt() });
       const later = await t.store.releaseLease({
         deliveryId,
         owner: "w",
@@ -191,8 +184,8 @@ export function leaseContract(t: ContractContext): void {
       const { endpoint, deliveryId } = await claimed("w");
       // Thunks: each call starts only when awaited, so no rejection goes unhandled meanwhile.
       const ops = (owner: string) => [
-        () => t.store.recordAttempt({ deliveryId, owner, attempt: failure() }),
-        () => t.store.completeDelivery({ deliveryId, owner, attempt: failure() }),
+        () => t.store.recordAttempt({ deliveryId, owner, attempt: failedAttempt() }),
+        () => t.store.completeDelivery({ deliveryId, owner, attempt: failedAttempt() }),
         () => t.store.scheduleRetry({ deliveryId, owner, nextAttemptAt: START }),
         () => t.store.deadLetter({ deliveryId, owner }),
         () => t.store.releaseLease({ deliveryId, owner }),
@@ -223,11 +216,19 @@ export function leaseContract(t: ContractContext): void {
     it("refuses a malformed attempt (delivery.invalid) and logs nothing", async () => {
       const { deliveryId } = await claimed();
       await expectCode(
-        t.store.completeDelivery({ deliveryId, owner: "w", attempt: failure({ durationMs: -1 }) }),
+        t.store.completeDelivery({
+          deliveryId,
+          owner: "w",
+          attempt: failedAttempt({ durationMs: -1 }),
+        }),
         "delivery.invalid",
       );
       await expectCode(
-        t.store.recordAttempt({ deliveryId, owner: "w", attempt: failure({ statusCode: 42 }) }),
+        t.store.recordAttempt({
+          deliveryId,
+          owner: "w",
+          attempt: failedAttempt({ statusCode: 42 }),
+        }),
         "delivery.invalid",
       );
       const stored = await t.store.getDelivery(deliveryId);

@@ -8,19 +8,14 @@ import {
   claimAll,
   dispatch,
   expectCode,
+  failedAttempt,
   iso,
   LEASE_MS,
   makeEndpoint,
   START,
 } from "./fixtures.js";
 
-const failed = {
-  startedAt: START,
-  durationMs: 1,
-  succeeded: false,
-  statusCode: 503,
-  error: "HTTP 503",
-};
+const failed = failedAttempt({ durationMs: 1, statusCode: 503, error: "HTTP 503" });
 
 export function operationsContract(t: ContractContext): void {
   /** One delivery per message to `endpointId`, `count` messages, 1 ms apart. */
