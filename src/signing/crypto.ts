@@ -1,6 +1,6 @@
 // Small crypto helpers shared by the schemes: HMAC over parts, constant-time comparison,
 // strict decoding of signatures, and a bounded cache of derived keys.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto";
 
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 export type DigestEncoding = "hex" | "base64";
@@ -9,7 +9,7 @@ export const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 3
 
 export function hmac(
   algorithm: HmacAlgorithm,
-  key: string | Uint8Array,
+  key: string | Uint8Array | KeyObject,
   parts: readonly (string | Uint8Array)[],
 ): Buffer {
   const mac = createHmac(algorithm, key);

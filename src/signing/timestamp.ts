@@ -12,6 +12,21 @@ export function fail(code: VerifyFailure["code"], message: string): VerifyFailur
 
 /** Parses Unix seconds written as a plain non-negative integer. */
 export function parseUnixSeconds(text: string): number | undefined {
+  // Fast path for the usual bare digits; anything else goes through the strict pattern.
+  const length = text.length;
+  if (length > 0 && length <= 15) {
+    let value = 0;
+    for (let i = 0; i < length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return parseStrict(text);
+      value = value * 10 + digit;
+    }
+    return value;
+  }
+  return parseStrict(text);
+}
+
+function parseStrict(text: string): number | undefined {
   const trimmed = text.trim();
   return INTEGER.test(trimmed) ? Number(trimmed) : undefined;
 }

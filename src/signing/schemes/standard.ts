@@ -4,8 +4,10 @@
 // private, signs) and `whpk_<base64>` (Ed25519 public, verifies). Svix's `svix-*` headers are
 // read as aliases.
 import {
+  createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   sign as edSign,
   verify as edVerify,
   generateKeyPairSync,
@@ -18,7 +20,7 @@ import { checkUnixTimestamp, fail } from "../timestamp.js";
 import type { HeaderReader, SchemeVerifyInput, VerifyResult, WebhookScheme } from "../types.js";
 
 type StandardKey =
-  | { kind: "hmac"; key: Buffer }
+  | { kind: "hmac"; key: KeyObject }
   | { kind: "ed25519-private"; privateKey: KeyObject; publicKey: KeyObject }
   | { kind: "ed25519-public"; publicKey: KeyObject }
   | { kind: "invalid"; reason: string };
@@ -56,7 +58,8 @@ function parseKey(secret: string): StandardKey {
   if (key === undefined) {
     return { kind: "invalid", reason: "a whsec_ secret must be followed by standard base64" };
   }
-  return { kind: "hmac", key };
+  // A KeyObject spares createHmac from importing the raw key bytes on every request.
+  return { kind: "hmac", key: createSecretKey(key) };
 }
 
 const keys = new KeyCache<StandardKey>();
@@ -96,10 +99,17 @@ function verify(input: SchemeVerifyInput): VerifyResult {
   let macs: Buffer[] | undefined;
   let sawKnown = false;
   let sawWellFormed = false;
-  for (const entry of signatures.split(" ")) {
+  // The header is `version,signature` entries separated by spaces; walked in place, since
+  // this runs for every request and usually holds a single entry.
+  for (let start = 0; start < signatures.length; ) {
+    let end = signatures.indexOf(" ", start);
+    if (end < 0) end = signatures.length;
+    const entry =
+      start === 0 && end === signatures.length ? signatures : signatures.slice(start, end);
+    start = end + 1;
     const comma = entry.indexOf(",");
     if (comma < 0) continue;
-    const version = entry.slice(0, comma);
+    const version = comma === 2 && entry.startsWith("v1") ? "v1" : entry.slice(0, comma);
     if (version === "v1") {
       sawKnown = true;
       const candidate = decodeDigest(entry.slice(comma + 1), "base64", 32);
@@ -108,7 +118,9 @@ function verify(input: SchemeVerifyInput): VerifyResult {
       if (macs === undefined) {
         macs = [];
         for (const key of parsed) {
-          if (key.kind === "hmac") macs.push(hmac("sha256", key.key, [prefix, body]));
+          if (key.kind === "hmac") {
+            macs.push(createHmac("sha256", key.key).update(prefix).update(body).digest());
+          }
         }
       }
       for (const mac of macs) {
