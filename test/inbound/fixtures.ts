@@ -1,6 +1,14 @@
 // Shared test fixtures for the inbound suites: a Standard Webhooks secret, signed requests, and
 // a DedupeStore wrapper that counts calls and can be told to fail.
-import { signWebhook } from "herald/webhooks";
+import {
+  createMemoryDedupeStore,
+  createReceiver,
+  type ReceiverOptions,
+  signWebhook,
+  type WebhookContext,
+} from "herald/webhooks";
+import { vi } from "vitest";
+import { ManualClock } from "../../src/core/clock.js";
 import type { DedupeStore } from "../../src/store/ports.js";
 
 export const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -55,4 +63,27 @@ export function countingStore(inner: DedupeStore): CountingStore {
 
 export function parse(body: string): unknown {
   return JSON.parse(body);
+}
+
+/** The fixed time (Unix seconds) the receiver suites run at. */
+export const T = 1_700_000_000;
+
+/** A standard-scheme receiver on a manual clock, a counting memory store and a recording handler. */
+export function receiverSetup(overrides: Partial<ReceiverOptions> = {}) {
+  const clock = new ManualClock(T * 1000);
+  const store = countingStore(createMemoryDedupeStore({ clock }));
+  const seen: WebhookContext[] = [];
+  const onError = vi.fn();
+  const receiver = createReceiver({
+    scheme: "standard",
+    secrets: [secret],
+    dedupe: store,
+    clock,
+    onError,
+    handler: (webhook) => {
+      seen.push(webhook);
+    },
+    ...overrides,
+  });
+  return { receiver, store, seen, clock, onError };
 }

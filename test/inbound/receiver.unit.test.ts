@@ -1,39 +1,18 @@
 // The framework-agnostic receiver: what a sender sees for each outcome, and what the handler
 // and the dedupe store see.
 import { createHash } from "node:crypto";
+import { createReceiver, signWebhook, type WebhookScheme } from "herald/webhooks";
+import { describe, expect, it } from "vitest";
 import {
-  createMemoryDedupeStore,
-  createReceiver,
-  type ReceiverOptions,
-  signWebhook,
-  type WebhookContext,
-  type WebhookScheme,
-} from "herald/webhooks";
-import { describe, expect, it, vi } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { countingStore, otherSecret, parse, secret, signedHeaders } from "./fixtures.js";
+  otherSecret,
+  parse,
+  secret,
+  receiverSetup as setup,
+  signedHeaders,
+  T,
+} from "./fixtures.js";
 
-const T = 1_700_000_000;
 const body = '{"type":"order.created","n":1}';
-
-function setup(overrides: Partial<ReceiverOptions> = {}) {
-  const clock = new ManualClock(T * 1000);
-  const store = countingStore(createMemoryDedupeStore({ clock }));
-  const seen: WebhookContext[] = [];
-  const onError = vi.fn();
-  const receiver = createReceiver({
-    scheme: "standard",
-    secrets: [secret],
-    dedupe: store,
-    clock,
-    onError,
-    handler: (webhook) => {
-      seen.push(webhook);
-    },
-    ...overrides,
-  });
-  return { receiver, store, seen, clock, onError };
-}
 
 const headers = (over: Record<string, string> = {}, options = {}) => ({
   ...signedHeaders(body, { timestamp: T, ...options }),

@@ -10,29 +10,7 @@ import {
   type WebhookScheme,
 } from "herald/webhooks";
 import { describe, expect, it, vi } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { countingStore, parse, secret, signedHeaders } from "./fixtures.js";
-
-const T = 1_700_000_000;
-
-function setup(overrides: Partial<ReceiverOptions> = {}) {
-  const clock = new ManualClock(T * 1000);
-  const store = countingStore(createMemoryDedupeStore({ clock }));
-  const seen: WebhookContext[] = [];
-  const onError = vi.fn();
-  const receiver = createReceiver({
-    scheme: "standard",
-    secrets: [secret],
-    dedupe: store,
-    clock,
-    onError,
-    handler: (webhook) => {
-      seen.push(webhook);
-    },
-    ...overrides,
-  });
-  return { receiver, store, seen, clock, onError };
-}
+import { parse, receiverSetup as setup, signedHeaders, T } from "./fixtures.js";
 
 /** A scheme that accepts everything, with the ids a test wants. */
 function openScheme(ids: { verified?: string; delivery?: string } = {}): WebhookScheme {
