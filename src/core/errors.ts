@@ -48,6 +48,7 @@ export type HeraldErrorCode =
   | "signature.missing"
   | "signature.unsupported"
   | "source.invalid"
+  | "ssrf.blocked"
   | "store.unavailable"
   | "timestamp.future"
   | "timestamp.invalid"
