@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^herald\/core$/, replacement: src("core/index.ts") },
       { find: /^herald\/events$/, replacement: src("events/index.ts") },
       { find: /^herald\/bus$/, replacement: src("bus/index.ts") },
+      { find: /^herald\/delivery$/, replacement: src("delivery/index.ts") },
       { find: /^herald\/store$/, replacement: src("store/index.ts") },
       { find: /^herald$/, replacement: src("index.ts") },
     ],

@@ -37,6 +37,7 @@ export type HeraldErrorCode =
   | "migration.failed"
   | "migration.invalid"
   | "migration.unknown"
+  | "payload.invalid"
   | "query.invalid"
   | "retry.invalid_policy"
   | "scheme.invalid_options"

@@ -34,11 +34,13 @@ describe("package exports", () => {
       const core = await import("herald/core");
       const events = await import("herald/events");
       const store = await import("herald/store");
+      const delivery = await import("herald/delivery");
       console.log(JSON.stringify({
         root: [typeof root.signWebhook, typeof root.verifyWebhook, typeof root.HeraldError],
         webhooks: [typeof webhooks.signWebhook, typeof webhooks.verifyWebhook, typeof webhooks.generateSecret],
         core: [typeof core.HeraldError, typeof core.systemClock],
         events: [typeof events.createSqliteEventStore, typeof events.createPostgresEventStore, typeof events.createForwarder],
+        delivery: [typeof delivery.createDispatcher, typeof delivery.createHttpTransport, typeof delivery.createSsrfGuard],
         store: [typeof store.openDatabase, typeof store.createSqliteDedupeStore, typeof store.createPostgresDeliveryStore],
         url: import.meta.resolve("herald/webhooks"),
       }));`;
@@ -51,6 +53,7 @@ describe("package exports", () => {
     expect(out.core).toEqual(["function", "object"]);
     expect(out.events).toEqual(["function", "function", "function"]);
     expect(out.store).toEqual(["function", "function", "function"]);
+    expect(out.delivery).toEqual(["function", "function", "function"]);
     expect(String(out.url)).toMatch(/\/dist\/webhooks\.js$/);
   });
 
