@@ -1,6 +1,17 @@
-// `herald/delivery`: the delivery engine's building blocks — dispatching messages to matching
-// endpoints, the HTTP transport, the SSRF guard, per-endpoint flow control and the response
-// rules. The worker that ties them together is the next step.
+// `herald/delivery`: the delivery engine — dispatching messages to matching endpoints, the
+// worker that claims and sends them, the HTTP/NATS/function transports, the SSRF guard,
+// per-endpoint flow control and the response rules.
+export type {
+  DeliveryEventListener,
+  DeliveryWorkerEvent,
+  DeliveryWorkerEventName,
+  DeliveryWorkerEvents,
+} from "./deliveryEvents.js";
+export {
+  createDeliveryWorker,
+  type DeliveryWorker,
+  type DeliveryWorkerOptions,
+} from "./deliveryWorker.js";
 export {
   createDispatcher,
   type Dispatcher,
@@ -38,10 +49,20 @@ export {
 } from "./ssrfGuard.js";
 export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from "./tokenBucket.js";
 export {
+  createFunctionTransport,
+  type DeliveryFunction,
+  type FunctionTransportOptions,
+} from "./transports/function.js";
+export {
   createHttpTransport,
   type HttpTransport,
   type HttpTransportOptions,
 } from "./transports/http.js";
+export {
+  createNatsTransport,
+  type NatsTransportOptions,
+  natsMsgId,
+} from "./transports/nats.js";
 export type {
   Transport,
   TransportAttempt,

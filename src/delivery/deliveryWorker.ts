@@ -1,0 +1,367 @@
+// The delivery worker: claims due deliveries under a lease, sends them through their endpoint's
+// transport, and records the outcome (delivered, retry scheduled, dead-lettered, endpoint disabled).
+import { type Clock, systemClock } from "../core/clock.js";
+import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from "../core/retryPolicy.js";
+import type {
+  AttemptInput,
+  ClaimedDelivery,
+  DeliveryStore,
+  EndpointTransport,
+} from "../store/deliveryPorts.js";
+import { createConcurrencyGate } from "./concurrencyGate.js";
+import {
+  createDeliveryEventEmitter,
+  type DeliveryEventBase,
+  type DeliveryEventListener,
+  type DeliveryWorkerEvent,
+  type DeliveryWorkerEventName,
+} from "./deliveryEvents.js";
+import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
+import type { Transport, TransportResult } from "./transports/types.js";
+
+export interface DeliveryWorkerOptions {
+  store: DeliveryStore;
+  /** By `endpoint.transport`; a delivery whose transport is missing is dead-lettered. */
+  transports: Partial<Record<EndpointTransport, Transport>>;
+  /** Lease owner name; default `worker_<ULID>`, unique per worker. */
+  owner?: string;
+  /** Most sends at once across all claimed deliveries. Default 10. */
+  concurrency?: number;
+  /** Lease length; must outlast the longest endpoint timeout plus bookkeeping. Default 60 s. */
+  leaseMs?: number;
+  /** Wall-clock wait between claims when nothing was due (`start()` only). Default 1000. */
+  pollIntervalMs?: number;
+  /** Most deliveries per claim. Default `concurrency`. */
+  batchSize?: number;
+  /** Due times, retry times and store `now`; use the store's clock. Default the system clock. */
+  clock?: Clock;
+  /** Retry jitter source, [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Per-endpoint rate and in-flight limits; default a fresh limiter on `clock`. */
+  limiter?: EndpointLimiter;
+  /** Policy of endpoints without their own. Default DEFAULT_RETRY_POLICY. */
+  defaultRetry?: RetryPolicy;
+  /** Sees every event (after the `on` listeners); throwing does nothing. */
+  onEvent?: (event: DeliveryWorkerEvent) => void;
+}
+
+export interface DeliveryWorker {
+  readonly owner: string;
+  /** Claims due deliveries once and processes them to completion; returns how many were claimed. */
+  runOnce(): Promise<number>;
+  /** Starts claiming in the background until `stop()`. */
+  start(): void;
+  /**
+   * Graceful: stops claiming, lets sends in progress finish and be recorded, and gives back the
+   * leases of claimed deliveries not yet sent. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+  on<K extends DeliveryWorkerEventName>(name: K, listener: DeliveryEventListener<K>): () => void;
+}
+
+/** `lastError` of a delivery dead-lettered because its endpoint answered 410. */
+export const GONE_REASON = "410 Gone";
+
+function positiveInteger(key: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new HeraldError(
+      "config.invalid",
+      `Invalid delivery worker: ${key} must be an integer ≥ 1`,
+      {
+        details: { key, value },
+      },
+    );
+  }
+  return value;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function toAttemptInput(result: TransportResult): AttemptInput {
+  const { attempt } = result;
+  return {
+    startedAt: attempt.startedAt,
+    durationMs: attempt.durationMs,
+    succeeded: attempt.succeeded,
+    statusCode: attempt.statusCode,
+    responseHeaders: attempt.responseHeaders,
+    responseBody: attempt.responseBody,
+    error: attempt.error,
+  };
+}
+
+/** What a failed attempt's last result was, for the dead-letter reason. */
+function describeFailure(result: TransportResult): string {
+  const { attempt } = result;
+  if (attempt.error !== null) return attempt.error;
+  return attempt.statusCode === null ? "failed" : `HTTP ${attempt.statusCode}`;
+}
+
+/** A transport that threw (a bug: failures should be results) still costs an attempt. */
+function thrownResult(error: unknown, startedAt: number, started: number): TransportResult {
+  return {
+    attempt: {
+      startedAt: iso(startedAt),
+      durationMs: Math.max(0, Math.round(performance.now() - started)),
+      succeeded: false,
+      statusCode: null,
+      responseHeaders: null,
+      responseBody: null,
+      error: `transport.failed: ${coerceError(error).message}`,
+    },
+    classification: { outcome: "retry", reason: "network_error" },
+    responseBodyTruncated: false,
+  };
+}
+
+export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
+  const clock = options.clock ?? systemClock;
+  const owner = options.owner ?? newId("worker", { clock: systemClock });
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? 10);
+  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? 60_000);
+  const batchSize = positiveInteger("batchSize", options.batchSize ?? concurrency);
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const limiter = options.limiter ?? createEndpointLimiter({ clock });
+  const events = createDeliveryEventEmitter(options.onEvent);
+  const gate = createConcurrencyGate(concurrency);
+
+  let stopping = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  const tasks = new Set<Promise<void>>();
+
+  function fail(error: unknown, deliveryId: string | null): void {
+    events.emit("worker:error", { error: coerceError(error), deliveryId });
+  }
+
+  /** Runs a lease-guarded store write; false when the lease was lost (already reported). */
+  async function guarded(base: DeliveryEventBase, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (isHeraldError(error, "delivery.lease_lost")) {
+        events.emit("delivery:lease_lost", { ...base, owner });
+      } else {
+        fail(error, base.deliveryId);
+      }
+      return false;
+    }
+  }
+
+  async function deadLetter(
+    base: DeliveryEventBase,
+    reason: string,
+    attempt?: AttemptInput,
+  ): Promise<boolean> {
+    const ok = await guarded(base, () =>
+      store.deadLetter({ deliveryId: base.deliveryId, owner, now: clock.now(), attempt, reason }),
+    );
+    if (ok) events.emit("delivery:dead_lettered", { ...base, reason });
+    return ok;
+  }
+
+  async function release(
+    base: DeliveryEventBase,
+    reason: "rate_limited" | "max_in_flight" | "shutdown",
+    nextAttemptAt: number,
+  ): Promise<void> {
+    const ok = await guarded(base, () =>
+      store.releaseLease({ deliveryId: base.deliveryId, owner, now: clock.now(), nextAttemptAt }),
+    );
+    if (ok)
+      events.emit("delivery:released", { ...base, reason, nextAttemptAt: iso(nextAttemptAt) });
+  }
+
+  async function send(claimed: ClaimedDelivery, base: DeliveryEventBase): Promise<void> {
+    const { delivery, message, endpoint } = claimed;
+    const transport = transports[endpoint.transport];
+    if (transport === undefined) {
+      await deadLetter(
+        base,
+        `transport.unavailable: this worker has no "${endpoint.transport}" transport`,
+      );
+      return;
+    }
+    const permit = limiter.tryAcquire(endpoint);
+    if (!permit.ok) {
+      await release(base, permit.reason, clock.now() + permit.retryInMs);
+      return;
+    }
+    const attemptNumber = delivery.attempts + 1;
+    const attemptBase = { ...base, attempt: attemptNumber };
+    let result: TransportResult;
+    const startedAt = clock.now();
+    const started = performance.now();
+    try {
+      result = await transport.send({ delivery, message, endpoint, attemptNumber });
+    } catch (error) {
+      result = thrownResult(error, startedAt, started);
+    } finally {
+      permit.release();
+    }
+    const { attempt, classification } = result;
+    events.emit("delivery:attempt", {
+      ...attemptBase,
+      succeeded: attempt.succeeded,
+      statusCode: attempt.statusCode,
+      durationMs: attempt.durationMs,
+      error: attempt.error,
+      outcome: classification.outcome,
+    });
+    const attemptInput = toAttemptInput(result);
+    const now = clock.now();
+    const ref = { deliveryId: delivery.id, owner, now, attempt: attemptInput };
+
+    if (classification.outcome === "success") {
+      if (await guarded(attemptBase, () => store.completeDelivery(ref))) {
+        events.emit("delivery:succeeded", {
+          ...attemptBase,
+          statusCode: attempt.statusCode,
+          durationMs: attempt.durationMs,
+        });
+      }
+      return;
+    }
+
+    if (classification.outcome === "disable_endpoint") {
+      await deadLetter(attemptBase, GONE_REASON, attemptInput);
+      // The 410 is the receiver's word whatever became of this lease: disable all the same.
+      try {
+        await store.setEndpointEnabled(endpoint.id, false, GONE_REASON);
+        events.emit("endpoint:disabled", { ...attemptBase, reason: GONE_REASON });
+      } catch (error) {
+        fail(error, delivery.id);
+      }
+      return;
+    }
+
+    const policy = endpoint.retry ?? defaultRetry;
+    const delay =
+      attemptNumber >= delivery.maxAttempts
+        ? null
+        : nextRetryDelayMs(policy, attemptNumber, random);
+    if (delay === null) {
+      await deadLetter(
+        attemptBase,
+        `max attempts (${attemptNumber}) reached: ${describeFailure(result)}`,
+        attemptInput,
+      );
+      return;
+    }
+    const delayMs = Math.max(delay, classification.retryAfterMs ?? 0);
+    const nextAttemptAt = now + delayMs;
+    if (await guarded(attemptBase, () => store.scheduleRetry({ ...ref, nextAttemptAt }))) {
+      events.emit("delivery:retry_scheduled", {
+        ...attemptBase,
+        reason: classification.reason,
+        delayMs,
+        nextAttemptAt: iso(nextAttemptAt),
+      });
+    }
+  }
+
+  /** Waits for a send slot; a delivery still waiting when `stop()` begins is given back. */
+  async function process(claimed: ClaimedDelivery, claimedAt: number): Promise<void> {
+    const { delivery } = claimed;
+    const base: DeliveryEventBase = {
+      deliveryId: delivery.id,
+      endpointId: delivery.endpointId,
+      messageId: delivery.messageId,
+      attempt: delivery.attempts,
+    };
+    const releaseSlot = await gate.acquire();
+    try {
+      if (stopping) {
+        await release(base, "shutdown", clock.now());
+        return;
+      }
+      // A delivery that waited for a slot may be near its lease end: renew before sending, so
+      // the send never runs on a lease another worker could already have taken.
+      if (clock.now() - claimedAt >= leaseMs / 2) {
+        const renewed = await guarded(base, () =>
+          store.extendLease({ deliveryId: delivery.id, owner, leaseMs, now: clock.now() }),
+        );
+        if (!renewed) return;
+      }
+      await send(claimed, base);
+    } catch (error) {
+      fail(error, delivery.id);
+    } finally {
+      releaseSlot();
+      wake?.();
+    }
+  }
+
+  function track(task: Promise<void>): Promise<void> {
+    tasks.add(task);
+    void task.finally(() => tasks.delete(task));
+    return task;
+  }
+
+  async function claim(limit: number): Promise<Promise<void>[]> {
+    const claimedAt = clock.now();
+    const claimed = await store.claimDueDeliveries({ owner, limit, leaseMs, now: claimedAt });
+    return claimed.map((c) => track(process(c, claimedAt)));
+  }
+
+  async function runOnce(): Promise<number> {
+    if (stopping) return 0;
+    const started = await claim(batchSize);
+    await Promise.all(started);
+    return started.length;
+  }
+
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      const free = concurrency - gate.load;
+      let claimedAll = false;
+      if (free > 0) {
+        try {
+          const limit = Math.min(batchSize, free);
+          const started = await claim(limit);
+          claimedAll = started.length === limit;
+        } catch (error) {
+          fail(error, null);
+        }
+      }
+      if (stopping) break;
+      // A full claim means more may be due: go again as soon as a slot frees.
+      if (!claimedAll || concurrency - gate.load <= 0)
+        await pause(claimedAll ? 60_000 : pollIntervalMs);
+    }
+  }
+
+  return {
+    owner,
+    runOnce,
+    start() {
+      if (stopping || loop !== null) return;
+      loop = run();
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+      while (tasks.size > 0) await Promise.all([...tasks]);
+    },
+    on: events.on,
+  };
+}

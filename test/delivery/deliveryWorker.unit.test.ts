@@ -1,0 +1,55 @@
+// The delivery worker on the in-memory store (every case) and on SQLite (the core lifecycle).
+import { describe, expect, it } from "vitest";
+import { createDeliveryWorker } from "../../src/delivery/deliveryWorker.js";
+import { createHttpTransport } from "../../src/delivery/transports/http.js";
+import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { migratedSqlite } from "../helpers/sqlite.js";
+import { testDeliveryWorker } from "./deliveryWorkerSuite.js";
+
+testDeliveryWorker(
+  "memory",
+  async (clock) => ({ store: createMemoryDeliveryStore({ clock }), async close() {} }),
+  { full: true },
+);
+
+testDeliveryWorker("sqlite", async (clock) => {
+  const { db, cleanup } = migratedSqlite();
+  return {
+    store: createSqliteDeliveryStore(db, { clock }),
+    async close() {
+      cleanup();
+    },
+  };
+});
+
+describe("createDeliveryWorker options", () => {
+  it("rejects a concurrency below 1", () => {
+    expect(() =>
+      createDeliveryWorker({ store: createMemoryDeliveryStore(), transports: {}, concurrency: 0 }),
+    ).toThrow(expect.objectContaining({ code: "config.invalid" }));
+  });
+
+  it("names itself with a unique owner by default", () => {
+    const store = createMemoryDeliveryStore();
+    const a = createDeliveryWorker({ store, transports: {} });
+    const b = createDeliveryWorker({ store, transports: {} });
+    expect(a.owner).toMatch(/^worker_/);
+    expect(a.owner).not.toBe(b.owner);
+  });
+
+  it("runs in the background and stops gracefully (docs/worker.md)", async () => {
+    const events: string[] = [];
+    // #region worker-example
+    const store = createMemoryDeliveryStore();
+    const http = createHttpTransport();
+    const worker = createDeliveryWorker({ store, transports: { http }, concurrency: 10 });
+    worker.on("delivery:dead_lettered", (e) => events.push(`${e.deliveryId}: ${e.reason}`));
+    worker.start();
+    // … on SIGTERM: stop claiming, finish the sends in flight, give back the rest
+    await worker.stop();
+    await http.close();
+    // #endregion worker-example
+    expect(events).toEqual([]);
+  });
+});
