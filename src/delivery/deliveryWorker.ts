@@ -10,6 +10,7 @@ import type {
   DeliveryStore,
   EndpointTransport,
 } from "../store/deliveryPorts.js";
+import { type AutoDisableOptions, createAutoDisableCheck } from "./autoDisable.js";
 import { createConcurrencyGate } from "./concurrencyGate.js";
 import {
   createDeliveryEventEmitter,
@@ -43,6 +44,11 @@ export interface DeliveryWorkerOptions {
   limiter?: EndpointLimiter;
   /** Policy of endpoints without their own. Default DEFAULT_RETRY_POLICY. */
   defaultRetry?: RetryPolicy;
+  /**
+   * Disable an endpoint whose attempts all failed for `afterFailingMs` (default 5 days) or
+   * `afterConsecutiveFailures` times in a row (default off); `false` turns both off.
+   */
+  autoDisable?: AutoDisableOptions | false;
   /** Sees every event (after the `on` listeners); throwing does nothing. */
   onEvent?: (event: DeliveryWorkerEvent) => void;
 }
@@ -129,10 +135,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const limiter = options.limiter ?? createEndpointLimiter({ clock });
   const events = createDeliveryEventEmitter(options.onEvent);
   const gate = createConcurrencyGate(concurrency);
+  const autoDisable = createAutoDisableCheck(options.autoDisable, store, clock);
 
   let stopping = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
+  /** Set by a store wake-up (LISTEN/NOTIFY) that came while the loop was busy claiming. */
+  let notified = false;
+  let wakeUps: Promise<(() => Promise<void>) | null> | null = null;
   const tasks = new Set<Promise<void>>();
 
   function fail(error: unknown, deliveryId: string | null): void {
@@ -176,6 +186,17 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     );
     if (ok)
       events.emit("delivery:released", { ...base, reason, nextAttemptAt: iso(nextAttemptAt) });
+  }
+
+  /** After a failed attempt was stored: the endpoint's failure run may now disable it. */
+  async function checkAutoDisable(base: DeliveryEventBase, endpointId: string): Promise<void> {
+    if (autoDisable === null) return;
+    try {
+      const reason = await autoDisable(endpointId);
+      if (reason !== null) events.emit("endpoint:disabled", { ...base, reason });
+    } catch (error) {
+      fail(error, base.deliveryId);
+    }
   }
 
   async function send(claimed: ClaimedDelivery, base: DeliveryEventBase): Promise<void> {
@@ -247,11 +268,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         ? null
         : nextRetryDelayMs(policy, attemptNumber, random);
     if (delay === null) {
-      await deadLetter(
-        attemptBase,
-        `max attempts (${attemptNumber}) reached: ${describeFailure(result)}`,
-        attemptInput,
-      );
+      const reason = `max attempts (${attemptNumber}) reached: ${describeFailure(result)}`;
+      if (await deadLetter(attemptBase, reason, attemptInput)) {
+        await checkAutoDisable(attemptBase, endpoint.id);
+      }
       return;
     }
     const delayMs = Math.max(delay, classification.retryAfterMs ?? 0);
@@ -263,6 +283,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         delayMs,
         nextAttemptAt: iso(nextAttemptAt),
       });
+      await checkAutoDisable(attemptBase, endpoint.id);
     }
   }
 
@@ -329,11 +350,26 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     });
   }
 
+  /** A store wake-up: claim now instead of at the next poll; bursts collapse into one claim. */
+  function notify(): void {
+    notified = true;
+    wake?.();
+  }
+
   async function run(): Promise<void> {
+    // Listen before the first claim, so a delivery created in between is not missed.
+    await wakeUps;
     while (!stopping) {
+      // With a synchronous store (SQLite) a claim whose deliveries are all given back (rate
+      // limited) never leaves the microtask queue, and the loop would claim again and again
+      // without letting I/O run: sends started meanwhile reach the wire in one burst, and
+      // replies wait. Yield to I/O before each claim.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopping) break;
       const free = concurrency - gate.load;
       let claimedAll = false;
       if (free > 0) {
+        notified = false;
         try {
           const limit = Math.min(batchSize, free);
           const started = await claim(limit);
@@ -344,8 +380,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       if (stopping) break;
       // A full claim means more may be due: go again as soon as a slot frees.
-      if (!claimedAll || concurrency - gate.load <= 0)
-        await pause(claimedAll ? 60_000 : pollIntervalMs);
+      const slotFree = concurrency - gate.load > 0;
+      if (notified && slotFree) continue;
+      if (!claimedAll || !slotFree) await pause(claimedAll ? 60_000 : pollIntervalMs);
     }
   }
 
@@ -354,12 +391,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     runOnce,
     start() {
       if (stopping || loop !== null) return;
+      // Optional capability (PostgreSQL LISTEN/NOTIFY); polling stays the fallback.
+      wakeUps =
+        store.wakeUps?.(notify).catch((error: unknown) => {
+          fail(error, null);
+          return null;
+        }) ?? null;
       loop = run();
     },
     async stop() {
       stopping = true;
       wake?.();
       await loop;
+      const unlisten = await wakeUps;
+      wakeUps = null;
+      await unlisten?.().catch((error: unknown) => fail(error, null));
       while (tasks.size > 0) await Promise.all([...tasks]);
     },
     on: events.on,

@@ -232,6 +232,13 @@ export interface DeliveryStore extends DeliveryCatalog {
   /** Queue depth by status and the age of the oldest due delivery (metrics). */
   deliveryStats(options?: { now?: TimeInput }): Promise<DeliveryStats>;
 
+  /**
+   * Optional capability: calls `listener` soon after any process creates a delivery (PostgreSQL
+   * LISTEN/NOTIFY), so workers claim at once instead of at their next poll. Resolves once
+   * listening, to a function that stops it. Stores without it are polled.
+   */
+  wakeUps?(listener: () => void): Promise<() => Promise<void>>;
+
   /** Releases what the store opened itself (nothing when it was given a database or pool). */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-// The delivery worker on the in-memory store (every case) and on SQLite (the core lifecycle).
+// The delivery worker's contract suite on the in-memory store and on SQLite; PostgreSQL runs it
+// in deliveryWorker.int.test.ts.
 import { describe, expect, it } from "vitest";
 import { createDeliveryWorker } from "../../src/delivery/deliveryWorker.js";
 import { createHttpTransport } from "../../src/delivery/transports/http.js";
@@ -7,11 +8,10 @@ import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.
 import { migratedSqlite } from "../helpers/sqlite.js";
 import { testDeliveryWorker } from "./deliveryWorkerSuite.js";
 
-testDeliveryWorker(
-  "memory",
-  async (clock) => ({ store: createMemoryDeliveryStore({ clock }), async close() {} }),
-  { full: true },
-);
+testDeliveryWorker("memory", async (clock) => ({
+  store: createMemoryDeliveryStore({ clock }),
+  async close() {},
+}));
 
 testDeliveryWorker("sqlite", async (clock) => {
   const { db, cleanup } = migratedSqlite();

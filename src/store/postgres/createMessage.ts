@@ -10,6 +10,7 @@ import type { CreateMessageInput, CreateMessageResult } from "../deliveryPorts.j
 import { type PgPool, withTransaction } from "./database.js";
 import { messageWithDeliveries } from "./deliveryQueries.js";
 import { insertStatement, pgCall, pgErrorCode, rows } from "./deliverySql.js";
+import { notifyDeliveries } from "./deliveryWakeUps.js";
 
 // One parameter for any number of deliveries: the rows as JSON, typed by the table itself.
 // Columns are named, so a column added later keeps its DEFAULT instead of receiving NULL.
@@ -65,6 +66,7 @@ export async function createMessage(
           if (pgErrorCode(error) === "23503") throw endpointNotFound(endpointIds.join(", "));
           throw error;
         }
+        await notifyDeliveries(client);
       }
       return { message, deliveries, created: true };
     }),

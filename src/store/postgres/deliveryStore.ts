@@ -10,6 +10,8 @@ import type { PgPool } from "./database.js";
 import { postgresCatalog } from "./deliveryCatalog.js";
 import { postgresLease } from "./deliveryLease.js";
 import { postgresQueries } from "./deliveryQueries.js";
+import { pgCall } from "./deliverySql.js";
+import { listenForDeliveries } from "./deliveryWakeUps.js";
 
 /**
  * A DeliveryStore over a migrated schema (migratePostgres); the pool's search_path selects the
@@ -27,6 +29,7 @@ export function createPostgresDeliveryStore(
     ...postgresLease(pool, clock),
     createMessage: (input) => createMessage(pool, clock, input, nowIso()),
     claimDueDeliveries: (claim) => claimDueDeliveries(pool, clock, claim),
+    wakeUps: (listener) => pgCall(() => listenForDeliveries(pool, listener)),
     async close() {},
   };
 }

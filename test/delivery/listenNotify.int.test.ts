@@ -1,0 +1,126 @@
+// LISTEN/NOTIFY wake-up on a real PostgreSQL server: a worker polling once a minute still sends
+// a freshly dispatched message at once, and schemas sharing the database do not wake each other.
+import { createServer, type Server } from "node:http";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDeliveryWorker, type DeliveryWorker } from "../../src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../src/delivery/transports/http.js";
+import type { Transport } from "../../src/delivery/transports/types.js";
+import { generateSecret } from "../../src/signing/sign.js";
+import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
+import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
+import { serviceAvailable } from "../helpers/services.js";
+
+const available = await serviceAvailable("postgres");
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+describe.skipIf(!available)("postgres LISTEN/NOTIFY wake-up", () => {
+  let a: TestSchema;
+  let b: TestSchema;
+  let storeA: DeliveryStore;
+  let storeB: DeliveryStore;
+  let server: Server;
+  let url: string;
+  /** performance.now() of each request the receiver got. */
+  const hits: number[] = [];
+  let http: Transport;
+  const workers: DeliveryWorker[] = [];
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([createTestSchema("listen_a"), createTestSchema("listen_b")]);
+    storeA = createPostgresDeliveryStore(a.pool);
+    storeB = createPostgresDeliveryStore(b.pool);
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        hits.push(performance.now());
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`;
+    http = createHttpTransport({ ssrfAllow: ["127.0.0.0/8"] });
+    for (const store of [storeA, storeB]) {
+      await store.createEndpoint({
+        target: url,
+        eventTypes: ["order.*"],
+        secrets: [{ secret: generateSecret("standard") }],
+      });
+    }
+  });
+
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) await worker.stop();
+  });
+
+  afterAll(async (suite) => {
+    await http?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await a?.dropIfPassed(suite);
+    await b?.dropIfPassed(suite);
+  });
+
+  function dispatch(store: DeliveryStore, idempotencyKey?: string) {
+    return createDispatcher({ store }).dispatch({
+      type: "order.created.v1",
+      payload: { id: "o_1" },
+      idempotencyKey: idempotencyKey ?? null,
+    });
+  }
+
+  it("wakes a worker polling every 60 s as soon as a message is dispatched", async () => {
+    const worker = createDeliveryWorker({
+      store: storeA,
+      transports: { http },
+      pollIntervalMs: 60_000,
+    });
+    workers.push(worker);
+    const sent: string[] = [];
+    worker.on("delivery:succeeded", (e) => sent.push(e.deliveryId));
+    worker.start();
+    await sleep(300); // the first (empty) claim is over: only a wake-up can claim again
+
+    hits.length = 0;
+    const dispatchedAt = performance.now();
+    const { deliveryIds } = await dispatch(storeA);
+    await until(() => sent.length === 1, 2_000);
+    expect(sent).toEqual(deliveryIds);
+    expect(hits).toHaveLength(1);
+    expect(hits[0]! - dispatchedAt).toBeLessThan(2_000);
+    expect((await storeA.getDelivery(deliveryIds[0]!))?.delivery.status).toBe("delivered");
+  });
+
+  it("notifies listeners of the same schema only, once per created message", async () => {
+    let wokenA = 0;
+    const stop = await storeA.wakeUps!(() => wokenA++);
+    try {
+      await dispatch(storeB);
+      await sleep(300);
+      expect(wokenA).toBe(0);
+
+      await dispatch(storeA, "key_1");
+      await until(() => wokenA === 1, 2_000);
+      await dispatch(storeA, "key_1"); // a duplicate creates nothing, so wakes nobody
+      await sleep(300);
+      expect(wokenA).toBe(1);
+    } finally {
+      await stop();
+    }
+    await dispatch(storeA);
+    await sleep(300);
+    expect(wokenA).toBe(1);
+  });
+});
