@@ -12,7 +12,7 @@ import {
 import { createDispatcher } from "../../src/delivery/dispatcher.js";
 import { createHttpTransport } from "../../src/delivery/transports/http.js";
 import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret } from "../../src/signing/sign.js";
+import { generateSecret, verifyWebhook } from "../../src/signing/sign.js";
 import type { DeliveryStore, EndpointInput } from "../../src/store/deliveryPorts.js";
 
 export const START = Date.UTC(2025, 0, 1);
@@ -32,20 +32,37 @@ interface Receiver {
   /** Clock time of each request, in arrival order. */
   hits: number[];
   respond: Handler;
+  /** Secrets of the endpoint under test: every request must verify with them. */
+  secrets: string[];
+  /** Requests that failed verifyWebhook, with its error code. */
+  rejected: string[];
 }
 
 async function startReceiver(clock: () => ManualClock): Promise<Receiver> {
   const receiver: Receiver = {
     server: createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
-        receiver.hits.push(clock().now());
+        const now = clock().now();
+        receiver.hits.push(now);
+        // As a real receiver would: verify the raw bytes before answering.
+        const verdict = verifyWebhook({
+          scheme: "standard",
+          secrets: receiver.secrets,
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          now,
+        });
+        if (!verdict.ok) receiver.rejected.push(verdict.code);
         receiver.respond(req, res);
       });
     }),
     url: "",
     hits: [],
     respond: (_req, res) => res.end("ok"),
+    secrets: [],
+    rejected: [],
   };
   await new Promise<void>((resolve) => receiver.server.listen(0, "127.0.0.1", resolve));
   receiver.url = `http://127.0.0.1:${(receiver.server.address() as { port: number }).port}/hooks`;
@@ -92,10 +109,14 @@ export function testDeliveryWorker(name: string, factory: WorkerStoreFactory): v
       http = createHttpTransport({ ssrfAllow: ["127.0.0.0/8"], clock });
       events = [];
       receiver.hits.length = 0;
+      receiver.rejected.length = 0;
+      receiver.secrets = [];
       receiver.respond = (_req, res) => res.end("ok");
     });
 
     afterEach(async () => {
+      // Acceptance: the receiver verified every request the worker sent.
+      expect(receiver.rejected).toEqual([]);
       for (const worker of workers.splice(0)) await worker.stop();
       await http.close();
       await harness.close();
@@ -118,10 +139,12 @@ export function testDeliveryWorker(name: string, factory: WorkerStoreFactory): v
       retry: RetryPolicy | null,
       extra: Partial<EndpointInput> = {},
     ): Promise<{ deliveryId: string; endpointId: string }> {
+      const secret = generateSecret("standard");
+      receiver.secrets.push(secret);
       const endpoint = await store.createEndpoint({
         target: receiver.url,
         eventTypes: ["order.*"],
-        secrets: [{ secret: generateSecret("standard") }],
+        secrets: [{ secret }],
         retry,
         ...extra,
       });
