@@ -26,6 +26,7 @@ export {
   type EndpointLimiterOptions,
   type EndpointLimits,
 } from "./endpointLimiter.js";
+export * from "./endpointSecrets.js";
 export {
   type AddressVerdict,
   type BlockReason,
@@ -69,3 +70,4 @@ export type {
   TransportResult,
   TransportSendInput,
 } from "./transports/types.js";
+export { attachWorkerLogger } from "./workerLogging.js";
