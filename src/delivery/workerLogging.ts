@@ -5,18 +5,52 @@ import type { Logger } from "pino";
 import type { DeliveryEventBase, DeliveryWorkerEventName } from "./deliveryEvents.js";
 import type { DeliveryWorker } from "./deliveryWorker.js";
 
-function scoped(logger: Logger, event: DeliveryEventBase): Logger {
-  return logger.child({
-    deliveryId: event.deliveryId,
-    endpointId: event.endpointId,
-    messageId: event.messageId,
-  });
-}
+type Level = "debug" | "info" | "warn" | "error";
+type DeliveryEventName = Exclude<DeliveryWorkerEventName, "worker:error">;
+
+/**
+ * What each delivery event logs: its level, message and the ONLY fields copied from the
+ * event — an allowlist, so nothing an event might carry later leaks into the logs.
+ */
+const DELIVERY_LINES: Record<DeliveryEventName, { level: Level; msg: string; fields: string[] }> = {
+  "delivery:attempt": {
+    level: "debug",
+    msg: "delivery attempt",
+    fields: ["attempt", "succeeded", "statusCode", "durationMs", "outcome", "error"],
+  },
+  "delivery:succeeded": {
+    level: "info",
+    msg: "delivery succeeded",
+    fields: ["attempt", "statusCode", "durationMs"],
+  },
+  "delivery:retry_scheduled": {
+    level: "warn",
+    msg: "delivery retry scheduled",
+    fields: ["attempt", "reason", "delayMs", "nextAttemptAt"],
+  },
+  "delivery:dead_lettered": {
+    level: "error",
+    msg: "delivery dead-lettered",
+    fields: ["attempt", "reason"],
+  },
+  "delivery:released": {
+    level: "debug",
+    msg: "delivery released",
+    fields: ["attempt", "reason", "nextAttemptAt"],
+  },
+  "delivery:lease_lost": {
+    level: "warn",
+    msg: "delivery lease lost",
+    fields: ["attempt", "owner"],
+  },
+  "endpoint:disabled": { level: "warn", msg: "endpoint disabled", fields: ["attempt", "reason"] },
+};
 
 /**
  * Logs every event of `worker` on `logger` (attempt/released debug, succeeded info,
- * retry_scheduled/endpoint:disabled/lease_lost warn, dead_lettered/worker:error error).
- * A logger that throws is ignored, like any listener. Returns a function that stops logging.
+ * retry_scheduled/endpoint:disabled/lease_lost warn, dead_lettered/worker:error error), each
+ * delivery event on a child scoped by deliveryId, endpointId and messageId. A logger that
+ * throws is ignored, like any listener. Returns a function that stops logging.
  */
 export function attachWorkerLogger(worker: Pick<DeliveryWorker, "on">, logger: Logger): () => void {
   const offs: Array<() => void> = [];
@@ -31,79 +65,27 @@ export function attachWorkerLogger(worker: Pick<DeliveryWorker, "on">, logger: L
     offs.push(off);
     return off;
   };
-  const label = (name: DeliveryWorkerEventName) => ({ event: name });
 
-  on("delivery:attempt", (e) =>
-    scoped(logger, e).debug(
-      {
-        ...label("delivery:attempt"),
-        attempt: e.attempt,
-        succeeded: e.succeeded,
-        statusCode: e.statusCode,
-        durationMs: e.durationMs,
-        outcome: e.outcome,
-        error: e.error,
-      },
-      "delivery attempt",
-    ),
-  );
-  on("delivery:succeeded", (e) =>
-    scoped(logger, e).info(
-      {
-        ...label("delivery:succeeded"),
-        attempt: e.attempt,
-        statusCode: e.statusCode,
-        durationMs: e.durationMs,
-      },
-      "delivery succeeded",
-    ),
-  );
-  on("delivery:retry_scheduled", (e) =>
-    scoped(logger, e).warn(
-      {
-        ...label("delivery:retry_scheduled"),
-        attempt: e.attempt,
-        reason: e.reason,
-        delayMs: e.delayMs,
-        nextAttemptAt: e.nextAttemptAt,
-      },
-      "delivery retry scheduled",
-    ),
-  );
-  on("delivery:dead_lettered", (e) =>
-    scoped(logger, e).error(
-      { ...label("delivery:dead_lettered"), attempt: e.attempt, reason: e.reason },
-      "delivery dead-lettered",
-    ),
-  );
-  on("delivery:released", (e) =>
-    scoped(logger, e).debug(
-      {
-        ...label("delivery:released"),
-        attempt: e.attempt,
-        reason: e.reason,
-        nextAttemptAt: e.nextAttemptAt,
-      },
-      "delivery released",
-    ),
-  );
-  on("delivery:lease_lost", (e) =>
-    scoped(logger, e).warn(
-      { ...label("delivery:lease_lost"), attempt: e.attempt, owner: e.owner },
-      "delivery lease lost",
-    ),
-  );
-  on("endpoint:disabled", (e) =>
-    scoped(logger, e).warn(
-      { ...label("endpoint:disabled"), attempt: e.attempt, reason: e.reason },
-      "endpoint disabled",
-    ),
-  );
+  for (const name of Object.keys(DELIVERY_LINES) as DeliveryEventName[]) {
+    const { level, msg, fields } = DELIVERY_LINES[name];
+    on(name, (event: DeliveryEventBase) => {
+      const line: Record<string, unknown> = { event: name };
+      const source = event as unknown as Record<string, unknown>;
+      for (const field of fields) line[field] = source[field];
+      logger
+        .child({
+          deliveryId: event.deliveryId,
+          endpointId: event.endpointId,
+          messageId: event.messageId,
+        })
+        [level](line, msg);
+    });
+  }
   on("worker:error", (e) =>
     // Code and message only: an error's details or cause may hold request data.
     logger.error(
       {
-        ...label("worker:error"),
+        event: "worker:error",
         deliveryId: e.deliveryId,
         err: { code: e.error.code, message: e.error.message },
       },
