@@ -3,28 +3,37 @@
 import { type Command, CommanderError } from "commander";
 import { coerceError } from "../core/errors.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
+import { registerDeliveries } from "./commands/deliveries.js";
+import { registerEndpoints } from "./commands/endpoints.js";
+import { registerMessages } from "./commands/messages.js";
 import { DB_ENV, registerMigrate } from "./commands/migrate.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerSecret } from "./commands/secret.js";
+import { registerServe } from "./commands/serve.js";
 import { registerSign } from "./commands/sign.js";
+import { registerSources } from "./commands/sources.js";
 import { registerVerify } from "./commands/verify.js";
 import { type CliIo, type CliIoOptions, createIo } from "./io.js";
 import { SECRET_ENV } from "./options.js";
 import { readPackageVersion } from "./version.js";
 
 const PROGRAM_HELP = `
-Exit status: 0 success (verify: valid), 1 verify: invalid signature / migrate: the
-database refused or could not be reached, 2 usage error.
+Exit status: 0 success (verify: valid), 1 verify: invalid signature / migrate and the store
+commands: the database refused the operation or could not be reached, 2 usage error.
 Errors name a stable code, e.g. "error: cli.invalid_argument: …".
 
 Environment:
-  ${SECRET_ENV}   secret(s) for sign and verify, one per line, when no --secret is given
-  ${DB_ENV}       the database for migrate (a SQLite path or postgres:// URL; default ./herald.db)
+  ${SECRET_ENV}   secret(s) for sign, verify and sources add, one per line, when no --secret is given
+  ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints and sources
+                  (a SQLite path or postgres:// URL; default ./herald.db)
 
 Examples:
   $ export ${SECRET_ENV}=$(herald secret generate)
   $ herald sign --scheme standard < body.json > headers.txt
   $ herald verify --scheme standard --headers-file headers.txt < body.json
   valid
+  $ herald deliveries --status dead_lettered
+  $ herald replay --endpoint ep_orders --since 1h
 `;
 
 export function buildProgram(io: CliIo = createIo()): Command {
@@ -39,10 +48,16 @@ export function buildProgram(io: CliIo = createIo()): Command {
     .exitOverride()
     .addHelpText("after", PROGRAM_HELP);
   // Subcommands copy the settings above when they are created, so register them last.
+  registerServe(program, io);
   registerSign(program, io);
   registerVerify(program, io);
   registerSecret(program, io);
   registerMigrate(program, io);
+  registerReplay(program, io);
+  registerDeliveries(program, io);
+  registerMessages(program, io);
+  registerEndpoints(program, io);
+  registerSources(program, io);
   return program;
 }
 

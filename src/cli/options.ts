@@ -110,3 +110,42 @@ export function parseUrlFlag(value: string): string {
   if (!URL.canParse(value)) throw new InvalidArgumentError("Expected an absolute URL.");
   return value;
 }
+
+/** A `--since` value: a fixed instant, or a span before the moment the command runs. */
+export type SinceFlag = { at: Date } | { agoMs: number };
+
+const SPAN_UNITS_MS: Readonly<Record<string, number>> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** `30m`, `1h`, `2d` (s, m, h, d, w) ago, Unix seconds, or an ISO 8601 date-time. */
+export function parseSinceFlag(value: string): SinceFlag {
+  const span = /^(\d{1,9})([smhdw])$/.exec(value.trim());
+  if (span !== null) return { agoMs: Number(span[1]) * (SPAN_UNITS_MS[span[2]!] ?? 0) };
+  try {
+    return { at: parseInstantFlag(value) };
+  } catch {
+    throw new InvalidArgumentError(
+      "Expected a span ago (30m, 1h, 2d), Unix seconds or an ISO 8601 date-time (2024-05-01T12:00:00Z).",
+    );
+  }
+}
+
+/** The instant a `--since` value names, relative spans counted back from `nowMs`. */
+export function resolveSince(since: SinceFlag, nowMs: number): Date {
+  return "at" in since ? since.at : new Date(nowMs - since.agoMs);
+}
+
+/** A page size: an integer from 1 to 1000. */
+export function parseLimitFlag(value: string): number {
+  const text = value.trim();
+  const limit = Number(text);
+  if (!/^\d{1,4}$/.test(text) || limit < 1 || limit > 1000) {
+    throw new InvalidArgumentError("Expected an integer from 1 to 1000.");
+  }
+  return limit;
+}

@@ -4,18 +4,12 @@ import type { Clock } from "../core/clock.js";
 import { HeraldError, isHeraldError } from "../core/errors.js";
 import { findJsonProblem, isPlainObject, type JsonObject } from "../core/json.js";
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
-import { DEFAULT_RETRY_POLICY, maxAttempts, type RetryPolicy } from "../core/retryPolicy.js";
-import { compileTypeMatcher } from "../core/typePattern.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
 import { invalid, text, textOrNull, typeName } from "../store/delivery/check.js";
-import { DEFAULT_TENANT, MAX_PAGE_LIMIT } from "../store/delivery/constants.js";
-import type {
-  CreateMessageResult,
-  DeliveryInput,
-  DeliveryStore,
-  EndpointRecord,
-  MessageRecord,
-} from "../store/deliveryPorts.js";
+import { DEFAULT_TENANT } from "../store/delivery/constants.js";
+import type { CreateMessageResult, DeliveryStore, MessageRecord } from "../store/deliveryPorts.js";
 import { createPayloadValidator } from "./payloadSchema.js";
+import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "./routing.js";
 
 export interface DispatcherOptions {
   store: DeliveryStore;
@@ -111,30 +105,6 @@ function checkInput(input: unknown): CheckedInput {
   };
 }
 
-/** Enabled endpoints of the tenant whose patterns match `type`, oldest first. */
-async function matchingEndpoints(
-  store: DeliveryStore,
-  tenant: string,
-  type: string,
-): Promise<EndpointRecord[]> {
-  const matched: EndpointRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await store.listEndpoints({
-      tenant,
-      enabled: true,
-      limit: MAX_PAGE_LIMIT,
-      cursor,
-    });
-    for (const endpoint of page.data) {
-      // The store validated the patterns on write; each endpoint's set is compiled once here.
-      if (compileTypeMatcher(endpoint.eventTypes).matches(type)) matched.push(endpoint);
-    }
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return matched;
-}
-
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, clock, validatePayloads = true } = options;
   if (store === undefined || store === null) {
@@ -144,7 +114,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     options.defaultRetry === undefined
       ? DEFAULT_RETRY_POLICY
       : normalizeRetryPolicy(options.defaultRetry);
-  const defaultMaxAttempts = maxAttempts(defaultRetry);
   const validator = createPayloadValidator();
 
   return {
@@ -165,14 +134,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // An endpoint deleted between the match and the insert makes the store refuse the whole
       // message (nothing stored); matching again sees the catalogue without it.
       for (let round = 1; ; round++) {
-        const endpoints = await matchingEndpoints(store, input.tenant, input.type);
-        const deliveries = endpoints.map(
-          (endpoint): DeliveryInput => ({
-            endpointId: endpoint.id,
-            maxAttempts: endpoint.retry === null ? defaultMaxAttempts : maxAttempts(endpoint.retry),
-            ...(nextAttemptAt === undefined ? {} : { nextAttemptAt }),
-          }),
+        const endpoints = createEndpointRouter(await enabledEndpoints(store, input.tenant)).match(
+          input.type,
         );
+        const deliveries = deliveryInputs(endpoints, defaultRetry, nextAttemptAt);
         try {
           const result = await store.createMessage({ message, deliveries });
           return toResult(result, eventType?.deprecated ?? false);

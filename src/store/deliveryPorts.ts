@@ -23,10 +23,30 @@ import type {
 
 export type * from "./deliveryRecords.js";
 
+/**
+ * An inbound webhook's dedupe key, stored in the same transaction as its message (ingestion).
+ * Keys are unique per source while live; an expired key no longer deduplicates.
+ */
+export interface InboundDedupe {
+  /** The source name (`POST /webhooks/:source`). */
+  source: string;
+  /** The idempotency header's value, the scheme's message id, or a hash of the body. */
+  key: string;
+  /** When the key stops deduplicating: receipt time + the source's dedupe TTL. */
+  expiresAt: TimeInput;
+}
+
 export interface CreateMessageInput {
   message: MessageInput;
   /** One per matching endpoint; may be empty (the message is stored all the same). */
   deliveries: readonly DeliveryInput[];
+  /**
+   * When given and the source holds this key unexpired, nothing is stored: the result is the
+   * message that took the key, `created: false` (also under concurrent identical calls, from
+   * any number of processes). Otherwise the key is stored (replacing an expired one) with the
+   * new message.
+   */
+  dedupe?: InboundDedupe;
 }
 
 export interface CreateMessageResult {
@@ -174,7 +194,17 @@ export interface DeliveryStore extends DeliveryCatalog {
    * stored) when a delivery names an unknown endpoint.
    */
   createMessage(input: CreateMessageInput): Promise<CreateMessageResult>;
+  /**
+   * Group commit: stores several messages in ONE transaction, in order, and resolves to one
+   * result per input at the same index. Each input behaves as `createMessage` would; a later
+   * input sees the earlier ones (two inputs with one idempotency or dedupe key: the second is a
+   * duplicate of the first). Any error stores nothing of the batch and rejects; an empty batch
+   * resolves to [] without touching the database.
+   */
+  createMessages(inputs: readonly CreateMessageInput[]): Promise<CreateMessageResult[]>;
   getMessage(id: string): Promise<MessageWithDeliveries | undefined>;
+  /** Deletes up to `limit` (default 1000) expired inbound dedupe keys; resolves to how many. */
+  pruneInboundKeys(options?: { now?: TimeInput; limit?: number }): Promise<number>;
 
   // Worker -----------------------------------------------------------------------------------
   /**
@@ -238,6 +268,12 @@ export interface DeliveryStore extends DeliveryCatalog {
    * listening, to a function that stops it. Stores without it are polled.
    */
   wakeUps?(listener: () => void): Promise<() => Promise<void>>;
+
+  /**
+   * Resolves when the backend answers a trivial query; rejects with `store.unavailable`
+   * otherwise (readiness checks). Memory: always resolves.
+   */
+  ping(): Promise<void>;
 
   /** Releases what the store opened itself (nothing when it was given a database or pool). */
   close(): Promise<void>;

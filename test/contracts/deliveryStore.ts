@@ -2,6 +2,7 @@
 // on an empty store driven by a ManualClock (no sleeps; SQL backends never read database time).
 import { afterEach, beforeEach, describe } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
+import { batchContract } from "./deliveryStore/batches.js";
 import { catalogContract } from "./deliveryStore/catalog.js";
 import { claimContract } from "./deliveryStore/claims.js";
 import {
@@ -10,6 +11,7 @@ import {
   type DeliveryStoreHarness,
   START,
 } from "./deliveryStore/fixtures.js";
+import { inboundKeyContract } from "./deliveryStore/inboundKeys.js";
 import { leaseContract } from "./deliveryStore/leases.js";
 import { messageContract } from "./deliveryStore/messages.js";
 import { operationsContract } from "./deliveryStore/operations.js";
@@ -35,6 +37,8 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
 
     catalogContract(t);
     messageContract(t);
+    batchContract(t);
+    inboundKeyContract(t);
     claimContract(t);
     leaseContract(t);
     operationsContract(t);

@@ -1,9 +1,11 @@
 // The PostgreSQL DeliveryStore against a real server: the shared contract (extra handles are
 // extra pools on the same schema, as other processes would be), plus what only PostgreSQL shows.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
 import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { input } from "../contracts/deliveryStore/batches.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
@@ -23,7 +25,7 @@ describe.skipIf(!available)("postgres DeliveryStore", () => {
   testDeliveryStore("postgres", async (clock) => {
     // One schema per file: each test starts from empty tables.
     await schema.pool.query(
-      "TRUNCATE attempts, deliveries, messages, endpoints, sources, event_types CASCADE",
+      "TRUNCATE inbound_keys, attempts, deliveries, messages, endpoints, sources, event_types CASCADE",
     );
     const pools: PgPool[] = [];
     return {
@@ -57,12 +59,84 @@ describe.skipIf(!available)("postgres DeliveryStore", () => {
     await pool.end();
   });
 
+  it("ping resolves, and rejects with store.unavailable when the database is unreachable", async () => {
+    await expect(createPostgresDeliveryStore(schema.pool).ping()).resolves.toBeUndefined();
+    const pool = createPgPool({ connectionString: "postgres://postgres@127.0.0.1:1/test" });
+    await expect(createPostgresDeliveryStore(pool).ping()).rejects.toMatchObject({
+      code: "store.unavailable",
+    });
+    await pool.end();
+    await expect(createPostgresDeliveryStore(pool).ping()).rejects.toMatchObject({
+      code: "store.unavailable",
+    });
+  });
+
+  it("200 concurrent calls with one dedupe key from 5 pools (processes) store one message", async () => {
+    const clock = new ManualClock(Date.UTC(2025, 0, 1));
+    const pools = Array.from({ length: 5 }, () =>
+      createPgPool({ connectionString: schema.url, schema: schema.schema, max: 8 }),
+    );
+    try {
+      const stores = pools.map((pool) => createPostgresDeliveryStore(pool, { clock }));
+      const endpoint = await stores[0]!.createEndpoint({
+        target: "https://x.example",
+        eventTypes: ["*"],
+      });
+      const dedupe = { source: "race", key: "k-200", expiresAt: clock.now() + 60_000 };
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => {
+          const store = stores[i % stores.length]!;
+          const call = input([endpoint.id], { payload: i }, dedupe);
+          return i % 2 === 0
+            ? store.createMessage(call)
+            : store.createMessages([call]).then((batch) => batch[0]!);
+        }),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
+      const { rows } = await schema.pool.query(
+        "SELECT count(*)::int AS n FROM messages m JOIN inbound_keys k ON k.message_id = m.id WHERE k.source = 'race'",
+      );
+      expect(rows[0]).toEqual({ n: 1 });
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+
+  it("stores a batch of 256 in one transaction of a few statements, whatever its size", async () => {
+    const store = createPostgresDeliveryStore(schema.pool);
+    const endpoint = await store.createEndpoint({ target: "https://x.example", eventTypes: ["*"] });
+    const expiresAt = Date.now() + 60_000;
+    const batch = (from: number) =>
+      Array.from({ length: 256 }, (_, i) =>
+        input(
+          [endpoint.id],
+          { idempotencyKey: `size-${from + i}` },
+          { source: "size", key: `size-${from + i}`, expiresAt },
+        ),
+      );
+    await store.createMessages(batch(0)); // warm the pool
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      // Half new, half duplicates of stored messages (which are read back as well).
+      const results = await store.createMessages(batch(128));
+      expect(results.filter((r) => r.created)).toHaveLength(128);
+      // BEGIN, read, messages, keys, deliveries, notify, 2 reads of the duplicates, COMMIT.
+      expect(query.mock.calls.length).toBeGreaterThanOrEqual(5);
+      expect(query.mock.calls.length).toBeLessThanOrEqual(9);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
   it.each([
     ["the claim and the oldest due delivery", "deliveries_due"],
     ["the ordered endpoints' FIFO check", "deliveries_fifo"],
     ["depth by status and lists by status", "deliveries_status"],
     ["lists by endpoint and recovery", "deliveries_endpoint"],
     ["a message's deliveries", "deliveries_message"],
+    ["pruning expired dedupe keys", "inbound_keys_expires"],
+    ["a message's dedupe keys (the cascade)", "inbound_keys_message"],
   ])("has the index for %s", async (_, index) => {
     const { rows } = await schema.pool.query(
       "SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2",

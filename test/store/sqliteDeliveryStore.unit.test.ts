@@ -46,12 +46,14 @@ describe("sqlite DeliveryStore", () => {
     expect(endpoint.createdAt).toBe("2023-11-14T22:13:20.123Z");
   });
 
-  it("leaves the database open on close, and reports a closed one as store.unavailable", async () => {
+  it("leaves the database open on close, and reports a closed one as store.unavailable (ping too)", async () => {
     const db = open();
     const store = createSqliteDeliveryStore(db);
     await store.close();
     expect(db.open).toBe(true);
+    await expect(store.ping()).resolves.toBeUndefined();
     db.close();
     await expect(store.listEventTypes()).rejects.toMatchObject({ code: "store.unavailable" });
+    await expect(store.ping()).rejects.toMatchObject({ code: "store.unavailable" });
   });
 });

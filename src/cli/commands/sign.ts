@@ -105,7 +105,7 @@ ${SECRET_ENV_HELP}`;
 export function registerSign(program: Command, io: CliIo): Command {
   const command = program
     .command("sign")
-    .summary("sign a webhook body read from stdin and print the headers")
+    .summary("sign a body read from stdin; print the headers")
     .description(
       "Sign the raw body read from stdin and print the headers to send with it: one 'Name: value' per line (curl -H @file input), a JSON object, or curl -H arguments.",
     )

@@ -132,7 +132,7 @@ ${SECRET_ENV_HELP}`;
 export function registerVerify(program: Command, io: CliIo): Command {
   const command = program
     .command("verify")
-    .summary("verify a webhook body read from stdin against its headers")
+    .summary("verify a body read from stdin against its headers")
     .description(
       "Verify the raw body read from stdin against the signature headers given with --header or --headers-file. Prints the result; the exit status is 0 valid, 1 invalid, 2 usage error.",
     )

@@ -22,14 +22,17 @@ import {
   typeName,
 } from "./check.js";
 import { DEFAULT_TENANT, MAX_RESPONSE_BODY_BYTES } from "./constants.js";
+import { type InboundKey, inboundKey } from "./inboundKeys.js";
 import { toIso } from "./time.js";
 
 export interface NewMessage {
   message: MessageRecord;
   deliveries: DeliveryRecord[];
+  /** The inbound dedupe key stored with the message, when the input has one. */
+  inboundKey: InboundKey | null;
 }
 
-/** The message and its deliveries as they will be stored (ids from `clock`). */
+/** The message, its deliveries and its dedupe key as they will be stored (ids from `clock`). */
 export function newMessageRecords(
   input: CreateMessageInput,
   nowIso: string,
@@ -77,7 +80,7 @@ export function newMessageRecords(
       updatedAt: nowIso,
     };
   });
-  return { message, deliveries };
+  return { message, deliveries, inboundKey: inboundKey(input.dedupe) };
 }
 
 /** Cuts `value` to at most `maxBytes` of UTF-8 without splitting a character. */

@@ -7,6 +7,7 @@ import {
   sourceRecord,
   toggledEndpointRecord,
 } from "../delivery/catalogRecords.js";
+import type { InboundKeyRow } from "../delivery/inboundKeys.js";
 import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
 import { compareKeyset, endpointQuery, isAfter, toPage } from "../delivery/listQuery.js";
 import type {
@@ -27,6 +28,8 @@ export interface MemoryDeliveryState {
   messages: Map<string, MessageRecord>;
   /** `tenant \0 idempotencyKey` → message id: the unique constraint. */
   messageKeys: Map<string, string>;
+  /** `source \0 key` → the inbound dedupe key (live or expired until pruned). */
+  inboundKeys: Map<string, InboundKeyRow>;
   deliveries: Map<string, DeliveryRecord>;
   attempts: Map<string, AttemptRecord[]>;
 }
@@ -38,6 +41,7 @@ export function emptyMemoryDeliveryState(): MemoryDeliveryState {
     endpoints: new Map(),
     messages: new Map(),
     messageKeys: new Map(),
+    inboundKeys: new Map(),
     deliveries: new Map(),
     attempts: new Map(),
   };

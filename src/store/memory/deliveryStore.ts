@@ -4,6 +4,7 @@ import { type Clock, systemClock } from "../../core/clock.js";
 import { positiveInteger } from "../delivery/check.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
+import { isLive, pruneOptions } from "../delivery/inboundKeys.js";
 import {
   assertLease,
   attempted,
@@ -27,12 +28,20 @@ import {
   isAfter,
   toPage,
 } from "../delivery/listQuery.js";
-import { attemptRecord, newMessageRecords } from "../delivery/messageRecords.js";
+import {
+  assertEndpoints,
+  batchResults,
+  newBatchRecords,
+  planBatch,
+} from "../delivery/messageBatch.js";
+import { attemptRecord } from "../delivery/messageRecords.js";
 import { emptyDepth, queueStats } from "../delivery/stats.js";
 import { isoNow, nowMs, toIso } from "../delivery/time.js";
 import type {
   AttemptInput,
   ClaimedDelivery,
+  CreateMessageInput,
+  CreateMessageResult,
   DeliveryRecord,
   DeliveryStore,
   DeliveryStoreOptions,
@@ -109,26 +118,38 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     return next;
   }
 
-  return {
-    ...memoryCatalog(state, clock, () => isoNow(clock)),
-
-    async createMessage(input) {
-      const { message, deliveries } = newMessageRecords(input, isoNow(clock), clock);
-      if (message.idempotencyKey !== null) {
-        const existingId = state.messageKeys.get(`${message.tenant}\0${message.idempotencyKey}`);
-        if (existingId !== undefined) {
-          return { ...messageWithDeliveries(existingId)!, created: false };
-        }
-      }
-      for (const d of deliveries) {
-        if (!state.endpoints.has(d.endpointId)) throw endpointNotFound(d.endpointId);
-      }
+  /** The one write path of messages: createMessage is a batch of one. */
+  async function createMessages(
+    inputs: readonly CreateMessageInput[],
+  ): Promise<CreateMessageResult[]> {
+    const nowIso = isoNow(clock);
+    const records = newBatchRecords(inputs, nowIso, clock);
+    if (records.length === 0) return [];
+    const plan = planBatch(records, nowIso, {
+      idempotent: (tenant, key) => state.messageKeys.get(`${tenant}\0${key}`),
+      inbound: (source, key) => state.inboundKeys.get(`${source}\0${key}`),
+    });
+    // Everything is checked before anything is written: a failed batch leaves no trace.
+    assertEndpoints(plan, records.length, (id) => state.endpoints.has(id));
+    for (const { records: created } of plan.created) {
+      const { message, deliveries } = created;
       state.messages.set(message.id, message);
       if (message.idempotencyKey !== null) {
         state.messageKeys.set(`${message.tenant}\0${message.idempotencyKey}`, message.id);
       }
       for (const d of deliveries) state.deliveries.set(d.id, d);
-      return { message: copy(message), deliveries: copy(deliveries), created: true };
+    }
+    for (const key of plan.keys) state.inboundKeys.set(`${key.source}\0${key.key}`, key);
+    return copy(batchResults(records, plan, (id) => messageWithDeliveries(id)!));
+  }
+
+  return {
+    ...memoryCatalog(state, clock, () => isoNow(clock)),
+
+    createMessages,
+
+    async createMessage(input) {
+      return (await createMessages([input]))[0]!;
     },
 
     async getMessage(id) {
@@ -275,6 +296,23 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
         if (oldestDueAt === null || d.nextAttemptAt! < oldestDueAt) oldestDueAt = d.nextAttemptAt;
       }
       return queueStats(depth, oldestDueAt === null ? null : Date.parse(oldestDueAt), now);
+    },
+
+    async pruneInboundKeys(options) {
+      const { now, limit } = pruneOptions(options);
+      const nowIso = isoNow(clock, now);
+      let pruned = 0;
+      for (const [id, key] of state.inboundKeys) {
+        if (pruned >= limit) break;
+        if (isLive(key, nowIso)) continue;
+        state.inboundKeys.delete(id);
+        pruned++;
+      }
+      return pruned;
+    },
+
+    async ping() {
+      // Always up: the state lives in this process.
     },
 
     async close() {

@@ -40,6 +40,29 @@ export async function messageWithDeliveries(
   return { message: rows.message(found[0]), deliveries: deliveries.rows.map(rows.delivery) };
 }
 
+/** Several messages with their deliveries, by id (absent ids are left out). */
+export async function messagesWithDeliveries(
+  db: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, MessageWithDeliveries>> {
+  const found = new Map<string, MessageWithDeliveries>();
+  if (ids.length === 0) return found;
+  const messages = await db.query<Row>("SELECT * FROM messages WHERE id = ANY($1::text[])", [ids]);
+  for (const row of messages.rows) {
+    const message = rows.message(row);
+    found.set(message.id, { message, deliveries: [] });
+  }
+  const deliveries = await db.query<Row>(
+    "SELECT * FROM deliveries WHERE message_id = ANY($1::text[]) ORDER BY created_at, id",
+    [ids],
+  );
+  for (const row of deliveries.rows) {
+    const delivery = rows.delivery(row);
+    found.get(delivery.messageId)?.deliveries.push(delivery);
+  }
+  return found;
+}
+
 export function postgresQueries(pool: PgPool, clock: Clock): DeliveryQueries {
   async function idsByPrefix(prefix: string, limit?: number): Promise<string[]> {
     const max = prefixLimit(limit);

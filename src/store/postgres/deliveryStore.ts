@@ -5,13 +5,14 @@ import { type Clock, systemClock } from "../../core/clock.js";
 import { isoNow } from "../delivery/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
 import { claimDueDeliveries } from "./claimDueDeliveries.js";
-import { createMessage } from "./createMessage.js";
+import { postgresCreateMessages } from "./createMessages.js";
 import type { PgPool } from "./database.js";
 import { postgresCatalog } from "./deliveryCatalog.js";
 import { postgresLease } from "./deliveryLease.js";
 import { postgresQueries } from "./deliveryQueries.js";
 import { pgCall } from "./deliverySql.js";
 import { listenForDeliveries } from "./deliveryWakeUps.js";
+import { postgresPruneInboundKeys } from "./inboundKeys.js";
 
 /**
  * A DeliveryStore over a migrated schema (migratePostgres); the pool's search_path selects the
@@ -23,13 +24,20 @@ export function createPostgresDeliveryStore(
 ): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
   const nowIso = () => isoNow(clock);
+  const createMessages = postgresCreateMessages(pool, clock);
   return {
     ...postgresCatalog(pool, clock, nowIso),
     ...postgresQueries(pool, clock),
     ...postgresLease(pool, clock),
-    createMessage: (input) => createMessage(pool, clock, input, nowIso()),
+    createMessages,
+    createMessage: async (input) => (await createMessages([input]))[0]!,
+    pruneInboundKeys: postgresPruneInboundKeys(pool, clock),
     claimDueDeliveries: (claim) => claimDueDeliveries(pool, clock, claim),
     wakeUps: (listener) => pgCall(() => listenForDeliveries(pool, listener)),
+    ping: () =>
+      pgCall(async () => {
+        await pool.query("SELECT 1");
+      }),
     async close() {},
   };
 }

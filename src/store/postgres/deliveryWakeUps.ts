@@ -1,13 +1,13 @@
-// LISTEN/NOTIFY wake-ups for workers: createMessage notifies `herald_deliveries` with its schema
-// name as payload (inside its transaction, so the notice arrives only after the commit), and each
-// listener holds one dedicated connection, filtering on its own schema so schemas sharing a
+// LISTEN/NOTIFY wake-ups for workers: createMessages notifies `herald_deliveries` once per batch
+// with its schema name as payload (inside its transaction, so the notice arrives only after the
+// commit), and each listener holds one dedicated connection, filtering on its own schema so schemas sharing a
 // database (tests, tenants) do not wake each other's workers.
 import pg from "pg";
 import type { PgClient, PgPool } from "./database.js";
 
 export const DELIVERIES_CHANNEL = "herald_deliveries";
 
-/** Run inside createMessage's transaction when it stored at least one delivery. */
+/** Run inside createMessages' transaction when it stored at least one delivery. */
 export async function notifyDeliveries(client: PgClient): Promise<void> {
   await client.query("SELECT pg_notify($1, current_schema())", [DELIVERIES_CHANNEL]);
 }

@@ -1,5 +1,5 @@
-// SQLite writes of the delivery queue: messages with their deliveries, claims, lease-guarded
-// transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
+// SQLite writes of the delivery queue after a message is stored (createMessages.ts): claims,
+// lease-guarded transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
 // makes it atomic across connections and processes (SQLite has one writer at a time).
 import type { Clock } from "../../core/clock.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
@@ -12,20 +12,14 @@ import {
   endpointNotFound,
   replayed,
 } from "../delivery/lifecycle.js";
-import { attemptRecord, newMessageRecords } from "../delivery/messageRecords.js";
+import { attemptRecord } from "../delivery/messageRecords.js";
 import type { Row } from "../delivery/rows.js";
 import { inList } from "../delivery/sqlText.js";
 import { isoNow, nowMs, toIso } from "../delivery/time.js";
-import type {
-  DeliveryRecord,
-  DeliveryStore,
-  DeliveryTransitions,
-  MessageWithDeliveries,
-} from "../deliveryPorts.js";
+import type { DeliveryRecord, DeliveryStore, DeliveryTransitions } from "../deliveryPorts.js";
 import { call, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
-export type QueueMethods = Pick<DeliveryStore, "createMessage" | "claimDueDeliveries"> &
-  DeliveryTransitions;
+export type QueueMethods = Pick<DeliveryStore, "claimDueDeliveries"> & DeliveryTransitions;
 
 // Due: open and its time has come (for `delivering`, next_attempt_at is the lease end). An
 // ordered endpoint offers only its oldest open delivery. Served by deliveries_due and, for the
@@ -62,11 +56,7 @@ SET status = 'pending', attempts = 0, next_attempt_at = @now, lease_owner = NULL
 WHERE endpoint_id = @endpoint AND created_at >= @since
   AND status IN (${inList(RECOVERABLE_DELIVERY_STATUSES)})`;
 
-export function sqliteQueue(
-  ctx: SqliteContext,
-  clock: Clock,
-  messageWithDeliveries: (id: string) => MessageWithDeliveries | undefined,
-): QueueMethods {
+export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
   const { sql } = ctx;
   const selectDelivery = (id: string) =>
     sql("SELECT * FROM deliveries WHERE id = ?").get(id) as Row | undefined;
@@ -112,32 +102,6 @@ export function sqliteQueue(
     });
 
   return {
-    createMessage: (input) =>
-      call(() => {
-        const { message, deliveries } = newMessageRecords(input, isoNow(clock), clock);
-        return ctx.immediate(() => {
-          if (message.idempotencyKey !== null) {
-            const existing = sql(
-              "SELECT id FROM messages WHERE tenant = ? AND idempotency_key = ?",
-            ).get(message.tenant, message.idempotencyKey) as { id: string } | undefined;
-            if (existing !== undefined) {
-              return { ...messageWithDeliveries(existing.id)!, created: false };
-            }
-          }
-          const exists = sql("SELECT 1 FROM endpoints WHERE id = ?");
-          for (const d of deliveries) {
-            if (exists.get(d.endpointId) === undefined) throw endpointNotFound(d.endpointId);
-          }
-          const params = rows.messageParams(message);
-          sql(insertSql("messages", params)).run(params);
-          for (const d of deliveries) {
-            const row = rows.deliveryParams(d);
-            sql(insertSql("deliveries", row)).run(row);
-          }
-          return { message, deliveries, created: true };
-        });
-      }),
-
     claimDueDeliveries: (options) =>
       call(() => {
         const now = nowMs(clock, options.now);

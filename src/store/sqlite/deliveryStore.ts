@@ -4,11 +4,13 @@
 import { type Clock, systemClock } from "../../core/clock.js";
 import { isoNow } from "../delivery/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
+import { sqliteCreateMessages } from "./createMessages.js";
 import type { SqliteDatabase } from "./database.js";
 import { sqliteCatalog } from "./deliveryCatalog.js";
 import { messageWithDeliveries, sqliteQueries } from "./deliveryQueries.js";
 import { sqliteQueue } from "./deliveryQueue.js";
-import { sqliteContext } from "./deliverySql.js";
+import { call, sqliteContext } from "./deliverySql.js";
+import { sqlitePruneInboundKeys } from "./inboundKeys.js";
 
 /**
  * A DeliveryStore over a migrated database (migrateSqlite). The database stays the caller's:
@@ -21,10 +23,18 @@ export function createSqliteDeliveryStore(
   const clock: Clock = options.clock ?? systemClock;
   const ctx = sqliteContext(db);
   const nowIso = () => isoNow(clock);
+  const createMessages = sqliteCreateMessages(ctx, clock, (id) => messageWithDeliveries(ctx, id));
   return {
     ...sqliteCatalog(ctx, clock, nowIso),
-    ...sqliteQueue(ctx, clock, (id) => messageWithDeliveries(ctx, id)),
+    ...sqliteQueue(ctx, clock),
     ...sqliteQueries(ctx, clock),
+    createMessages,
+    createMessage: async (input) => (await createMessages([input]))[0]!,
+    pruneInboundKeys: sqlitePruneInboundKeys(ctx, clock),
+    ping: () =>
+      call(() => {
+        ctx.sql("SELECT 1").get();
+      }),
     async close() {},
   };
 }

@@ -1,0 +1,193 @@
+// `herald serve` (ingestion + management API + delivery worker in one process) and
+// `herald worker` (the delivery worker only, for more sending capacity on PostgreSQL).
+import { type Command, InvalidArgumentError } from "commander";
+import { pino } from "pino";
+import type { HeraldConfig } from "../../config/types.js";
+import { coerceError } from "../../core/errors.js";
+import {
+  DEFAULT_SQLITE_PATH,
+  describeDatabase,
+  parseDatabaseUrl,
+} from "../../store/openDatabase.js";
+import { runAction } from "../command.js";
+import type { CliIo } from "../io.js";
+import { readPackageVersion } from "../version.js";
+
+interface ServiceFlags {
+  db?: string;
+  schema?: string;
+  config?: string;
+  port?: number;
+  host?: string;
+  worker?: boolean;
+  concurrency?: number;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d{1,5}$/.test(value.trim()) || port > 65_535) {
+    throw new InvalidArgumentError("Expected a port number 0–65535 (0 picks a free one).");
+  }
+  return port;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,6}$/.test(value.trim()) || n < 1) {
+    throw new InvalidArgumentError("Expected a whole number ≥ 1.");
+  }
+  return n;
+}
+
+/** Resolves when SIGTERM or SIGINT arrives; a second one ends the process at once. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      const force = () => process.exit(130);
+      process.once("SIGTERM", force);
+      process.once("SIGINT", force);
+      resolve(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
+async function runService(
+  flags: ServiceFlags,
+  io: CliIo,
+  mode: { http: boolean },
+): Promise<number> {
+  // Loaded here, not at the top: every other command would pay for the server's imports.
+  const [{ loadConfig }, { applyConfig }, { startService }] = await Promise.all([
+    import("../../config/load.js"),
+    import("../../config/apply.js"),
+    import("../../server/service.js"),
+  ]);
+  // A bad config or flag is thrown: runAction reports it as a usage error (exit 2).
+  const config: HeraldConfig = await loadConfig({
+    ...(flags.config === undefined ? {} : { path: flags.config }),
+    env: io.env,
+  });
+  const database = parseDatabaseUrl(flags.db ?? config.database ?? DEFAULT_SQLITE_PATH, {
+    schema: flags.schema,
+  });
+  const logger = pino(
+    { level: config.logLevel, base: { service: "herald" } },
+    { write: (line: string) => io.stdout.write(line) },
+  );
+  const worker = mode.http ? flags.worker !== false && config.worker.enabled : true;
+  try {
+    const service = await startService({
+      database,
+      http: mode.http,
+      worker,
+      host: flags.host ?? config.server.host,
+      port: flags.port ?? config.server.port,
+      apiKey: config.server.apiKey,
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      defaultRetry: config.retry,
+      ssrfAllow: config.ssrfAllow,
+      workerConcurrency: flags.concurrency ?? config.worker.concurrency,
+      leaseMs: config.worker.leaseMs,
+      pollIntervalMs: config.worker.pollIntervalMs,
+      ingestMaxBatch: config.ingest.maxBatch,
+      ingestMaxWaitMs: config.ingest.maxWaitMs,
+      logger,
+      clock: io.clock,
+      version: readPackageVersion(),
+      seed: async (store) => {
+        const applied = await applyConfig(store, config, { clock: io.clock });
+        if (config.file !== null) logger.info({ file: config.file, applied }, "config applied");
+      },
+    });
+    io.stderr.write(
+      mode.http
+        ? `Herald listening on ${service.url} (${describeDatabase(database)}${worker ? ", delivery worker on" : ""})${config.server.apiKey === null ? "; management API without a key, this machine only" : ""}. Ctrl-C stops.\n`
+        : `Herald worker running (${describeDatabase(database)}). Ctrl-C stops.\n`,
+    );
+    const signal = await untilSignal();
+    logger.info({ signal }, "stopping");
+    await service.stop();
+    return 0;
+  } catch (error) {
+    const herald = coerceError(error);
+    io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
+    return 1;
+  }
+}
+
+const COMMON_HELP = `
+Exit status: 0 stopped by SIGTERM/SIGINT (graceful: requests in progress are answered,
+sends in progress finish, unstarted deliveries are given back), 1 could not start (database
+unreachable, port in use…), 2 usage or configuration error.
+
+Environment (flags win, then the environment, then herald.yaml):
+  HERALD_DB          SQLite path or postgres:// URL (default ${DEFAULT_SQLITE_PATH})
+  HERALD_CONFIG      the config file (default ./herald.yaml when it exists)
+  HERALD_PORT        listening port (default 8080)
+  HERALD_HOST        listening address (default 127.0.0.1)
+  HERALD_API_KEY     Bearer key of the /v1 management API (required off loopback)
+  HERALD_SSRF_ALLOW  CIDRs deliveries may reach despite the SSRF guard, e.g. 127.0.0.0/8
+  HERALD_LOG_LEVEL   trace, debug, info (default), warn, error, fatal, silent
+`;
+
+function databaseOptions(command: Command): Command {
+  return command
+    .option(
+      "--db <path|url>",
+      `SQLite file path or postgres:// URL (default $HERALD_DB, then ${DEFAULT_SQLITE_PATH})`,
+    )
+    .option("--schema <name>", "PostgreSQL schema (default public, or ?schema= in the URL)")
+    .option(
+      "--config <file>",
+      "herald.yaml to load (default $HERALD_CONFIG, then ./herald.yaml if present)",
+    )
+    .option("--concurrency <n>", "deliveries sent at once by the worker (default 10)", parseCount);
+}
+
+export function registerServe(program: Command, io: CliIo): void {
+  databaseOptions(
+    program
+      .command("serve")
+      .summary("run the service: webhooks in, API, delivery")
+      .description(
+        "Serve POST /webhooks/:source, the /v1 management API, /health, /ready, /metrics and /openapi.json, and deliver messages to endpoints, on SQLite (default ./herald.db, created and migrated at start) or PostgreSQL.",
+      )
+      .option("--port <port>", "listening port (default $HERALD_PORT, then 8080)", parsePort)
+      .option("--host <address>", "listening address (default $HERALD_HOST, then 127.0.0.1)")
+      .option("--no-worker", "do not deliver in this process (run `herald worker` elsewhere)"),
+  )
+    .addHelpText(
+      "after",
+      `${COMMON_HELP}
+Examples:
+  $ herald serve
+  $ HERALD_API_KEY=$(openssl rand -hex 32) herald serve --host 0.0.0.0 --db postgres://herald@db/herald
+`,
+    )
+    .action((flags: ServiceFlags, self: Command) =>
+      runAction(self, io, () => runService(flags, io, { http: true })),
+    );
+
+  databaseOptions(
+    program
+      .command("worker")
+      .summary("run only the delivery worker")
+      .description(
+        "Claim due deliveries and send them; several workers (on several machines) can share one PostgreSQL database.",
+      ),
+  )
+    .addHelpText(
+      "after",
+      `${COMMON_HELP}
+Examples:
+  $ herald worker --db postgres://herald@db/herald --concurrency 50
+`,
+    )
+    .action((flags: ServiceFlags, self: Command) =>
+      runAction(self, io, () => runService(flags, io, { http: false })),
+    );
+}

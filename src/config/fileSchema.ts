@@ -1,0 +1,69 @@
+// The shape of herald.yaml (snake_case). Sections and lists may be left empty (`server:`);
+// defaults are applied by the loader (CONFIG_DEFAULTS) so they are stated once.
+import { z } from "zod";
+import { keySchema } from "./wireCommon.js";
+import { wireEndpointCreateSchema } from "./wireEndpoint.js";
+import { wireEventTypeSchema } from "./wireEventType.js";
+import { wireRetrySchema } from "./wireRetry.js";
+import { wireSourceSchema } from "./wireSource.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const CONFIG_DEFAULTS = Object.freeze({
+  host: "127.0.0.1",
+  port: 8080,
+  bodyLimitBytes: 2_097_152,
+  workerEnabled: true,
+  concurrency: 10,
+  leaseMs: 60_000,
+  pollIntervalMs: 1_000,
+  maxBatch: 256,
+  maxWaitMs: 2,
+  logLevel: "info" as LogLevel,
+});
+
+export const MAX_PORT = 65_535;
+
+export const logLevelSchema = z.enum(LOG_LEVELS);
+
+/** Endpoints declared in the file need an id, so a restart updates the same endpoint. */
+export const configEndpointSchema = wireEndpointCreateSchema.extend({ id: keySchema });
+
+const section = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape).nullable().optional();
+const list = <T extends z.ZodType>(item: T) => z.array(item).nullable().optional();
+
+export const configFileSchema = z.strictObject({
+  server: section({
+    host: z.string().min(1).max(255).optional(),
+    port: z.int().min(0).max(MAX_PORT).optional(),
+    /** Bearer token of the management API; without it the server binds to loopback only. */
+    api_key: z.string().min(1).max(1024).nullable().optional(),
+    body_limit_bytes: z
+      .int()
+      .min(1)
+      .max(1024 ** 3)
+      .optional(),
+  }),
+  /** A SQLite file path or a postgres:// URL; default (the CLI's): ./herald.db. */
+  database: z.string().min(1).max(4096).nullable().optional(),
+  /** The global default retry policy of endpoints without their own. */
+  retry: wireRetrySchema.nullable().optional(),
+  ssrf: section({ allow: z.array(z.string().min(1).max(64)).max(1024).nullable().optional() }),
+  worker: section({
+    enabled: z.boolean().optional(),
+    concurrency: z.int().min(1).max(1_000).optional(),
+    lease_ms: z.int().min(1_000).max(3_600_000).optional(),
+    poll_interval_ms: z.int().min(10).max(60_000).optional(),
+  }),
+  ingest: section({
+    max_batch: z.int().min(1).max(10_000).optional(),
+    max_wait_ms: z.number().min(0).max(1_000).optional(),
+  }),
+  log: section({ level: logLevelSchema.optional() }),
+  event_types: list(wireEventTypeSchema),
+  sources: list(wireSourceSchema),
+  endpoints: list(configEndpointSchema),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;

@@ -1,0 +1,14 @@
+// herald.yaml and the wire schemas of the management API: loading, validation, applying.
+export { type ApplyConfigOptions, type ApplyConfigResult, applyConfig } from "./apply.js";
+export { applyEnvOverrides, CONFIG_ENV_VARS } from "./envOverrides.js";
+export {
+  CONFIG_DEFAULTS,
+  type ConfigFile,
+  configEndpointSchema,
+  configFileSchema,
+  LOG_LEVELS,
+  type LogLevel,
+} from "./fileSchema.js";
+export { DEFAULT_CONFIG_FILE, type LoadConfigOptions, loadConfig } from "./load.js";
+export type { ConfigEndpoint, HeraldConfig } from "./types.js";
+export * from "./wire.js";

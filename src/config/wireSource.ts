@@ -1,0 +1,68 @@
+// `POST /v1/sources` and the `sources:` of herald.yaml.
+import { z } from "zod";
+import type { SourceInput, SourceTypeFrom } from "../store/deliveryRecords.js";
+import {
+  headerNameSchema,
+  keySchema,
+  schemeNameSchema,
+  secretSchema,
+  typeNameSchema,
+} from "./wireCommon.js";
+import {
+  schemeOptionsToWire,
+  toSchemeOptions,
+  wireHmacOptionsSchema,
+} from "./wireSchemeOptions.js";
+
+export const DEFAULT_TOLERANCE_S = 300;
+export const DEFAULT_DEDUPE_TTL_S = 259_200;
+
+export const wireTypeFromSchema = z.union(
+  [
+    z.strictObject({ body: z.string().min(1).max(255) }),
+    z.strictObject({ header: headerNameSchema }),
+    z.strictObject({ fixed: typeNameSchema }),
+  ],
+  { error: 'must be {body: "json.path"}, {header: "Header-Name"} or {fixed: "type"}' },
+);
+
+export const wireSourceSchema = z.strictObject({
+  /** The `:source` of `POST /webhooks/:source`. */
+  name: keySchema,
+  scheme: schemeNameSchema,
+  /** Only with scheme `hmac`. */
+  scheme_options: wireHmacOptionsSchema.nullable().optional(),
+  /** Every secret accepted (rotation on the provider's side). */
+  secrets: z.array(secretSchema).max(16).default([]),
+  tolerance_s: z.number().min(0).max(86_400).default(DEFAULT_TOLERANCE_S),
+  /** Header carrying the dedupe key; null = the scheme's id, else a hash of the body. */
+  idempotency_header: headerNameSchema.nullable().default(null),
+  idempotency_required: z.boolean().default(false),
+  dedupe_ttl_s: z.number().gt(0).max(31_536_000).default(DEFAULT_DEDUPE_TTL_S),
+  /** How the message type `<source>.<type>` is taken. */
+  type_from: wireTypeFromSchema.default({ fixed: "received" }),
+});
+
+/** What a client sends (defaults optional). */
+export type WireSourceInput = z.input<typeof wireSourceSchema>;
+/** After parsing (defaults filled). */
+export type WireSource = z.output<typeof wireSourceSchema>;
+
+/**
+ * The store input of a source body (parsed by wireSourceSchema, or validated by its JSON Schema:
+ * missing defaults are applied here too). Throws `request.invalid` (`details.field`) for
+ * `scheme_options` on a scheme other than hmac, or bad hmac options.
+ */
+export function toSourceInput(wire: WireSourceInput): SourceInput {
+  return {
+    name: wire.name,
+    scheme: wire.scheme,
+    schemeOptions: toSchemeOptions(wire.scheme, wire.scheme_options),
+    secrets: [...(wire.secrets ?? [])],
+    toleranceS: wire.tolerance_s ?? DEFAULT_TOLERANCE_S,
+    idempotencyHeader: wire.idempotency_header ?? null,
+    idempotencyRequired: wire.idempotency_required ?? false,
+    dedupeTtlS: wire.dedupe_ttl_s ?? DEFAULT_DEDUPE_TTL_S,
+    typeFrom: { ...(wire.type_from ?? { fixed: "received" }) } as SourceTypeFrom,
+  };
+}

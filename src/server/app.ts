@@ -1,0 +1,123 @@
+// The Fastify application: ingestion, the management API under /v1, operations routes, one error
+// shape for everything, request ids, metrics per route, and the OpenAPI document built from the
+// route schemas.
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { newId } from "../core/ids.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
+import { bearerAuth } from "./auth.js";
+import { handleError, sendError } from "./httpErrors.js";
+import type { Ingestor } from "./ingest/ingestor.js";
+import type { ServiceMetrics } from "./metrics.js";
+import { zodValidatorCompiler } from "./routeSchema.js";
+import { ingestRoutes } from "./routes/ingest.js";
+import { type ManagementDeps, managementRoutes } from "./routes/management.js";
+import { operationsRoutes } from "./routes/operations.js";
+
+export interface AppOptions extends ManagementDeps {
+  store: DeliveryStore;
+  ingestor: Ingestor;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  version: string;
+  /** null: the management API is open (the server then listens on loopback only). */
+  apiKey: string | null;
+  /** Largest webhook or API body. Default 2 MiB. */
+  bodyLimitBytes?: number;
+  isStopping?: () => boolean;
+}
+
+export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const isStopping = options.isStopping ?? (() => false);
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: bodyLimitBytes,
+    // A caller's X-Request-Id is kept when it is a plain token (never anything that could forge
+    // log lines); otherwise the server makes one.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : newId("req");
+    },
+    // Requests are logged once, on response (below), at debug unless they failed.
+    logController: new LogController({
+      requestIdLogLabel: "requestId",
+      disableRequestLogging: true,
+    }),
+    // Router errors (a malformed %-escape, an over-long path parameter) in the same error shape.
+    frameworkErrors: handleError,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are plain JSON: their schemas document the API and never drop fields.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, "route.not_found", `No route ${request.method} ${request.url.split("?")[0]}`),
+  );
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
+    return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    options.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? "warn" : "debug";
+    request.log[level](
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Herald",
+        version: options.version,
+        description:
+          "Events in, webhooks out: receive provider webhooks at /webhooks/:source and manage event types, endpoints, sources, messages and deliveries under /v1.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      },
+      tags: [
+        { name: "ingestion", description: "Inbound webhooks" },
+        { name: "management", description: "The /v1 management API (Bearer API key)" },
+        { name: "operations", description: "Health, readiness, metrics" },
+      ],
+    },
+  });
+
+  await app.register(operationsRoutes, {
+    store: options.store,
+    metrics: options.metrics,
+    version: options.version,
+    isStopping,
+  });
+  await app.register(ingestRoutes, {
+    ingestor: options.ingestor,
+    metrics: options.metrics,
+    bodyLimitBytes,
+  });
+  await app.register(
+    async (v1) => {
+      if (options.apiKey !== null) v1.addHook("onRequest", bearerAuth(options.apiKey));
+      await managementRoutes(v1, options);
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}

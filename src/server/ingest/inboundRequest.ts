@@ -1,0 +1,131 @@
+// Reading an inbound webhook once its signature holds: the payload (JSON or form fields), the
+// dedupe key, and the message type `<source>.<type>`.
+import { createHash } from "node:crypto";
+import { HeraldError } from "../../core/errors.js";
+import type { JsonValue } from "../../core/json.js";
+import { isValidTypePattern } from "../../core/typePattern.js";
+import type { SourceRecord } from "../../store/deliveryPorts.js";
+
+export type BodyKind = "json" | "form";
+
+const MAX_KEY_LENGTH = 1024;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** `json` for application/json and any `+json` type, `form` for urlencoded; else undefined. */
+export function bodyKind(contentType: string | undefined): BodyKind | undefined {
+  if (contentType === undefined) return undefined;
+  const essence = contentType.split(";", 1)[0]?.trim().toLowerCase() ?? "";
+  if (essence === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(essence)) {
+    return "json";
+  }
+  if (essence === "application/x-www-form-urlencoded") return "form";
+  return undefined;
+}
+
+function decodeUtf8(body: Uint8Array): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new HeraldError("body.invalid_utf8", "The webhook body is not valid UTF-8");
+  }
+}
+
+/** The message payload: the JSON value, or form fields (a repeated field becomes a list). */
+export function parsePayload(body: Uint8Array, kind: BodyKind): JsonValue {
+  const text = decodeUtf8(body);
+  if (kind === "form") {
+    const fields: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(text)) {
+      const seen = fields[name];
+      if (seen === undefined) fields[name] = value;
+      else fields[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
+    }
+    return fields;
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new HeraldError("body.invalid_json", "The webhook body is not valid JSON");
+  }
+}
+
+export type HeaderGetter = (name: string) => string | undefined;
+
+/**
+ * The dedupe key: the source's idempotency header when it is set (400 `idempotency.missing` when
+ * the source requires it and it is absent), else the id the signature scheme verified, else a
+ * SHA-256 of the raw body. Prefixed by kind, so a header value never collides with a hash.
+ */
+export function dedupeKey(
+  source: SourceRecord,
+  header: HeaderGetter,
+  schemeId: string | undefined,
+  body: Uint8Array,
+): string {
+  if (source.idempotencyHeader !== null) {
+    const value = header(source.idempotencyHeader)?.trim();
+    if (value !== undefined && value !== "") {
+      if (value.length > MAX_KEY_LENGTH) {
+        throw new HeraldError(
+          "idempotency.invalid",
+          `The ${source.idempotencyHeader} header is longer than ${MAX_KEY_LENGTH} characters`,
+        );
+      }
+      return `header:${value}`;
+    }
+    if (source.idempotencyRequired) {
+      throw new HeraldError(
+        "idempotency.missing",
+        `This source requires the ${source.idempotencyHeader} header`,
+      );
+    }
+  } else if (source.idempotencyRequired && schemeId === undefined) {
+    throw new HeraldError("idempotency.missing", "This source requires a webhook id");
+  }
+  if (schemeId !== undefined && schemeId !== "" && schemeId.length <= MAX_KEY_LENGTH) {
+    return `id:${schemeId}`;
+  }
+  return `sha256:${createHash("sha256").update(body).digest("hex")}`;
+}
+
+function at(value: JsonValue, path: string): JsonValue | undefined {
+  let current: JsonValue | undefined = value;
+  for (const segment of path.split(".")) {
+    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    current = (current as Record<string, JsonValue>)[segment];
+  }
+  return current;
+}
+
+/** `<source>.<type>`, the type taken as the source says (body field, header or fixed). */
+export function messageType(
+  source: SourceRecord,
+  header: HeaderGetter,
+  payload: JsonValue,
+): string {
+  const from = source.typeFrom;
+  let type: string | undefined;
+  let where: string;
+  if ("fixed" in from) {
+    type = from.fixed;
+    where = "the source's fixed type";
+  } else if ("header" in from) {
+    type = header(from.header)?.trim();
+    where = `the ${from.header} header`;
+  } else {
+    const value = at(payload, from.body);
+    type = typeof value === "string" || typeof value === "number" ? String(value) : undefined;
+    where = `the body field ${from.body}`;
+  }
+  if (type === undefined || type === "") {
+    throw new HeraldError("type.missing", `No event type in ${where}`);
+  }
+  const full = `${source.name}.${type}`;
+  if (full.includes("*") || !isValidTypePattern(full)) {
+    throw new HeraldError(
+      "type.invalid",
+      `The event type from ${where} is not a valid type (dot-separated segments, no spaces or *)`,
+    );
+  }
+  return full;
+}

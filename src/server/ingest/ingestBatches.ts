@@ -1,0 +1,36 @@
+// The group committer of ingestion, with each batch's deliveries planned from one read of the
+// enabled endpoints (inbound messages belong to the default tenant).
+import type { RetryPolicy } from "../../core/retryPolicy.js";
+import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../delivery/routing.js";
+import { DEFAULT_TENANT } from "../../store/delivery/constants.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
+import type { ServiceMetrics } from "../metrics.js";
+import { createGroupCommitter, type GroupCommitter } from "./groupCommit.js";
+
+export interface IngestBatchesOptions {
+  store: DeliveryStore;
+  defaultRetry: RetryPolicy;
+  dialect: "sqlite" | "postgres";
+  metrics?: Pick<ServiceMetrics, "ingestBatch">;
+  maxBatch?: number;
+  maxWaitMs?: number;
+}
+
+export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
+  const { store, defaultRetry, metrics } = options;
+  return createGroupCommitter({
+    store,
+    maxBatch: options.maxBatch ?? 256,
+    maxWaitMs: options.maxWaitMs ?? 0,
+    // SQLite has one writer; PostgreSQL commits several transactions at once.
+    maxConcurrent: options.dialect === "sqlite" ? 1 : 4,
+    onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
+    prepare: async (inputs) => {
+      const router = createEndpointRouter(await enabledEndpoints(store, DEFAULT_TENANT));
+      return inputs.map((input) => ({
+        ...input,
+        deliveries: deliveryInputs(router.match(input.message.type), defaultRetry),
+      }));
+    },
+  });
+}

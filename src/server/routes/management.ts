@@ -1,0 +1,28 @@
+// The /v1 management API: one plugin per resource, all behind the API key (added by app.ts).
+import type { FastifyInstance } from "fastify";
+import type { Clock } from "../../core/clock.js";
+import type { RetryPolicy } from "../../core/retryPolicy.js";
+import type { Dispatcher } from "../../delivery/dispatcher.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
+import type { SourceCache } from "../ingest/sourceCache.js";
+import { catalogRoutes } from "./catalog.js";
+import { deliveryRoutes } from "./deliveries.js";
+import { endpointRoutes } from "./endpoints.js";
+import { messageRoutes } from "./messages.js";
+
+export interface ManagementDeps {
+  store: DeliveryStore;
+  dispatcher: Dispatcher;
+  /** Invalidated when a source changes through the API. */
+  sources: SourceCache;
+  clock: Clock;
+  /** Policy of endpoints without their own (for the deliveries a message creates). */
+  defaultRetry?: RetryPolicy;
+}
+
+export async function managementRoutes(app: FastifyInstance, deps: ManagementDeps) {
+  catalogRoutes(app, deps);
+  endpointRoutes(app, deps);
+  messageRoutes(app, deps);
+  deliveryRoutes(app, deps);
+}

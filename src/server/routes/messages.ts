@@ -1,0 +1,87 @@
+// `/v1/messages`: dispatch a message to the tenant's matching endpoints (idempotent with the
+// Idempotency-Key header) and read one back with its deliveries.
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { HeraldError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/json.js";
+import { messageToWire } from "../../wire/records.js";
+import { routeSchema } from "../routeSchema.js";
+import type { ManagementDeps } from "./management.js";
+import { errorShape, messageShape } from "./shapes.js";
+
+const body = z.strictObject({
+  type: z.string().min(1).max(255).describe("A concrete event type, e.g. order.created.v1"),
+  payload: z.record(z.string(), z.unknown()).describe("A JSON object"),
+  tenant: z.string().min(1).max(255).optional().describe("Default: default"),
+});
+const dispatched = z.object({
+  message_id: z.string(),
+  deliveries: z.int().describe("Deliveries created (one per matching enabled endpoint)"),
+  duplicate: z.boolean().describe("True when the Idempotency-Key was used before"),
+});
+const idParams = z.object({ id: z.string().min(1).max(64) });
+const MAX_KEY = 255;
+
+function idempotencyKey(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  const key = Array.isArray(value) ? value.join(",") : value;
+  if (key.trim() === "" || key.length > MAX_KEY) {
+    throw new HeraldError(
+      "request.invalid",
+      `The Idempotency-Key header must be 1–${MAX_KEY} characters`,
+    );
+  }
+  return key;
+}
+
+export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void {
+  const { store, dispatcher } = deps;
+  app.post(
+    "/messages",
+    {
+      schema: routeSchema({
+        summary: "Send a message to every matching endpoint",
+        description:
+          "Stores the message and one delivery per enabled endpoint of the tenant whose event types match. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing.",
+        body,
+        response: { 202: dispatched, 200: dispatched, "4xx": errorShape, 503: errorShape },
+      }),
+    },
+    async (request, reply) => {
+      const input = request.body as z.infer<typeof body>;
+      const result = await dispatcher.dispatch({
+        type: input.type,
+        payload: input.payload as JsonObject,
+        ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
+        idempotencyKey: idempotencyKey(request.headers["idempotency-key"]),
+      });
+      request.log.info(
+        { messageId: result.messageId, deliveries: result.deliveries, duplicate: result.duplicate },
+        "message dispatched",
+      );
+      return reply.code(result.created ? 202 : 200).send({
+        message_id: result.messageId,
+        deliveries: result.deliveries,
+        duplicate: result.duplicate,
+      });
+    },
+  );
+  app.get(
+    "/messages/:id",
+    {
+      schema: routeSchema({
+        summary: "A message with its deliveries",
+        params: idParams,
+        response: { 200: messageShape, 404: errorShape },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params as z.infer<typeof idParams>;
+      const found = await store.getMessage(id);
+      if (found === undefined) {
+        throw new HeraldError("message.not_found", `No message ${JSON.stringify(id)}`);
+      }
+      return messageToWire(found.message, found.deliveries);
+    },
+  );
+}

@@ -1,0 +1,85 @@
+// Liveness, readiness, Prometheus metrics and the OpenAPI document: unauthenticated, so probes
+// and scrapers need no key (they reveal counts and shapes, never data or secrets).
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { coerceError } from "../../core/errors.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
+import { sendError } from "../httpErrors.js";
+import type { ServiceMetrics } from "../metrics.js";
+import { responseSchema } from "../routeSchema.js";
+import { errorResponse } from "./shapes.js";
+
+export interface OperationsRouteOptions {
+  store: Pick<DeliveryStore, "ping">;
+  metrics: ServiceMetrics;
+  version: string;
+  /** True once shutdown began: /ready answers 503 so load balancers stop sending. */
+  isStopping: () => boolean;
+  /** How long /ready waits for the store. Default 2000 ms. */
+  readyTimeoutMs?: number;
+}
+
+const status = z.object({ status: z.string(), version: z.string().optional() });
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function operationsRoutes(app: FastifyInstance, options: OperationsRouteOptions) {
+  const { store, metrics, version, isStopping } = options;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 2000;
+  app.get(
+    "/health",
+    {
+      schema: {
+        summary: "Liveness: the process answers",
+        tags: ["operations"],
+        response: { 200: responseSchema(status) },
+      },
+    },
+    async () => ({ status: "ok", version }),
+  );
+  app.get(
+    "/ready",
+    {
+      schema: {
+        summary: "Readiness: the store answers and the server is not shutting down",
+        tags: ["operations"],
+        response: { 200: responseSchema(status), 503: errorResponse },
+      },
+    },
+    async (_request, reply) => {
+      if (isStopping()) return sendError(reply, "server.shutting_down", "The server is stopping");
+      try {
+        await withTimeout(store.ping(), readyTimeoutMs);
+      } catch (error) {
+        return sendError(
+          reply,
+          "store.unavailable",
+          `The store does not answer: ${coerceError(error).message}`,
+          503,
+        );
+      }
+      return { status: "ready" };
+    },
+  );
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        summary: "Prometheus metrics (text exposition format)",
+        tags: ["operations"],
+        produces: ["text/plain"],
+      },
+    },
+    async (_request, reply) => {
+      const text = await metrics.scrape();
+      return reply.type(metrics.contentType).send(text);
+    },
+  );
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}

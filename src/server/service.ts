@@ -1,0 +1,207 @@
+// The Herald service: opens and migrates the database, starts the HTTP server (ingestion,
+// management API, operations) and/or the delivery worker, and stops them gracefully: stop
+// accepting, finish the requests in progress (each answered only after its commit), let sends
+// in progress finish and give back the leases not started, then close the store.
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { type Clock, systemClock } from "../core/clock.js";
+import { HeraldError } from "../core/errors.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
+import { createDeliveryWorker, type DeliveryWorker } from "../delivery/deliveryWorker.js";
+import { createDispatcher } from "../delivery/dispatcher.js";
+import { createHttpTransport } from "../delivery/transports/http.js";
+import { attachWorkerLogger } from "../delivery/workerLogging.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
+import {
+  type DatabaseTarget,
+  describeDatabase,
+  migrateDatabase,
+  type OpenedDatabase,
+  openDatabase,
+} from "../store/openDatabase.js";
+import { createPostgresDeliveryStore } from "../store/postgres/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
+import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
+import { isLoopbackHost } from "./auth.js";
+import { createIngestBatches } from "./ingest/ingestBatches.js";
+import { createIngestor } from "./ingest/ingestor.js";
+import { createSourceCache } from "./ingest/sourceCache.js";
+import { createServiceMetrics } from "./metrics.js";
+
+export interface ServiceSettings {
+  database: DatabaseTarget;
+  /** Serve HTTP (ingestion + API); false for `herald worker`. */
+  http: boolean;
+  /** Run the delivery worker in this process. */
+  worker: boolean;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  apiKey: string | null;
+  bodyLimitBytes?: number;
+  defaultRetry?: RetryPolicy | null;
+  ssrfAllow?: readonly string[];
+  workerConcurrency?: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  ingestMaxBatch?: number;
+  ingestMaxWaitMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+  version: string;
+  /** Runs on the store after migrating, before serving (config upserts). */
+  seed?: (store: DeliveryStore) => Promise<void>;
+}
+
+export interface RunningService {
+  /** `http://host:port` when serving HTTP, else null. */
+  readonly url: string | null;
+  readonly app: FastifyInstance | null;
+  readonly store: DeliveryStore;
+  readonly worker: DeliveryWorker | null;
+  /** Graceful; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const PRUNE_INTERVAL_MS = 60 * 1000;
+const PRUNE_BATCH = 1000;
+/** At most this many batches per run, so one run never holds the writer for long. */
+const PRUNE_ROUNDS = 100;
+
+/** Deletes expired inbound dedupe keys in small transactions until none are left. */
+async function pruneExpiredKeys(store: DeliveryStore): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < PRUNE_ROUNDS; round++) {
+    const deleted = await store.pruneInboundKeys({ limit: PRUNE_BATCH });
+    total += deleted;
+    if (deleted < PRUNE_BATCH) break;
+  }
+  return total;
+}
+
+function openStore(database: OpenedDatabase, clock: Clock): DeliveryStore {
+  return database.dialect === "sqlite"
+    ? createSqliteDeliveryStore(database.db, { clock })
+    : createPostgresDeliveryStore(database.pool, { clock });
+}
+
+export async function startService(settings: ServiceSettings): Promise<RunningService> {
+  const clock = settings.clock ?? systemClock;
+  const logger = settings.logger ?? pino({ level: "info" });
+  if (settings.http && settings.apiKey === null && !isLoopbackHost(settings.host)) {
+    throw new HeraldError(
+      "config.invalid",
+      `Refusing to listen on ${settings.host} without an API key: set HERALD_API_KEY (or server.api_key in herald.yaml), or listen on 127.0.0.1`,
+    );
+  }
+  const database = await openDatabase(settings.database, {
+    max: settings.database.dialect === "postgres" ? 20 : undefined,
+  });
+  let app: FastifyInstance | null = null;
+  let worker: DeliveryWorker | null = null;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  try {
+    const report = await migrateDatabase(database);
+    if (report.applied.length > 0) {
+      logger.info({ applied: report.applied, version: report.version }, "database migrated");
+    }
+    const store = openStore(database, clock);
+    await settings.seed?.(store);
+    const metrics = createServiceMetrics(store);
+    const defaultRetry = settings.defaultRetry ?? DEFAULT_RETRY_POLICY;
+
+    if (settings.worker) {
+      worker = createDeliveryWorker({
+        store,
+        clock,
+        transports: { http: createHttpTransport({ ssrfAllow: settings.ssrfAllow ?? [] }) },
+        defaultRetry,
+        onEvent: (event) => metrics.workerEvent(event),
+        ...(settings.workerConcurrency === undefined
+          ? {}
+          : { concurrency: settings.workerConcurrency }),
+        ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+        ...(settings.pollIntervalMs === undefined
+          ? {}
+          : { pollIntervalMs: settings.pollIntervalMs }),
+      });
+      attachWorkerLogger(worker, logger);
+    }
+
+    let stopping = false;
+    let url: string | null = null;
+    const batches = createIngestBatches({
+      store,
+      defaultRetry,
+      dialect: database.dialect,
+      metrics,
+      ...(settings.ingestMaxBatch === undefined ? {} : { maxBatch: settings.ingestMaxBatch }),
+      ...(settings.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: settings.ingestMaxWaitMs }),
+    });
+    if (settings.http) {
+      const sources = createSourceCache(store);
+      app = await buildApp({
+        store,
+        metrics,
+        logger,
+        version: settings.version,
+        apiKey: settings.apiKey,
+        bodyLimitBytes: settings.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+        ingestor: createIngestor({ sources, committer: batches, clock }),
+        dispatcher: createDispatcher({ store, clock, defaultRetry }),
+        sources,
+        clock,
+        defaultRetry,
+        isStopping: () => stopping,
+      });
+      await app.listen({ host: settings.host, port: settings.port });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      logger.info(
+        { url, database: describeDatabase(settings.database), worker: settings.worker },
+        `Herald listening on ${url}`,
+      );
+      if (settings.apiKey === null) {
+        logger.warn(
+          "No API key: the management API (/v1) is open to this machine only. Set HERALD_API_KEY to require one.",
+        );
+      }
+    }
+    worker?.start();
+    if (settings.worker) {
+      logger.info({ owner: worker?.owner }, "delivery worker started");
+    }
+    pruneTimer = setInterval(() => {
+      pruneExpiredKeys(store).catch((error: unknown) => {
+        logger.warn({ err: error }, "pruning expired dedupe keys failed");
+      });
+    }, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= (async () => {
+        stopping = true;
+        clearInterval(pruneTimer);
+        // Closing waits for requests in progress; each of them waits for its commit.
+        await app?.close();
+        await batches.drain();
+        await worker?.stop();
+        await database.close();
+        logger.info("Herald stopped");
+      })();
+      return stopped;
+    };
+    return { url, app, store, worker, stop };
+  } catch (error) {
+    clearInterval(pruneTimer);
+    await app?.close().catch(() => {});
+    await worker?.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+export { DEFAULT_BODY_LIMIT };

@@ -1,0 +1,174 @@
+// PostgreSQL createMessages: a whole batch in one transaction and a handful of statements
+// whatever its size. One read finds who holds the batch's idempotency and dedupe keys and which
+// of its endpoints exist; the shared plan (../delivery/messageBatch.ts) decides each input; then
+// one multi-row statement each writes the messages, the dedupe keys and the deliveries.
+//
+// The unique constraints have the last word, not the read: the messages are inserted with
+// ON CONFLICT (tenant, idempotency_key) DO NOTHING and the keys with ON CONFLICT (source, key)
+// DO UPDATE … WHERE expired. A conflicting insert waits for the other transaction to commit; when
+// a row the plan counted on is then missing, a concurrent batch won a key: the transaction rolls
+// back and the batch is decided again on what that writer committed (read committed sees it).
+// So 200 identical concurrent calls, from any number of processes, store one message.
+import type { Clock } from "../../core/clock.js";
+import { HeraldError } from "../../core/errors.js";
+import {
+  assertEndpoints,
+  type BatchHolders,
+  batchResults,
+  newBatchRecords,
+  planBatch,
+} from "../delivery/messageBatch.js";
+import type { NewMessage } from "../delivery/messageRecords.js";
+import { isoNow } from "../delivery/time.js";
+import type { CreateMessageResult, DeliveryStore } from "../deliveryPorts.js";
+import { type PgClient, type PgPool, withTransaction } from "./database.js";
+import { messagesWithDeliveries } from "./deliveryQueries.js";
+import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
+import { notifyDeliveries } from "./deliveryWakeUps.js";
+import { takeInboundKeys } from "./inboundKeys.js";
+
+/** Rounds (transactions) a batch may take when concurrent writers keep winning its keys. */
+const MAX_ROUNDS = 8;
+
+/** A concurrent writer changed what the plan was built on: roll back and decide again. */
+class Contended extends Error {}
+
+// Deadlock (40P01) and serialization (40001) failures roll the transaction back: decide again.
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+// Who holds the batch's keys, and which endpoints exist: one round trip. Served by the unique
+// index messages_idempotency_key, the primary keys of inbound_keys and of endpoints.
+const READ = `SELECT 'message' AS kind, tenant AS a, idempotency_key AS b, id, NULL::timestamptz AS expires_at
+FROM messages WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+UNION ALL
+SELECT 'key', source, key, message_id, expires_at
+FROM inbound_keys WHERE (source, key) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+UNION ALL
+SELECT 'endpoint', NULL, NULL, id, NULL FROM endpoints WHERE id = ANY($5::text[])`;
+
+// One parameter for any number of rows: the rows as JSON, typed by the table itself. Columns
+// are named, so a column added later keeps its DEFAULT instead of receiving NULL. The payload
+// arrives as JSON text in a JSON string (a top-level JSON null would become SQL NULL otherwise)
+// and is parsed here. Sorted by key, so two batches sharing keys take them in one order.
+function insertMessages(columns: readonly string[]): string {
+  const select = columns.map((c) => (c === "payload" ? "(payload #>> '{}')::jsonb" : c));
+  return `INSERT INTO messages (${columns.join(", ")})
+SELECT ${select.join(", ")} FROM json_populate_recordset(NULL::messages, $1::json)
+ORDER BY tenant, idempotency_key
+ON CONFLICT (tenant, idempotency_key) DO NOTHING
+RETURNING id`;
+}
+
+function insertDeliveries(columns: readonly string[]): string {
+  const list = columns.join(", ");
+  return `INSERT INTO deliveries (${list})
+SELECT ${list} FROM json_populate_recordset(NULL::deliveries, $1::json)`;
+}
+
+interface Holders extends BatchHolders {
+  endpoints: Set<string>;
+}
+
+async function readHolders(client: PgClient, records: readonly NewMessage[]): Promise<Holders> {
+  const idempotent = new Map<string, string>();
+  const inbound = new Map<string, { messageId: string; expiresAt: string }>();
+  const endpoints = new Set<string>();
+  const pair = (a: string, b: string) => `${a}\0${b}`;
+  const keyed = records.flatMap((r) => (r.message.idempotencyKey === null ? [] : [r.message]));
+  const deduped = records.flatMap((r) => (r.inboundKey === null ? [] : [r.inboundKey]));
+  const endpointIds = [...new Set(records.flatMap((r) => r.deliveries.map((d) => d.endpointId)))];
+  if (keyed.length + deduped.length + endpointIds.length > 0) {
+    const { rows: found } = await client.query<{
+      kind: "message" | "key" | "endpoint";
+      a: string | null;
+      b: string | null;
+      id: string;
+      expires_at: Date | null;
+    }>(READ, [
+      keyed.map((m) => m.tenant),
+      keyed.map((m) => m.idempotencyKey),
+      deduped.map((k) => k.source),
+      deduped.map((k) => k.key),
+      endpointIds,
+    ]);
+    for (const row of found) {
+      if (row.kind === "endpoint") endpoints.add(row.id);
+      else if (row.kind === "message") idempotent.set(pair(row.a!, row.b!), row.id);
+      else {
+        const expiresAt = row.expires_at!.toISOString();
+        inbound.set(pair(row.a!, row.b!), { messageId: row.id, expiresAt });
+      }
+    }
+  }
+  return {
+    endpoints,
+    idempotent: (tenant, key) => idempotent.get(pair(tenant, key)),
+    inbound: (source, key) => inbound.get(pair(source, key)),
+  };
+}
+
+/** One round: read, plan, write. Throws Contended when a concurrent writer won a key. */
+async function storeBatch(
+  client: PgClient,
+  records: readonly NewMessage[],
+  nowIso: string,
+): Promise<CreateMessageResult[]> {
+  const holders = await readHolders(client, records);
+  const plan = planBatch(records, nowIso, holders);
+  assertEndpoints(plan, records.length, (id) => holders.endpoints.has(id));
+  if (plan.created.length > 0) {
+    const messages = plan.created.map(({ records: r }) => rows.messageParams(r.message));
+    const inserted = await client.query(insertMessages(Object.keys(messages[0]!)), [
+      JSON.stringify(messages),
+    ]);
+    if (inserted.rowCount !== messages.length) throw new Contended();
+  }
+  if (!(await takeInboundKeys(client, plan.keys, nowIso))) throw new Contended();
+  const deliveries = plan.created.flatMap(({ records: r }) =>
+    r.deliveries.map(rows.deliveryParams),
+  );
+  if (deliveries.length > 0) {
+    try {
+      await client.query(insertDeliveries(Object.keys(deliveries[0]!)), [
+        JSON.stringify(deliveries),
+      ]);
+    } catch (error) {
+      // An endpoint deleted since the read: the next round reads it gone and says which.
+      if (pgErrorCode(error) === "23503") throw new Contended();
+      throw error;
+    }
+    await notifyDeliveries(client); // once per batch, delivered after the commit
+  }
+  const stored = await messagesWithDeliveries(client, plan.existingIds);
+  // A holder deleted since the read (its keys went with it): decide again.
+  if (stored.size !== plan.existingIds.length) throw new Contended();
+  return batchResults(records, plan, (id) => stored.get(id)!);
+}
+
+export function postgresCreateMessages(
+  pool: PgPool,
+  clock: Clock,
+): DeliveryStore["createMessages"] {
+  return async (inputs) => {
+    const nowIso = isoNow(clock);
+    const records = newBatchRecords(inputs, nowIso, clock);
+    if (records.length === 0) return [];
+    for (let round = 1; ; round++) {
+      try {
+        return await pgCall(() =>
+          withTransaction(pool, (client) => storeBatch(client, records, nowIso)),
+        );
+      } catch (error) {
+        const retry = error instanceof Contended || RETRYABLE.has(pgErrorCode(error) ?? "");
+        if (!retry) throw error;
+        if (round === MAX_ROUNDS) {
+          throw new HeraldError(
+            "store.unavailable",
+            `createMessages lost to concurrent writers ${MAX_ROUNDS} times; try again`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  };
+}

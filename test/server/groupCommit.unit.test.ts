@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { HeraldError } from "../../src/core/errors.js";
+import { createGroupCommitter } from "../../src/server/ingest/groupCommit.js";
+import type { CreateMessageInput, DeliveryStore } from "../../src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+
+function message(n: number, key?: string): CreateMessageInput {
+  return {
+    message: { type: "test.created", payload: { n } },
+    deliveries: [],
+    ...(key === undefined ? {} : { dedupe: { source: "s", key, expiresAt: Date.now() + 60_000 } }),
+  };
+}
+
+/** The memory store, counting the transactions (createMessages calls) and their sizes. */
+function countingStore() {
+  const store = createMemoryDeliveryStore();
+  const batches: number[] = [];
+  const counted: Pick<DeliveryStore, "createMessages"> = {
+    createMessages: (inputs) => {
+      batches.push(inputs.length);
+      return store.createMessages(inputs);
+    },
+  };
+  return { store, counted, batches };
+}
+
+describe("group commit", () => {
+  it("writes a lone message at once, in its own transaction", async () => {
+    const { counted, batches } = countingStore();
+    const committer = createGroupCommitter({ store: counted });
+    const result = await committer.submit(message(1));
+    expect(result.created).toBe(true);
+    expect(batches).toEqual([1]);
+  });
+
+  it("gathers messages that arrive while a transaction is written into the next one", async () => {
+    const { counted, batches, store } = countingStore();
+    const committer = createGroupCommitter({ store: counted, maxBatch: 64 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => committer.submit(message(i))),
+    );
+    expect(results.every((r) => r.created)).toBe(true);
+    expect(new Set(results.map((r) => r.message.id)).size).toBe(200);
+    // 200 messages in far fewer transactions, none above the cap.
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(batches.length).toBeLessThanOrEqual(5);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(64);
+    for (const r of results) expect(await store.getMessage(r.message.id)).toBeDefined();
+  });
+
+  it("answers identical concurrent messages with one created and the rest duplicates of it", async () => {
+    const { counted } = countingStore();
+    const committer = createGroupCommitter({ store: counted });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => committer.submit(message(1, "k"))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
+  });
+
+  it("isolates a bad input: the others of its batch are still stored", async () => {
+    const { counted } = countingStore();
+    const committer = createGroupCommitter({ store: counted });
+    const bad: CreateMessageInput = {
+      message: { type: "test.created", payload: { n: 0 } },
+      deliveries: [{ endpointId: "ep_missing", maxAttempts: 1 }],
+    };
+    const settled = await Promise.allSettled([
+      committer.submit(message(1)),
+      committer.submit(bad),
+      committer.submit(message(2)),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("fails the whole batch at once when the store is unavailable, and recovers after", async () => {
+    const { store } = countingStore();
+    let down = true;
+    const flaky: Pick<DeliveryStore, "createMessages"> = {
+      createMessages: (inputs) =>
+        down
+          ? Promise.reject(new HeraldError("store.unavailable", "down"))
+          : store.createMessages(inputs),
+    };
+    const committer = createGroupCommitter({ store: flaky });
+    const failed = await Promise.allSettled([
+      committer.submit(message(1)),
+      committer.submit(message(2)),
+    ]);
+    for (const f of failed) {
+      expect(f.status).toBe("rejected");
+      expect((f as PromiseRejectedResult).reason).toMatchObject({ code: "store.unavailable" });
+    }
+    down = false;
+    expect((await committer.submit(message(3))).created).toBe(true);
+  });
+
+  it("prepares the batch again when an endpoint vanished in between", async () => {
+    const { store } = countingStore();
+    const endpoint = await store.createEndpoint({
+      target: "https://example.com/h",
+      eventTypes: ["*"],
+    });
+    let prepared = 0;
+    const committer = createGroupCommitter({
+      store,
+      prepare: async (inputs) => {
+        prepared += 1;
+        const exists = (await store.getEndpoint(endpoint.id)) !== undefined;
+        if (prepared === 1) await store.deleteEndpoint(endpoint.id); // deleted after the read
+        return inputs.map((input) => ({
+          ...input,
+          deliveries: exists ? [{ endpointId: endpoint.id, maxAttempts: 1 }] : [],
+        }));
+      },
+    });
+    const result = await committer.submit(message(1));
+    expect(result.created).toBe(true);
+    expect(result.deliveries).toHaveLength(0);
+    expect(prepared).toBe(2);
+  });
+
+  it("drain waits for every submitted message", async () => {
+    const { counted } = countingStore();
+    const committer = createGroupCommitter({ store: counted, maxWaitMs: 5 });
+    const pending = [committer.submit(message(1)), committer.submit(message(2))];
+    expect(committer.pending).toBe(2);
+    await committer.drain();
+    expect(committer.pending).toBe(0);
+    await Promise.all(pending);
+  });
+});

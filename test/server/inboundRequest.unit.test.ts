@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import {
+  bodyKind,
+  dedupeKey,
+  messageType,
+  parsePayload,
+} from "../../src/server/ingest/inboundRequest.js";
+import type { SourceRecord } from "../../src/store/deliveryPorts.js";
+
+const source = (patch: Partial<SourceRecord> = {}): SourceRecord => ({
+  name: "acme",
+  scheme: "standard",
+  schemeOptions: null,
+  secrets: [],
+  toleranceS: 300,
+  idempotencyHeader: null,
+  idempotencyRequired: false,
+  dedupeTtlS: 259200,
+  typeFrom: { fixed: "received" },
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+  ...patch,
+});
+const bytes = (text: string) => new TextEncoder().encode(text);
+const headers =
+  (values: Record<string, string>) =>
+  (name: string): string | undefined =>
+    values[name.toLowerCase()];
+
+describe("bodyKind", () => {
+  it.each([
+    ["application/json", "json"],
+    ["Application/JSON; charset=utf-8", "json"],
+    ["application/cloudevents+json", "json"],
+    ["application/x-www-form-urlencoded", "form"],
+    ["text/plain", undefined],
+    ["multipart/form-data; boundary=x", undefined],
+    ["application/jsonx", undefined],
+    [undefined, undefined],
+  ])("%s → %s", (type, kind) => {
+    expect(bodyKind(type)).toBe(kind);
+  });
+});
+
+describe("parsePayload", () => {
+  it("parses JSON and form fields, a repeated field as a list", () => {
+    expect(parsePayload(bytes('{"a":[1,"é"]}'), "json")).toEqual({ a: [1, "é"] });
+    expect(parsePayload(bytes("To=%2B1555&Body=hi+there&x=1&x=2"), "form")).toEqual({
+      To: "+1555",
+      Body: "hi there",
+      x: ["1", "2"],
+    });
+  });
+
+  it("rejects invalid JSON and invalid UTF-8 with their codes", () => {
+    expect(() => parsePayload(bytes("{"), "json")).toThrow(
+      expect.objectContaining({ code: "body.invalid_json" }),
+    );
+    expect(() => parsePayload(new Uint8Array([0x7b, 0xff, 0x7d]), "json")).toThrow(
+      expect.objectContaining({ code: "body.invalid_utf8" }),
+    );
+  });
+});
+
+describe("dedupeKey", () => {
+  const body = bytes('{"id":1}');
+
+  it("prefers the source's idempotency header, then the scheme id, then a body hash", () => {
+    const withHeader = source({ idempotencyHeader: "Idempotency-Key" });
+    expect(dedupeKey(withHeader, headers({ "idempotency-key": "k1" }), "msg_1", body)).toBe(
+      "header:k1",
+    );
+    expect(dedupeKey(withHeader, headers({}), "msg_1", body)).toBe("id:msg_1");
+    expect(dedupeKey(source(), headers({}), undefined, body)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(dedupeKey(source(), headers({}), undefined, body)).toBe(
+      dedupeKey(source(), headers({}), undefined, bytes('{"id":1}')),
+    );
+    expect(dedupeKey(source(), headers({}), undefined, body)).not.toBe(
+      dedupeKey(source(), headers({}), undefined, bytes('{"id":2}')),
+    );
+  });
+
+  it("requires the key when the source says so", () => {
+    const required = source({ idempotencyHeader: "X-Event-Id", idempotencyRequired: true });
+    expect(() => dedupeKey(required, headers({}), "msg_1", body)).toThrow(
+      expect.objectContaining({ code: "idempotency.missing" }),
+    );
+    expect(() =>
+      dedupeKey(source({ idempotencyRequired: true }), headers({}), undefined, body),
+    ).toThrow(expect.objectContaining({ code: "idempotency.missing" }));
+    expect(() =>
+      dedupeKey(
+        source({ idempotencyHeader: "X-Event-Id" }),
+        headers({ "x-event-id": "x".repeat(1025) }),
+        undefined,
+        body,
+      ),
+    ).toThrow(expect.objectContaining({ code: "idempotency.invalid" }));
+  });
+});
+
+describe("messageType", () => {
+  it("takes the type from a body path, a header, or a fixed name", () => {
+    const payload = { type: "charge.succeeded", data: { kind: "x" } };
+    expect(messageType(source({ typeFrom: { body: "type" } }), headers({}), payload)).toBe(
+      "acme.charge.succeeded",
+    );
+    expect(messageType(source({ typeFrom: { body: "data.kind" } }), headers({}), payload)).toBe(
+      "acme.x",
+    );
+    expect(
+      messageType(
+        source({ typeFrom: { header: "X-GitHub-Event" } }),
+        headers({ "x-github-event": "push" }),
+        {},
+      ),
+    ).toBe("acme.push");
+    expect(messageType(source(), headers({}), {})).toBe("acme.received");
+  });
+
+  it("rejects a missing or unusable type", () => {
+    expect(() => messageType(source({ typeFrom: { body: "type" } }), headers({}), {})).toThrow(
+      expect.objectContaining({ code: "type.missing" }),
+    );
+    expect(() => messageType(source({ typeFrom: { body: "type" } }), headers({}), [1])).toThrow(
+      expect.objectContaining({ code: "type.missing" }),
+    );
+    expect(() =>
+      messageType(source({ typeFrom: { body: "type" } }), headers({}), { type: "a b" }),
+    ).toThrow(expect.objectContaining({ code: "type.invalid" }));
+    expect(() =>
+      messageType(source({ typeFrom: { body: "type" } }), headers({}), { type: "a.*" }),
+    ).toThrow(expect.objectContaining({ code: "type.invalid" }));
+  });
+});
