@@ -71,6 +71,7 @@ export type HeraldErrorCode =
   | "type.missing"
   | "type_pattern.invalid"
   | "url.missing"
+  | "url.too_long"
   | (string & {});
 
 export interface HeraldErrorOptions {

@@ -48,6 +48,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requestIdLogLabel: "requestId",
       disableRequestLogging: true,
     }),
+    // Event-type names (up to 255 characters) are path parameters; Fastify's default is 100.
+    routerOptions: { maxParamLength: 1024 },
     // Router errors (a malformed %-escape, an over-long path parameter) in the same error shape.
     frameworkErrors: handleError,
     return503OnClosing: true,
