@@ -1,0 +1,146 @@
+// `herald serve --no-worker` takes webhooks while separate `herald worker` processes deliver
+// them: one worker on SQLite, two sharing PostgreSQL. Sources and endpoints come from a
+// herald.yaml that `serve` applies at start (the workers read the same file).
+//
+// What breaking it shows: a serve that still delivers with --no-worker, or a worker that never
+// claims, leaves deliveries pending (timeout); two workers claiming the same delivery show as a
+// webhook-id received twice; a config that is not applied at start gives 404 source.not_found.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  keepAliveAgent,
+  listAllDeliveries,
+  makeTempDir,
+  newStripeSecret,
+  type Receiver,
+  send,
+  startReceiver,
+  stripeEvent,
+  stripeHeaders,
+  waitUntil,
+} from "../helpers/e2eHttp.js";
+import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
+import { serviceAvailable } from "../helpers/services.js";
+
+const pgAvailable = await serviceAvailable("postgres");
+const WEBHOOKS = 200;
+
+let processes: HeraldProcess[] = [];
+let receiver: Receiver | undefined;
+const agent = keepAliveAgent(32);
+
+afterEach(async () => {
+  await Promise.all(processes.map((p) => p.kill9()));
+  processes = [];
+  await receiver?.close();
+  receiver = undefined;
+});
+
+afterAll(() => agent.close());
+
+async function configFile(dir: string, receiverUrl: string, secret: string): Promise<string> {
+  const file = join(dir, "herald.yaml");
+  await writeFile(
+    file,
+    [
+      "sources:",
+      "  - name: shop",
+      "    scheme: stripe",
+      "    secrets: ['${SHOP_SECRET}']",
+      "    type_from: { body: type }",
+      "endpoints:",
+      "  - id: ep_orders",
+      `    url: ${receiverUrl}`,
+      "    event_types: ['shop.*']",
+      "worker:",
+      "  poll_interval_ms: 100",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+async function run(dbArgs: string[], workers: number) {
+  const dir = await makeTempDir("workers");
+  try {
+    receiver = await startReceiver();
+    const secret = newStripeSecret();
+    const config = await configFile(dir.path, receiver.url, secret);
+    const env = { SHOP_SECRET: secret, HERALD_SSRF_ALLOW: "127.0.0.0/8" };
+    const serve = await startHerald({
+      cwd: dir.path,
+      args: [...dbArgs, "--config", config, "--no-worker"],
+      env,
+    });
+    processes.push(serve);
+    const base = serve.url as string;
+    for (let i = 0; i < WEBHOOKS; i++) {
+      const body = stripeEvent(`evt_w${i}`);
+      const result = await send(`${base}/webhooks/shop`, {
+        method: "POST",
+        headers: stripeHeaders(secret, body),
+        body,
+        dispatcher: agent,
+      });
+      expect(result.status).toBe(202);
+    }
+    // Nothing is delivered without a worker.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.ids).toHaveLength(0);
+    for (let i = 0; i < workers; i++) {
+      processes.push(
+        await startHerald({
+          cwd: dir.path,
+          command: "worker",
+          args: [...dbArgs, "--config", config, "--concurrency", "8"],
+          env,
+        }),
+      );
+    }
+    const r = receiver;
+    await waitUntil(
+      () => r.seen.size === WEBHOOKS,
+      30_000,
+      () => `${r.seen.size}/${WEBHOOKS} delivered`,
+    );
+    // The receiver answers before the worker records the outcome.
+    let delivered = 0;
+    await waitUntil(
+      async () => {
+        delivered = (await listAllDeliveries(base, "status=delivered&endpoint=ep_orders")).length;
+        return delivered === WEBHOOKS;
+      },
+      10_000,
+      () => `${delivered}/${WEBHOOKS} recorded as delivered`,
+    );
+    // Each webhook-id exactly once: the workers never shared a lease.
+    expect(r.ids).toHaveLength(WEBHOOKS);
+    // Graceful stop of every process.
+    for (const p of processes) expect(await p.stop()).toBe(0);
+  } finally {
+    await dir.remove();
+  }
+}
+
+describe("herald worker processes", () => {
+  it("one worker on SQLite delivers what serve --no-worker accepted", async () => {
+    const dir = await makeTempDir("workers-db");
+    try {
+      await run(["--db", join(dir.path, "herald.db")], 1);
+    } finally {
+      await dir.remove();
+    }
+  }, 60_000);
+
+  describe.skipIf(!pgAvailable)("PostgreSQL", () => {
+    let schema: TestSchema | undefined;
+    afterAll(async (suite) => schema?.dropIfPassed(suite));
+
+    it("two workers share PostgreSQL, each delivery sent once", async () => {
+      schema = await createTestSchema("e2e_workers", { migrate: false, max: 2 });
+      await run(["--db", schema.url, "--schema", schema.schema], 2);
+    }, 60_000);
+  });
+});
