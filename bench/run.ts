@@ -1,25 +1,71 @@
-// `npm run bench [-- <name> …] [-- --quick]`: runs the named benchmarks (all by default),
-// prints each table and writes bench/results/<name>.json.
-import { writeResult } from "./measure.js";
-import { runVerifyBench } from "./verify.js";
+// `npm run bench [-- <name> …] [-- --quick]`: runs the named benchmarks (all by default) from
+// every bench/*.bench.ts, prints each table, writes bench/results/<name>.json, and rewrites
+// the summary table of docs/benchmarks.md from the latest result of every benchmark.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { formatTable, writeResult } from "./measure.js";
+import type { BenchFn, BenchModule, SummaryRow } from "./types.js";
 
-type Bench = (quick: boolean) => Promise<{ result: unknown; table: string }>;
+const SUMMARY_START = "<!-- bench:summary:start -->";
+const SUMMARY_END = "<!-- bench:summary:end -->";
 
-const benches: Record<string, Bench> = {
-  verify: (quick) => runVerifyBench(quick ? { iterations: 500, runs: 3 } : {}),
-};
+async function loadBenches(): Promise<Map<string, BenchFn>> {
+  const benches = new Map<string, BenchFn>();
+  const files = readdirSync(new URL(".", import.meta.url)).filter((f) => f.endsWith(".bench.ts"));
+  for (const file of files.sort()) {
+    const module = (await import(new URL(file, import.meta.url).href)) as BenchModule;
+    for (const [name, fn] of Object.entries(module.benches)) benches.set(name, fn);
+  }
+  return benches;
+}
+
+/** The summary rows of every benchmark's latest result, in the order given. */
+function latestSummary(order: readonly string[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const name of order) {
+    try {
+      const text = readFileSync(new URL(`./results/${name}.json`, import.meta.url), "utf8");
+      const saved = JSON.parse(text) as { summary?: SummaryRow[]; date?: string };
+      rows.push(...(saved.summary ?? []));
+    } catch {
+      // Not run yet on this machine.
+    }
+  }
+  return rows;
+}
+
+function updateDocs(rows: readonly SummaryRow[], command: string): string {
+  const docs = new URL("../docs/benchmarks.md", import.meta.url);
+  const text = readFileSync(docs, "utf8");
+  const start = text.indexOf(SUMMARY_START);
+  const end = text.indexOf(SUMMARY_END);
+  if (start < 0 || end < start) return "docs/benchmarks.md has no summary markers; not updated";
+  const table = formatTable(rows.map((row) => ({ ...row })));
+  const block = `${SUMMARY_START}\nLatest: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, \`${command}\` (rows of benchmarks not in this run keep their previous figures).\n\n${table}\n${SUMMARY_END}`;
+  writeFileSync(docs, text.slice(0, start) + block + text.slice(end + SUMMARY_END.length));
+  return "docs/benchmarks.md summary updated";
+}
 
 const args = process.argv.slice(2).filter((arg) => arg !== "--");
 const quick = args.includes("--quick");
 const names = args.filter((arg) => !arg.startsWith("--"));
-const selected = names.length === 0 ? Object.keys(benches) : names;
+const benches = await loadBenches();
+const selected = names.length === 0 ? [...benches.keys()] : names;
 for (const name of selected) {
-  const bench = benches[name];
-  if (bench === undefined) {
-    console.error(`Unknown benchmark ${name}; known: ${Object.keys(benches).join(", ")}`);
+  if (!benches.has(name)) {
+    console.error(`Unknown benchmark ${name}; known: ${[...benches.keys()].join(", ")}`);
     process.exit(2);
   }
-  const { result, table } = await bench(quick);
-  console.log(`\n## ${name}\n\n${table}\n`);
-  console.log(`results: ${writeResult(name, result)}`);
+}
+for (const name of selected) {
+  const bench = benches.get(name) as BenchFn;
+  const started = performance.now();
+  const { result, table, summary } = await bench({ quick });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`\n## ${name} (${seconds} s)\n\n${table}\n`);
+  const saved = { name, date: new Date().toISOString(), quick, summary, result };
+  console.log(`results: ${writeResult(name, saved)}`);
+}
+if (!quick) {
+  const command = `npm run bench${names.length === 0 ? "" : ` -- ${names.join(" ")}`}`;
+  console.log(`\n${updateDocs(latestSummary([...benches.keys()]), command)}`);
 }
