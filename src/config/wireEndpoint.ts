@@ -74,22 +74,7 @@ export const wireEndpointCreateSchema = z.strictObject({
   enabled: patchFields.enabled.optional(),
 });
 
-export const wireEndpointPatchSchema = z.strictObject({
-  url: patchFields.url.optional(),
-  transport: patchFields.transport.optional(),
-  event_types: patchFields.event_types.optional(),
-  tenant: patchFields.tenant.optional(),
-  description: patchFields.description.optional(),
-  scheme: patchFields.scheme.optional(),
-  scheme_options: patchFields.scheme_options.optional(),
-  headers: patchFields.headers.optional(),
-  timeout_ms: patchFields.timeout_ms.optional(),
-  retry: patchFields.retry.optional(),
-  rate_limit_per_s: patchFields.rate_limit_per_s.optional(),
-  max_in_flight: patchFields.max_in_flight.optional(),
-  ordered: patchFields.ordered.optional(),
-  enabled: patchFields.enabled.optional(),
-});
+export const wireEndpointPatchSchema = z.strictObject(patchFields).partial();
 
 export type WireEndpointCreateInput = z.input<typeof wireEndpointCreateSchema>;
 export type WireEndpointCreate = z.output<typeof wireEndpointCreateSchema>;

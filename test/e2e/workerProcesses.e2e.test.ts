@@ -82,7 +82,7 @@ async function run(dbArgs: string[], workers: number) {
         method: "POST",
         headers: stripeHeaders(secret, body),
         body,
-        dispatcher: agent,
+        agent,
       });
       expect(result.status).toBe(202);
     }

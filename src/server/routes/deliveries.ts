@@ -3,20 +3,14 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
+import { DELIVERY_STATUSES } from "../../store/delivery/constants.js";
 import type { DeliveryStatus } from "../../store/deliveryPorts.js";
 import { attemptToWire, deliveryToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
 import { attemptShape, deliveryShape, errorShape, pageOf, pageQuery } from "./shapes.js";
 
-const STATUSES = [
-  "pending",
-  "delivering",
-  "delivered",
-  "retrying",
-  "dead_lettered",
-  "cancelled",
-] as const;
+const STATUSES = DELIVERY_STATUSES;
 
 const listQuery = z.strictObject({
   status: z

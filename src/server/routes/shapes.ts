@@ -1,5 +1,7 @@
 // Response shapes shared by the routes' OpenAPI descriptions.
 import { z } from "zod";
+import { DELIVERY_STATUSES } from "../../store/delivery/constants.js";
+import type { DeliveryStatus } from "../../store/deliveryPorts.js";
 import { responseSchema } from "../routeSchema.js";
 
 export const errorShape = z
@@ -15,14 +17,7 @@ export const errorShape = z
 export const errorResponse = responseSchema(errorShape);
 
 const time = z.string().describe("ISO 8601, UTC");
-const deliveryStatus = z.enum([
-  "pending",
-  "delivering",
-  "delivered",
-  "retrying",
-  "dead_lettered",
-  "cancelled",
-]);
+const deliveryStatus = z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]);
 
 export const deliveryShape = z.object({
   id: z.string(),
