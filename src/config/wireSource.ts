@@ -8,11 +8,7 @@ import {
   secretSchema,
   typeNameSchema,
 } from "./wireCommon.js";
-import {
-  schemeOptionsToWire,
-  toSchemeOptions,
-  wireHmacOptionsSchema,
-} from "./wireSchemeOptions.js";
+import { toSchemeOptions, wireHmacOptionsSchema } from "./wireSchemeOptions.js";
 
 export const DEFAULT_TOLERANCE_S = 300;
 export const DEFAULT_DEDUPE_TTL_S = 259_200;
