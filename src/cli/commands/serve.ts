@@ -45,9 +45,14 @@ function untilSignal(): Promise<NodeJS.Signals> {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
-      const force = () => process.exit(130);
-      process.once("SIGTERM", force);
-      process.once("SIGINT", force);
+      // A second signal ends the process at once (Ctrl-C twice); one within a second of the
+      // first is the same stop delivered twice (a supervisor signalling npm and node) and waits.
+      const first = Date.now();
+      const force = () => {
+        if (Date.now() - first >= 1000) process.exit(130);
+      };
+      process.on("SIGTERM", force);
+      process.on("SIGINT", force);
       resolve(signal);
     };
     process.on("SIGTERM", onSignal);

@@ -10,8 +10,11 @@ import {
   wireEndpointCreateSchema,
   wireEndpointPatchSchema,
 } from "../../config/wireEndpoint.js";
-import { HeraldError } from "../../core/errors.js";
+import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
+import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
+import { signWebhook } from "../../signing/sign.js";
+import type { EndpointRecord } from "../../store/deliveryRecords.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
@@ -42,6 +45,29 @@ const disableBody = z.strictObject({ reason: z.string().max(1024).optional() }).
 
 function endpointNotFound(id: string): HeraldError {
   return new HeraldError("endpoint.not_found", `No endpoint ${JSON.stringify(id)}`);
+}
+
+/** A given secret must sign with the endpoint's scheme (as on create), or every delivery fails. */
+function checkUsableSecret(endpoint: EndpointRecord, secret: string): void {
+  try {
+    signWebhook({
+      scheme: schemeSpecFor(endpoint),
+      secret,
+      body: "",
+      id: "msg_check",
+      timestamp: 0,
+      url: "https://example.com/",
+    });
+  } catch (error) {
+    if (!isHeraldError(error, "secret.invalid") && !isHeraldError(error, "secret.missing")) {
+      throw error;
+    }
+    // Scheme messages describe the form expected, never the secret itself.
+    throw new HeraldError(
+      "request.invalid",
+      `body.secret: is not a usable ${endpoint.scheme} secret: ${error.message}`,
+    );
+  }
 }
 
 export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void {
@@ -185,7 +211,13 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
     },
     async (request) => {
       const body = (request.body ?? {}) as z.infer<typeof rotateBody>;
-      const { secret, endpoint } = await rotateEndpointSecret(store, params(request), {
+      const id = params(request);
+      if (body.secret !== undefined) {
+        const existing = await store.getEndpoint(id);
+        if (existing === undefined) throw endpointNotFound(id);
+        checkUsableSecret(existing, body.secret);
+      }
+      const { secret, endpoint } = await rotateEndpointSecret(store, id, {
         clock,
         ...(body.secret === undefined ? {} : { secret: body.secret }),
         ...(body.overlap_s === undefined ? {} : { overlapMs: body.overlap_s * 1000 }),
