@@ -84,6 +84,27 @@ export function testEventStore(name: string, factory: StoreFactory): void {
         }
       });
 
+      it("keeps every field of a single-event append, the common case", async () => {
+        // PostgreSQL writes one event with expectedVersion in one statement of its own.
+        const only = event({
+          correlationId: "flow-9",
+          causationId: "cmd-9",
+          metadata: { tenant: "acme", traceparent: "00-abc-def-01" },
+          payload: { nested: { list: [1, "two", null], ok: true } },
+        });
+        const result = await store.append(stream, [only], { expectedVersion: 0 });
+        expect(result).toMatchObject({ fromVersion: 1, toVersion: 1, idempotent: false });
+        const [type, id] = stream.split("/") as [string, string];
+        const [loaded] = await store.load(stream);
+        expect(loaded?.envelope).toEqual({ ...only, aggregate: { type, id, version: 1 } });
+        const next = event({ causationId: only.id });
+        await store.append(stream, [next], { expectedVersion: 1 });
+        expect((await store.load(stream)).map((e) => e.envelope.causationId)).toEqual([
+          "cmd-9",
+          only.id,
+        ]);
+      });
+
       it("fills id, occurredAt and metadata like createEnvelope, and lower-cases ids", async () => {
         const upper = randomUUID().toUpperCase();
         const result = await store.append(stream, [

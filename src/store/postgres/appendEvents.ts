@@ -2,6 +2,7 @@
 // own transaction, and callers can run it in theirs to store events together with their own
 // writes (the transactional outbox, committed or rolled back as one).
 import { type Clock, systemClock } from "../../core/clock.js";
+import type { EventEnvelope } from "../../core/envelope.js";
 import {
   assertExpectedVersion,
   atVersions,
@@ -12,8 +13,11 @@ import {
 } from "../appendRules.js";
 import { storedEvent } from "../eventRow.js";
 import type { AppendOptions, AppendResult, EventToAppend, StoredEvent } from "../ports.js";
-import type { PgClient } from "./database.js";
+import type { PgClient, PgPool } from "./database.js";
 import {
+  APPEND_ANY_VERSION,
+  APPEND_AT_VERSION,
+  APPEND_NEW_STREAM,
   FIND_IDS,
   INSERT_EVENTS,
   LOAD,
@@ -36,6 +40,86 @@ export function pgStoredEvent(row: PgEventRow): StoredEvent {
 }
 
 type InsertedRow = Pick<PgEventRow, "position" | "transaction_id" | "version" | "committed_at">;
+
+function storedEvents(
+  stream: string,
+  envelopes: readonly EventEnvelope[],
+  inserted: readonly InsertedRow[],
+): StoredEvent[] {
+  const byVersion = new Map(inserted.map((row) => [row.version, row]));
+  return envelopes.map((envelope): StoredEvent => {
+    const row = byVersion.get(envelope.aggregate!.version)!;
+    return {
+      stream,
+      version: row.version,
+      checkpoint: pgCheckpoint(row.transaction_id, row.position),
+      envelope: structuredClone(envelope),
+      committedAt: row.committed_at.toISOString(),
+    };
+  });
+}
+
+/** PostgreSQL's unique_violation: a stored event id, or a stream created concurrently. */
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505"
+  );
+}
+
+/**
+ * The common append in one statement on `pool`, its own transaction (see APPEND_AT_VERSION).
+ * Resolves to undefined when it wrote nothing because the expected version did not hold or an
+ * id of the batch is already stored: the caller then runs `appendPrepared`, which reports the
+ * conflict or returns the idempotent result under the stream lock.
+ */
+export async function appendInOneStatement(
+  pool: PgPool,
+  prepared: PreparedAppend,
+  published: boolean,
+  disableConcurrencyCheck: boolean,
+): Promise<AppendResult | undefined> {
+  const { stream, expectedVersion, envelopes } = prepared;
+  const expected = disableConcurrencyCheck ? "any" : expectedVersion;
+  const [statements, head] =
+    expected === "any"
+      ? [APPEND_ANY_VERSION, [prepared.aggregateType, prepared.aggregateId]]
+      : expected === 0
+        ? [APPEND_NEW_STREAM, [prepared.aggregateType, prepared.aggregateId]]
+        : [APPEND_AT_VERSION, [expected]];
+  const only = envelopes.length === 1 ? envelopes[0]! : undefined;
+  const statement = only === undefined ? statements.batch : statements.single;
+  const values: unknown[] = [stream, envelopes.length, published, ...head];
+  if (only === undefined) values.push(JSON.stringify(envelopes));
+  else {
+    values.push(
+      only.id,
+      only.type,
+      only.source,
+      only.occurredAt,
+      only.correlationId ?? null,
+      only.causationId ?? null,
+      JSON.stringify(only.payload),
+      JSON.stringify(only.metadata),
+    );
+  }
+  let inserted: InsertedRow[];
+  try {
+    ({ rows: inserted } = await pool.query<InsertedRow>({ ...statement, values }));
+  } catch (error) {
+    if (isUniqueViolation(error)) return undefined;
+    throw error;
+  }
+  if (inserted.length !== envelopes.length) return undefined;
+  const fromVersion = Math.min(...inserted.map((row) => row.version));
+  const numbered = atVersions(prepared, fromVersion);
+  return {
+    stream,
+    fromVersion,
+    toVersion: fromVersion + numbered.length - 1,
+    events: storedEvents(stream, numbered, inserted),
+    idempotent: false,
+  };
+}
 
 /** Runs a prepared append on `client`, which must be inside a transaction. */
 export async function appendPrepared(
@@ -80,17 +164,7 @@ export async function appendPrepared(
   ]);
   const toVersion = head + envelopes.length;
   await client.query(SET_HEAD, [stream, toVersion]);
-  const byVersion = new Map(inserted.rows.map((row) => [row.version, row]));
-  const events = envelopes.map((envelope): StoredEvent => {
-    const row = byVersion.get(envelope.aggregate!.version)!;
-    return {
-      stream,
-      version: row.version,
-      checkpoint: pgCheckpoint(row.transaction_id, row.position),
-      envelope: structuredClone(envelope),
-      committedAt: row.committed_at.toISOString(),
-    };
-  });
+  const events = storedEvents(stream, envelopes, inserted.rows);
   return { stream, fromVersion: head + 1, toVersion, events, idempotent: false };
 }
 

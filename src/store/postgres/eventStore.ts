@@ -1,6 +1,7 @@
 // PostgreSQL EventStore (pg, pooled). Appends lock their stream's row, so writers of one stream
-// take turns while other streams append in parallel; reads follow commit order through the
-// writing transaction's id (see eventStatements.ts), so no late commit is ever skipped.
+// take turns while other streams append in parallel — usually in one statement, see
+// appendInOneStatement; reads follow commit order through the writing transaction's id (see
+// eventStatements.ts), so no late commit is ever skipped.
 import { type Clock, systemClock } from "../../core/clock.js";
 import {
   checkCheckpointName,
@@ -23,7 +24,7 @@ import type {
   ReadResult,
 } from "../ports.js";
 import { parseStreamName } from "../streamName.js";
-import { appendPrepared, pgStoredEvent } from "./appendEvents.js";
+import { appendInOneStatement, appendPrepared, pgStoredEvent } from "./appendEvents.js";
 import { type PgPool, withTransaction } from "./database.js";
 import {
   GET_CHECKPOINT,
@@ -80,6 +81,10 @@ export function createPostgresEventStore(
     if (closed) throw closedError();
     const prepared = prepareAppend(stream, events, appendOptions, clock);
     try {
+      // One round trip when the append goes through; a conflict or a retried batch writes
+      // nothing there and is settled under the stream lock, statement by statement.
+      const done = await appendInOneStatement(pool, prepared, published, disableConcurrencyCheck);
+      if (done !== undefined) return done;
       return await withTransaction(pool, (client) =>
         appendPrepared(client, prepared, published, disableConcurrencyCheck),
       );
