@@ -89,7 +89,17 @@ describe.skipIf(!pgAvailable || clusterProblem !== null)("postgres outage", () =
     });
     const base = herald.url ?? "";
     const secret = newStripeSecret();
-    await createStripeSource(base, "stripe", secret);
+    try {
+      await createStripeSource(base, "stripe", secret);
+    } catch (error) {
+      // Seen once in CI (ECONNREFUSED on herald's own port): say what the process did.
+      const child = herald.child;
+      throw new Error(
+        `${String(error)}; herald exit ${child.exitCode} signal ${child.signalCode}\n` +
+          `stderr: ${herald.stderr()}\nstdout: ${herald.stdout().slice(-4000)}\n` +
+          `postgres log: ${(await pg.log()).slice(-2000)}`,
+      );
+    }
 
     // ---- continuous load: LANES senders of distinct webhooks, each answer tagged with the
     // phase in which its request was sent.
