@@ -1,7 +1,8 @@
 // PostgreSQL createMessages: a whole batch in one transaction and a handful of statements
 // whatever its size. One read finds who holds the batch's idempotency and dedupe keys and which
 // of its endpoints exist; the shared plan (../delivery/messageBatch.ts) decides each input; then
-// one multi-row statement each writes the messages, the dedupe keys and the deliveries.
+// one statement writes the messages, the dedupe keys and the deliveries (multi-row inserts as
+// CTEs) and notifies the workers: BEGIN, read, write, COMMIT whatever the batch's size.
 //
 // The unique constraints have the last word, not the read: the messages are inserted with
 // ON CONFLICT (tenant, idempotency_key) DO NOTHING and the keys with ON CONFLICT (source, key)
@@ -24,8 +25,8 @@ import type { CreateMessageResult, DeliveryStore } from "../deliveryPorts.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
-import { notifyDeliveries } from "./deliveryWakeUps.js";
-import { takeInboundKeys } from "./inboundKeys.js";
+import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
+import { inboundKeyRowsJson, takeInboundKeys, takeInboundKeysSql } from "./inboundKeys.js";
 
 /** Rounds (transactions) a batch may take when concurrent writers keep winning its keys. */
 const MAX_ROUNDS = 8;
@@ -107,6 +108,31 @@ async function readHolders(client: PgClient, records: readonly NewMessage[]): Pr
   };
 }
 
+/**
+ * The batch's writes as one statement (one round trip): its messages, dedupe keys and
+ * deliveries, and the workers' wake-up when it stored deliveries. Parents and children in sibling
+ * CTEs: the foreign keys are checked at the end of the statement, when the messages exist. Answers
+ * how many messages and keys were written, so a concurrent writer that won one of them is seen.
+ */
+function writeBatchSql(
+  messageColumns: readonly string[],
+  deliveryColumns: readonly string[] | undefined,
+): string {
+  const parts = [
+    `m AS (${insertMessages(messageColumns)})`,
+    `k AS (${takeInboundKeysSql("$2", "$3")})`,
+  ];
+  if (deliveryColumns !== undefined) {
+    parts.push(`d AS (${insertDeliveries(deliveryColumns).replace("$1", "$4")} RETURNING 1)`);
+  }
+  const notify =
+    deliveryColumns === undefined
+      ? ""
+      : `, (SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema()) FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
+  return `WITH ${parts.join(",\n")}
+SELECT (SELECT count(*) FROM m)::int AS messages, (SELECT count(*) FROM k)::int AS keys${notify}`;
+}
+
 /** One round: read, plan, write. Throws Contended when a concurrent writer won a key. */
 async function storeBatch(
   client: PgClient,
@@ -118,26 +144,30 @@ async function storeBatch(
   assertEndpoints(plan, records.length, (id) => holders.endpoints.has(id));
   if (plan.created.length > 0) {
     const messages = plan.created.map(({ records: r }) => rows.messageParams(r.message));
-    const inserted = await client.query(insertMessages(Object.keys(messages[0]!)), [
-      JSON.stringify(messages),
-    ]);
-    if (inserted.rowCount !== messages.length) throw new Contended();
-  }
-  if (!(await takeInboundKeys(client, plan.keys, nowIso))) throw new Contended();
-  const deliveries = plan.created.flatMap(({ records: r }) =>
-    r.deliveries.map(rows.deliveryParams),
-  );
-  if (deliveries.length > 0) {
+    const deliveries = plan.created.flatMap(({ records: r }) =>
+      r.deliveries.map(rows.deliveryParams),
+    );
+    const sql = writeBatchSql(
+      Object.keys(messages[0]!),
+      deliveries.length > 0 ? Object.keys(deliveries[0]!) : undefined,
+    );
+    const params = [JSON.stringify(messages), inboundKeyRowsJson(plan.keys), nowIso];
+    if (deliveries.length > 0) params.push(JSON.stringify(deliveries));
+    let written: { messages: number; keys: number };
     try {
-      await client.query(insertDeliveries(Object.keys(deliveries[0]!)), [
-        JSON.stringify(deliveries),
-      ]);
+      const { rows: counts } = await client.query<{ messages: number; keys: number }>(sql, params);
+      written = counts[0]!;
     } catch (error) {
-      // An endpoint deleted since the read: the next round reads it gone and says which.
+      // A message a concurrent batch won (its deliveries or key then miss their parent), or an
+      // endpoint deleted since the read: the next round reads again and says which.
       if (pgErrorCode(error) === "23503") throw new Contended();
       throw error;
     }
-    await notifyDeliveries(client); // once per batch, delivered after the commit
+    if (written.messages !== messages.length || written.keys !== plan.keys.length) {
+      throw new Contended();
+    }
+  } else if (!(await takeInboundKeys(client, plan.keys, nowIso))) {
+    throw new Contended();
   }
   const stored = await messagesWithDeliveries(client, plan.existingIds);
   // A holder deleted since the read (its keys went with it): decide again.

@@ -2,6 +2,7 @@
 // writers across connections and processes, so what the batch reads (idempotency and dedupe
 // keys, endpoints) still holds when it writes; better-sqlite3 is synchronous, so the batch is
 // one db.transaction from the first read to the commit.
+import type { Statement } from "better-sqlite3";
 import type { Clock } from "../../core/clock.js";
 import {
   assertEndpoints,
@@ -13,6 +14,11 @@ import { isoNow } from "../delivery/time.js";
 import type { DeliveryStore, MessageWithDeliveries } from "../deliveryPorts.js";
 import { call, insertSql, rows, type SqliteContext } from "./deliverySql.js";
 import { inboundKeyHolder, takeInboundKeys } from "./inboundKeys.js";
+
+/** The INSERT of a row shape, built once per column list (rows of one table share it). */
+function insertStatement(ctx: SqliteContext, table: string, params: Record<string, unknown>) {
+  return ctx.sql(insertSql(table, params as Parameters<typeof insertSql>[1]));
+}
 
 export function sqliteCreateMessages(
   ctx: SqliteContext,
@@ -36,14 +42,27 @@ export function sqliteCreateMessages(
             )?.id,
           inbound: (source, key) => inboundKeyHolder(ctx, source, key),
         });
+        // A batch's deliveries mostly share a few endpoints: each is looked up once.
         const exists = sql("SELECT 1 FROM endpoints WHERE id = ?");
-        assertEndpoints(plan, records.length, (id) => exists.get(id) !== undefined);
+        const known = new Map<string, boolean>();
+        assertEndpoints(plan, records.length, (id) => {
+          let found = known.get(id);
+          if (found === undefined) {
+            found = exists.get(id) !== undefined;
+            known.set(id, found);
+          }
+          return found;
+        });
+        let insertMessage: Statement | undefined;
+        let insertDelivery: Statement | undefined;
         for (const { records: created } of plan.created) {
           const message = rows.messageParams(created.message);
-          sql(insertSql("messages", message)).run(message);
+          insertMessage ??= insertStatement(ctx, "messages", message);
+          insertMessage.run(message);
           for (const d of created.deliveries) {
             const delivery = rows.deliveryParams(d);
-            sql(insertSql("deliveries", delivery)).run(delivery);
+            insertDelivery ??= insertStatement(ctx, "deliveries", delivery);
+            insertDelivery.run(delivery);
           }
         }
         takeInboundKeys(ctx, plan.keys);
