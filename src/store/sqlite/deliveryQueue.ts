@@ -19,6 +19,12 @@ import { isoNow, nowMs, toIso } from "../delivery/time.js";
 import type { DeliveryRecord, DeliveryStore, DeliveryTransitions } from "../deliveryPorts.js";
 import { call, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
+interface GroupedWrite {
+  run: () => GuardedResult;
+  resolve: (result: GuardedResult) => void;
+  fail: (error: unknown) => void;
+}
+
 export type QueueMethods = Pick<DeliveryStore, "claimDueDeliveries"> & DeliveryTransitions;
 
 // Due: open and its time has come (for `delivering`, next_attempt_at is the lease end). An
@@ -64,42 +70,123 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     const params = rows.deliveryParams(d);
     sql(updateSql("deliveries", params, "id")).run(params);
   };
+  /**
+   * Writes only the columns that changed: SQLite rewrites the entry of every index whose
+   * columns are in the SET list, changed or not, and `deliveries` has six indexes.
+   */
+  const writeChanges = (before: Row, d: DeliveryRecord) => {
+    const params = rows.deliveryParams(d);
+    const changed: Row = { id: params.id };
+    for (const column of Object.keys(params)) {
+      if (params[column] !== before[column]) changed[column] = params[column];
+    }
+    if (Object.keys(changed).length > 1) sql(updateSql("deliveries", changed, "id")).run(changed);
+  };
 
-  /** Lease check, optional attempt log, status change: one transaction. */
-  const guarded: Guarded = (deliveryId, owner, now, change, attempt) =>
-    call(() => {
-      const nowIso = isoNow(clock, now);
-      return ctx.immediate(() => {
-        const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
-        const current = row === undefined ? undefined : rows.delivery(row);
-        assertLease(current, deliveryId, owner, nowIso);
-        let next = current;
-        const result: Omit<GuardedResult, "delivery"> = {};
-        if (attempt !== undefined) {
-          const { n } = sql(
-            "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
-          ).get(deliveryId) as { n: number };
-          const record = attemptRecord(attempt, deliveryId, n, clock);
-          const params = rows.attemptParams(record);
-          sql(insertSql("attempts", params)).run(params);
-          const health = sql(HEALTH).get({
-            ok: record.succeeded ? 1 : 0,
-            started: Date.parse(record.startedAt),
-            id: current.endpointId,
-          }) as { consecutive_failures: number; failing_since: number | null } | undefined;
-          result.attempt = record;
-          result.health = {
-            consecutiveFailures: health?.consecutive_failures ?? 0,
-            failingSince:
-              health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
-          };
-          next = attempted(next, record, nowIso);
+  /** Lease check, optional attempt log, status change: one savepoint of a group commit. */
+  const apply = (
+    deliveryId: string,
+    owner: string,
+    nowIso: string,
+    change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord,
+    attempt: Parameters<Guarded>[4],
+  ): GuardedResult => {
+    const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
+    const current = row === undefined ? undefined : rows.delivery(row);
+    assertLease(current, deliveryId, owner, nowIso);
+    let next = current;
+    const result: Omit<GuardedResult, "delivery"> = {};
+    if (attempt !== undefined) {
+      const { n } = sql(
+        "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
+      ).get(deliveryId) as { n: number };
+      const record = attemptRecord(attempt, deliveryId, n, clock);
+      const params = rows.attemptParams(record);
+      sql(insertSql("attempts", params)).run(params);
+      const health = sql(HEALTH).get({
+        ok: record.succeeded ? 1 : 0,
+        started: Date.parse(record.startedAt),
+        id: current.endpointId,
+      }) as { consecutive_failures: number; failing_since: number | null } | undefined;
+      result.attempt = record;
+      result.health = {
+        consecutiveFailures: health?.consecutive_failures ?? 0,
+        failingSince:
+          health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
+      };
+      next = attempted(next, record, nowIso);
+    }
+    next = change(next, nowIso);
+    writeChanges(row!, next);
+    return { ...result, delivery: next };
+  };
+
+  // Group commit: the lease-guarded writes asked for in one turn of the event loop (a worker's
+  // sends finish in bursts) share one IMMEDIATE transaction, each in its own savepoint, so
+  // one lost lease undoes only its own change. Every caller is answered after the COMMIT (and
+  // its fsync, at synchronous=FULL): the same durability as one transaction each, for one
+  // commit per burst instead of one per delivery.
+  let batch: GroupedWrite[] = [];
+  let committedThisTurn = false;
+  const flush = () => {
+    const writes = batch;
+    batch = [];
+    const outcomes: ({ ok: true; value: GuardedResult } | { ok: false; error: unknown })[] = [];
+    try {
+      ctx.immediate(() => {
+        for (const write of writes) {
+          try {
+            outcomes.push({ ok: true, value: ctx.db.transaction(write.run)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
         }
-        next = change(next, nowIso);
-        writeDelivery(next);
-        return { ...result, delivery: next };
+      });
+    } catch (error) {
+      for (const write of writes) write.fail(error);
+      return;
+    }
+    writes.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.fail(outcome.error);
+    });
+  };
+
+  const guarded: Guarded = (deliveryId, owner, now, change, attempt) => {
+    let nowIso: string;
+    try {
+      nowIso = isoNow(clock, now);
+    } catch (error) {
+      return call(() => {
+        throw error;
+      });
+    }
+    return new Promise<GuardedResult>((resolve, reject) => {
+      if (batch.length === 0) {
+        // The first write of a turn commits at once (after the current callback), as a lone
+        // write always did; the writes that follow in the same turn wait for its end and
+        // commit together.
+        if (committedThisTurn) setImmediate(flush);
+        else {
+          committedThisTurn = true;
+          queueMicrotask(flush);
+          setImmediate(() => {
+            committedThisTurn = false;
+          });
+        }
+      }
+      batch.push({
+        run: () => apply(deliveryId, owner, nowIso, change, attempt),
+        resolve,
+        // The same translation as every other store call (SQLITE_BUSY → store.unavailable).
+        fail: (error) =>
+          void call(() => {
+            throw error;
+          }).catch(reject),
       });
     });
+  };
 
   return {
     claimDueDeliveries: (options) =>

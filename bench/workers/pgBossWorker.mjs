@@ -1,0 +1,43 @@
+// The pg-boss baseline of deliver-pg: one worker process running no-op jobs as fast as pg-boss
+// allows. Settings from the environment (set by bench/deliverPg.ts):
+//   BOSS_URL, BOSS_SCHEMA, BOSS_QUEUE, BOSS_BATCH (jobs per fetch), BOSS_WORKERS (work() calls
+//   in this process), BOSS_POLL_S (pollingIntervalSeconds, ≥ 0.5).
+// Prints `ready` once the workers are registered and `first <epoch ms>` at the first batch.
+import PgBoss from "pg-boss";
+
+const env = process.env;
+const boss = new PgBoss({
+  connectionString: env.BOSS_URL,
+  schema: env.BOSS_SCHEMA,
+  max: Number(env.BOSS_POOL ?? 10),
+  // Only the work under test: no maintenance, cron or state monitoring in this process.
+  supervise: false,
+  schedule: false,
+  migrate: false,
+});
+boss.on("error", (error) => console.error(error));
+await boss.start();
+let first = false;
+const workers = Number(env.BOSS_WORKERS ?? 1);
+for (let i = 0; i < workers; i++) {
+  await boss.work(
+    env.BOSS_QUEUE,
+    {
+      batchSize: Number(env.BOSS_BATCH ?? 100),
+      pollingIntervalSeconds: Number(env.BOSS_POLL_S ?? 0.5),
+    },
+    async () => {
+      if (!first) {
+        first = true;
+        console.log(`first ${Date.now()}`);
+      }
+    },
+  );
+}
+console.log("ready");
+const stop = async () => {
+  await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+  process.exit(0);
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
