@@ -105,14 +105,22 @@ export function checkEndpointTarget(transport: EndpointTransport, url: string): 
   if (/\s/.test(url)) throw invalidField("url", "must be a function name without white space");
 }
 
-function schemeSpec(scheme: string, options: Record<string, unknown> | null): SchemeSpec {
+export function schemeSpec(scheme: string, options: Record<string, unknown> | null): SchemeSpec {
   return scheme === "hmac"
     ? ({ ...options, name: "hmac" } as HmacSchemeSpec)
     : (scheme as SchemeSpec);
 }
 
-/** Signs an empty body once, so a secret the scheme cannot use is refused now. */
-function checkSecret(spec: SchemeSpec, scheme: string, secret: string): void {
+/**
+ * Signs an empty body once, so a secret the scheme cannot use is refused now (`request.invalid`
+ * naming `field`), not at every delivery.
+ */
+export function checkSecret(
+  spec: SchemeSpec,
+  scheme: string,
+  secret: string,
+  field = "secret",
+): void {
   try {
     signWebhook({
       scheme: spec,
@@ -127,7 +135,7 @@ function checkSecret(spec: SchemeSpec, scheme: string, secret: string): void {
       throw error;
     }
     // Scheme messages describe the form expected, never the secret itself.
-    throw invalidField("secret", `is not a usable ${scheme} secret: ${error.message}`);
+    throw invalidField(field, `is not a usable ${scheme} secret: ${error.message}`);
   }
 }
 

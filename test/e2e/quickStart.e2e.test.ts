@@ -5,23 +5,12 @@
 // leaving no server behind.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readRepoFile } from "../helpers/docRegions.js";
+import { freePort } from "../helpers/freePort.js";
 import { repoRoot } from "../helpers/spawnNode.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>) {
   const deadline = Date.now() + ms;

@@ -10,11 +10,11 @@
 // A step that fails, hangs or prints something else fails the test.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRepoFile } from "../helpers/docRegions.js";
+import { freePort } from "../helpers/freePort.js";
 import { repoRoot } from "../helpers/spawnNode.js";
 
 interface TourStep {
@@ -55,17 +55,6 @@ function normalize(text: string): string {
     .map((line) => line.replace(/ {2,}/g, "  ").trimEnd())
     .join("\n")
     .trim();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One bash process fed the steps one at a time; resolves each step's combined output. */

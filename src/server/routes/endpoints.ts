@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import {
+  checkSecret,
   toEndpointInput,
   toEndpointPatch,
   type WireEndpointCreateInput,
@@ -10,11 +11,9 @@ import {
   wireEndpointCreateSchema,
   wireEndpointPatchSchema,
 } from "../../config/wireEndpoint.js";
-import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { HeraldError } from "../../core/errors.js";
 import { rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
 import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
-import { signWebhook } from "../../signing/sign.js";
-import type { EndpointRecord } from "../../store/deliveryRecords.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
@@ -45,29 +44,6 @@ const disableBody = z.strictObject({ reason: z.string().max(1024).optional() }).
 
 function endpointNotFound(id: string): HeraldError {
   return new HeraldError("endpoint.not_found", `No endpoint ${JSON.stringify(id)}`);
-}
-
-/** A given secret must sign with the endpoint's scheme (as on create), or every delivery fails. */
-function checkUsableSecret(endpoint: EndpointRecord, secret: string): void {
-  try {
-    signWebhook({
-      scheme: schemeSpecFor(endpoint),
-      secret,
-      body: "",
-      id: "msg_check",
-      timestamp: 0,
-      url: "https://example.com/",
-    });
-  } catch (error) {
-    if (!isHeraldError(error, "secret.invalid") && !isHeraldError(error, "secret.missing")) {
-      throw error;
-    }
-    // Scheme messages describe the form expected, never the secret itself.
-    throw new HeraldError(
-      "request.invalid",
-      `body.secret: is not a usable ${endpoint.scheme} secret: ${error.message}`,
-    );
-  }
 }
 
 export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void {
@@ -215,7 +191,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
       if (body.secret !== undefined) {
         const existing = await store.getEndpoint(id);
         if (existing === undefined) throw endpointNotFound(id);
-        checkUsableSecret(existing, body.secret);
+        checkSecret(schemeSpecFor(existing), existing.scheme, body.secret, "body.secret");
       }
       const { secret, endpoint } = await rotateEndpointSecret(store, id, {
         clock,
