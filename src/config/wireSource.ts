@@ -29,7 +29,7 @@ export const wireSourceSchema = z.strictObject({
   /** Only with scheme `hmac`. */
   scheme_options: wireHmacOptionsSchema.nullable().optional(),
   /** Every secret accepted (rotation on the provider's side). */
-  secrets: z.array(secretSchema).max(16).default([]),
+  secrets: z.array(secretSchema).min(1).max(16),
   tolerance_s: z.number().min(0).max(86_400).default(DEFAULT_TOLERANCE_S),
   /** Header carrying the dedupe key; null = the scheme's id, else a hash of the body. */
   idempotency_header: headerNameSchema.nullable().default(null),

@@ -48,6 +48,7 @@ sources:
   - name: partner
     scheme: hmac
     scheme_options: { signature_header: X-Sig, timestamp_header: X-Ts, algorithm: sha512 }
+    secrets: [partner-secret]
 endpoints:
   - id: acme
     url: https://hooks.acme.example/in
@@ -109,7 +110,7 @@ describe("loadConfig", () => {
           name: "partner",
           scheme: "hmac",
           schemeOptions: { signatureHeader: "X-Sig", timestampHeader: "X-Ts", algorithm: "sha512" },
-          secrets: [],
+          secrets: ["partner-secret"],
           toleranceS: 300,
           idempotencyHeader: null,
           idempotencyRequired: false,

@@ -95,13 +95,13 @@ const cases: [string, string, string][] = [
   ],
   [
     "scheme_options on a scheme other than hmac",
-    "sources:\n  - name: s\n    scheme: stripe\n    scheme_options: {algorithm: sha256}\n",
-    'herald.yaml:4:5: sources[0].scheme_options: is only allowed with scheme "hmac" (scheme is "stripe")',
+    "sources:\n  - name: s\n    scheme: stripe\n    secrets: [k]\n    scheme_options: {algorithm: sha256}\n",
+    'herald.yaml:5:5: sources[0].scheme_options: is only allowed with scheme "hmac" (scheme is "stripe")',
   ],
   [
     "hmac template signing a timestamp without its header",
-    'sources:\n  - name: s\n    scheme: hmac\n    scheme_options:\n      template: "{timestamp}.{body}"\n',
-    "herald.yaml:5:7: sources[0].scheme_options.template: uses {timestamp} but timestamp_header is not set",
+    'sources:\n  - name: s\n    scheme: hmac\n    secrets: [k]\n    scheme_options:\n      template: "{timestamp}.{body}"\n',
+    "herald.yaml:6:7: sources[0].scheme_options.template: uses {timestamp} but timestamp_header is not set",
   ],
   [
     "misspelt backoff",
@@ -119,14 +119,19 @@ const cases: [string, string, string][] = [
     "herald.yaml:2:19: retry.schedule_s[1]: must be ≥ 0",
   ],
   [
+    "a source without secrets (every webhook would be refused)",
+    "sources:\n  - name: s\n    scheme: github\n",
+    "herald.yaml:2:5: sources[0].secrets: is required",
+  ],
+  [
     "type_from of no known form",
-    "sources:\n  - name: s\n    scheme: github\n    type_from: {bdy: type}\n",
-    'herald.yaml:4:5: sources[0].type_from: must be {body: "json.path"}, {header: "Header-Name"} or {fixed: "type"}',
+    "sources:\n  - name: s\n    scheme: github\n    secrets: [k]\n    type_from: {bdy: type}\n",
+    'herald.yaml:5:5: sources[0].type_from: must be {body: "json.path"}, {header: "Header-Name"} or {fixed: "type"}',
   ],
   [
     "duplicate source names",
-    "sources:\n  - name: s\n    scheme: github\n  - name: t\n    scheme: github\n  - name: s\n    scheme: stripe\n",
-    'herald.yaml:6:5: sources[2].name: duplicate source name "s": already used by sources[0].name at line 2',
+    "sources:\n  - {name: s, scheme: github, secrets: [k]}\n  - {name: t, scheme: github, secrets: [k]}\n  - name: s\n    scheme: stripe\n    secrets: [k]\n",
+    'herald.yaml:4:5: sources[2].name: duplicate source name "s": already used by sources[0].name at line 2',
   ],
   [
     "duplicate endpoint ids",

@@ -73,7 +73,7 @@ describe("JSON Schema conversion", () => {
 
   it("gives the source's defaults", () => {
     const schema = jsonSchema(wireSourceSchema);
-    expect(schema.required).toEqual(["name", "scheme"]);
+    expect(schema.required).toEqual(["name", "scheme", "secrets"]);
     expect(schema.properties?.tolerance_s?.default).toBe(300);
     expect(schema.properties?.dedupe_ttl_s?.default).toBe(259_200);
     expect(schema.properties?.type_from?.default).toEqual({ fixed: "received" });

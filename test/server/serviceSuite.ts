@@ -154,6 +154,9 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       expect((await call("POST", "/v1/sources", { ...source, extra: 1 })).json.error.code).toBe(
         "request.invalid",
       );
+      const noSecrets = await call("POST", "/v1/sources", { name: "bare", scheme: "github" });
+      expect(noSecrets).toMatchObject({ status: 400, json: { error: { code: "request.invalid" } } });
+      expect(noSecrets.json.error.message).toContain("secrets");
     });
 
     it("manages endpoints: create, page, update, disable, rotate, delete", async () => {
