@@ -155,7 +155,10 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
         "request.invalid",
       );
       const noSecrets = await call("POST", "/v1/sources", { name: "bare", scheme: "github" });
-      expect(noSecrets).toMatchObject({ status: 400, json: { error: { code: "request.invalid" } } });
+      expect(noSecrets).toMatchObject({
+        status: 400,
+        json: { error: { code: "request.invalid" } },
+      });
       expect(noSecrets.json.error.message).toContain("secrets");
     });
 
