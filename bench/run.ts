@@ -33,14 +33,14 @@ function latestSummary(order: readonly string[]): SummaryRow[] {
   return rows;
 }
 
-function updateDocs(rows: readonly SummaryRow[], command: string): string {
+function updateDocs(rows: readonly SummaryRow[], command: string, took: string): string {
   const docs = new URL("../docs/benchmarks.md", import.meta.url);
   const text = readFileSync(docs, "utf8");
   const start = text.indexOf(SUMMARY_START);
   const end = text.indexOf(SUMMARY_END);
   if (start < 0 || end < start) return "docs/benchmarks.md has no summary markers; not updated";
   const table = formatTable(rows.map((row) => ({ ...row })));
-  const block = `${SUMMARY_START}\nLatest: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, \`${command}\` (rows of benchmarks not in this run keep their previous figures).\n\n${table}\n${SUMMARY_END}`;
+  const block = `${SUMMARY_START}\nLatest: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, \`${command}\`, ${took} (rows of benchmarks not in this run keep their previous figures).\n\n${table}\n${SUMMARY_END}`;
   writeFileSync(docs, text.slice(0, start) + block + text.slice(end + SUMMARY_END.length));
   return "docs/benchmarks.md summary updated";
 }
@@ -56,16 +56,22 @@ for (const name of selected) {
     process.exit(2);
   }
 }
+const runStarted = performance.now();
+const durations: string[] = [];
 for (const name of selected) {
   const bench = benches.get(name) as BenchFn;
   const started = performance.now();
   const { result, table, summary } = await bench({ quick });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  durations.push(`${name} ${seconds} s`);
   console.log(`\n## ${name} (${seconds} s)\n\n${table}\n`);
   const saved = { name, date: new Date().toISOString(), quick, summary, result };
   console.log(`results: ${writeResult(name, saved)}`);
 }
+const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
+const took = `took ${minutes} min after the build (${durations.join(", ")})`;
+console.log(`\n${took}`);
 if (!quick) {
   const command = `npm run bench${names.length === 0 ? "" : ` -- ${names.join(" ")}`}`;
-  console.log(`\n${updateDocs(latestSummary([...benches.keys()]), command)}`);
+  console.log(`\n${updateDocs(latestSummary([...benches.keys()]), command, took)}`);
 }
