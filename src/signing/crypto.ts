@@ -22,6 +22,20 @@ export function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * Constant-time equality of `expected` with the same number of characters of `text` from
+ * `offset` (the caller checks that `text` has them): every character is compared, whatever
+ * differs, so the time depends only on the length. Used to compare a MAC's base64 with the
+ * signature as received, without decoding it. Both are expected to be ASCII (base64).
+ */
+export function safeEqualAt(expected: string, text: string, offset: number): boolean {
+  let difference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference |= expected.charCodeAt(i) ^ text.charCodeAt(offset + i);
+  }
+  return difference === 0;
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**

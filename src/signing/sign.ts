@@ -4,6 +4,7 @@ import { HeraldError } from "../core/errors.js";
 import { toBodyBytes } from "./body.js";
 import { headerReader } from "./headers.js";
 import { resolveScheme, type SchemeSpec } from "./registry.js";
+import { standardScheme, verifyStandardRequest } from "./schemes/standard.js";
 import { fail } from "./timestamp.js";
 import type { HeadersLike, RawBody, VerifyResult } from "./types.js";
 
@@ -82,7 +83,11 @@ export function signWebhook(options: SignWebhookOptions): Record<string, string>
 
 export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
   const scheme = resolveScheme(options.scheme);
-  const body = toBodyBytes(options.body);
+  const standard = scheme === standardScheme;
+  const rawBody = options.body;
+  // The standard scheme takes a string body as it is (its HMAC encodes it as UTF-8 itself);
+  // every other input is checked and converted as for any scheme.
+  const body = standard && typeof rawBody === "string" ? rawBody : toBodyBytes(rawBody);
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   if (typeof tolerance !== "number" || Number.isNaN(tolerance) || tolerance < 0) {
     throw new HeraldError("config.invalid", "toleranceSeconds must be a number >= 0");
@@ -94,11 +99,15 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
   }
   const nowMs =
     options.now === undefined ? (options.clock?.now() ?? Date.now()) : toMillis(options.now);
+  const referenceMs = options.receivedAt === undefined ? nowMs : toMillis(options.receivedAt);
+  if (standard) {
+    return verifyStandardRequest(secrets, options.headers, body, referenceMs, tolerance);
+  }
   return scheme.verify({
     secrets,
     header: headerReader(options.headers),
-    body,
-    referenceMs: options.receivedAt === undefined ? nowMs : toMillis(options.receivedAt),
+    body: typeof body === "string" ? toBodyBytes(body) : body,
+    referenceMs,
     toleranceSeconds: tolerance,
     url: options.url,
   });

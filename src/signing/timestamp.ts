@@ -37,6 +37,21 @@ export function checkTimestamp(
   referenceMs: number,
   toleranceSeconds: number,
 ): TimestampCheck {
+  return (
+    timestampFailure(seconds, raw, referenceMs, toleranceSeconds) ?? {
+      ok: true,
+      seconds: seconds as number,
+    }
+  );
+}
+
+/** Why a parsed timestamp is refused (not Unix seconds, outside the window), or `undefined`. */
+export function timestampFailure(
+  seconds: number | undefined,
+  raw: string,
+  referenceMs: number,
+  toleranceSeconds: number,
+): VerifyFailure | undefined {
   if (seconds === undefined || !Number.isFinite(seconds)) {
     return fail("timestamp.invalid", `Timestamp ${JSON.stringify(raw)} is not Unix seconds`);
   }
@@ -53,7 +68,7 @@ export function checkTimestamp(
       `Timestamp is ${Math.round(skew)} s in the future, beyond the ${toleranceSeconds} s tolerance`,
     );
   }
-  return { ok: true, seconds };
+  return undefined;
 }
 
 /** Parses a Unix-seconds header value and checks it against the verification window. */

@@ -81,7 +81,7 @@ describe("standard scheme: verification", () => {
   it.each([
     [
       "wrong secret",
-      { secrets: ["whsec_" + Buffer.from("another secret 32 bytes long!!!!").toString("base64")] },
+      { secrets: [`whsec_${Buffer.from("another secret 32 bytes long!!!!").toString("base64")}`] },
       "signature.invalid",
     ],
     [
@@ -147,7 +147,7 @@ describe("standard scheme: verification", () => {
   });
 
   it("accepts any of several secrets (rotation) and a header with both signatures", () => {
-    const next = "whsec_" + Buffer.alloc(32, 7).toString("base64");
+    const next = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
     const both = signWebhook({ scheme: "standard", secret: [next, secret], id, timestamp, body });
     expect(both["webhook-signature"]?.split(" ")).toHaveLength(2);
     expect(
@@ -156,7 +156,7 @@ describe("standard scheme: verification", () => {
     expect(
       verifyWebhook({
         scheme: "standard",
-        secrets: ["whsec_" + Buffer.alloc(32, 1).toString("base64"), next],
+        secrets: [`whsec_${Buffer.alloc(32, 1).toString("base64")}`, next],
         headers: signed(),
         body,
         now,

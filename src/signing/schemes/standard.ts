@@ -15,9 +15,25 @@ import {
   randomBytes,
 } from "node:crypto";
 import { HeraldError } from "../../core/errors.js";
-import { decodeBase64Strict, decodeDigest, hmac, KeyCache, safeEqual } from "../crypto.js";
-import { checkUnixTimestamp, fail } from "../timestamp.js";
-import type { HeaderReader, SchemeVerifyInput, VerifyResult, WebhookScheme } from "../types.js";
+import { toBodyBytes } from "../body.js";
+import {
+  decodeBase64Strict,
+  decodeDigest,
+  hmac,
+  KeyCache,
+  safeEqual,
+  safeEqualAt,
+} from "../crypto.js";
+import { headerReader } from "../headers.js";
+import { fail, parseUnixSeconds, timestampFailure } from "../timestamp.js";
+import type {
+  HeaderReader,
+  HeadersLike,
+  HeaderValue,
+  SchemeVerifyInput,
+  VerifyResult,
+  WebhookScheme,
+} from "../types.js";
 
 type StandardKey =
   | { kind: "hmac"; key: KeyObject }
@@ -64,6 +80,32 @@ function parseKey(secret: string): StandardKey {
 
 const keys = new KeyCache<StandardKey>();
 
+// The last single secret seen and its parsed key, as a one-element list: the usual call
+// verifies against one secret, again and again, and then needs neither the cache's map lookup
+// nor a fresh list.
+let lastSecret: string | undefined;
+let lastKeys: readonly StandardKey[] = [];
+
+/** The parsed keys of `secrets`, or the first invalid one's reason. */
+function keysFor(secrets: readonly string[]): readonly StandardKey[] | string {
+  if (secrets.length === 1) {
+    const secret = secrets[0] as string;
+    if (secret === lastSecret) return lastKeys;
+    const key = keys.get(secret, parseKey);
+    if (key.kind === "invalid") return key.reason;
+    lastSecret = secret;
+    lastKeys = [key];
+    return lastKeys;
+  }
+  const parsed: StandardKey[] = [];
+  for (const secret of secrets) {
+    const key = keys.get(secret, parseKey);
+    if (key.kind === "invalid") return key.reason;
+    parsed.push(key);
+  }
+  return parsed;
+}
+
 function header(read: HeaderReader, name: string): string | undefined {
   return read(`webhook-${name}`) ?? read(`svix-${name}`);
 }
@@ -72,77 +114,147 @@ function signedContent(id: string, timestamp: number, body: Uint8Array): Buffer 
   return Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]);
 }
 
-function verify(input: SchemeVerifyInput): VerifyResult {
-  const { header: read, body } = input;
-  const id = header(read, "id");
-  const rawTimestamp = header(read, "timestamp");
-  const signatures = header(read, "signature");
-  if (signatures === undefined || signatures.trim() === "") {
+/** Blank: empty or only white space (trims only when the first character may be white space). */
+function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return !(first > 32 && first < 127) && text.trim() === "";
+}
+
+/** Length of the canonical padded base64 of an HMAC-SHA256 (32 bytes). */
+const MAC_BASE64_LENGTH = 44;
+
+/**
+ * Verifies the three header values. The body is bytes, or a string the HMAC encodes as UTF-8
+ * itself (the same bytes `Buffer.from(body)` gives), so a string body is not copied first.
+ */
+function verifyValues(
+  secrets: readonly string[],
+  id: string | undefined,
+  rawTimestamp: string | undefined,
+  signatures: string | undefined,
+  body: string | Uint8Array,
+  referenceMs: number,
+  toleranceSeconds: number,
+): VerifyResult {
+  if (signatures === undefined || isBlank(signatures)) {
     return fail("signature.missing", "The webhook-signature header is missing");
   }
   if (id === undefined || id === "") return fail("id.missing", "The webhook-id header is missing");
   if (rawTimestamp === undefined) {
     return fail("timestamp.missing", "The webhook-timestamp header is missing");
   }
-  const time = checkUnixTimestamp(rawTimestamp, input);
-  if (!time.ok) return time;
+  const seconds = parseUnixSeconds(rawTimestamp);
+  const late = timestampFailure(seconds, rawTimestamp, referenceMs, toleranceSeconds);
+  if (late !== undefined) return late;
+  const timestamp = seconds as number;
 
-  const parsed: StandardKey[] = [];
-  for (const secret of input.secrets) {
-    const key = keys.get(secret, parseKey);
-    if (key.kind === "invalid") return fail("secret.invalid", `Invalid secret: ${key.reason}`);
-    parsed.push(key);
-  }
+  const parsed = keysFor(secrets);
+  if (typeof parsed === "string") return fail("secret.invalid", `Invalid secret: ${parsed}`);
 
-  const prefix = `${id}.${time.seconds}.`;
+  const prefix = `${id}.${timestamp}.`;
   let content: Buffer | undefined;
-  let macs: Buffer[] | undefined;
+  // Each HMAC key's MAC in canonical base64, computed once the first v1 entry is seen.
+  let macs: string[] | undefined;
   let sawKnown = false;
   let sawWellFormed = false;
-  // The header is `version,signature` entries separated by spaces; walked in place, since
-  // this runs for every request and usually holds a single entry.
-  for (let start = 0; start < signatures.length; ) {
+  // The header is `version,signature` entries separated by spaces; walked in place by index,
+  // since this runs for every request and usually holds a single entry.
+  const length = signatures.length;
+  for (let start = 0; start < length; ) {
     let end = signatures.indexOf(" ", start);
-    if (end < 0) end = signatures.length;
-    const entry =
-      start === 0 && end === signatures.length ? signatures : signatures.slice(start, end);
+    if (end < 0) end = length;
+    const entryStart = start;
     start = end + 1;
-    const comma = entry.indexOf(",");
-    if (comma < 0) continue;
-    const version = comma === 2 && entry.startsWith("v1") ? "v1" : entry.slice(0, comma);
-    if (version === "v1") {
+    const comma = signatures.indexOf(",", entryStart);
+    if (comma < 0 || comma >= end) continue;
+    const versionLength = comma - entryStart;
+    if (versionLength === 2 && signatures.startsWith("v1", entryStart)) {
       sawKnown = true;
-      const candidate = decodeDigest(entry.slice(comma + 1), "base64", 32);
-      if (candidate === undefined) continue;
-      sawWellFormed = true;
       if (macs === undefined) {
         macs = [];
         for (const key of parsed) {
           if (key.kind === "hmac") {
-            macs.push(createHmac("sha256", key.key).update(prefix).update(body).digest());
+            macs.push(createHmac("sha256", key.key).update(prefix).update(body).digest("base64"));
           }
         }
       }
-      for (const mac of macs) {
-        if (safeEqual(mac, candidate)) return { ok: true, id, timestamp: time.seconds };
+      // Usual case: the signature is the canonical base64 of a MAC, compared as text in
+      // constant time — no decoding, no buffers.
+      if (end - comma - 1 === MAC_BASE64_LENGTH) {
+        for (const mac of macs) {
+          if (safeEqualAt(mac, signatures, comma + 1)) return { ok: true, id, timestamp };
+        }
       }
-    } else if (version === "v1a") {
-      sawKnown = true;
-      const candidate = decodeDigest(entry.slice(comma + 1), "base64", 64);
+      // Anything else (unpadded, URL-safe alphabet, non-zero trailing bits, or no match) is
+      // decoded and compared as bytes, exactly as before the text comparison existed.
+      const candidate = decodeDigest(signatures.slice(comma + 1, end), "base64", 32);
       if (candidate === undefined) continue;
       sawWellFormed = true;
-      content ??= Buffer.concat([Buffer.from(prefix), body]);
+      for (const mac of macs) {
+        if (safeEqual(Buffer.from(mac, "base64"), candidate)) return { ok: true, id, timestamp };
+      }
+    } else if (versionLength === 3 && signatures.startsWith("v1a", entryStart)) {
+      sawKnown = true;
+      const candidate = decodeDigest(signatures.slice(comma + 1, end), "base64", 64);
+      if (candidate === undefined) continue;
+      sawWellFormed = true;
+      content ??= Buffer.concat([Buffer.from(prefix), toBodyBytes(body)]);
       for (const key of parsed) {
         if (key.kind === "hmac" || key.kind === "invalid") continue;
-        if (edVerify(null, content, key.publicKey, candidate)) {
-          return { ok: true, id, timestamp: time.seconds };
-        }
+        if (edVerify(null, content, key.publicKey, candidate)) return { ok: true, id, timestamp };
       }
     }
   }
   if (sawWellFormed) return fail("signature.invalid", "No signature matches any secret");
   if (sawKnown) return fail("signature.malformed", "The signature is truncated or not base64");
   return fail("signature.unsupported", "No signature of a supported version (v1, v1a)");
+}
+
+function verify(input: SchemeVerifyInput): VerifyResult {
+  const read = input.header;
+  return verifyValues(
+    input.secrets,
+    header(read, "id"),
+    header(read, "timestamp"),
+    header(read, "signature"),
+    input.body,
+    input.referenceMs,
+    input.toleranceSeconds,
+  );
+}
+
+/**
+ * `verifyWebhook`'s path for this scheme: when the three `webhook-*` headers are plain
+ * strings of a header record (Node's IncomingHttpHeaders, a lowercase object) they are read
+ * directly, without building a header reader; otherwise (fetch Headers, other letter case,
+ * arrays, Svix aliases) through the reader, as every scheme does.
+ */
+export function verifyStandardRequest(
+  secrets: readonly string[],
+  headers: HeadersLike,
+  body: string | Uint8Array,
+  referenceMs: number,
+  toleranceSeconds: number,
+): VerifyResult {
+  if (typeof (headers as { get?: unknown }).get !== "function") {
+    const record = headers as Readonly<Record<string, HeaderValue>>;
+    const id = record["webhook-id"];
+    const timestamp = record["webhook-timestamp"];
+    const signatures = record["webhook-signature"];
+    if (typeof id === "string" && typeof timestamp === "string" && typeof signatures === "string") {
+      return verifyValues(secrets, id, timestamp, signatures, body, referenceMs, toleranceSeconds);
+    }
+  }
+  const read = headerReader(headers);
+  return verifyValues(
+    secrets,
+    header(read, "id"),
+    header(read, "timestamp"),
+    header(read, "signature"),
+    body,
+    referenceMs,
+    toleranceSeconds,
+  );
 }
 
 export const standardScheme: WebhookScheme = {
