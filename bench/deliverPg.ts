@@ -10,6 +10,7 @@ import {
   type ChildWorker,
   cpuSecondsOf,
   createBenchEndpoint,
+  ENDPOINT_ID,
   type Receiver,
   seedDeliveries,
   sleep,
@@ -103,6 +104,8 @@ export interface PgDeliverRun extends DeliverRun {
   perSecondFromFirst: number;
   /** CPU of the contender's PostgreSQL backends per delivery (job), ms. */
   pgCpuMsPerDelivery: number;
+  /** Worker CPU per delivery without the processes' start-up (CPU since they were ready), ms. */
+  workerCpuMsAfterStart: number;
 }
 
 /**
@@ -118,9 +121,10 @@ function finish(
   first: number,
   workers: readonly ChildWorker[],
   received: number,
+  cpuAtReady: number,
 ): PgDeliverRun {
   const { done, firstSeenAt, firstSeenCount, endAt, backendCpuSeconds } = progress;
-  const cpu = workers.reduce((sum, w) => sum + (cpuSecondsOf(w.pid) ?? 0), 0);
+  const cpu = workerCpu(workers);
   const measured = firstSeenAt !== null && endAt > firstSeenAt && firstSeenCount < n;
   const perSecondFromFirst = n / ((endAt - first) / 1000);
   return {
@@ -134,7 +138,12 @@ function finish(
     received,
     cpuMsPerDelivery: (cpu * 1000) / n,
     pgCpuMsPerDelivery: (backendCpuSeconds * 1000) / n,
+    workerCpuMsAfterStart: ((cpu - cpuAtReady) * 1000) / n,
   };
+}
+
+function workerCpu(workers: readonly ChildWorker[]): number {
+  return workers.reduce((sum, w) => sum + (cpuSecondsOf(w.pid) ?? 0), 0);
 }
 
 export interface PgBench {
@@ -178,6 +187,9 @@ export async function setUpPgBench(options: {
   async function herald(count: number, n = options.n): Promise<PgDeliverRun> {
     await pool.query("TRUNCATE attempts, deliveries, messages CASCADE");
     await seedDeliveries(store, n);
+    // Nothing is due until every worker is up (its endpoint disabled): a second process's
+    // start-up (~1 s of CPU) does not compete with the first one's deliveries.
+    await store.setEndpointEnabled(ENDPOINT_ID, false, "bench: workers starting");
     receiver.reset();
     const spawned = performance.now();
     const workers = await Promise.all(
@@ -187,6 +199,8 @@ export async function setUpPgBench(options: {
         }),
       ),
     );
+    const cpuAtReady = workerCpu(workers);
+    await store.setEndpointEnabled(ENDPOINT_ID, true);
     try {
       const progress = await waitForCount(
         pool,
@@ -196,7 +210,15 @@ export async function setUpPgBench(options: {
         Math.max(60_000, n * 20),
         heraldApp,
       );
-      return finish(n, progress, spawned, receiver.firstAt() ?? spawned, workers, receiver.count());
+      return finish(
+        n,
+        progress,
+        spawned,
+        receiver.firstAt() ?? spawned,
+        workers,
+        receiver.count(),
+        cpuAtReady,
+      );
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
@@ -205,12 +227,6 @@ export async function setUpPgBench(options: {
   async function pgBoss(count: number, n = options.n): Promise<PgDeliverRun> {
     const queue = `bench_${++queueNumber}`;
     await boss.createQueue(queue);
-    for (let done = 0; done < n; done += 5000) {
-      const size = Math.min(5000, n - done);
-      await boss.insert(
-        Array.from({ length: size }, (_, i) => ({ name: queue, data: { n: done + i } })),
-      );
-    }
     const spawned = performance.now();
     const workers = await Promise.all(
       Array.from({ length: count }, () =>
@@ -225,6 +241,14 @@ export async function setUpPgBench(options: {
         }),
       ),
     );
+    const cpuAtReady = workerCpu(workers);
+    // As for Herald: the jobs come once every worker is up (their next poll fetches them).
+    for (let done = 0; done < n; done += 5000) {
+      const size = Math.min(5000, n - done);
+      await boss.insert(
+        Array.from({ length: size }, (_, i) => ({ name: queue, data: { n: done + i } })),
+      );
+    }
     try {
       const progress = await waitForCount(
         pool,
@@ -241,7 +265,7 @@ export async function setUpPgBench(options: {
         ),
       );
       const first = firsts.length === 0 ? spawned : Math.min(...firsts);
-      return finish(n, progress, spawned, first, workers, progress.done);
+      return finish(n, progress, spawned, first, workers, progress.done, cpuAtReady);
     } finally {
       // The queue stays (its jobs are completed); the schema is dropped at the end.
       await Promise.all(workers.map((w) => w.stop()));
