@@ -1,7 +1,8 @@
 // The pg-boss baseline of deliver-pg: one worker process running no-op jobs as fast as pg-boss
 // allows. Settings from the environment (set by bench/deliverPg.ts):
 //   BOSS_URL, BOSS_SCHEMA, BOSS_QUEUE, BOSS_BATCH (jobs per fetch), BOSS_WORKERS (work() calls
-//   in this process), BOSS_POLL_S (pollingIntervalSeconds, ≥ 0.5).
+//   in this process), BOSS_POLL_S (pollingIntervalSeconds, ≥ 0.5), PGAPPNAME (the
+//   connections' application_name).
 // Prints `ready` once the workers are registered and `first <epoch ms>` at the first batch.
 import PgBoss from "pg-boss";
 
@@ -10,6 +11,9 @@ const boss = new PgBoss({
   connectionString: env.BOSS_URL,
   schema: env.BOSS_SCHEMA,
   max: Number(env.BOSS_POOL ?? 10),
+  // pg-boss names its connections "pgboss" unless told otherwise; the bench reads the CPU of
+  // this run's backends by name (PGAPPNAME). Measurement only: no effect on the work.
+  application_name: env.PGAPPNAME ?? "pgboss",
   // Only the work under test: no maintenance, cron or state monitoring in this process.
   supervise: false,
   schedule: false,

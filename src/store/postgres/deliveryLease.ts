@@ -9,6 +9,7 @@ import {
   attempted,
   deliveryNotFound,
   endpointNotFound,
+  holdsLease,
   replayed,
 } from "../delivery/lifecycle.js";
 import { attemptRecord } from "../delivery/messageRecords.js";
@@ -23,6 +24,7 @@ import type {
 } from "../deliveryPorts.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { pgCall, rows, updateStatement } from "./deliverySql.js";
+import type { LeaseCache } from "./leaseCache.js";
 
 // A success on an endpoint that is not failing changes nothing: skipping that update keeps
 // busy endpoints' rows free of lock traffic on the happy path.
@@ -69,10 +71,170 @@ const WRITE_BACK = `UPDATE deliveries d SET status = v.status, attempts = v.atte
   next_attempt_at = v.next_attempt_at, lease_owner = v.lease_owner,
   lease_expires_at = v.lease_expires_at, last_attempt_at = v.last_attempt_at,
   last_error = v.last_error, last_status_code = v.last_status_code, updated_at = v.updated_at
-FROM jsonb_to_recordset($1::jsonb) AS v(id text, status text, attempts integer,
+FROM json_to_recordset($1::json) AS v(id text, status text, attempts integer,
   next_attempt_at timestamptz, lease_owner text, lease_expires_at timestamptz,
   last_attempt_at timestamptz, last_error text, last_status_code integer, updated_at timestamptz)
 WHERE d.id = v.id COLLATE "C"`;
+
+// The fast path of a group: one statement, its own transaction. It locks the rows (id order),
+// and writes back a delivery only if the row still equals the record this store last saw
+// (its claim or its last write: LeaseCache) and the lease is live, checked in the UPDATE's own
+// WHERE (re-evaluated on the latest row version under the lock); the attempt is logged only
+// for a delivery so written, numbered after every earlier attempt. Successes reset the
+// endpoint's failure run once every delivery of the group is written. Writes whose row
+// differed (or is gone) are not written at all: the slow path (commitGroup) takes them.
+// The rows are found by primary key whatever the statistics say (an array the planner cannot
+// size; the lease check wrapped in IS TRUE so that it is never taken for an index condition on
+// deliveries_status, a walk over every leased row).
+const FAST_WRITE = `WITH v AS (
+  SELECT * FROM json_to_recordset($1::json) AS v(id text, owner text, now timestamptz,
+    o_status text, o_attempts integer, o_max_attempts integer, o_next_attempt_at timestamptz,
+    o_lease_owner text, o_lease_expires_at timestamptz, o_last_attempt_at timestamptz,
+    o_last_error text, o_last_status_code integer, o_updated_at timestamptz,
+    status text, attempts integer, next_attempt_at timestamptz, lease_owner text,
+    lease_expires_at timestamptz, last_attempt_at timestamptz, last_error text,
+    last_status_code integer, updated_at timestamptz)
+), locked AS (
+  SELECT d.id FROM deliveries d WHERE d.id = ANY (ARRAY(SELECT unnest($3::text[])))
+  ORDER BY d.id FOR UPDATE
+), written AS (
+  UPDATE deliveries d SET status = v.status, attempts = v.attempts,
+    next_attempt_at = v.next_attempt_at, lease_owner = v.lease_owner,
+    lease_expires_at = v.lease_expires_at, last_attempt_at = v.last_attempt_at,
+    last_error = v.last_error, last_status_code = v.last_status_code, updated_at = v.updated_at
+  FROM v
+  WHERE d.id = ANY (ARRAY(SELECT id FROM locked)) AND d.id = v.id
+    AND (d.status = 'delivering' AND d.lease_owner = v.owner AND d.lease_expires_at > v.now) IS TRUE
+    AND (d.status, d.attempts, d.max_attempts, d.next_attempt_at, d.lease_owner,
+      d.lease_expires_at, d.last_attempt_at, d.last_error, d.last_status_code, d.updated_at)
+    IS NOT DISTINCT FROM (v.o_status, v.o_attempts, v.o_max_attempts, v.o_next_attempt_at,
+      v.o_lease_owner, v.o_lease_expires_at, v.o_last_attempt_at, v.o_last_error,
+      v.o_last_status_code, v.o_updated_at)
+  RETURNING d.id, d.endpoint_id
+), logged AS (
+  INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms, succeeded,
+    status_code, response_headers, response_body, error)
+  SELECT a.id, w.id,
+    COALESCE((SELECT max(x.attempt_number) FROM attempts x WHERE x.delivery_id = w.id), 0) + 1,
+    a.started_at, a.duration_ms, a.succeeded, a.status_code, a.response_headers,
+    a.response_body, a.error
+  FROM json_to_recordset($2::json) AS a(id text, delivery_id text, started_at timestamptz,
+    duration_ms integer, succeeded boolean, status_code integer, response_headers jsonb,
+    response_body text, error text)
+  JOIN written w ON w.id = a.delivery_id
+  RETURNING delivery_id, attempt_number
+), healthy AS (
+  UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL
+  FROM (SELECT array_agg(DISTINCT w.endpoint_id) AS ids
+        FROM written w JOIN logged l ON l.delivery_id = w.id) r
+  WHERE e.id = ANY(r.ids) AND (e.consecutive_failures <> 0 OR e.failing_since IS NOT NULL)
+)
+SELECT w.id, l.attempt_number FROM written w LEFT JOIN logged l ON l.delivery_id = w.id`;
+
+type Outcome = { ok: true; value: GuardedResult } | { ok: false; error: unknown };
+
+/** A write the fast path can take: its row as last seen, its new state and attempt. */
+interface FastWrite {
+  index: number;
+  current: DeliveryRecord;
+  next: DeliveryRecord;
+  record: AttemptRecord | undefined;
+}
+
+/**
+ * Runs the writes of `writes` that the fast path can take; the outcome of each one it wrote,
+ * `undefined` for the rest (not tried, or their row was not as last seen: the slow path's).
+ */
+async function commitFast(
+  pool: PgPool,
+  clock: Clock,
+  leases: LeaseCache,
+  writes: readonly GroupedWrite[],
+): Promise<(Outcome | undefined)[]> {
+  const outcomes: (Outcome | undefined)[] = writes.map(() => undefined);
+  const candidates: FastWrite[] = [];
+  // Endpoints with a failed attempt in this group: their failure run is counted attempt by
+  // attempt on the slow path, so their attempts all go there, in order.
+  const failing = new Set<string>();
+  writes.forEach((w, index) => {
+    const current = leases.get(w.deliveryId);
+    if (current === undefined || !holdsLease(current, w.owner, w.nowIso)) return;
+    try {
+      // The number is the database's (RETURNING): every earlier attempt counts.
+      const record =
+        w.attempt === undefined ? undefined : attemptRecord(w.attempt, w.deliveryId, 1, clock);
+      const next =
+        record === undefined
+          ? w.change(current, w.nowIso)
+          : w.change(attempted(current, record, w.nowIso), w.nowIso);
+      if (record !== undefined && !record.succeeded) failing.add(current.endpointId);
+      candidates.push({ index, current, next, record });
+    } catch {
+      // Invalid input: the slow path reports it, after the lease check, as it always did.
+    }
+  });
+  const fast = candidates.filter(
+    (c) => c.record === undefined || !failing.has(c.current.endpointId),
+  );
+  if (fast.length === 0) return outcomes;
+  const deliveries = fast.map(({ index, current: o, next: n }) => ({
+    id: o.id,
+    owner: writes[index]!.owner,
+    now: writes[index]!.nowIso,
+    o_status: o.status,
+    o_attempts: o.attempts,
+    o_max_attempts: o.maxAttempts,
+    o_next_attempt_at: o.nextAttemptAt,
+    o_lease_owner: o.leaseOwner,
+    o_lease_expires_at: o.leaseExpiresAt,
+    o_last_attempt_at: o.lastAttemptAt,
+    o_last_error: o.lastError,
+    o_last_status_code: o.lastStatusCode,
+    o_updated_at: o.updatedAt,
+    status: n.status,
+    attempts: n.attempts,
+    next_attempt_at: n.nextAttemptAt,
+    lease_owner: n.leaseOwner,
+    lease_expires_at: n.leaseExpiresAt,
+    last_attempt_at: n.lastAttemptAt,
+    last_error: n.lastError,
+    last_status_code: n.lastStatusCode,
+    updated_at: n.updatedAt,
+  }));
+  const attempts = fast.flatMap(({ record: a }) =>
+    a === undefined
+      ? []
+      : [
+          {
+            id: a.id,
+            delivery_id: a.deliveryId,
+            started_at: a.startedAt,
+            duration_ms: a.durationMs,
+            succeeded: a.succeeded,
+            status_code: a.statusCode,
+            response_headers: a.responseHeaders,
+            response_body: a.responseBody,
+            error: a.error,
+          },
+        ],
+  );
+  const { rows: written } = await pool.query<{ id: string; attempt_number: number | null }>({
+    name: "herald_lease_write",
+    text: FAST_WRITE,
+    values: [JSON.stringify(deliveries), JSON.stringify(attempts), fast.map((f) => f.current.id)],
+  });
+  const numbers = new Map(written.map((r) => [r.id, r.attempt_number]));
+  for (const { index, next, record } of fast) {
+    if (!numbers.has(next.id)) continue;
+    const value: GuardedResult = { delivery: next };
+    if (record !== undefined) {
+      value.attempt = { ...record, number: numbers.get(next.id)! };
+      value.health = { consecutiveFailures: 0, failingSince: null };
+    }
+    outcomes[index] = { ok: true, value };
+  }
+  return outcomes;
+}
 
 /**
  * One transaction for a group of lease-guarded writes: lock all their rows (in id order, so
@@ -84,7 +246,7 @@ async function commitGroup(
   client: PgClient,
   clock: Clock,
   writes: readonly GroupedWrite[],
-): Promise<({ ok: true; value: GuardedResult } | { ok: false; error: unknown })[]> {
+): Promise<Outcome[]> {
   const ids = writes.map((w) => w.deliveryId);
   const { rows: locked } = await client.query<Row>(
     "SELECT * FROM deliveries WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
@@ -166,7 +328,7 @@ async function commitGroup(
       if (allOk) for (const i of indexes) health.set(i, health.get(indexes.at(-1)!)!);
     }
   }
-  const results: ({ ok: true; value: GuardedResult } | { ok: false; error: unknown })[] = [];
+  const results: Outcome[] = [];
   const changed: Row[] = [];
   writes.forEach((w, i) => {
     const o = outcomes[i]!;
@@ -204,7 +366,7 @@ async function commitGroup(
   return results;
 }
 
-export function postgresLease(pool: PgPool, clock: Clock): DeliveryTransitions {
+export function postgresLease(pool: PgPool, clock: Clock, leases: LeaseCache): DeliveryTransitions {
   // Group commit: the lease-guarded writes asked for in one turn of the event loop (a worker's
   // sends finish in bursts) share one transaction, answered after its COMMIT — a handful of
   // round trips per burst instead of seven per delivery. A delivery already in the group (a
@@ -233,17 +395,38 @@ export function postgresLease(pool: PgPool, clock: Clock): DeliveryTransitions {
     }
     queue = rest;
     if (rest.length > 0) schedule();
+    const settle = (w: GroupedWrite, r: Outcome) => {
+      if (r.ok) {
+        leases.set(r.value.delivery);
+        w.resolve(r.value);
+      } else {
+        leases.delete(w.deliveryId);
+        w.reject(r.error);
+      }
+    };
+    // A database error fails every write of the statement that hit it (nothing of it is
+    // committed; the leases run out and the deliveries are sent again).
+    let outcomes: (Outcome | undefined)[];
+    try {
+      outcomes = await pgCall(() => commitFast(pool, clock, leases, group));
+    } catch (error) {
+      for (const w of group) settle(w, { ok: false, error });
+      return;
+    }
+    const slow: GroupedWrite[] = [];
+    group.forEach((w, i) => {
+      const r = outcomes[i];
+      if (r === undefined) slow.push(w);
+      else settle(w, r);
+    });
+    if (slow.length === 0) return;
     try {
       const results = await pgCall(() =>
-        withTransaction(pool, (client) => commitGroup(client, clock, group)),
+        withTransaction(pool, (client) => commitGroup(client, clock, slow)),
       );
-      group.forEach((w, i) => {
-        const r = results[i]!;
-        if (r.ok) w.resolve(r.value);
-        else w.reject(r.error);
-      });
+      for (const [i, w] of slow.entries()) settle(w, results[i]!);
     } catch (error) {
-      for (const w of group) w.reject(error);
+      for (const w of slow) settle(w, { ok: false, error });
     }
   };
 

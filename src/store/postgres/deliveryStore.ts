@@ -13,6 +13,7 @@ import { postgresQueries } from "./deliveryQueries.js";
 import { pgCall } from "./deliverySql.js";
 import { listenForDeliveries } from "./deliveryWakeUps.js";
 import { postgresPruneInboundKeys } from "./inboundKeys.js";
+import { createLeaseCache } from "./leaseCache.js";
 
 /**
  * A DeliveryStore over a migrated schema (migratePostgres); the pool's search_path selects the
@@ -25,14 +26,16 @@ export function createPostgresDeliveryStore(
   const clock: Clock = options.clock ?? systemClock;
   const nowIso = () => isoNow(clock);
   const createMessages = postgresCreateMessages(pool, clock);
+  // The rows this store leased, as last seen: its guarded writes' fast path (deliveryLease.ts).
+  const leases = createLeaseCache();
   return {
     ...postgresCatalog(pool, clock, nowIso),
     ...postgresQueries(pool, clock),
-    ...postgresLease(pool, clock),
+    ...postgresLease(pool, clock, leases),
     createMessages,
     createMessage: async (input) => (await createMessages([input]))[0]!,
     pruneInboundKeys: postgresPruneInboundKeys(pool, clock),
-    claimDueDeliveries: (claim) => claimDueDeliveries(pool, clock, claim),
+    claimDueDeliveries: (claim) => claimDueDeliveries(pool, clock, leases, claim),
     wakeUps: (listener) => pgCall(() => listenForDeliveries(pool, listener)),
     ping: () =>
       pgCall(async () => {
