@@ -255,9 +255,12 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
   // delivery.
   let batch: GroupedWrite[] = [];
   let committedThisTurn = false;
+  /** The last commit had more than one write: more are likely in the turns to come. */
+  let bursting = false;
   const flush = () => {
     const writes = batch;
     batch = [];
+    bursting = writes.length > 1;
     let outcomes: Outcome[];
     try {
       try {
@@ -288,11 +291,13 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     }
     return new Promise<GuardedResult>((resolve, reject) => {
       if (batch.length === 0) {
-        // The first write of a turn commits at once (after the current callback), as a lone
-        // write always did; the writes that follow in the same turn wait for its end and
-        // commit together. (Committing every write at the turn's end let one worker of eight in
-        // one process win every claim of an ordered endpoint; the extra commit costs little.)
-        if (committedThisTurn) setImmediate(flush);
+        // While writes come in bursts (the last commit had several), each turn's writes wait
+        // for its end and commit together: one commit (and fsync) per turn. Otherwise the
+        // first write of a turn commits at once (after the current callback), as a lone write
+        // always did, and the writes that follow in the same turn commit together at its end.
+        // (Committing lone writes at the turn's end too let one worker of eight in one process
+        // win every claim of an ordered endpoint.)
+        if (bursting || committedThisTurn) setImmediate(flush);
         else {
           committedThisTurn = true;
           queueMicrotask(flush);
