@@ -10,7 +10,17 @@ import { DEFAULT_RETRY_POLICY, maxAttempts } from "../src/core/retryPolicy.js";
 import type { DeliveryStore } from "../src/store/deliveryPorts.js";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
-export const heraldBin = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+/** The built CLI; `HERALD_BENCH_BIN` points the benchmarks at another build (A/B runs). */
+export const heraldBin =
+  process.env.HERALD_BENCH_BIN ?? fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+
+/**
+ * Extra node flags for the worker child from `HERALD_BENCH_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker of a benchmark run.
+ */
+export const benchNodeArgs: readonly string[] = (process.env.HERALD_BENCH_NODE_ARGS ?? "")
+  .split(" ")
+  .filter((arg) => arg !== "");
 
 /** A fixed test secret: every delivery is signed (Standard Webhooks) as in production. */
 export const BENCH_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -233,13 +243,13 @@ function spawnChild(
 /** The built `herald worker` (dist/cli/bin.js), allowed to reach 127.0.0.0/8, logging at warn. */
 export function startHeraldWorker(
   args: readonly string[],
-  options: { env?: Record<string, string>; nodeArgs?: readonly string[] } = {},
+  options: { env?: Record<string, string>; nodeArgs?: readonly string[]; bin?: string } = {},
 ): Promise<ChildWorker> {
   return spawnChild(
-    [heraldBin, "worker", ...args],
+    [options.bin ?? heraldBin, "worker", ...args],
     { HERALD_SSRF_ALLOW: "127.0.0.0/8", HERALD_LOG_LEVEL: "warn", ...options.env },
     /Herald worker running/,
-    options.nodeArgs,
+    [...benchNodeArgs, ...(options.nodeArgs ?? [])],
   );
 }
 

@@ -38,6 +38,8 @@ export interface SqliteRunOptions {
   receiver: Receiver;
   /** Extra node flags for the worker child (`--cpu-prof` …). */
   nodeArgs?: readonly string[];
+  /** The built CLI to run (default `heraldBin`): A/B runs of two builds. */
+  bin?: string;
   /** Called with the worker while it runs (the soak samples its RSS). */
   onWorker?: (worker: ChildWorker) => void;
 }
@@ -59,6 +61,7 @@ export async function runSqliteOnce(options: SqliteRunOptions): Promise<DeliverR
     const spawned = performance.now();
     const worker = await startHeraldWorker(["--db", path, "--config", config], {
       nodeArgs: options.nodeArgs ?? [],
+      ...(options.bin === undefined ? {} : { bin: options.bin }),
     });
     options.onWorker?.(worker);
     try {

@@ -1,7 +1,7 @@
 // Identifiers: prefixed ULIDs (`msg_01J…`) for Herald's own records, UUIDs for event envelopes.
 
-import { randomUUID } from "node:crypto";
-import { decodeTime, monotonicFactory, type ULIDFactory } from "ulid";
+import { randomFillSync, randomUUID } from "node:crypto";
+import { decodeTime } from "ulid";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { HeraldError } from "./errors.js";
@@ -31,12 +31,75 @@ export interface NewIdOptions {
   clock?: Clock;
 }
 
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const RANDOM_CHARS = 16;
+
+// Random bytes come from a pool refilled 4 KiB at a time (one randomFillSync per 256 ids, not
+// one crypto call per character). Each byte gives one base-32 digit (its low 5 bits: 256 is a
+// multiple of 32, so the digits stay uniform): 80 random bits per ULID, as the spec asks.
+const pool = Buffer.allocUnsafe(4096);
+let poolOffset = pool.length;
+
+function fillRandom(digits: Uint8Array): void {
+  if (poolOffset + RANDOM_CHARS > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < RANDOM_CHARS; i++) digits[i] = pool[poolOffset + i]! & 31;
+  poolOffset += RANDOM_CHARS;
+}
+
+/** The random part plus one, in base 32; throws past the largest (never in practice: 2^80). */
+function increment(digits: Uint8Array): void {
+  for (let i = RANDOM_CHARS - 1; i >= 0; i--) {
+    if (digits[i]! < 31) {
+      digits[i]! += 1;
+      return;
+    }
+    digits[i] = 0;
+  }
+  throw new HeraldError("id.invalid", "ULID random part overflowed within one millisecond");
+}
+
+function encodeTime(time: number): string {
+  let out = "";
+  for (let i = 0; i < 10; i++) {
+    const digit = time % 32;
+    out = CROCKFORD[digit]! + out;
+    time = (time - digit) / 32;
+  }
+  return out;
+}
+
+type UlidFactory = (time: number) => string;
+
+/**
+ * Monotonic ULIDs (as the `ulid` package's monotonicFactory): a time not after the last one
+ * keeps the last time and increments the last random part, so ids stay strictly increasing.
+ */
+function monotonicFactory(): UlidFactory {
+  let lastTime = -1;
+  let timeText = "";
+  const digits = new Uint8Array(RANDOM_CHARS);
+  return (time) => {
+    if (time <= lastTime) increment(digits);
+    else {
+      lastTime = time;
+      timeText = encodeTime(time);
+      fillRandom(digits);
+    }
+    let out = timeText;
+    for (let i = 0; i < RANDOM_CHARS; i++) out += CROCKFORD[digits[i]!];
+    return out;
+  };
+}
+
 // One monotonic factory per clock: sharing one would let a test clock set in the future
 // drag every later system-clock id forward in time (the factory never goes backwards).
 const systemFactory = monotonicFactory();
-const factories = new WeakMap<Clock, ULIDFactory>();
+const factories = new WeakMap<Clock, UlidFactory>();
 
-function factoryFor(clock: Clock): ULIDFactory {
+function factoryFor(clock: Clock): UlidFactory {
   if (clock === systemClock) return systemFactory;
   let factory = factories.get(clock);
   if (factory === undefined) {
@@ -71,8 +134,8 @@ export function newId(prefix: IdPrefix, options: NewIdOptions = {}): string {
       details: { time: now },
     });
   }
-  // The ulid factory reads a seed of 0 as "use Date.now()", so the epoch itself is encoded as
-  // 1 ms: only a ManualClock left at its default start ever hits this.
+  // Kept from the `ulid` package, which read a seed of 0 as "use Date.now()": the epoch itself
+  // is encoded as 1 ms (only a ManualClock left at its default start ever hits this).
   return `${prefix}_${factoryFor(clock)(Math.max(now, 1))}`;
 }
 

@@ -54,6 +54,8 @@ export type DeliveryEventListener<K extends DeliveryWorkerEventName> = (
 export interface DeliveryEventEmitter {
   /** Returns a function that removes the listener. */
   on<K extends DeliveryWorkerEventName>(name: K, listener: DeliveryEventListener<K>): () => void;
+  /** Whether anything listens to `name` (a listener or `onEvent`): skip building an unseen event. */
+  has(name: DeliveryWorkerEventName): boolean;
   /** Calls every listener; a listener that throws is skipped, never the worker's problem. */
   emit<K extends DeliveryWorkerEventName>(name: K, payload: DeliveryWorkerEvents[K]): void;
 }
@@ -85,9 +87,21 @@ export function createDeliveryEventEmitter(
         set.delete(stored);
       };
     },
+    has(name) {
+      return onEvent !== undefined || (listeners.get(name)?.size ?? 0) > 0;
+    },
     emit(name, payload) {
-      for (const listener of [...(listeners.get(name) ?? [])]) {
-        safely(() => (listener as DeliveryEventListener<typeof name>)(payload));
+      const set = listeners.get(name);
+      if (set !== undefined && set.size > 0) {
+        // The listeners as they were: one may add or remove listeners while the event goes round.
+        const current = set.size === 1 ? [set.values().next().value!] : [...set];
+        for (const listener of current) {
+          try {
+            (listener as DeliveryEventListener<typeof name>)(payload);
+          } catch {
+            // Observability must not change delivery: a broken listener loses its event.
+          }
+        }
       }
       if (onEvent !== undefined) {
         safely(() => onEvent({ name, payload } as DeliveryWorkerEvent));

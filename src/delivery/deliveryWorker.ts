@@ -227,20 +227,25 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       permit.release();
     }
     const { attempt, classification } = result;
-    events.emit("delivery:attempt", {
-      ...attemptBase,
-      succeeded: attempt.succeeded,
-      statusCode: attempt.statusCode,
-      durationMs: attempt.durationMs,
-      error: attempt.error,
-      outcome: classification.outcome,
-    });
+    if (events.has("delivery:attempt")) {
+      events.emit("delivery:attempt", {
+        ...attemptBase,
+        succeeded: attempt.succeeded,
+        statusCode: attempt.statusCode,
+        durationMs: attempt.durationMs,
+        error: attempt.error,
+        outcome: classification.outcome,
+      });
+    }
     const attemptInput = toAttemptInput(result);
     const now = clock.now();
     const ref = { deliveryId: delivery.id, owner, now, attempt: attemptInput };
 
     if (classification.outcome === "success") {
-      if (await guarded(attemptBase, () => store.completeDelivery(ref))) {
+      if (
+        (await guarded(attemptBase, () => store.completeDelivery(ref))) &&
+        events.has("delivery:succeeded")
+      ) {
         events.emit("delivery:succeeded", {
           ...attemptBase,
           statusCode: attempt.statusCode,
@@ -356,6 +361,17 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     wake?.();
   }
 
+  /**
+   * Claims come in batches: a claim is a write transaction (SQLite: a commit and its fsync;
+   * PostgreSQL: a round trip per statement), and claiming each slot as it frees costs one claim
+   * per delivery or two. The loop claims when at least `claimThreshold` slots are free (half
+   * the concurrency, at most `batchSize`), when nothing is in flight, or when `pollIntervalMs`
+   * has passed since the last claim with a slot free — so a few slow sends holding most slots
+   * delay the rest by at most one poll interval.
+   */
+  const claimThreshold = Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 2)));
+  let lastClaimAt = Number.NEGATIVE_INFINITY;
+
   async function run(): Promise<void> {
     // Listen before the first claim, so a delivery created in between is not missed.
     await wakeUps;
@@ -367,22 +383,30 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (stopping) break;
       const free = concurrency - gate.load;
+      if (free <= 0) {
+        await pause(60_000); // a finishing send wakes the loop
+        continue;
+      }
+      const sinceClaim = performance.now() - lastClaimAt;
+      if (free < claimThreshold && gate.load > 0 && sinceClaim < pollIntervalMs) {
+        // Wait for more slots (each finishing send wakes the loop) or the poll interval.
+        await pause(pollIntervalMs - sinceClaim);
+        continue;
+      }
+      notified = false;
+      lastClaimAt = performance.now();
       let claimedAll = false;
-      if (free > 0) {
-        notified = false;
-        try {
-          const limit = Math.min(batchSize, free);
-          const started = await claim(limit);
-          claimedAll = started.length === limit;
-        } catch (error) {
-          fail(error, null);
-        }
+      try {
+        const limit = Math.min(batchSize, free);
+        const started = await claim(limit);
+        claimedAll = started.length === limit;
+      } catch (error) {
+        fail(error, null);
       }
       if (stopping) break;
-      // A full claim means more may be due: go again as soon as a slot frees.
-      const slotFree = concurrency - gate.load > 0;
-      if (notified && slotFree) continue;
-      if (!claimedAll || !slotFree) await pause(claimedAll ? 60_000 : pollIntervalMs);
+      // A full claim means more may be due: go again as soon as enough slots free up.
+      if (claimedAll || (notified && concurrency - gate.load > 0)) continue;
+      await pause(pollIntervalMs);
     }
   }
 

@@ -69,6 +69,8 @@ export function attachWorkerLogger(worker: Pick<DeliveryWorker, "on">, logger: L
   for (const name of Object.keys(DELIVERY_LINES) as DeliveryEventName[]) {
     const { level, msg, fields } = DELIVERY_LINES[name];
     on(name, (event: DeliveryEventBase) => {
+      // Checked per event (the level can change at run time): a disabled line costs nothing.
+      if (!logger.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = { event: name };
       const source = event as unknown as Record<string, unknown>;
       for (const field of fields) line[field] = source[field];

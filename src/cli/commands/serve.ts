@@ -4,6 +4,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import type { HeraldConfig } from "../../config/types.js";
 import { coerceError } from "../../core/errors.js";
+import { DEFAULT_RETRY_POLICY } from "../../core/retryPolicy.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import {
   DEFAULT_SQLITE_PATH,
   describeDatabase,
@@ -65,11 +67,11 @@ async function runService(
   io: CliIo,
   mode: { http: boolean },
 ): Promise<number> {
-  // Loaded here, not at the top: every other command would pay for the server's imports.
-  const [{ loadConfig }, { applyConfig }, { startService }] = await Promise.all([
+  // Loaded here, not at the top: every other command would pay for the server's imports (and
+  // `herald worker` loads only the worker's, see ../workerService.ts).
+  const [{ loadConfig }, { applyConfig }] = await Promise.all([
     import("../../config/load.js"),
     import("../../config/apply.js"),
-    import("../../server/service.js"),
   ]);
   // A bad config or flag is thrown: runAction reports it as a usage error (exit 2).
   const config: HeraldConfig = await loadConfig({
@@ -84,10 +86,34 @@ async function runService(
     { write: (line: string) => io.stdout.write(line) },
   );
   const worker = mode.http ? flags.worker !== false && config.worker.enabled : true;
+  const seed = async (store: DeliveryStore) => {
+    const applied = await applyConfig(store, config, { clock: io.clock });
+    if (config.file !== null) logger.info({ file: config.file, applied }, "config applied");
+  };
   try {
+    if (!mode.http) {
+      const { startWorkerService } = await import("../workerService.js");
+      const service = await startWorkerService({
+        database,
+        defaultRetry: config.retry ?? DEFAULT_RETRY_POLICY,
+        ssrfAllow: config.ssrfAllow,
+        concurrency: flags.concurrency ?? config.worker.concurrency,
+        leaseMs: config.worker.leaseMs,
+        pollIntervalMs: config.worker.pollIntervalMs,
+        logger,
+        clock: io.clock,
+        seed,
+      });
+      io.stderr.write(`Herald worker running (${describeDatabase(database)}). Ctrl-C stops.\n`);
+      const signal = await untilSignal();
+      logger.info({ signal }, "stopping");
+      await service.stop();
+      return 0;
+    }
+    const { startService } = await import("../../server/service.js");
     const service = await startService({
       database,
-      http: mode.http,
+      http: true,
       worker,
       host: flags.host ?? config.server.host,
       port: flags.port ?? config.server.port,
@@ -103,15 +129,10 @@ async function runService(
       logger,
       clock: io.clock,
       version: readPackageVersion(),
-      seed: async (store) => {
-        const applied = await applyConfig(store, config, { clock: io.clock });
-        if (config.file !== null) logger.info({ file: config.file, applied }, "config applied");
-      },
+      seed,
     });
     io.stderr.write(
-      mode.http
-        ? `Herald listening on ${service.url} (${describeDatabase(database)}${worker ? ", delivery worker on" : ""})${config.server.apiKey === null ? "; management API without a key, this machine only" : ""}. Ctrl-C stops.\n`
-        : `Herald worker running (${describeDatabase(database)}). Ctrl-C stops.\n`,
+      `Herald listening on ${service.url} (${describeDatabase(database)}${worker ? ", delivery worker on" : ""})${config.server.apiKey === null ? "; management API without a key, this machine only" : ""}. Ctrl-C stops.\n`,
     );
     const signal = await untilSignal();
     logger.info({ signal }, "stopping");

@@ -82,6 +82,18 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     ...(connections === undefined ? {} : { connections }),
   });
 
+  // The target's protocol, parsed once per target rather than once per send (most deliveries
+  // of a burst go to the same few endpoints). Throws TypeError for a target that is no URL.
+  let lastTarget: string | undefined;
+  let lastProtocol = "";
+  function protocolOf(target: string): string {
+    if (target !== lastTarget) {
+      lastProtocol = new URL(target).protocol;
+      lastTarget = target;
+    }
+    return lastProtocol;
+  }
+
   async function send({
     delivery,
     message,
@@ -111,9 +123,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     const body = Buffer.from(JSON.stringify(message.payload ?? null), "utf8");
     let headers: Record<string, string>;
     try {
-      const url = new URL(endpoint.target);
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
-        return fail(`request.invalid: unsupported protocol ${url.protocol}`, new Error("invalid"));
+      const protocol = protocolOf(endpoint.target);
+      if (protocol !== "http:" && protocol !== "https:") {
+        return fail(`request.invalid: unsupported protocol ${protocol}`, new Error("invalid"));
       }
       headers = buildRequestHeaders({
         extra: endpoint.headers,
@@ -155,7 +167,12 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       let bytes: Uint8Array = new Uint8Array(0);
       let complete = true;
       try {
-        ({ bytes, complete } = await readLimited(response.body, maxResponseBytes));
+        if (response.headers["content-length"] === "0") {
+          // Nothing to keep (the usual 2xx): let undici finish the empty body, no reader.
+          await response.body.dump();
+        } else {
+          ({ bytes, complete } = await readLimited(response.body, maxResponseBytes));
+        }
       } catch (bodyError) {
         // The status already arrived and decides the outcome; the log keeps what went wrong.
         error = timedOut ? timeoutError(timeoutMs) : describeSendError(bodyError, timeoutMs);

@@ -23,11 +23,27 @@ export interface RowCodec {
   fromJson(value: unknown): unknown;
 }
 
+// The last few ms → ISO conversions of the SQLite codec, by the low bits of the value: a worker
+// reads the same few instants over and over (a claim's lease end and `now` on every row, a
+// delivery's lease end twice), and each conversion is a Date and a string.
+const ISO_MEMO_SIZE = 8;
+const memoMs = new Float64Array(ISO_MEMO_SIZE).fill(Number.NaN);
+const memoIso: string[] = new Array<string>(ISO_MEMO_SIZE).fill("");
+
+function isoOfMs(ms: number): string {
+  const slot = ms & (ISO_MEMO_SIZE - 1);
+  if (memoMs[slot] === ms) return memoIso[slot]!;
+  const iso = new Date(ms).toISOString();
+  memoMs[slot] = ms;
+  memoIso[slot] = iso;
+  return iso;
+}
+
 export const ROW_CODECS = {
   /** INTEGER Unix ms, 0/1, JSON text. */
   sqlite: {
     time: (iso) => Date.parse(iso),
-    fromTime: (value) => new Date(value as number).toISOString(),
+    fromTime: (value) => isoOfMs(value as number),
     bool: (value) => (value ? 1 : 0),
     fromBool: (value) => value === 1,
     json: (value) => JSON.stringify(value),

@@ -1,6 +1,7 @@
 // SQLite writes of the delivery queue after a message is stored (createMessages.ts): claims,
 // lease-guarded transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
 // makes it atomic across connections and processes (SQLite has one writer at a time).
+import type { Statement } from "better-sqlite3";
 import type { Clock } from "../../core/clock.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
 import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../delivery/leaseGuarded.js";
@@ -16,14 +17,50 @@ import { attemptRecord } from "../delivery/messageRecords.js";
 import type { Row } from "../delivery/rows.js";
 import { inList } from "../delivery/sqlText.js";
 import { isoNow, nowMs, toIso } from "../delivery/time.js";
-import type { DeliveryRecord, DeliveryStore, DeliveryTransitions } from "../deliveryPorts.js";
-import { call, insertSql, rows, type SqliteContext, updateSql } from "./deliverySql.js";
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStore,
+  DeliveryTransitions,
+} from "../deliveryPorts.js";
+import { call, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
 interface GroupedWrite {
-  run: () => GuardedResult;
+  deliveryId: string;
+  owner: string;
+  nowIso: string;
+  change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord;
+  attempt: Parameters<Guarded>[4];
   resolve: (result: GuardedResult) => void;
   fail: (error: unknown) => void;
 }
+
+/** A grouped write checked and computed, nothing written yet. */
+interface PlannedWrite {
+  current: DeliveryRecord;
+  next: DeliveryRecord;
+  attempt: AttemptRecord | undefined;
+}
+
+type Outcome = { ok: true; value: GuardedResult } | { ok: false; error: unknown };
+
+/** Thrown out of a group's fast path (no savepoints) when a write failed half-way. */
+class HalfWritten extends Error {}
+
+// The delivery's columns the lifecycle can change, with their record fields; `time` columns
+// hold Unix ms. The write-back sets only those that changed (see writeChanges).
+const CHANGEABLE: readonly { field: keyof DeliveryRecord; column: string; time: boolean }[] = [
+  { field: "status", column: "status", time: false },
+  { field: "attempts", column: "attempts", time: false },
+  { field: "maxAttempts", column: "max_attempts", time: false },
+  { field: "nextAttemptAt", column: "next_attempt_at", time: true },
+  { field: "leaseOwner", column: "lease_owner", time: false },
+  { field: "leaseExpiresAt", column: "lease_expires_at", time: true },
+  { field: "lastAttemptAt", column: "last_attempt_at", time: true },
+  { field: "lastError", column: "last_error", time: false },
+  { field: "lastStatusCode", column: "last_status_code", time: false },
+  { field: "updatedAt", column: "updated_at", time: true },
+];
 
 export type QueueMethods = Pick<DeliveryStore, "claimDueDeliveries"> & DeliveryTransitions;
 
@@ -56,6 +93,18 @@ const HEALTH = `UPDATE endpoints SET
 WHERE id = @id AND NOT (@ok = 1 AND consecutive_failures = 0 AND failing_since IS NULL)
 RETURNING consecutive_failures, failing_since`;
 
+// The delivery with the number its next attempt gets: after every attempt logged so far, also
+// those before a replay (which resets `attempts`). Served by the attempts (delivery_id,
+// attempt_number) unique index.
+const SELECT_WITH_NEXT_ATTEMPT = `SELECT d.*,
+  (SELECT COALESCE(MAX(a.attempt_number), 0) + 1 FROM attempts a WHERE a.delivery_id = d.id)
+    AS next_attempt
+FROM deliveries d WHERE d.id = ?`;
+
+const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms,
+  succeeded, status_code, response_headers, response_body, error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 const RECOVER = `UPDATE deliveries
 SET status = 'pending', attempts = 0, next_attempt_at = @now, lease_owner = NULL,
     lease_expires_at = NULL, last_error = NULL, last_status_code = NULL, updated_at = @now
@@ -70,87 +119,165 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     const params = rows.deliveryParams(d);
     sql(updateSql("deliveries", params, "id")).run(params);
   };
+
+  // Unix ms of an ISO time; the writes of a group share their `now`, so remember the last one.
+  let lastIso = "";
+  let lastMs = 0;
+  const ms = (iso: string | null): number | null => {
+    if (iso === null) return null;
+    if (iso !== lastIso) {
+      lastMs = Date.parse(iso);
+      lastIso = iso;
+    }
+    return lastMs;
+  };
+
+  /** Write-back statements by the set of changed columns (a bit per CHANGEABLE entry). */
+  const updates = new Map<number, Statement<unknown[], unknown>>();
   /**
    * Writes only the columns that changed: SQLite rewrites the entry of every index whose
    * columns are in the SET list, changed or not, and `deliveries` has six indexes.
    */
-  const writeChanges = (before: Row, d: DeliveryRecord) => {
-    const params = rows.deliveryParams(d);
-    const changed: Row = { id: params.id };
-    for (const column of Object.keys(params)) {
-      if (params[column] !== before[column]) changed[column] = params[column];
+  const writeChanges = (before: DeliveryRecord, d: DeliveryRecord) => {
+    let mask = 0;
+    const params: Row = { id: d.id };
+    for (let i = 0; i < CHANGEABLE.length; i++) {
+      const { field, column, time } = CHANGEABLE[i]!;
+      const value = d[field];
+      if (value === before[field]) continue;
+      mask |= 1 << i;
+      params[column] = time ? ms(value as string | null) : value;
     }
-    if (Object.keys(changed).length > 1) sql(updateSql("deliveries", changed, "id")).run(changed);
+    if (mask === 0) return;
+    let statement = updates.get(mask);
+    if (statement === undefined) {
+      statement = sql(updateSql("deliveries", params, "id"));
+      updates.set(mask, statement);
+    }
+    statement.run(params);
   };
 
-  /** Lease check, optional attempt log, status change: one savepoint of a group commit. */
-  const apply = (
-    deliveryId: string,
-    owner: string,
-    nowIso: string,
-    change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord,
-    attempt: Parameters<Guarded>[4],
-  ): GuardedResult => {
-    const row = typeof deliveryId === "string" ? selectDelivery(deliveryId) : undefined;
+  /**
+   * The lease check, the attempt's number and record and the delivery's next state: reads
+   * only, so a write refused here (lost lease, bad input) has changed nothing.
+   */
+  const plan = (write: GroupedWrite): PlannedWrite => {
+    const { deliveryId, owner, nowIso, attempt } = write;
+    const row =
+      typeof deliveryId !== "string"
+        ? undefined
+        : ((attempt === undefined
+            ? selectDelivery(deliveryId)
+            : sql(SELECT_WITH_NEXT_ATTEMPT).get(deliveryId)) as Row | undefined);
     const current = row === undefined ? undefined : rows.delivery(row);
     assertLease(current, deliveryId, owner, nowIso);
     let next = current;
-    const result: Omit<GuardedResult, "delivery"> = {};
+    let record: AttemptRecord | undefined;
     if (attempt !== undefined) {
-      const { n } = sql(
-        "SELECT COALESCE(MAX(attempt_number), 0) + 1 AS n FROM attempts WHERE delivery_id = ?",
-      ).get(deliveryId) as { n: number };
-      const record = attemptRecord(attempt, deliveryId, n, clock);
-      const params = rows.attemptParams(record);
-      sql(insertSql("attempts", params)).run(params);
-      const health = sql(HEALTH).get({
-        ok: record.succeeded ? 1 : 0,
-        started: Date.parse(record.startedAt),
-        id: current.endpointId,
-      }) as { consecutive_failures: number; failing_since: number | null } | undefined;
-      result.attempt = record;
-      result.health = {
+      record = attemptRecord(attempt, deliveryId, row!.next_attempt as number, clock);
+      next = attempted(next, record, nowIso);
+    }
+    return { current, next: write.change(next, nowIso), attempt: record };
+  };
+
+  /** The planned write: attempt log, endpoint failure run, the delivery's changed columns. */
+  const execute = ({ current, next, attempt }: PlannedWrite): GuardedResult => {
+    if (attempt === undefined) {
+      writeChanges(current, next);
+      return { delivery: next };
+    }
+    sql(INSERT_ATTEMPT).run(
+      attempt.id,
+      attempt.deliveryId,
+      attempt.number,
+      ms(attempt.startedAt),
+      attempt.durationMs,
+      attempt.succeeded ? 1 : 0,
+      attempt.statusCode,
+      attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+      attempt.responseBody,
+      attempt.error,
+    );
+    const health = sql(HEALTH).get({
+      ok: attempt.succeeded ? 1 : 0,
+      started: ms(attempt.startedAt),
+      id: current.endpointId,
+    }) as { consecutive_failures: number; failing_since: number | null } | undefined;
+    writeChanges(current, next);
+    return {
+      delivery: next,
+      attempt,
+      health: {
         consecutiveFailures: health?.consecutive_failures ?? 0,
         failingSince:
           health?.failing_since == null ? null : new Date(health.failing_since).toISOString(),
-      };
-      next = attempted(next, record, nowIso);
+      },
+    };
+  };
+
+  /**
+   * A group's writes in order. Fast path (`savepoints` false): a write refused by its checks
+   * has written nothing, so it needs no savepoint; a write that fails once it has started
+   * writing (a database error) throws HalfWritten, and the group is run again with a savepoint
+   * per write, so that one failure undoes only its own change.
+   */
+  const runGroup = (writes: readonly GroupedWrite[], savepoints: boolean): Outcome[] => {
+    const outcomes: Outcome[] = [];
+    for (const write of writes) {
+      if (savepoints) {
+        try {
+          outcomes.push({ ok: true, value: ctx.db.transaction(() => execute(plan(write)))() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+        continue;
+      }
+      let planned: PlannedWrite;
+      try {
+        planned = plan(write);
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+        continue;
+      }
+      try {
+        outcomes.push({ ok: true, value: execute(planned) });
+      } catch (error) {
+        throw new HalfWritten("a grouped write failed half-way", { cause: error });
+      }
     }
-    next = change(next, nowIso);
-    writeChanges(row!, next);
-    return { ...result, delivery: next };
+    return outcomes;
   };
 
   // Group commit: the lease-guarded writes asked for in one turn of the event loop (a worker's
-  // sends finish in bursts) share one IMMEDIATE transaction, each in its own savepoint, so
-  // one lost lease undoes only its own change. Every caller is answered after the COMMIT (and
-  // its fsync, at synchronous=FULL): the same durability as one transaction each, for one
-  // commit per burst instead of one per delivery.
+  // sends finish in bursts) share one IMMEDIATE transaction; one lost lease fails only its own
+  // write. Every caller is answered after the COMMIT (and its fsync, at synchronous=FULL): the
+  // same durability as one transaction each, for one commit per burst instead of one per
+  // delivery.
   let batch: GroupedWrite[] = [];
   let committedThisTurn = false;
+  /** The last commit had more than one write: more are likely in the turns to come. */
+  let bursting = false;
   const flush = () => {
     const writes = batch;
     batch = [];
-    const outcomes: ({ ok: true; value: GuardedResult } | { ok: false; error: unknown })[] = [];
+    bursting = writes.length > 1;
+    let outcomes: Outcome[];
     try {
-      ctx.immediate(() => {
-        for (const write of writes) {
-          try {
-            outcomes.push({ ok: true, value: ctx.db.transaction(write.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
+      try {
+        outcomes = ctx.immediate(() => runGroup(writes, false));
+      } catch (error) {
+        if (!(error instanceof HalfWritten)) throw error;
+        outcomes = ctx.immediate(() => runGroup(writes, true));
+      }
     } catch (error) {
       for (const write of writes) write.fail(error);
       return;
     }
-    writes.forEach((write, i) => {
+    for (let i = 0; i < writes.length; i++) {
       const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.fail(outcome.error);
-    });
+      if (outcome.ok) writes[i]!.resolve(outcome.value);
+      else writes[i]!.fail(outcome.error);
+    }
   };
 
   const guarded: Guarded = (deliveryId, owner, now, change, attempt) => {
@@ -164,10 +291,13 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     }
     return new Promise<GuardedResult>((resolve, reject) => {
       if (batch.length === 0) {
-        // The first write of a turn commits at once (after the current callback), as a lone
-        // write always did; the writes that follow in the same turn wait for its end and
-        // commit together.
-        if (committedThisTurn) setImmediate(flush);
+        // While writes come in bursts (the last commit had several), each turn's writes wait
+        // for its end and commit together: one commit (and fsync) per turn. Otherwise the
+        // first write of a turn commits at once (after the current callback), as a lone write
+        // always did, and the writes that follow in the same turn commit together at its end.
+        // (Committing lone writes at the turn's end too let one worker of eight in one process
+        // win every claim of an ordered endpoint.)
+        if (bursting || committedThisTurn) setImmediate(flush);
         else {
           committedThisTurn = true;
           queueMicrotask(flush);
@@ -177,7 +307,11 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
         }
       }
       batch.push({
-        run: () => apply(deliveryId, owner, nowIso, change, attempt),
+        deliveryId,
+        owner,
+        nowIso,
+        change,
+        attempt,
         resolve,
         // The same translation as every other store call (SQLITE_BUSY → store.unavailable).
         fail: (error) =>

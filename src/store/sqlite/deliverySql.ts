@@ -36,6 +36,9 @@ export interface SqliteContext {
 
 export function sqliteContext(db: SqliteDatabase): SqliteContext {
   const cache = new Map<string, Statement<unknown[], unknown>>();
+  // One transaction function for every call: better-sqlite3 builds a wrapper (and its four
+  // variants) per db.transaction(), which cost more than a short transaction's own statements.
+  const run = db.transaction(<T>(fn: () => T): T => fn());
   return {
     db,
     sql(text) {
@@ -47,7 +50,7 @@ export function sqliteContext(db: SqliteDatabase): SqliteContext {
       return statement;
     },
     immediate(fn) {
-      return db.transaction(fn).immediate();
+      return run.immediate(fn) as ReturnType<typeof fn>;
     },
   };
 }

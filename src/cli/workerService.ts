@@ -1,0 +1,115 @@
+// `herald worker`: the delivery worker alone. The same start-up and shutdown as the worker of
+// `herald serve` (src/server/service.ts) — open and migrate the database, apply herald.yaml,
+// start the worker, prune expired dedupe keys every minute; on stop let sends in progress
+// finish, give back the leases not started, close the database — without importing the HTTP
+// side (Fastify, the OpenAPI document, prom-client metrics, the ingest path), which a worker
+// process never uses: it costs start-up time and ~13 MB of resident memory for nothing.
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.js";
+import type { RetryPolicy } from "../core/retryPolicy.js";
+import { createDeliveryWorker } from "../delivery/deliveryWorker.js";
+import { createHttpTransport } from "../delivery/transports/http.js";
+import { attachWorkerLogger } from "../delivery/workerLogging.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
+import {
+  type DatabaseTarget,
+  migrateDatabase,
+  type OpenedDatabase,
+  openDatabase,
+} from "../store/openDatabase.js";
+import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
+
+export interface WorkerServiceSettings {
+  database: DatabaseTarget;
+  defaultRetry: RetryPolicy;
+  ssrfAllow: readonly string[];
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  logger: Logger;
+  clock: Clock;
+  /** Runs on the store after migrating, before the worker starts (config upserts). */
+  seed: (store: DeliveryStore) => Promise<void>;
+}
+
+export interface RunningWorkerService {
+  /** Graceful; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+// As in src/server/service.ts: expired inbound dedupe keys are deleted every minute, in
+// batches of 1,000, at most 100 batches a run (one run never holds the writer for long).
+const PRUNE_INTERVAL_MS = 60 * 1000;
+const PRUNE_BATCH = 1000;
+const PRUNE_ROUNDS = 100;
+
+async function pruneExpiredKeys(store: DeliveryStore): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < PRUNE_ROUNDS; round++) {
+    const deleted = await store.pruneInboundKeys({ limit: PRUNE_BATCH });
+    total += deleted;
+    if (deleted < PRUNE_BATCH) break;
+  }
+  return total;
+}
+
+async function openStore(database: OpenedDatabase, clock: Clock): Promise<DeliveryStore> {
+  if (database.dialect === "sqlite") return createSqliteDeliveryStore(database.db, { clock });
+  const { createPostgresDeliveryStore } = await import("../store/postgres/deliveryStore.js");
+  return createPostgresDeliveryStore(database.pool, { clock });
+}
+
+export async function startWorkerService(
+  settings: WorkerServiceSettings,
+): Promise<RunningWorkerService> {
+  const { logger, clock } = settings;
+  const database = await openDatabase(settings.database, {
+    max: settings.database.dialect === "postgres" ? 20 : undefined,
+  });
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let worker: ReturnType<typeof createDeliveryWorker> | null = null;
+  try {
+    const report = await migrateDatabase(database);
+    if (report.applied.length > 0) {
+      logger.info({ applied: report.applied, version: report.version }, "database migrated");
+    }
+    const store = await openStore(database, clock);
+    await settings.seed(store);
+    worker = createDeliveryWorker({
+      store,
+      clock,
+      transports: { http: createHttpTransport({ ssrfAllow: settings.ssrfAllow }) },
+      defaultRetry: settings.defaultRetry,
+      concurrency: settings.concurrency,
+      leaseMs: settings.leaseMs,
+      pollIntervalMs: settings.pollIntervalMs,
+    });
+    attachWorkerLogger(worker, logger);
+    worker.start();
+    logger.info({ owner: worker.owner }, "delivery worker started");
+    pruneTimer = setInterval(() => {
+      pruneExpiredKeys(store).catch((error: unknown) => {
+        logger.warn({ err: error }, "pruning expired dedupe keys failed");
+      });
+    }, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
+    const running = worker;
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= (async () => {
+        clearInterval(pruneTimer);
+        await running.stop();
+        await database.close();
+        logger.info("Herald stopped");
+      })();
+      return stopped;
+    };
+    return { stop };
+  } catch (error) {
+    clearInterval(pruneTimer);
+    await worker?.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+// The SQLite group commit: the lease-guarded writes of one turn share a transaction without a
+// savepoint each; a write that fails once it has started writing (a database error, here a
+// trigger) makes the group run again with savepoints, so only that write fails and nothing of
+// it stays, while the others of the group commit.
+import { afterEach, describe, expect, it } from "vitest";
+import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
+
+const LEASE_MS = 60_000;
+
+function attempt(now: number) {
+  return {
+    startedAt: now,
+    durationMs: 3,
+    succeeded: true,
+    statusCode: 200,
+    responseHeaders: { "content-length": "0" },
+    responseBody: "",
+    error: null,
+  };
+}
+
+describe("SQLite group commit", () => {
+  let file: MigratedSqlite | undefined;
+  afterEach(() => file?.cleanup());
+
+  async function setUp(count: number) {
+    file = migratedSqlite();
+    const store = createSqliteDeliveryStore(file.db);
+    const endpoint = await store.createEndpoint({
+      target: "https://example.com/hook",
+      eventTypes: ["order.*"],
+      secrets: [{ secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }],
+    });
+    await store.createMessages(
+      Array.from({ length: count }, (_, i) => ({
+        message: { type: "order.created", payload: { i } },
+        deliveries: [{ endpointId: endpoint.id, maxAttempts: 5 }],
+      })),
+    );
+    const claimed = await store.claimDueDeliveries({ owner: "w", limit: count, leaseMs: LEASE_MS });
+    return { store, db: file.db, ids: claimed.map((c) => c.delivery.id) };
+  }
+
+  it("commits the writes of one turn together, each numbered after the earlier attempts", async () => {
+    const { store, db, ids } = await setUp(5);
+    const now = Date.now();
+    const done = await Promise.all(
+      ids.map((deliveryId) =>
+        store.completeDelivery({ deliveryId, owner: "w", now, attempt: attempt(now) }),
+      ),
+    );
+    expect(done.map((d) => d.status)).toEqual(Array(5).fill("delivered"));
+    const rows = db
+      .prepare("SELECT delivery_id, attempt_number FROM attempts ORDER BY delivery_id")
+      .all() as { delivery_id: string; attempt_number: number }[];
+    expect(rows).toEqual([...ids].sort().map((id) => ({ delivery_id: id, attempt_number: 1 })));
+  });
+
+  it("a lost lease and a database error half-way fail only their own writes", async () => {
+    const { store, db, ids } = await setUp(4);
+    const [ok1, broken, lost, ok2] = ids as [string, string, string, string];
+    // The attempt INSERT of `broken` fails after the lease check passed.
+    db.exec(`CREATE TRIGGER fail_one BEFORE INSERT ON attempts WHEN NEW.delivery_id = '${broken}'
+      BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+    const now = Date.now();
+    const results = await Promise.allSettled([
+      store.completeDelivery({ deliveryId: ok1, owner: "w", now, attempt: attempt(now) }),
+      store.completeDelivery({ deliveryId: broken, owner: "w", now, attempt: attempt(now) }),
+      store.completeDelivery({ deliveryId: lost, owner: "other", now, attempt: attempt(now) }),
+      store.completeDelivery({ deliveryId: ok2, owner: "w", now, attempt: attempt(now) }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "fulfilled",
+    ]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({
+      code: "delivery.lease_lost",
+    });
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/boom/);
+    const status = (id: string) =>
+      (db.prepare("SELECT status FROM deliveries WHERE id = ?").get(id) as { status: string })
+        .status;
+    expect([ok1, broken, lost, ok2].map(status)).toEqual([
+      "delivered",
+      "delivering",
+      "delivering",
+      "delivered",
+    ]);
+    const logged = db.prepare("SELECT delivery_id FROM attempts ORDER BY delivery_id").all() as {
+      delivery_id: string;
+    }[];
+    expect(logged.map((r) => r.delivery_id)).toEqual([ok1, ok2].sort());
+    // The failure run of the endpoint was not touched by the undone write.
+    const endpoint = db.prepare("SELECT consecutive_failures FROM endpoints").get() as {
+      consecutive_failures: number;
+    };
+    expect(endpoint.consecutive_failures).toBe(0);
+  });
+});
