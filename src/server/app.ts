@@ -3,7 +3,7 @@
 // route schemas.
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import type { Logger } from "pino";
+import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { newId } from "../core/ids.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { bearerAuth } from "./auth.js";
@@ -42,6 +42,49 @@ function requestIds(): () => string {
   return () => `${base}.${(sequence++).toString(36)}`;
 }
 
+const LOG_METHODS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+/**
+ * Each request's logger, made only when the request logs something at an enabled level: pino
+ * builds a child per request otherwise (≈ 3 % of the ingestion path's CPU), and a webhook
+ * accepted at the default level logs nothing.
+ */
+function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  let child: FastifyBaseLogger | undefined;
+  const real = () => {
+    child ??= logger.child(bindings, options);
+    return child;
+  };
+  // A route's own logLevel, as pino would apply it to the child.
+  const own = typeof options.level === "string" ? options.level : undefined;
+  const enabled = (level: string) => {
+    const target = (own === undefined ? (child ?? logger) : real()) as Partial<
+      Pick<Logger, "isLevelEnabled">
+    >;
+    return typeof target.isLevelEnabled !== "function" || target.isLevelEnabled(level);
+  };
+  const lazy = {
+    get level() {
+      return child?.level ?? own ?? logger.level;
+    },
+    set level(value: string) {
+      real().level = value;
+    },
+    child: (b: Bindings, o?: ChildLoggerOptions) => real().child(b, o),
+    silent: () => {},
+  } as Record<string, unknown>;
+  for (const method of LOG_METHODS) {
+    lazy[method] = (...args: unknown[]) => {
+      if (enabled(method)) (real()[method] as (...a: unknown[]) => void)(...args);
+    };
+  }
+  return lazy as unknown as FastifyBaseLogger;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isStopping = options.isStopping ?? (() => false);
@@ -60,6 +103,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requestIdLogLabel: "requestId",
       disableRequestLogging: true,
     }),
+    childLoggerFactory: lazyChildLogger,
     // Event-type names (up to 255 characters) are path parameters; Fastify's default is 100.
     routerOptions: { maxParamLength: 1024 },
     // Router errors (a malformed %-escape, an over-long path parameter) in the same error shape.
