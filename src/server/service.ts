@@ -56,7 +56,10 @@ export interface ServiceSettings {
   /**
    * SQLite: write ingestion's group commits on a writer thread with its own connection, so the
    * COMMIT (and its fsync) never blocks the event loop. Default: on when the thread's compiled
-   * script is there (a build), off when running from TypeScript sources.
+   * script is there (a build) and the delivery worker does not run in this process; off when
+   * running from TypeScript sources. With an in-process worker its writes (claims, results) would
+   * wait for the thread's write lock in SQLite's busy handler, which sleeps on the event loop:
+   * measured, that halved ingestion and slowed delivery, so that setup keeps one connection.
    */
   sqliteWriterThread?: boolean;
   logger?: Logger;
@@ -147,7 +150,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       database.dialect === "sqlite" &&
       settings.database.dialect === "sqlite" &&
       settings.database.path !== ":memory:" &&
-      (settings.sqliteWriterThread ?? sqliteWriterAvailable())
+      (settings.sqliteWriterThread ?? (!settings.worker && sqliteWriterAvailable()))
     ) {
       writer = await startSqliteWriter({
         path: settings.database.path,
