@@ -3,7 +3,7 @@
 // written by the thread's own connection and read back on another one; dedupe is decided in the
 // thread's transaction, also between two writers racing on the same key; errors come back as
 // the same codes; closing writes what was sent first.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CreateMessageInput, DeliveryStore } from "../../src/store/deliveryPorts.js";
 import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
@@ -141,6 +141,24 @@ describe("SQLite writer thread", () => {
     expect(third?.deliveries.map((d) => d.endpointId)).toEqual([added.id]);
     const stored = await store.getMessage(second!.message.id);
     expect(stored?.deliveries.map((d) => d.id)).toEqual(second?.deliveries.map((d) => d.id));
+  });
+
+  it("checkpoints the WAL and truncates it once it grew past the limit", async () => {
+    const { path } = await setup();
+    const writer = await writerModule.startSqliteWriter({
+      path,
+      checkpointIntervalMs: 20,
+      walTruncateBytes: 1,
+    });
+    writers.push(writer);
+    await writer.createMessages([input("wal-1", null), input("wal-2", null)]);
+    const deadline = Date.now() + 5000;
+    while (statSync(`${path}-wal`).size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    const count = sqlite!.db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number };
+    expect(count.n).toBe(2);
   });
 
   it("answers with the same errors as the store", async () => {

@@ -98,11 +98,11 @@ function run(port: NonNullable<typeof parentPort>, options: WriterOptions): void
 
   // SQLite's automatic checkpoint (every `wal_autocheckpoint` pages) stays on for this
   // connection: it runs after this thread's commits, off the event loop. The serving
-  // connection has it off (startService). Writes made there while no webhook comes in (API,
-  // the delivery worker) are checkpointed by this timer once the writer has been idle a while;
-  // a WAL grown past the limit is truncated when readers allow.
+  // connection has it off (startService). Writes made there while no webhook comes in (API)
+  // are checkpointed by this timer once the writer has been idle a while; a WAL grown past
+  // the limit is truncated when readers allow, idle or not.
   const checkpoint = () => {
-    if (closed || Date.now() - lastWrite < options.checkpointIdleMs) return;
+    if (closed) return;
     try {
       let size = 0;
       try {
@@ -110,10 +110,13 @@ function run(port: NonNullable<typeof parentPort>, options: WriterOptions): void
       } catch {
         return; // no WAL file (yet)
       }
-      if (size === 0) return;
-      db.pragma(
-        size > options.walTruncateBytes ? "wal_checkpoint(TRUNCATE)" : "wal_checkpoint(PASSIVE)",
-      );
+      if (size > options.walTruncateBytes) {
+        // Grown (checkpoints kept from completing, e.g. by long reads): even under load, copy
+        // it back and empty it once readers allow (this waits in the busy handler, here only).
+        db.pragma("wal_checkpoint(TRUNCATE)");
+      } else if (size > 0 && Date.now() - lastWrite >= options.checkpointIdleMs) {
+        db.pragma("wal_checkpoint(PASSIVE)");
+      }
     } catch {
       // Busy (another process checkpoints or writes): the next tick tries again.
     }
