@@ -115,9 +115,11 @@ export interface HeraldChildOptions {
   nodeArgs?: readonly string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Run the delivery worker in the serving process too (default: `--no-worker`). */
+  worker?: boolean;
 }
 
-/** `node dist/cli/bin.js serve --port 0 --no-worker --db …` with HERALD_LOG_LEVEL=warn. */
+/** `node dist/cli/bin.js serve --port 0 --no-worker --db …` with HERALD_LOG_LEVEL=warn (`worker`: without --no-worker). */
 export function startHeraldServe(options: HeraldChildOptions): Promise<ServerChild> {
   const args = [
     ...(options.nodeArgs ?? []),
@@ -127,7 +129,7 @@ export function startHeraldServe(options: HeraldChildOptions): Promise<ServerChi
     "0",
     "--host",
     "127.0.0.1",
-    "--no-worker",
+    ...(options.worker === true ? [] : ["--no-worker"]),
     "--db",
     options.db,
     ...(options.schema === undefined ? [] : ["--schema", options.schema]),

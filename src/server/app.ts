@@ -3,7 +3,7 @@
 // route schemas.
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import type { Logger } from "pino";
+import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { newId } from "../core/ids.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { bearerAuth } from "./auth.js";
@@ -42,6 +42,83 @@ function requestIds(): () => string {
   return () => `${base}.${(sequence++).toString(36)}`;
 }
 
+/**
+ * Each request's logger, made only when the request logs something at an enabled level: pino
+ * builds a child per request otherwise (≈ 3 % of the ingestion path's CPU), and a webhook
+ * accepted at the default level logs nothing. One small object per request, methods shared.
+ */
+class LazyChildLogger {
+  #child: FastifyBaseLogger | undefined;
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: Bindings;
+  readonly #options: ChildLoggerOptions;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #real(): FastifyBaseLogger {
+    this.#child ??= this.#parent.child(this.#bindings, this.#options);
+    return this.#child;
+  }
+
+  #enabled(level: string): boolean {
+    // A route's own logLevel applies to its child: ask the child then.
+    const target = (
+      this.#options.level === undefined ? (this.#child ?? this.#parent) : this.#real()
+    ) as Partial<Pick<Logger, "isLevelEnabled">>;
+    return typeof target.isLevelEnabled !== "function" || target.isLevelEnabled(level);
+  }
+
+  get level(): string {
+    return this.#child?.level ?? this.#options.level ?? this.#parent.level;
+  }
+
+  set level(value: string) {
+    this.#real().level = value;
+  }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#real().child(bindings, options);
+  }
+
+  silent(): void {}
+
+  fatal(...args: unknown[]): void {
+    if (this.#enabled("fatal")) (this.#real().fatal as (...a: unknown[]) => void)(...args);
+  }
+
+  error(...args: unknown[]): void {
+    if (this.#enabled("error")) (this.#real().error as (...a: unknown[]) => void)(...args);
+  }
+
+  warn(...args: unknown[]): void {
+    if (this.#enabled("warn")) (this.#real().warn as (...a: unknown[]) => void)(...args);
+  }
+
+  info(...args: unknown[]): void {
+    if (this.#enabled("info")) (this.#real().info as (...a: unknown[]) => void)(...args);
+  }
+
+  debug(...args: unknown[]): void {
+    if (this.#enabled("debug")) (this.#real().debug as (...a: unknown[]) => void)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    if (this.#enabled("trace")) (this.#real().trace as (...a: unknown[]) => void)(...args);
+  }
+}
+
+function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isStopping = options.isStopping ?? (() => false);
@@ -60,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requestIdLogLabel: "requestId",
       disableRequestLogging: true,
     }),
+    childLoggerFactory: lazyChildLogger,
     // Event-type names (up to 255 characters) are path parameters; Fastify's default is 100.
     routerOptions: { maxParamLength: 1024 },
     // Router errors (a malformed %-escape, an over-long path parameter) in the same error shape.

@@ -12,6 +12,7 @@ import { createDeliveryWorker, type DeliveryWorker } from "../delivery/deliveryW
 import { createDispatcher } from "../delivery/dispatcher.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
+import { DEFAULT_TENANT } from "../store/delivery/constants.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import {
   type DatabaseTarget,
@@ -22,6 +23,11 @@ import {
 } from "../store/openDatabase.js";
 import { createPostgresDeliveryStore } from "../store/postgres/deliveryStore.js";
 import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
+import {
+  type SqliteWriter,
+  sqliteWriterAvailable,
+  startSqliteWriter,
+} from "../store/sqlite/writerThread.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
@@ -47,6 +53,15 @@ export interface ServiceSettings {
   pollIntervalMs?: number;
   ingestMaxBatch?: number;
   ingestMaxWaitMs?: number;
+  /**
+   * SQLite: write ingestion's group commits on a writer thread with its own connection, so the
+   * COMMIT (and its fsync) never blocks the event loop. Default: on when the thread's compiled
+   * script is there (a build) and the delivery worker does not run in this process; off when
+   * running from TypeScript sources. With an in-process worker its writes (claims, results) would
+   * wait for the thread's write lock in SQLite's busy handler, which sleeps on the event loop:
+   * measured, that halved ingestion and slowed delivery, so that setup keeps one connection.
+   */
+  sqliteWriterThread?: boolean;
   logger?: Logger;
   clock?: Clock;
   version: string;
@@ -100,6 +115,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   });
   let app: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
+  let writer: SqliteWriter | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
   try {
     const report = await migrateDatabase(database);
@@ -129,10 +145,29 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       attachWorkerLogger(worker, logger);
     }
 
+    if (
+      settings.http &&
+      database.dialect === "sqlite" &&
+      settings.database.dialect === "sqlite" &&
+      settings.database.path !== ":memory:" &&
+      (settings.sqliteWriterThread ?? (!settings.worker && sqliteWriterAvailable()))
+    ) {
+      writer = await startSqliteWriter({
+        path: settings.database.path,
+        clock,
+        // Inbound messages belong to the default tenant (as in createIngestBatches).
+        routing: { tenant: DEFAULT_TENANT, defaultRetry },
+      });
+      // The writer thread checkpoints the WAL (after its own commits, and when idle); commits
+      // on this connection (API, an in-process delivery worker) never run one on the event loop.
+      database.db.pragma("wal_autocheckpoint = 0");
+    }
+
     let stopping = false;
     let url: string | null = null;
     const batches = createIngestBatches({
       store,
+      ...(writer === null ? {} : { writer }),
       defaultRetry,
       dialect: database.dialect,
       metrics,
@@ -188,6 +223,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         // Closing waits for requests in progress; each of them waits for its commit.
         await app?.close();
         await batches.drain();
+        await writer?.close();
         await worker?.stop();
         await database.close();
         logger.info("Herald stopped");
@@ -199,6 +235,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     clearInterval(pruneTimer);
     await app?.close().catch(() => {});
     await worker?.stop().catch(() => {});
+    await writer?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

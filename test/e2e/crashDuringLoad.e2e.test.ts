@@ -62,7 +62,17 @@ const CONFIG = `worker:
   poll_interval_ms: 100
 `;
 
-function crashSuite(name: string, database: () => Promise<string[]>, cleanup: () => Promise<void>) {
+/**
+ * `killedArgs`: extra arguments of the process that is killed (the restart runs without them):
+ * `--no-worker` makes SQLite ingestion write through the writer thread (src/store/sqlite/
+ * writerThread.ts), so the kill lands while that thread commits.
+ */
+function crashSuite(
+  name: string,
+  database: () => Promise<string[]>,
+  cleanup: () => Promise<void>,
+  killedArgs: readonly string[] = [],
+) {
   describe(`${name}: kill -9 during load`, () => {
     const processes: HeraldProcess[] = [];
     let receiver: Receiver | undefined;
@@ -84,10 +94,10 @@ function crashSuite(name: string, database: () => Promise<string[]>, cleanup: ()
       const configPath = join(dir.path, "herald.yaml");
       await writeFile(configPath, CONFIG);
       const dbArgs = await database();
-      const start = async () => {
+      const start = async (extra: readonly string[] = []) => {
         const p = await startHerald({
           cwd: dir?.path ?? ".",
-          args: [...dbArgs, "--config", configPath],
+          args: [...dbArgs, "--config", configPath, ...extra],
           env: {
             HERALD_SSRF_ALLOW: "127.0.0.0/8",
             HERALD_API_KEY: undefined,
@@ -99,7 +109,7 @@ function crashSuite(name: string, database: () => Promise<string[]>, cleanup: ()
         return p;
       };
       receiver = await startReceiver();
-      const first = await start();
+      const first = await start(killedArgs);
       const base1 = first.url ?? "";
       const secret = newStripeSecret();
       await createStripeSource(base1, "stripe", secret);
@@ -266,6 +276,21 @@ function crashSuite(name: string, database: () => Promise<string[]>, cleanup: ()
     async () => {
       await dir?.remove();
     },
+  );
+}
+
+{
+  let dir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  crashSuite(
+    "sqlite-writer-thread",
+    async () => {
+      dir = await makeTempDir("crash-sqlite-thread-db");
+      return ["--db", join(dir.path, "herald.db")];
+    },
+    async () => {
+      await dir?.remove();
+    },
+    ["--no-worker"],
   );
 }
 

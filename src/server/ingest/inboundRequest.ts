@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { HeraldError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
+import { jsonPayload } from "../../store/delivery/messageRecords.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 
 export type BodyKind = "json" | "form";
@@ -43,7 +44,8 @@ export function parsePayload(body: Uint8Array, kind: BodyKind): JsonValue {
     return fields;
   }
   try {
-    return JSON.parse(text) as JsonValue;
+    // The text is remembered as the payload's JSON: the stored row reuses it.
+    return jsonPayload(text);
   } catch {
     throw new HeraldError("body.invalid_json", "The webhook body is not valid JSON");
   }
@@ -97,6 +99,18 @@ function at(value: JsonValue, path: string): JsonValue | undefined {
   return current;
 }
 
+// A source sends the same few types over and over: each is checked once (bounded, so a sender
+// cycling through random types only costs the check).
+const validTypes = new Set<string>();
+const MAX_REMEMBERED_TYPES = 1024;
+
+function isValidType(full: string): boolean {
+  if (full.includes("*") || !isValidTypePattern(full)) return false;
+  if (validTypes.size >= MAX_REMEMBERED_TYPES) validTypes.clear();
+  validTypes.add(full);
+  return true;
+}
+
 /** `<source>.<type>`, the type taken as the source says (body field, header or fixed). */
 export function messageType(
   source: SourceRecord,
@@ -121,7 +135,7 @@ export function messageType(
     throw new HeraldError("type.missing", `No event type in ${where}`);
   }
   const full = `${source.name}.${type}`;
-  if (full.includes("*") || !isValidTypePattern(full)) {
+  if (!validTypes.has(full) && !isValidType(full)) {
     throw new HeraldError(
       "type.invalid",
       `The event type from ${where} is not a valid type (dot-separated segments, no spaces or *)`,

@@ -9,6 +9,11 @@ import { createGroupCommitter, type GroupCommitter } from "./groupCommit.js";
 
 export interface IngestBatchesOptions {
   store: DeliveryStore;
+  /**
+   * Writes the batches instead of `store`, planning each message's deliveries itself in its
+   * transaction (the SQLite writer thread, routing on): no read of the endpoints here.
+   */
+  writer?: Pick<DeliveryStore, "createMessages">;
   defaultRetry: RetryPolicy;
   dialect: "sqlite" | "postgres";
   metrics?: Pick<ServiceMetrics, "ingestBatch">;
@@ -18,6 +23,15 @@ export interface IngestBatchesOptions {
 
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
+  if (options.writer !== undefined) {
+    return createGroupCommitter({
+      store: options.writer,
+      maxBatch: options.maxBatch ?? 256,
+      maxWaitMs: options.maxWaitMs ?? 0,
+      maxConcurrent: 1,
+      onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
+    });
+  }
   return createGroupCommitter({
     store,
     maxBatch: options.maxBatch ?? 256,

@@ -2,7 +2,7 @@
 // defaults and the response-body cap are the same on every backend.
 import type { Clock } from "../../core/clock.js";
 import { newId } from "../../core/ids.js";
-import { isPlainObject } from "../../core/json.js";
+import { isPlainObject, type JsonValue } from "../../core/json.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -32,6 +32,46 @@ export interface NewMessage {
   inboundKey: InboundKey | null;
 }
 
+// The JSON text of payloads, so a payload is serialised once: text a caller parsed the payload
+// from (`jsonPayload`), and the text of each checked record's payload (`payloadJson`).
+const parsedFrom = new WeakMap<object, string>();
+const recordJson = new WeakMap<MessageRecord, string>();
+
+// A number JSON.parse turns into ±Infinity (an exponent of 3 digits or 309 digits in a row):
+// such a text takes the full check, which refuses it. Other JSON text parses to plain JSON.
+const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{309}/;
+// `\u0000` in JSON text, unless its backslash is itself escaped (the text `\\u0000`).
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * `JSON.parse(text)`, remembering `text` as the payload's JSON: a message built from the value
+ * then needs neither the payload check's walk and copy nor another JSON.stringify. The caller
+ * must not change the value afterwards.
+ */
+export function jsonPayload(text: string): JsonValue {
+  const value = JSON.parse(text) as JsonValue;
+  if (typeof value === "object" && value !== null && !MAY_OVERFLOW.test(text)) {
+    parsedFrom.set(value, text);
+  }
+  return value;
+}
+
+/** The JSON text to store for a record's payload (the caller's text when newMessageRecords had it). */
+export function payloadJson(message: MessageRecord): string {
+  return recordJson.get(message) ?? JSON.stringify(message.payload);
+}
+
+/** The checked payload, and its JSON text when a caller gave it (`jsonPayload`). */
+function payloadOf(
+  value: unknown,
+  code: "message.invalid",
+): { value: JsonValue; text: string | undefined } {
+  const known = typeof value === "object" && value !== null ? parsedFrom.get(value) : undefined;
+  if (known === undefined) return { value: json(value, "payload", code), text: undefined };
+  if (ESCAPED_NUL.test(known)) throw invalid(code, "payload", "must not contain U+0000");
+  return { value: value as JsonValue, text: known };
+}
+
 /** The message, its deliveries and its dedupe key as they will be stored (ids from `clock`). */
 export function newMessageRecords(
   input: CreateMessageInput,
@@ -44,17 +84,35 @@ export function newMessageRecords(
   }
   if (!Array.isArray(input.deliveries)) throw invalid(code, "deliveries", "must be an array");
   const m = input.message;
+  const id = newId("msg", { clock });
+  const tenant = text(m.tenant ?? DEFAULT_TENANT, "tenant", code);
+  const type = typeName(m.type, "type", code);
+  const source = textOrNull(m.source, "source", code);
+  const payload = payloadOf(m.payload, code);
   const message: MessageRecord = {
-    id: newId("msg", { clock }),
-    tenant: text(m.tenant ?? DEFAULT_TENANT, "tenant", code),
-    type: typeName(m.type, "type", code),
-    source: textOrNull(m.source, "source", code),
-    payload: json(m.payload, "payload", code),
+    id,
+    tenant,
+    type,
+    source,
+    payload: payload.value,
     idempotencyKey: textOrNull(m.idempotencyKey, "idempotencyKey", code),
     createdAt: nowIso,
   };
+  if (payload.text !== undefined) recordJson.set(message, payload.text);
+  const deliveries = newDeliveryRecords(message.id, input.deliveries, nowIso, clock);
+  return { message, deliveries, inboundKey: inboundKey(input.dedupe) };
+}
+
+/** The pending deliveries of message `messageId` (ids from `clock`), checked. */
+export function newDeliveryRecords(
+  messageId: string,
+  deliveries: readonly unknown[],
+  nowIso: string,
+  clock: Clock,
+): DeliveryRecord[] {
+  const code = "message.invalid";
   const seen = new Set<string>();
-  const deliveries = input.deliveries.map((d: unknown, i): DeliveryRecord => {
+  return deliveries.map((d: unknown, i): DeliveryRecord => {
     const field = `deliveries[${i}]`;
     if (!isPlainObject(d)) throw invalid(code, field, "must be { endpointId, maxAttempts }");
     const endpointId = key(d.endpointId, `${field}.endpointId`, code);
@@ -62,7 +120,7 @@ export function newMessageRecords(
     seen.add(endpointId);
     return {
       id: newId("dlv", { clock }),
-      messageId: message.id,
+      messageId,
       endpointId,
       status: "pending",
       attempts: 0,
@@ -80,7 +138,6 @@ export function newMessageRecords(
       updatedAt: nowIso,
     };
   });
-  return { message, deliveries, inboundKey: inboundKey(input.dedupe) };
 }
 
 /** Cuts `value` to at most `maxBytes` of UTF-8 without splitting a character. */

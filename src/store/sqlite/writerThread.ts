@@ -1,0 +1,178 @@
+// createMessages on a writer thread: the batch is checked and its records built here (ids from
+// this side's clock, so they stay ordered with the rest of the process), then decided and
+// written in one IMMEDIATE transaction by a node:worker_threads thread with its own connection
+// to the same file (writerWorker.ts). The promise settles once that transaction committed
+// (fsynced with synchronous=FULL), so a caller answering after it answers for a durable write;
+// meanwhile this event loop keeps serving. Dedupe is decided inside the thread's transaction
+// under SQLite's write lock, as on any connection; errors come back as the same HeraldErrors.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { type Clock, systemClock } from "../../core/clock.js";
+import { HeraldError, type HeraldErrorCode } from "../../core/errors.js";
+import type { RetryPolicy } from "../../core/retryPolicy.js";
+import type { DeliveryStore } from "../deliveryPorts.js";
+import type { WrittenBatch } from "./createMessages.js";
+import { batchOutcomeResults, batchToWrite } from "./createMessages.js";
+import type { SqliteDurability } from "./database.js";
+import { call } from "./deliverySql.js";
+import {
+  encodeBatch,
+  type WriterError,
+  type WriterReply,
+  type WriterRequest,
+} from "./writerWorker.js";
+
+export interface WriterOptions {
+  /** The database file (migrated already). */
+  path: string;
+  durability: SqliteDurability;
+  busyTimeoutMs: number;
+  /** How often the thread looks at the WAL while no batch comes in. */
+  checkpointIntervalMs: number;
+  /** A checkpoint runs when the thread wrote nothing for this long. */
+  checkpointIdleMs: number;
+  /** A WAL file larger than this is checkpointed with TRUNCATE (when readers allow). */
+  walTruncateBytes: number;
+  /**
+   * When set, each message's deliveries are planned in the thread's transaction, from the
+   * tenant's enabled endpoints (createMessages.ts, BatchRouting); inputs carry none.
+   */
+  routing?: { tenant: string; defaultRetry: RetryPolicy };
+}
+
+export interface SqliteWriter {
+  /** DeliveryStore.createMessages, written by the thread. */
+  createMessages: DeliveryStore["createMessages"];
+  /** Waits for the batches sent, then closes the thread's connection and ends the thread. */
+  close(): Promise<void>;
+}
+
+const workerUrl = new URL("./writerWorker.js", import.meta.url);
+
+/**
+ * True when the thread's compiled script exists next to this module (a build: dist/). Running
+ * from TypeScript sources (vitest), it does not, and callers write on their own connection.
+ */
+export function sqliteWriterAvailable(): boolean {
+  return workerUrl.protocol === "file:" && existsSync(fileURLToPath(workerUrl));
+}
+
+function fromWriterError(error: WriterError): unknown {
+  switch (error.kind) {
+    case "herald":
+      return new HeraldError(
+        error.code as HeraldErrorCode,
+        error.message,
+        error.details === undefined ? {} : { details: error.details },
+      );
+    case "sqlite":
+      return Object.assign(new Error(error.message), { code: error.code });
+    default:
+      return Object.assign(new Error(error.message), { name: error.name });
+  }
+}
+
+function stoppedError(reason: string): HeraldError {
+  return new HeraldError("store.unavailable", `The SQLite writer thread stopped: ${reason}`);
+}
+
+export async function startSqliteWriter(
+  options: Partial<WriterOptions> & { path: string; clock?: Clock },
+): Promise<SqliteWriter> {
+  const clock = options.clock ?? systemClock;
+  const settings: WriterOptions = {
+    path: options.path,
+    durability: options.durability ?? "full",
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
+    checkpointIdleMs: options.checkpointIdleMs ?? 500,
+    walTruncateBytes: options.walTruncateBytes ?? 64 * 1024 * 1024,
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
+  };
+  const worker = new Worker(workerUrl, { workerData: settings });
+  const pending = new Map<
+    number,
+    { resolve: (w: WrittenBatch) => void; reject: (e: unknown) => void }
+  >();
+  let nextId = 1;
+  let stopped: HeraldError | undefined;
+  let onClosed: (() => void) | undefined;
+
+  const fail = (error: HeraldError) => {
+    stopped ??= error;
+    for (const waiter of pending.values()) waiter.reject(stopped);
+    pending.clear();
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const early = (error: unknown) => reject(error);
+    worker.once("error", early);
+    worker.once("exit", (code) => reject(stoppedError(`exited with code ${code} on start`)));
+    worker.once("message", (reply: WriterReply) => {
+      worker.off("error", early);
+      worker.removeAllListeners("exit");
+      if ("ready" in reply && reply.ready) resolve();
+      else if ("error" in reply) reject(fromWriterError(reply.error));
+      else reject(stoppedError("unexpected first message"));
+    });
+  }).catch(async (error: unknown) => {
+    await worker.terminate().catch(() => {});
+    // Opening failed: the same translation as the main connection's open (store.unavailable).
+    await call(() => {
+      throw error;
+    });
+  });
+
+  worker.on("message", (reply: WriterReply) => {
+    if ("closed" in reply) {
+      onClosed?.();
+      return;
+    }
+    if (!("id" in reply)) return;
+    const waiter = pending.get(reply.id);
+    if (waiter === undefined) return;
+    pending.delete(reply.id);
+    if ("written" in reply) waiter.resolve(JSON.parse(reply.written) as WrittenBatch);
+    else waiter.reject(fromWriterError(reply.error));
+  });
+  worker.on("error", (error) => fail(stoppedError(error.message)));
+  worker.on("exit", (code) => {
+    fail(stoppedError(`exited with code ${code}`));
+    onClosed?.();
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    async createMessages(inputs) {
+      const { records, batch } = batchToWrite(inputs, clock);
+      if (records.length === 0) return [];
+      if (stopped !== undefined) throw stopped;
+      const id = nextId++;
+      const written = await new Promise<WrittenBatch>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, ...encodeBatch(batch) } satisfies WriterRequest);
+      }).catch((error: unknown) =>
+        // SQLITE_BUSY after the busy timeout and the like: store.unavailable, as on any connection.
+        call<WrittenBatch>(() => {
+          throw error;
+        }),
+      );
+      return batchOutcomeResults(records, written);
+    },
+    close() {
+      closing ??= (async () => {
+        if (stopped !== undefined) return;
+        const done = new Promise<void>((resolve) => {
+          onClosed = resolve;
+        });
+        // Messages are handled in order: every batch sent before this is written first.
+        worker.postMessage({ close: true } satisfies WriterRequest);
+        await done;
+        fail(stoppedError("closed"));
+        await worker.terminate().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}
