@@ -192,6 +192,37 @@ describe("SQLite writer thread", () => {
     });
   });
 
+  it("starts a new thread when the running one dies; its batch failed whole or was written whole", async () => {
+    const { store, path } = await setup();
+    const writer = await startWriter(path);
+    const [before] = await writer.createMessages([input("before-crash", null)]);
+    const inFlight = writer.createMessages([input("in-flight", null)]).then(
+      (results) => ({ ok: true as const, results }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    await writer.killThread();
+    const outcome = await inFlight;
+    const count = () =>
+      (
+        sqlite!.db
+          .prepare("SELECT count(*) AS n FROM messages WHERE id != ?")
+          .get(before!.message.id) as { n: number }
+      ).n;
+    if (outcome.ok) expect(count()).toBe(1);
+    else {
+      expect(outcome.error).toMatchObject({ code: "store.unavailable" });
+      expect(count()).toBeLessThanOrEqual(1);
+    }
+    // The next batch runs on a new thread; resending the same key is deduplicated if it was
+    // written after all.
+    const [again] = await writer.createMessages([input("in-flight", null)]);
+    const [after] = await writer.createMessages([input("after-crash", null)]);
+    expect(after?.created).toBe(true);
+    expect(await store.getMessage(after!.message.id)).toBeDefined();
+    expect(await store.getMessage(again!.message.id)).toBeDefined();
+    expect(count()).toBe(2);
+  });
+
   it("fails to start with store.unavailable when the file cannot be opened", async () => {
     await expect(
       writerModule.startSqliteWriter({ path: "/nonexistent-dir/herald.db" }),

@@ -46,6 +46,11 @@ export interface SqliteWriter {
   createMessages: DeliveryStore["createMessages"];
   /** Waits for the batches sent, then closes the thread's connection and ends the thread. */
   close(): Promise<void>;
+  /**
+   * Ends the running thread at once, as a crash would (its batches fail with
+   * store.unavailable; the next batch starts a new thread). For tests.
+   */
+  killThread(): Promise<void>;
 }
 
 const workerUrl = new URL("./writerWorker.js", import.meta.url);
@@ -90,57 +95,77 @@ export async function startSqliteWriter(
     walTruncateBytes: options.walTruncateBytes ?? 64 * 1024 * 1024,
     ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
-  const worker = new Worker(workerUrl, { workerData: settings });
   const pending = new Map<
     number,
     { resolve: (w: WrittenBatch) => void; reject: (e: unknown) => void }
   >();
   let nextId = 1;
+  /** Set once closed: no batch is taken any more. */
   let stopped: HeraldError | undefined;
   let onClosed: (() => void) | undefined;
+  /** The running thread; a thread that died is replaced at the next batch. */
+  let thread: Promise<Worker> | undefined;
+  let live: Worker | undefined;
 
-  const fail = (error: HeraldError) => {
-    stopped ??= error;
-    for (const waiter of pending.values()) waiter.reject(stopped);
+  const failPending = (error: HeraldError) => {
+    for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
   };
 
-  await new Promise<void>((resolve, reject) => {
-    const early = (error: unknown) => reject(error);
-    worker.once("error", early);
-    worker.once("exit", (code) => reject(stoppedError(`exited with code ${code} on start`)));
-    worker.once("message", (reply: WriterReply) => {
-      worker.off("error", early);
-      worker.removeAllListeners("exit");
-      if ("ready" in reply && reply.ready) resolve();
-      else if ("error" in reply) reject(fromWriterError(reply.error));
-      else reject(stoppedError("unexpected first message"));
+  const spawn = async (): Promise<Worker> => {
+    const worker = new Worker(workerUrl, { workerData: settings });
+    await new Promise<void>((resolve, reject) => {
+      const early = (error: unknown) => reject(error);
+      worker.once("error", early);
+      worker.once("exit", (code) => reject(stoppedError(`exited with code ${code} on start`)));
+      worker.once("message", (reply: WriterReply) => {
+        worker.off("error", early);
+        worker.removeAllListeners("exit");
+        if ("ready" in reply && reply.ready) resolve();
+        else if ("error" in reply) reject(fromWriterError(reply.error));
+        else reject(stoppedError("unexpected first message"));
+      });
+    }).catch(async (error: unknown) => {
+      await worker.terminate().catch(() => {});
+      // Opening failed: the same translation as the main connection's open (store.unavailable).
+      await call(() => {
+        throw error;
+      });
     });
-  }).catch(async (error: unknown) => {
-    await worker.terminate().catch(() => {});
-    // Opening failed: the same translation as the main connection's open (store.unavailable).
-    await call(() => {
-      throw error;
+    worker.on("message", (reply: WriterReply) => {
+      if ("closed" in reply) {
+        onClosed?.();
+        return;
+      }
+      if (!("id" in reply)) return;
+      const waiter = pending.get(reply.id);
+      if (waiter === undefined) return;
+      pending.delete(reply.id);
+      if ("written" in reply) waiter.resolve(JSON.parse(reply.written) as WrittenBatch);
+      else waiter.reject(fromWriterError(reply.error));
     });
-  });
-
-  worker.on("message", (reply: WriterReply) => {
-    if ("closed" in reply) {
+    // A thread that dies (a crash, an uncaught error) fails the batches it held — each was
+    // committed or not, never half: a caller told store.unavailable may retry, and dedupe
+    // answers for one that was in fact committed — and the next batch starts a new thread.
+    let died: HeraldError | undefined;
+    worker.on("error", (error) => {
+      died ??= stoppedError(error.message);
+    });
+    worker.on("exit", (code) => {
+      if (live === worker) {
+        live = undefined;
+        thread = undefined;
+      }
+      failPending(died ?? stoppedError(`exited with code ${code}`));
       onClosed?.();
-      return;
-    }
-    if (!("id" in reply)) return;
-    const waiter = pending.get(reply.id);
-    if (waiter === undefined) return;
-    pending.delete(reply.id);
-    if ("written" in reply) waiter.resolve(JSON.parse(reply.written) as WrittenBatch);
-    else waiter.reject(fromWriterError(reply.error));
-  });
-  worker.on("error", (error) => fail(stoppedError(error.message)));
-  worker.on("exit", (code) => {
-    fail(stoppedError(`exited with code ${code}`));
-    onClosed?.();
-  });
+    });
+    live = worker;
+    return worker;
+  };
+
+  thread = spawn();
+  // Start-up errors reach the caller of startSqliteWriter.
+  await thread;
 
   let closing: Promise<void> | undefined;
   return {
@@ -148,6 +173,14 @@ export async function startSqliteWriter(
       const { records, batch } = batchToWrite(inputs, clock);
       if (records.length === 0) return [];
       if (stopped !== undefined) throw stopped;
+      thread ??= spawn();
+      const starting = thread;
+      const worker = await starting.catch((error: unknown) => {
+        if (thread === starting) thread = undefined;
+        throw error;
+      });
+      // It may have died while starting; a batch posted to it now would never be answered.
+      if (live !== worker) throw stoppedError("exited");
       const id = nextId++;
       const written = await new Promise<WrittenBatch>((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -160,16 +193,22 @@ export async function startSqliteWriter(
       );
       return batchOutcomeResults(records, written);
     },
+    async killThread() {
+      const worker = await thread?.catch(() => undefined);
+      await worker?.terminate();
+    },
     close() {
       closing ??= (async () => {
-        if (stopped !== undefined) return;
+        stopped = stoppedError("closed");
+        const worker = await thread?.catch(() => undefined);
+        if (worker === undefined || live !== worker) return;
         const done = new Promise<void>((resolve) => {
           onClosed = resolve;
         });
         // Messages are handled in order: every batch sent before this is written first.
         worker.postMessage({ close: true } satisfies WriterRequest);
         await done;
-        fail(stoppedError("closed"));
+        failPending(stopped);
         await worker.terminate().catch(() => {});
       })();
       return closing;
