@@ -11,6 +11,9 @@ describe("bench: soak", () => {
     expect(result.phases).toHaveLength(3);
     expect(result.samples.length).toBeGreaterThan(0);
     expect(result.rssMaxMb).toBeGreaterThan(10);
-    for (const phase of result.phases) expect(phase.claimP99Ms).toBeGreaterThan(0);
+    for (const phase of result.phases) {
+      expect(phase.claimP99Ms).toBeGreaterThan(0);
+      expect(phase.claimWorkP99Ms).toBeGreaterThan(0);
+    }
   });
 });
