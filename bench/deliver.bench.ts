@@ -1,7 +1,9 @@
 // `deliver-sqlite`: deliveries/s of one built `herald worker` process on SQLite to a local
 // keep-alive receiver (absolute target ≥ 3,000/s). `deliver-pg`: the same on PostgreSQL with 1
 // and 2 worker processes, against pg-boss 10 no-op jobs on the same database in the same run
-// (target ≥ 1.0× pg-boss). Method and settings: bench/notes-deliver.md.
+// (target ≥ 1.0× pg-boss). Method and settings: docs/benchmarks.md. The worker processes are
+// started once per contender and configuration, warmed up, and timed run after run (steady
+// state of long-running workers); start-up is not in any figure.
 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +14,15 @@ import {
   startReceiver,
   type WorkerSettings,
 } from "./deliverHarness.js";
-import { type PgBossSettings, setUpPgBench } from "./deliverPg.js";
-import { type DeliverRun, runSqliteOnce } from "./deliverSqlite.js";
+import {
+  heraldSetName,
+  type IdleCpu,
+  type PgBossSettings,
+  type PgDeliverRun,
+  pgBossSetName,
+  setUpPgBench,
+} from "./deliverPg.js";
+import { type DeliverRun, setUpSqliteBench } from "./deliverSqlite.js";
 import { formatTable } from "./measure.js";
 import type { BenchFn } from "./types.js";
 
@@ -61,19 +70,42 @@ function row(s: Series, extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
+/** Sizes: N per timed run, the warm-up's size, the timed runs (≥ 5 unless quick). */
+export function deliverSizes(bench: "sqlite" | "pg", quick: boolean) {
+  if (quick)
+    return bench === "sqlite"
+      ? { n: 1000, warmup: 500, runs: 2 }
+      : { n: 500, warmup: 250, runs: 1 };
+  return bench === "sqlite"
+    ? { n: 8000, warmup: 4000, runs: 5 }
+    : { n: 6000, warmup: 6000, runs: 5 };
+}
+
 export async function runDeliverSqlite(options: { quick: boolean }) {
-  const n = options.quick ? 1000 : 8000;
-  const runs = options.quick ? 2 : 5;
+  const { n, warmup, runs } = deliverSizes("sqlite", options.quick);
   const receiver = await startReceiver();
   try {
-    await runSqliteOnce({ n: Math.ceil(n / 4), receiver, settings: WORKER_SETTINGS }); // warm-up
+    // One worker process for the whole bench: start it, warm it up, then the timed runs.
+    const bench = await setUpSqliteBench({ receiver, settings: WORKER_SETTINGS });
+    let exitCode: number | null = null;
     const timed: DeliverRun[] = [];
-    for (let i = 0; i < runs; i++) {
-      timed.push(await runSqliteOnce({ n, receiver, settings: WORKER_SETTINGS }));
+    let warm: DeliverRun;
+    try {
+      warm = await bench.run(warmup);
+      for (let i = 0; i < runs; i++) timed.push(await bench.run(n));
+    } finally {
+      exitCode = await bench.close();
     }
     const herald = series("herald worker (SQLite, 1 process)", timed);
     return {
-      result: { n, settings: WORKER_SETTINGS, herald, met: herald.median >= 3000 },
+      result: {
+        n,
+        settings: WORKER_SETTINGS,
+        method: "one long-running worker process, warm-up run, then timed runs (one file)",
+        worker: { startCpuSeconds: bench.startCpuSeconds, warmup: warm, exitCode },
+        herald,
+        met: herald.median >= 3000,
+      },
       table: formatTable([row(herald)]),
     };
   } finally {
@@ -99,52 +131,130 @@ const deliverSqlite: BenchFn = async ({ quick }) => {
   };
 };
 
+/** Median of the other sets' CPU while `runs` ran, % of one core, by set. */
+function idleOf(runs: readonly PgDeliverRun[]): Record<string, IdleCpu> {
+  const names = new Set(runs.flatMap((r) => Object.keys(r.idle)));
+  const out: Record<string, IdleCpu> = {};
+  for (const name of names) {
+    const seen = runs.map((r) => r.idle[name]).filter((x) => x !== undefined);
+    out[name] = {
+      worker: median(seen.map((x) => x.worker)),
+      backend: median(seen.map((x) => x.backend)),
+    };
+  }
+  return out;
+}
+
+const percent = (x: number) => `${x.toFixed(1)}%`;
+
 export async function runDeliverPg(options: { quick: boolean; url: string }) {
-  const n = options.quick ? 500 : 3000;
-  const runs = options.quick ? 1 : 5;
+  const { n, warmup, runs } = deliverSizes("pg", options.quick);
+  const processes = [1, 2];
   const receiver = await startReceiver();
-  const bench = await setUpPgBench({
-    url: options.url,
-    n,
-    settings: WORKER_SETTINGS,
-    boss: PG_BOSS_SETTINGS,
-    receiver,
-    configPath: join(tmpdir(), `herald-deliver-pg-${process.pid}.yaml`),
-  });
   try {
-    const processes = [1, 2];
-    // Warm-up: one run of each contender (also warms PostgreSQL's caches).
-    for (const count of processes) {
-      await bench.herald(count, Math.ceil(n / 4));
-      await bench.pgBoss(count, Math.ceil(n / 4));
-    }
-    const heraldRuns = new Map<number, DeliverRun[]>(processes.map((c) => [c, []]));
-    const bossRuns = new Map<number, DeliverRun[]>(processes.map((c) => [c, []]));
-    // Interleaved, run by run: Herald 1, pg-boss 1, Herald 2, pg-boss 2, …
-    for (let i = 0; i < runs; i++) {
+    // Every set (Herald ×1, ×2, pg-boss ×1, ×2) starts once and runs for the whole bench.
+    const bench = await setUpPgBench({
+      url: options.url,
+      n,
+      processes,
+      settings: WORKER_SETTINGS,
+      boss: PG_BOSS_SETTINGS,
+      receiver,
+      configPath: join(tmpdir(), `herald-deliver-pg-${process.pid}.yaml`),
+    });
+    const heraldRuns = new Map<number, PgDeliverRun[]>(processes.map((c) => [c, []]));
+    const bossRuns = new Map<number, PgDeliverRun[]>(processes.map((c) => [c, []]));
+    const warmups: Record<string, PgDeliverRun> = {};
+    let exitCodes: Record<string, (number | null)[]> = {};
+    try {
+      // Warm-up: one run through each set (also warms PostgreSQL's caches).
       for (const count of processes) {
-        heraldRuns.get(count)!.push(await bench.herald(count));
-        bossRuns.get(count)!.push(await bench.pgBoss(count));
+        warmups[heraldSetName(count)] = await bench.herald(count, warmup);
+        warmups[pgBossSetName(count)] = await bench.pgBoss(count, warmup);
       }
+      // Interleaved, run by run: Herald ×1, pg-boss ×1, Herald ×2, pg-boss ×2, …
+      for (let i = 0; i < runs; i++) {
+        for (const count of processes) {
+          heraldRuns.get(count)!.push(await bench.herald(count));
+          bossRuns.get(count)!.push(await bench.pgBoss(count));
+        }
+      }
+    } finally {
+      exitCodes = await bench.close();
     }
     const pairs = processes.map((count) => {
-      const herald = series(`herald worker ×${count}`, heraldRuns.get(count)!);
-      const boss = series(`pg-boss no-op ×${count}`, bossRuns.get(count)!);
+      const herald = pgSeries(
+        heraldSetName(count),
+        `herald worker ×${count}`,
+        heraldRuns.get(count)!,
+      );
+      const boss = pgSeries(pgBossSetName(count), `pg-boss no-op ×${count}`, bossRuns.get(count)!);
       return { processes: count, herald, pgBoss: boss, ratio: herald.median / boss.median };
     });
+    const all = [...heraldRuns.values(), ...bossRuns.values()].flat();
+    // The other sets' CPU while a set ran, per set: median over the runs of the other sets.
+    const idle = idleOf(all);
     return {
-      result: { n, settings: WORKER_SETTINGS, pgBoss: PG_BOSS_SETTINGS, pairs },
+      result: {
+        n,
+        runs,
+        warmup,
+        settings: WORKER_SETTINGS,
+        pgBoss: PG_BOSS_SETTINGS,
+        method:
+          "all four process sets up for the whole bench, warm-up run each, then interleaved timed runs",
+        startCpuSeconds: bench.startCpuSeconds,
+        warmups,
+        idle,
+        exitCodes,
+        pairs,
+      },
       table: formatTable(
         pairs.flatMap((p) => [
-          row(p.herald, { "herald ÷ pg-boss": p.ratio.toFixed(2) }),
-          row(p.pgBoss, { "herald ÷ pg-boss": "—" }),
+          pgRow(p.herald, idle, { "herald ÷ pg-boss": p.ratio.toFixed(2) }),
+          pgRow(p.pgBoss, idle, { "herald ÷ pg-boss": "—" }),
         ]),
       ),
     };
   } finally {
-    await bench.close();
     await receiver.close();
   }
+}
+
+interface PgSeries extends Series {
+  set: string;
+  runs: PgDeliverRun[];
+  pgCpuMsPerDelivery: number;
+  /** The other sets' CPU (workers + backends, % of one core) during this set's runs: median. */
+  othersIdlePercent: number;
+}
+
+function pgSeries(set: string, name: string, runs: PgDeliverRun[]): PgSeries {
+  return {
+    ...series(name, runs),
+    set,
+    runs,
+    pgCpuMsPerDelivery: median(runs.map((r) => r.pgCpuMsPerDelivery)),
+    othersIdlePercent: median(
+      runs.map((r) => Object.values(r.idle).reduce((sum, x) => sum + x.worker + x.backend, 0)),
+    ),
+  };
+}
+
+function pgRow(
+  s: PgSeries,
+  idle: Record<string, IdleCpu>,
+  extra: Record<string, string>,
+): Record<string, string | number> {
+  const own = idle[s.set];
+  return {
+    ...row(s),
+    "PG backend CPU ms/delivery": s.pgCpuMsPerDelivery.toFixed(3),
+    "idle CPU while others run (worker + backend, % core)":
+      own === undefined ? "—" : `${percent(own.worker)} + ${percent(own.backend)}`,
+    "other sets' CPU during its runs (% core)": percent(s.othersIdlePercent),
+    ...extra,
+  };
 }
 
 const deliverPg: BenchFn = async ({ quick }) => {

@@ -1,7 +1,13 @@
-// deliver-pg's timed runs: Herald's built `herald worker` (1 or 2 processes) on one PostgreSQL
-// schema, against pg-boss 10 no-op jobs (1 or 2 processes of bench/workers/pgBossWorker.mjs) on
-// its own schema of the same database. Both are seeded before their workers start; both are
-// timed from the first delivery (job) to the moment the database says all N are done.
+// deliver-pg's runs: Herald's built `herald worker` (1 or 2 processes) against pg-boss 10 no-op
+// jobs (1 or 2 processes of bench/workers/pgBossWorker.mjs) on the same PostgreSQL database.
+// Every process set (Herald ×1, Herald ×2, pg-boss ×1, pg-boss ×2) is started once, before the
+// first run, and stays up for the whole bench: the runs measure long-running, warmed-up worker
+// processes. Each set has work of its own — Herald ×1 and ×2 each their own schema (the
+// endpoint disabled until the run's N deliveries are seeded), pg-boss ×1 and ×2 each their own
+// queue (the run's N jobs inserted in one statement) — so only the set under test has anything
+// due; the others idle-poll meanwhile (their CPU is recorded). Both contenders are timed by the
+// same 20 ms poll of the database, from the first poll that saw any item done to the one that
+// saw all N done.
 import PgBoss from "pg-boss";
 import { createPgPool, type PgPool } from "../src/store/postgres/database.js";
 import { createPostgresDeliveryStore } from "../src/store/postgres/deliveryStore.js";
@@ -30,116 +36,38 @@ export interface PgBossSettings {
   pollingIntervalSeconds: number;
 }
 
-/** What a run's poll of the database saw: done counts over time and the backends' CPU. */
-interface Progress {
-  done: number;
-  /** performance.now() and the count of the first poll that saw at least one done. */
-  firstSeenAt: number | null;
-  firstSeenCount: number;
-  /** performance.now() of the poll that saw all N done. */
-  endAt: number;
-  /** CPU seconds of the contender's PostgreSQL backends (application_name) during the run. */
-  backendCpuSeconds: number;
-}
-
-/** The contender's backends (by application_name) and their CPU seconds so far. */
-async function backendCpu(pool: PgPool, app: string): Promise<Map<number, number>> {
-  const { rows } = await pool.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
-    [app],
-  );
-  const cpu = new Map<number, number>();
-  for (const { pid } of rows) {
-    const seconds = cpuSecondsOf(pid);
-    if (seconds !== null) cpu.set(pid, seconds);
-  }
-  return cpu;
-}
-
-/**
- * Polls `sql` (a count of done items) every 20 ms until it reaches `n`, and samples the CPU of
- * the contender's backends meanwhile (a backend's last reading counts: they end with their
- * worker). Backends are on this machine (PostgreSQL's /proc/<pid>/stat).
- */
-async function waitForCount(
-  pool: PgPool,
-  sql: string,
-  params: unknown[],
-  n: number,
-  timeoutMs: number,
-  app: string,
-): Promise<Progress> {
-  const deadline = performance.now() + timeoutMs;
-  const before = await backendCpu(pool, app);
-  const last = new Map<number, number>();
-  let firstSeenAt: number | null = null;
-  let firstSeenCount = 0;
-  for (;;) {
-    const { rows } = await pool.query<{ n: string }>(sql, params);
-    const now = performance.now();
-    const done = Number(rows[0]!.n);
-    for (const [pid, seconds] of await backendCpu(pool, app)) last.set(pid, seconds);
-    if (done > 0 && firstSeenAt === null) {
-      firstSeenAt = now;
-      firstSeenCount = done;
-    }
-    if (done >= n) {
-      let backendCpuSeconds = 0;
-      for (const [pid, seconds] of last) backendCpuSeconds += seconds - (before.get(pid) ?? 0);
-      return { done, firstSeenAt, firstSeenCount, endAt: now, backendCpuSeconds };
-    }
-    if (now > deadline) throw new Error(`only ${done} of ${n} done in ${timeoutMs} ms`);
-    await sleep(20);
-  }
+/** CPU of the sets that had nothing due while another set ran, in % of one core. */
+export interface IdleCpu {
+  /** The set's worker processes. */
+  worker: number;
+  /** The set's PostgreSQL backends (by application_name). */
+  backend: number;
 }
 
 export interface PgDeliverRun extends DeliverRun {
   /**
-   * The former `perSecond`: N over the time from the contender's first delivery (the
-   * receiver's first request; pg-boss: its first batch) to the poll that saw all N done. It
-   * counts every item of pg-boss's first fetch (500 per process, done at once) but none of the
-   * poll interval that follows each fetch, so it overstates a contender that works in timed
-   * batches: kept for comparison with earlier runs.
+   * N over the time from the contender's first delivery (the receiver's first request; pg-boss:
+   * its first batch) to the poll that saw all N done. It counts every item of pg-boss's first
+   * fetch (500 per process, done at once) but none of the poll interval that follows each
+   * fetch, so it overstates a contender that works in timed batches: kept for comparison.
    */
   perSecondFromFirst: number;
-  /** CPU of the contender's PostgreSQL backends per delivery (job), ms. */
+  /** CPU of the contender's PostgreSQL backends during the run, per delivery (job), ms. */
   pgCpuMsPerDelivery: number;
-  /** Worker CPU per delivery without the processes' start-up (CPU since they were ready), ms. */
-  workerCpuMsAfterStart: number;
+  /** The other sets' CPU during this run (nothing due for them), by set name. */
+  idle: Record<string, IdleCpu>;
 }
 
-/**
- * `perSecond`: the items done between the first poll that saw any done and the poll that saw
- * all N, over the time between those two polls. Both contenders are read by the same 20 ms
- * poll of the same database, so the first batch of a batch-and-wait worker is not counted
- * without the wait that follows it.
- */
-function finish(
-  n: number,
-  progress: Progress,
-  spawned: number,
-  first: number,
-  workers: readonly ChildWorker[],
-  received: number,
-  cpuAtReady: number,
-): PgDeliverRun {
-  const { done, firstSeenAt, firstSeenCount, endAt, backendCpuSeconds } = progress;
-  const cpu = workerCpu(workers);
-  const measured = firstSeenAt !== null && endAt > firstSeenAt && firstSeenCount < n;
-  const perSecondFromFirst = n / ((endAt - first) / 1000);
-  return {
-    perSecond: measured
-      ? (n - firstSeenCount) / ((endAt - firstSeenAt!) / 1000)
-      : perSecondFromFirst,
-    perSecondFromFirst,
-    wallPerSecond: n / ((endAt - spawned) / 1000),
-    seconds: measured ? (endAt - firstSeenAt!) / 1000 : (endAt - first) / 1000,
-    delivered: done,
-    received,
-    cpuMsPerDelivery: (cpu * 1000) / n,
-    pgCpuMsPerDelivery: (backendCpuSeconds * 1000) / n,
-    workerCpuMsAfterStart: ((cpu - cpuAtReady) * 1000) / n,
-  };
+/** A CPU reading of every set: worker processes by set, backends by pid (and their set). */
+interface CpuReading {
+  workers: Map<string, number>;
+  backends: Map<number, { set: string; seconds: number }>;
+}
+
+interface ProcessSet {
+  readonly name: string;
+  readonly app: string;
+  readonly workers: readonly ChildWorker[];
 }
 
 function workerCpu(workers: readonly ChildWorker[]): number {
@@ -147,32 +75,38 @@ function workerCpu(workers: readonly ChildWorker[]): number {
 }
 
 export interface PgBench {
-  /** `size` deliveries (default N): the warm-up runs a smaller one. */
-  herald(workers: number, size?: number): Promise<PgDeliverRun>;
-  pgBoss(workers: number, size?: number): Promise<PgDeliverRun>;
-  close(): Promise<void>;
+  /** Set names in start order (`herald ×1`, `pg-boss ×1`, …). */
+  readonly sets: readonly string[];
+  /** Worker CPU seconds each set used to start (until every process printed it was ready). */
+  readonly startCpuSeconds: Record<string, number>;
+  /** One run of `size` deliveries (default N) through the running Herald ×`processes` set. */
+  herald(processes: number, size?: number): Promise<PgDeliverRun>;
+  /** One run of `size` jobs (default N) through the running pg-boss ×`processes` set. */
+  pgBoss(processes: number, size?: number): Promise<PgDeliverRun>;
+  /** Stops every process (SIGTERM, graceful) and drops the schemas: exit codes by set. */
+  close(): Promise<Record<string, (number | null)[]>>;
 }
+
+export const heraldSetName = (processes: number) => `herald ×${processes}`;
+export const pgBossSetName = (processes: number) => `pg-boss ×${processes}`;
 
 export async function setUpPgBench(options: {
   url: string;
   n: number;
+  /** Process counts, one Herald set and one pg-boss set each (default [1, 2]). */
+  processes?: readonly number[];
   settings: WorkerSettings;
   boss: PgBossSettings;
   receiver: Receiver;
   configPath: string;
 }): Promise<PgBench> {
   const { url, receiver } = options;
+  const counts = options.processes ?? [1, 2];
   const suffix = `${process.pid}_${Date.now().toString(36)}`;
-  const heraldSchema = `bench_herald_${suffix}`;
   const bossSchema = `bench_pgboss_${suffix}`;
-  // The workers' connections carry these names (PGAPPNAME), to read their backends' CPU.
-  const heraldApp = `bench_herald_${suffix}`;
-  const bossApp = `bench_pgboss_${suffix}`;
-  const pool = createPgPool({ connectionString: url, schema: heraldSchema, max: 4 });
-  await migratePostgres(pool, { schema: heraldSchema });
-  const store = createPostgresDeliveryStore(pool);
-  await createBenchEndpoint(store, receiver.url);
   writeWorkerConfig(options.configPath, options.settings);
+  // The bench's own connection for counting and reading pg_stat_activity.
+  const pool = createPgPool({ connectionString: url, max: 2 });
   const boss = new PgBoss({
     connectionString: url,
     schema: bossSchema,
@@ -182,104 +116,240 @@ export async function setUpPgBench(options: {
   });
   boss.on("error", () => {});
   await boss.start();
-  let queueNumber = 0;
 
-  async function herald(count: number, n = options.n): Promise<PgDeliverRun> {
-    await pool.query("TRUNCATE attempts, deliveries, messages CASCADE");
-    await seedDeliveries(store, n);
-    // Nothing is due until every worker is up (its endpoint disabled): a second process's
-    // start-up (~1 s of CPU) does not compete with the first one's deliveries.
-    await store.setEndpointEnabled(ENDPOINT_ID, false, "bench: workers starting");
+  const sets: ProcessSet[] = [];
+  const heraldSets = new Map<
+    number,
+    ProcessSet & {
+      schema: string;
+      pool: PgPool;
+      store: ReturnType<typeof createPostgresDeliveryStore>;
+    }
+  >();
+  const bossSets = new Map<number, ProcessSet & { queue: string }>();
+  const startCpuSeconds: Record<string, number> = {};
+
+  async function close(): Promise<Record<string, (number | null)[]>> {
+    const codes: Record<string, (number | null)[]> = {};
+    await Promise.all(
+      sets.map(async (set) => {
+        codes[set.name] = await Promise.all(set.workers.map((w) => w.stop()));
+      }),
+    );
+    await boss.stop({ graceful: false, wait: true });
+    for (const set of heraldSets.values()) {
+      await set.pool.end();
+      await pool.query(`DROP SCHEMA IF EXISTS ${set.schema} CASCADE`);
+    }
+    await pool.query(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
+    await pool.end();
+    return codes;
+  }
+
+  try {
+    // Schemas, endpoints (disabled: nothing due) and queues first, then every process.
+    const starts: Promise<void>[] = [];
+    for (const count of counts) {
+      const schema = `bench_herald${count}_${suffix}`;
+      const app = `bench_herald${count}_${suffix}`;
+      const setPool = createPgPool({ connectionString: url, schema, max: 4 });
+      await migratePostgres(setPool, { schema });
+      const store = createPostgresDeliveryStore(setPool);
+      await createBenchEndpoint(store, receiver.url);
+      await store.setEndpointEnabled(ENDPOINT_ID, false, "bench: between runs");
+      const workers: ChildWorker[] = [];
+      const set = { name: heraldSetName(count), app, workers, schema, pool: setPool, store };
+      heraldSets.set(count, set);
+      sets.push(set);
+      for (let i = 0; i < count; i++) {
+        starts.push(
+          startHeraldWorker(["--db", url, "--schema", schema, "--config", options.configPath], {
+            env: { PGAPPNAME: app },
+          }).then((w) => {
+            workers.push(w);
+          }),
+        );
+      }
+    }
+    for (const count of counts) {
+      const queue = `bench_${count}`;
+      const app = `bench_pgboss${count}_${suffix}`;
+      await boss.createQueue(queue);
+      const workers: ChildWorker[] = [];
+      const set = { name: pgBossSetName(count), app, workers, queue };
+      bossSets.set(count, set);
+      sets.push(set);
+      for (let i = 0; i < count; i++) {
+        starts.push(
+          startPgBossWorker({
+            BOSS_URL: url,
+            BOSS_SCHEMA: bossSchema,
+            BOSS_QUEUE: queue,
+            BOSS_BATCH: String(options.boss.batchSize),
+            BOSS_WORKERS: String(options.boss.workersPerProcess),
+            BOSS_POLL_S: String(options.boss.pollingIntervalSeconds),
+            PGAPPNAME: app,
+          }).then((w) => {
+            workers.push(w);
+          }),
+        );
+      }
+    }
+    const started = await Promise.allSettled(starts);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    for (const set of sets) startCpuSeconds[set.name] = workerCpu(set.workers);
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+
+  const apps = sets.map((s) => s.app);
+  const setOfApp = new Map(sets.map((s) => [s.app, s.name]));
+
+  async function readBackends(into: CpuReading["backends"]): Promise<void> {
+    const { rows } = await pool.query<{ pid: number; app: string }>(
+      "SELECT pid, application_name AS app FROM pg_stat_activity WHERE application_name = ANY($1)",
+      [apps],
+    );
+    for (const { pid, app } of rows) {
+      const seconds = cpuSecondsOf(pid);
+      if (seconds !== null) into.set(pid, { set: setOfApp.get(app)!, seconds });
+    }
+  }
+
+  async function reading(): Promise<CpuReading> {
+    const backends: CpuReading["backends"] = new Map();
+    await readBackends(backends);
+    return { workers: new Map(sets.map((s) => [s.name, workerCpu(s.workers)])), backends };
+  }
+
+  /**
+   * Makes the run's work due (`release`), then polls `sql` (the set's count of done items)
+   * every 20 ms until it reaches `n`. The backends' CPU is sampled every 100 ms (a backend's
+   * last reading counts: the pools close idle connections after 10 s and open new ones).
+   */
+  async function timedRun(
+    set: ProcessSet,
+    n: number,
+    sql: string,
+    params: unknown[],
+    release: () => Promise<void>,
+  ): Promise<{ run: PgDeliverRun; start: number; end: number }> {
+    const before = await reading();
+    const last: CpuReading["backends"] = new Map(before.backends);
+    const start = performance.now();
+    await release();
+    const deadline = performance.now() + Math.max(60_000, n * 20);
+    let firstSeenAt: number | null = null;
+    let firstSeenCount = 0;
+    let done = 0;
+    let end = 0;
+    for (let poll = 0; ; poll++) {
+      const { rows } = await pool.query<{ n: string }>(sql, params);
+      end = performance.now();
+      done = Number(rows[0]!.n);
+      if (done > 0 && firstSeenAt === null) {
+        firstSeenAt = end;
+        firstSeenCount = done;
+      }
+      if (done >= n) break;
+      if (poll % 5 === 0) await readBackends(last);
+      if (end > deadline) throw new Error(`${set.name}: only ${done} of ${n} done`);
+      await sleep(20);
+    }
+    const workersAfter = new Map(sets.map((s) => [s.name, workerCpu(s.workers)]));
+    await readBackends(last);
+    const backendCpu = new Map(sets.map((s) => [s.name, 0]));
+    for (const [pid, { set: name, seconds }] of last) {
+      backendCpu.set(
+        name,
+        backendCpu.get(name)! + seconds - (before.backends.get(pid)?.seconds ?? 0),
+      );
+    }
+    const wall = (end - start) / 1000;
+    const idle: Record<string, IdleCpu> = {};
+    for (const other of sets) {
+      if (other === set) continue;
+      const worker = workersAfter.get(other.name)! - before.workers.get(other.name)!;
+      idle[other.name] = {
+        worker: (worker / wall) * 100,
+        backend: (backendCpu.get(other.name)! / wall) * 100,
+      };
+    }
+    const cpu = workersAfter.get(set.name)! - before.workers.get(set.name)!;
+    const measured = firstSeenAt !== null && end > firstSeenAt && firstSeenCount < n;
+    return {
+      start,
+      end,
+      run: {
+        perSecond: measured ? (n - firstSeenCount) / ((end - firstSeenAt!) / 1000) : n / wall,
+        perSecondFromFirst: 0,
+        seconds: measured ? (end - firstSeenAt!) / 1000 : wall,
+        delivered: done,
+        received: done,
+        cpuMsPerDelivery: (cpu * 1000) / n,
+        pgCpuMsPerDelivery: (backendCpu.get(set.name)! * 1000) / n,
+        idle,
+      },
+    };
+  }
+
+  async function herald(processes: number, n = options.n): Promise<PgDeliverRun> {
+    const set = heraldSets.get(processes);
+    if (set === undefined) throw new Error(`no Herald set of ${processes} processes`);
+    await set.pool.query("TRUNCATE attempts, deliveries, messages CASCADE");
+    await seedDeliveries(set.store, n);
     receiver.reset();
-    const spawned = performance.now();
-    const workers = await Promise.all(
-      Array.from({ length: count }, () =>
-        startHeraldWorker(["--db", url, "--schema", heraldSchema, "--config", options.configPath], {
-          env: { PGAPPNAME: heraldApp },
-        }),
-      ),
+    const { run, end } = await timedRun(
+      set,
+      n,
+      `SELECT count(*) AS n FROM ${set.schema}.deliveries WHERE status = 'delivered'`,
+      [],
+      async () => {
+        await set.store.setEndpointEnabled(ENDPOINT_ID, true);
+      },
     );
-    const cpuAtReady = workerCpu(workers);
-    await store.setEndpointEnabled(ENDPOINT_ID, true);
-    try {
-      const progress = await waitForCount(
-        pool,
-        "SELECT count(*) AS n FROM deliveries WHERE status = 'delivered'",
-        [],
-        n,
-        Math.max(60_000, n * 20),
-        heraldApp,
-      );
-      return finish(
-        n,
-        progress,
-        spawned,
-        receiver.firstAt() ?? spawned,
-        workers,
-        receiver.count(),
-        cpuAtReady,
-      );
-    } finally {
-      await Promise.all(workers.map((w) => w.stop()));
-    }
+    await set.store.setEndpointEnabled(ENDPOINT_ID, false, "bench: between runs");
+    const first = receiver.firstAt() ?? end;
+    return { ...run, received: receiver.count(), perSecondFromFirst: n / ((end - first) / 1000) };
   }
 
-  async function pgBoss(count: number, n = options.n): Promise<PgDeliverRun> {
-    const queue = `bench_${++queueNumber}`;
-    await boss.createQueue(queue);
-    const spawned = performance.now();
-    const workers = await Promise.all(
-      Array.from({ length: count }, () =>
-        startPgBossWorker({
-          BOSS_URL: url,
-          BOSS_SCHEMA: bossSchema,
-          BOSS_QUEUE: queue,
-          BOSS_BATCH: String(options.boss.batchSize),
-          BOSS_WORKERS: String(options.boss.workersPerProcess),
-          BOSS_POLL_S: String(options.boss.pollingIntervalSeconds),
-          PGAPPNAME: bossApp,
-        }),
-      ),
+  async function pgBoss(processes: number, n = options.n): Promise<PgDeliverRun> {
+    const set = bossSets.get(processes);
+    if (set === undefined) throw new Error(`no pg-boss set of ${processes} processes`);
+    // The previous run's completed jobs go (as Herald's tables are truncated).
+    await pool.query(
+      `DO $$ DECLARE t text; BEGIN
+         SELECT partition_name INTO t FROM ${bossSchema}.queue WHERE name = '${set.queue}';
+         EXECUTE format('TRUNCATE ${bossSchema}.%I', t);
+       END $$`,
     );
-    const cpuAtReady = workerCpu(workers);
-    // As for Herald: the jobs come once every worker is up (their next poll fetches them).
-    for (let done = 0; done < n; done += 5000) {
-      const size = Math.min(5000, n - done);
-      await boss.insert(
-        Array.from({ length: size }, (_, i) => ({ name: queue, data: { n: done + i } })),
-      );
-    }
-    try {
-      const progress = await waitForCount(
-        pool,
-        `SELECT count(*) AS n FROM ${bossSchema}.job WHERE name = $1 AND state = 'completed'`,
-        [queue],
-        n,
-        Math.max(60_000, n * 20),
-        bossApp,
-      );
-      // A process that got no job prints no `first` line.
-      const firsts = workers.flatMap((w) =>
-        [...w.stdout().matchAll(/^first (\d+)$/gm)].map(
-          (m) => Number(m[1]) - performance.timeOrigin,
-        ),
-      );
-      const first = firsts.length === 0 ? spawned : Math.min(...firsts);
-      return finish(n, progress, spawned, first, workers, progress.done, cpuAtReady);
-    } finally {
-      // The queue stays (its jobs are completed); the schema is dropped at the end.
-      await Promise.all(workers.map((w) => w.stop()));
-    }
+    const marks = set.workers.map((w) => w.stdout().length);
+    const { run, end } = await timedRun(
+      set,
+      n,
+      `SELECT count(*) AS n FROM ${bossSchema}.job WHERE name = $1 AND state = 'completed'`,
+      [set.queue],
+      // The run's jobs at once: one insert (one statement); the workers' next poll fetches them.
+      async () => {
+        await boss.insert(
+          Array.from({ length: n }, (_, i) => ({ name: set.queue, data: { n: i } })),
+        );
+      },
+    );
+    // Each process prints `batch <epoch ms> <jobs>` per batch its handler gets.
+    const firsts = set.workers.flatMap((w, i) =>
+      [
+        ...w
+          .stdout()
+          .slice(marks[i])
+          .matchAll(/^batch (\d+) /gm),
+      ].map((m) => Number(m[1]) - performance.timeOrigin),
+    );
+    const first = firsts.length === 0 ? end : Math.min(...firsts);
+    return { ...run, perSecondFromFirst: n / ((end - first) / 1000) };
   }
 
-  return {
-    herald,
-    pgBoss,
-    async close() {
-      await boss.stop({ graceful: false, wait: true });
-      await pool.query(`DROP SCHEMA IF EXISTS ${heraldSchema} CASCADE`);
-      await pool.query(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
-      await pool.end();
-    },
-  };
+  return { sets: sets.map((s) => s.name), startCpuSeconds, herald, pgBoss, close };
 }

@@ -3,7 +3,9 @@
 //   BOSS_URL, BOSS_SCHEMA, BOSS_QUEUE, BOSS_BATCH (jobs per fetch), BOSS_WORKERS (work() calls
 //   in this process), BOSS_POLL_S (pollingIntervalSeconds, ≥ 0.5), PGAPPNAME (the
 //   connections' application_name).
-// Prints `ready` once the workers are registered and `first <epoch ms>` at the first batch.
+// Prints `ready` once the workers are registered and `batch <epoch ms> <jobs>` for every batch
+// its handler gets (the bench reads a run's first batch from it; one short line per fetch of up
+// to 500 jobs). The process runs for the whole bench, run after run, until SIGTERM.
 import PgBoss from "pg-boss";
 
 const env = process.env;
@@ -21,7 +23,6 @@ const boss = new PgBoss({
 });
 boss.on("error", (error) => console.error(error));
 await boss.start();
-let first = false;
 const workers = Number(env.BOSS_WORKERS ?? 1);
 for (let i = 0; i < workers; i++) {
   await boss.work(
@@ -30,11 +31,8 @@ for (let i = 0; i < workers; i++) {
       batchSize: Number(env.BOSS_BATCH ?? 100),
       pollingIntervalSeconds: Number(env.BOSS_POLL_S ?? 0.5),
     },
-    async () => {
-      if (!first) {
-        first = true;
-        console.log(`first ${Date.now()}`);
-      }
+    async (jobs) => {
+      console.log(`batch ${Date.now()} ${jobs.length}`);
     },
   );
 }
