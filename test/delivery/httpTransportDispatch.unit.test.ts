@@ -278,4 +278,32 @@ describe("deadlines", () => {
     expect((await slow).attempt.responseBody).toBe("late");
     respond = (_req, res) => res.end("ok");
   });
+  it("a send still queued for a connection when its deadline passes is aborted when it gets one", async () => {
+    const single = createHttpTransport({ ssrfAllow: ["127.0.0.0/8"], connections: 1 });
+    try {
+      respond = (req, res) => {
+        const wait = Number(req.headers["x-wait"] ?? 0);
+        setTimeout(() => res.end("done"), wait).unref();
+      };
+      const first = single.send({
+        delivery,
+        message,
+        endpoint: endpoint({ timeoutMs: 2000, headers: { "x-wait": "300" } }),
+        attemptNumber: 1,
+      });
+      const queued = await single.send({
+        delivery,
+        message,
+        endpoint: endpoint({ timeoutMs: 100 }),
+        attemptNumber: 1,
+      });
+      expect(queued.attempt.error).toBe("timeout: no complete response within 100 ms");
+      expect(queued.attempt.statusCode).toBeNull();
+      expect(queued.classification).toEqual({ outcome: "retry", reason: "timeout" });
+      expect((await first).attempt.responseBody).toBe("done");
+    } finally {
+      await single.close();
+      respond = (_req, res) => res.end("ok");
+    }
+  });
 });
