@@ -51,10 +51,26 @@ export type DeliveryEventListener<K extends DeliveryWorkerEventName> = (
   payload: DeliveryWorkerEvents[K],
 ) => void;
 
+export interface DeliveryListenerOptions {
+  /**
+   * Whether the listener wants events right now (e.g. its log level is enabled), asked by
+   * `has()` before an event is built; events are still delivered to it when built for others.
+   * Default: always.
+   */
+  enabled?: () => boolean;
+}
+
 export interface DeliveryEventEmitter {
   /** Returns a function that removes the listener. */
-  on<K extends DeliveryWorkerEventName>(name: K, listener: DeliveryEventListener<K>): () => void;
-  /** Whether anything listens to `name` (a listener or `onEvent`): skip building an unseen event. */
+  on<K extends DeliveryWorkerEventName>(
+    name: K,
+    listener: DeliveryEventListener<K>,
+    options?: DeliveryListenerOptions,
+  ): () => void;
+  /**
+   * Whether anything listens to `name` and wants it now (a listener whose `enabled` says yes,
+   * or `onEvent`): skip building an unseen event.
+   */
   has(name: DeliveryWorkerEventName): boolean;
   /** Calls every listener; a listener that throws is skipped, never the worker's problem. */
   emit<K extends DeliveryWorkerEventName>(name: K, payload: DeliveryWorkerEvents[K]): void;
@@ -65,6 +81,7 @@ export function createDeliveryEventEmitter(
   onEvent?: (event: DeliveryWorkerEvent) => void,
 ): DeliveryEventEmitter {
   const listeners = new Map<DeliveryWorkerEventName, Set<(payload: never) => void>>();
+  const predicates = new Map<(payload: never) => void, () => boolean>();
 
   function safely(call: () => void): void {
     try {
@@ -75,20 +92,38 @@ export function createDeliveryEventEmitter(
   }
 
   return {
-    on(name, listener) {
+    on(name, listener, options) {
       let set = listeners.get(name);
       if (set === undefined) {
         set = new Set();
         listeners.set(name, set);
       }
-      const stored = listener as (payload: never) => void;
+      // A wrapper per registration, so the same function added twice stays two listeners.
+      const stored: (payload: never) => void =
+        options?.enabled === undefined
+          ? (listener as (payload: never) => void)
+          : (payload: never) => (listener as (payload: never) => void)(payload);
+      if (options?.enabled !== undefined) predicates.set(stored, options.enabled);
       set.add(stored);
       return () => {
         set.delete(stored);
+        predicates.delete(stored);
       };
     },
     has(name) {
-      return onEvent !== undefined || (listeners.get(name)?.size ?? 0) > 0;
+      if (onEvent !== undefined) return true;
+      const set = listeners.get(name);
+      if (set === undefined || set.size === 0) return false;
+      for (const listener of set) {
+        const enabled = predicates.get(listener);
+        if (enabled === undefined) return true;
+        try {
+          if (enabled()) return true;
+        } catch {
+          return true; // a broken predicate loses nothing: the event is built as before
+        }
+      }
+      return false;
     },
     emit(name, payload) {
       const set = listeners.get(name);

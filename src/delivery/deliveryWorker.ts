@@ -16,10 +16,12 @@ import {
   createDeliveryEventEmitter,
   type DeliveryEventBase,
   type DeliveryEventListener,
+  type DeliveryListenerOptions,
   type DeliveryWorkerEvent,
   type DeliveryWorkerEventName,
 } from "./deliveryEvents.js";
 import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
+import { isoTime } from "./isoTime.js";
 import type { Transport, TransportResult } from "./transports/types.js";
 
 export interface DeliveryWorkerOptions {
@@ -64,7 +66,12 @@ export interface DeliveryWorker {
    * leases of claimed deliveries not yet sent. Safe to call more than once.
    */
   stop(): Promise<void>;
-  on<K extends DeliveryWorkerEventName>(name: K, listener: DeliveryEventListener<K>): () => void;
+  /** `options.enabled`: whether the listener wants events now (see DeliveryListenerOptions). */
+  on<K extends DeliveryWorkerEventName>(
+    name: K,
+    listener: DeliveryEventListener<K>,
+    options?: DeliveryListenerOptions,
+  ): () => void;
 }
 
 /** `lastError` of a delivery dead-lettered because its endpoint answered 410. */
@@ -84,20 +91,7 @@ function positiveInteger(key: string, value: number): number {
 }
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function toAttemptInput(result: TransportResult): AttemptInput {
-  const { attempt } = result;
-  return {
-    startedAt: attempt.startedAt,
-    durationMs: attempt.durationMs,
-    succeeded: attempt.succeeded,
-    statusCode: attempt.statusCode,
-    responseHeaders: attempt.responseHeaders,
-    responseBody: attempt.responseBody,
-    error: attempt.error,
-  };
+  return isoTime(ms);
 }
 
 /** What a failed attempt's last result was, for the dead-letter reason. */
@@ -215,7 +209,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       return;
     }
     const attemptNumber = delivery.attempts + 1;
-    const attemptBase = { ...base, attempt: attemptNumber };
+    const attemptBase: DeliveryEventBase = {
+      deliveryId: base.deliveryId,
+      endpointId: base.endpointId,
+      messageId: base.messageId,
+      attempt: attemptNumber,
+    };
     let result: TransportResult;
     const startedAt = clock.now();
     const started = performance.now();
@@ -237,7 +236,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         outcome: classification.outcome,
       });
     }
-    const attemptInput = toAttemptInput(result);
+    // The transport's attempt already has AttemptInput's fields (the stores read them one by
+    // one), so it is passed on as it is rather than copied.
+    const attemptInput: AttemptInput = attempt;
     const now = clock.now();
     const ref = { deliveryId: delivery.id, owner, now, attempt: attemptInput };
 
@@ -282,12 +283,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     const delayMs = Math.max(delay, classification.retryAfterMs ?? 0);
     const nextAttemptAt = now + delayMs;
     if (await guarded(attemptBase, () => store.scheduleRetry({ ...ref, nextAttemptAt }))) {
-      events.emit("delivery:retry_scheduled", {
-        ...attemptBase,
-        reason: classification.reason,
-        delayMs,
-        nextAttemptAt: iso(nextAttemptAt),
-      });
+      if (events.has("delivery:retry_scheduled")) {
+        events.emit("delivery:retry_scheduled", {
+          ...attemptBase,
+          reason: classification.reason,
+          delayMs,
+          nextAttemptAt: iso(nextAttemptAt),
+        });
+      }
       await checkAutoDisable(attemptBase, endpoint.id);
     }
   }

@@ -54,34 +54,44 @@ const DELIVERY_LINES: Record<DeliveryEventName, { level: Level; msg: string; fie
  */
 export function attachWorkerLogger(worker: Pick<DeliveryWorker, "on">, logger: Logger): () => void {
   const offs: Array<() => void> = [];
-  const on: DeliveryWorker["on"] = (name, listener) => {
-    const off = worker.on(name, (payload) => {
-      try {
-        listener(payload);
-      } catch {
-        // Logging must never affect delivery.
-      }
-    });
+  const on: DeliveryWorker["on"] = (name, listener, options) => {
+    const off = worker.on(
+      name,
+      (payload) => {
+        try {
+          listener(payload);
+        } catch {
+          // Logging must never affect delivery.
+        }
+      },
+      options,
+    );
     offs.push(off);
     return off;
   };
 
   for (const name of Object.keys(DELIVERY_LINES) as DeliveryEventName[]) {
     const { level, msg, fields } = DELIVERY_LINES[name];
-    on(name, (event: DeliveryEventBase) => {
-      // Checked per event (the level can change at run time): a disabled line costs nothing.
-      if (!logger.isLevelEnabled(level)) return;
-      const line: Record<string, unknown> = { event: name };
-      const source = event as unknown as Record<string, unknown>;
-      for (const field of fields) line[field] = source[field];
-      logger
-        .child({
-          deliveryId: event.deliveryId,
-          endpointId: event.endpointId,
-          messageId: event.messageId,
-        })
-        [level](line, msg);
-    });
+    // Checked per event (the level can change at run time): the worker does not even build an
+    // event whose line is disabled, unless someone else listens to it.
+    const enabled = () => logger.isLevelEnabled(level);
+    on(
+      name,
+      (event: DeliveryEventBase) => {
+        if (!enabled()) return;
+        const line: Record<string, unknown> = { event: name };
+        const source = event as unknown as Record<string, unknown>;
+        for (const field of fields) line[field] = source[field];
+        logger
+          .child({
+            deliveryId: event.deliveryId,
+            endpointId: event.endpointId,
+            messageId: event.messageId,
+          })
+          [level](line, msg);
+      },
+      { enabled },
+    );
   }
   on("worker:error", (e) =>
     // Code and message only: an error's details or cause may hold request data.

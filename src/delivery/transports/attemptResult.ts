@@ -1,6 +1,7 @@
 // Builds the TransportResult of a non-HTTP attempt (function, NATS): no status, no headers.
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
+import { isoTime } from "../isoTime.js";
 import { DEFAULT_BODY_LIMIT_BYTES, type RetryReason, truncateBody } from "../responseRules.js";
 import type { TransportResult } from "./types.js";
 
@@ -11,7 +12,7 @@ export interface AttemptTimer {
 }
 
 export function startAttempt(clock: Clock): AttemptTimer {
-  const startedAt = new Date(clock.now()).toISOString();
+  const startedAt = isoTime(clock.now());
   const started = performance.now();
   return { startedAt, elapsed: () => Math.round(performance.now() - started) };
 }

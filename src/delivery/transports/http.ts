@@ -1,9 +1,10 @@
 // HTTP transport: one signed POST per attempt through a shared, SSRF-guarded undici keep-alive pool.
 import { performance } from "node:perf_hooks";
-import { type Dispatcher, request } from "undici";
+import { type Dispatcher, util } from "undici";
 import { readPackageVersion } from "../../cli/version.js";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { isoTime } from "../isoTime.js";
 import {
   classifyResponse,
   DEFAULT_BODY_LIMIT_BYTES,
@@ -11,7 +12,7 @@ import {
   truncateBody,
 } from "../responseRules.js";
 import { createSsrfGuard, type SsrfGuard } from "../ssrfGuard.js";
-import { buildRequestHeaders, flattenResponseHeaders } from "./requestHeaders.js";
+import { buildRequestHeaders } from "./requestHeaders.js";
 import { describeSendError, timeoutError } from "./sendErrors.js";
 import { signingHeaders } from "./signingHeaders.js";
 import type { Transport, TransportResult, TransportSendInput } from "./types.js";
@@ -44,22 +45,226 @@ function defaultUserAgent(): string {
 // Room past the limit so truncateBody can tell a cut character from a whole one.
 const UTF8_LOOKAHEAD = 4;
 
-/** Reads at most `limit` (+ a few) bytes, then stops: the rest is never read. */
-async function readLimited(
-  body: Dispatcher.ResponseData["body"],
-  limit: number,
-): Promise<{ bytes: Uint8Array; complete: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const cap = limit + UTF8_LOOKAHEAD;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    chunks.push(buf);
-    size += buf.length;
-    // Leaving the loop destroys the stream (and its connection): nothing more comes in.
-    if (size >= cap) return { bytes: Buffer.concat(chunks, size), complete: false };
+const EMPTY = new Uint8Array(0);
+
+/** Where a target URL's requests go, parsed once per target as undici's `request()` would. */
+interface ParsedTarget {
+  protocol: string;
+  origin: string;
+  /** pathname + search (the fragment is never sent). */
+  path: string;
+}
+
+const MAX_CACHED_TARGETS = 1024;
+
+/** How one dispatched request ended: an answer (maybe with a body error) or no answer. */
+type Outcome =
+  | {
+      ok: true;
+      statusCode: number;
+      headers: Record<string, string>;
+      bytes: Uint8Array;
+      complete: boolean;
+      bodyError: unknown;
+    }
+  | { ok: false; error: unknown };
+
+/**
+ * Response headers as the attempt log keeps them (what undici's `parseHeaders` then
+ * `flattenResponseHeaders` gave): lowercase names in first-seen order, a repeated header's
+ * values joined with ", ", read as latin1.
+ */
+export function rawResponseHeaders(
+  raw: readonly (Buffer | string | readonly Buffer[])[],
+): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    // undici's lookup: a known header name comes back as a constant, without decoding it.
+    const key = util.headerNameToString(raw[i] as Buffer | string);
+    const rawValue = raw[i + 1] as Buffer | string | readonly Buffer[];
+    const value =
+      typeof rawValue === "string"
+        ? rawValue
+        : Array.isArray(rawValue)
+          ? (rawValue as readonly Buffer[]).map((v) => v.toString("latin1")).join(", ")
+          : (rawValue as Buffer).toString("latin1");
+    if (Object.hasOwn(flat, key)) {
+      flat[key] = `${flat[key]}, ${value}`;
+    } else if (key !== "__proto__") {
+      // (A `__proto__` header never made it into the log: assigning it was a no-op.)
+      flat[key] = value;
+    }
   }
-  return { bytes: Buffer.concat(chunks, size), complete: true };
+  return flat;
+}
+
+/**
+ * One request's undici handler (the dispatcher's own callback interface: no AbortSignal, no
+ * response stream, no per-request promise machinery inside undici). Keeps at most `cap` body
+ * bytes, then aborts the request, which closes its connection, as leaving a body read did.
+ */
+class SendHandler implements Dispatcher.DispatchHandler {
+  settle: (outcome: Outcome) => void = noop;
+  abort: ((reason?: Error) => void) | null = null;
+  /** Set when the deadline passed before the request reached a connection. */
+  pendingAbort: Error | null = null;
+  statusCode = 0;
+  headers: Record<string, string> | null = null;
+  chunks: Buffer[] | null = null;
+  size = 0;
+  done = false;
+  /** Deadline bookkeeping (see DeadlineQueue). */
+  deadline = 0;
+  timedOut = false;
+
+  constructor(readonly cap: number) {}
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.pendingAbort !== null) {
+      abort(this.pendingAbort);
+      return;
+    }
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx (e.g. 100 Continue) is informational: the answer is still to come.
+    if (statusCode < 200) return true;
+    this.statusCode = statusCode;
+    this.headers = rawResponseHeaders(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.done) return true;
+    if (this.chunks === null) this.chunks = [chunk];
+    else this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.cap) {
+      // Enough kept: stop reading; the rest of the body (and its connection) is dropped.
+      this.finishResponse(false, null);
+      this.abort?.();
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.finishResponse(true, null);
+  }
+
+  onError(error: Error): void {
+    if (this.done) return;
+    if (this.headers !== null) {
+      // The status already arrived and decides the outcome; the log keeps what went wrong.
+      this.finishResponse(true, error, true);
+      return;
+    }
+    this.done = true;
+    this.settle({ ok: false, error });
+  }
+
+  private finishResponse(complete: boolean, bodyError: unknown, dropBody = false): void {
+    if (this.done) return;
+    this.done = true;
+    const chunks = this.chunks;
+    const bytes =
+      dropBody || chunks === null
+        ? EMPTY
+        : chunks.length === 1
+          ? (chunks[0] as Buffer)
+          : Buffer.concat(chunks, this.size);
+    this.settle({
+      ok: true,
+      statusCode: this.statusCode,
+      headers: this.headers ?? {},
+      bytes,
+      complete,
+      bodyError,
+    });
+  }
+
+  /** The attempt's deadline passed: abort wherever the request is. */
+  expire(reason: Error): void {
+    this.timedOut = true;
+    if (this.done) return;
+    if (this.abort !== null) this.abort(reason);
+    else this.pendingAbort = reason;
+  }
+}
+
+function noop(): void {}
+
+/** Names Herald sets itself (lowercase); a signing header of the same name takes their place. */
+const HERALD_HEADER_NAMES: ReadonlySet<string> = new Set([
+  "content-type",
+  "user-agent",
+  "x-herald-delivery-id",
+  "x-herald-event-type",
+]);
+
+/**
+ * One timer for every in-flight attempt instead of a timer (and an AbortController) per send.
+ * Deadlines of one timeout length arrive in order, so each length is a FIFO (a Set keeps
+ * insertion order and deletes in O(1)); the timer is set for the earliest head.
+ */
+class DeadlineQueue {
+  private readonly byTimeout = new Map<number, Set<SendHandler>>();
+  private timer: NodeJS.Timeout | null = null;
+  private armedFor = Number.POSITIVE_INFINITY;
+  private size = 0;
+
+  add(handler: SendHandler, timeoutMs: number, now: number): void {
+    handler.deadline = now + timeoutMs;
+    let queue = this.byTimeout.get(timeoutMs);
+    if (queue === undefined) {
+      queue = new Set();
+      this.byTimeout.set(timeoutMs, queue);
+    }
+    queue.add(handler);
+    this.size += 1;
+    if (handler.deadline < this.armedFor) this.arm(handler.deadline, now);
+  }
+
+  remove(handler: SendHandler, timeoutMs: number): void {
+    const queue = this.byTimeout.get(timeoutMs);
+    if (queue?.delete(handler) !== true) return;
+    this.size -= 1;
+    if (queue.size === 0) this.byTimeout.delete(timeoutMs);
+    if (this.size === 0 && this.timer !== null) {
+      // Nothing left to watch: a pending timer would only keep the process alive.
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.armedFor = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private arm(deadline: number, now: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.armedFor = deadline;
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(deadline - now)));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    const expired: [SendHandler, number][] = [];
+    for (const [timeoutMs, queue] of this.byTimeout) {
+      for (const handler of queue) {
+        if (handler.deadline > now) {
+          if (handler.deadline < next) next = handler.deadline;
+          break;
+        }
+        expired.push([handler, timeoutMs]);
+      }
+    }
+    for (const [handler, timeoutMs] of expired) {
+      this.remove(handler, timeoutMs);
+      handler.expire(new DOMException(timeoutError(timeoutMs), "TimeoutError"));
+    }
+    if (next !== Number.POSITIVE_INFINITY && this.size > 0) this.arm(next, now);
+  };
 }
 
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
@@ -82,16 +287,73 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     ...(connections === undefined ? {} : { connections }),
   });
 
-  // The target's protocol, parsed once per target rather than once per send (most deliveries
-  // of a burst go to the same few endpoints). Throws TypeError for a target that is no URL.
-  let lastTarget: string | undefined;
-  let lastProtocol = "";
-  function protocolOf(target: string): string {
-    if (target !== lastTarget) {
-      lastProtocol = new URL(target).protocol;
-      lastTarget = target;
+  // Targets parsed once, not once per send (most deliveries of a burst go to the same few
+  // endpoints). `new URL` throws TypeError for a target that is no URL.
+  const targets = new Map<string, ParsedTarget>();
+  function parseTarget(target: string): ParsedTarget {
+    let parsed = targets.get(target);
+    if (parsed === undefined) {
+      const url = new URL(target);
+      parsed = {
+        protocol: url.protocol,
+        origin: url.origin,
+        path: url.search ? `${url.pathname}${url.search}` : url.pathname,
+      };
+      if (targets.size >= MAX_CACHED_TARGETS) targets.clear();
+      targets.set(target, parsed);
     }
-    return lastProtocol;
+    return parsed;
+  }
+
+  const deadlines = new DeadlineQueue();
+  const cap = maxResponseBytes + UTF8_LOOKAHEAD;
+
+  /** undici's flat header list: [name, value, name, value, …], same names and order as buildRequestHeaders. */
+  function requestHeaders(
+    endpoint: TransportSendInput["endpoint"],
+    deliveryId: string,
+    eventType: string,
+    signing: Readonly<Record<string, string>>,
+  ): string[] {
+    const list = [
+      "content-type",
+      "application/json",
+      "user-agent",
+      userAgent,
+      "x-herald-delivery-id",
+      deliveryId,
+      "x-herald-event-type",
+      eventType,
+    ];
+    let plain = true;
+    for (const _ in endpoint.headers) {
+      plain = false;
+      break;
+    }
+    if (plain) {
+      for (const name in signing) {
+        // Not lowercase, or overriding a Herald header: the general merge below decides.
+        if (HERALD_HEADER_NAMES.has(name) || name.toLowerCase() !== name) {
+          plain = false;
+          break;
+        }
+        list.push(name, signing[name] as string);
+      }
+      if (plain) return list;
+    }
+    const merged = buildRequestHeaders({
+      extra: endpoint.headers,
+      herald: {
+        "content-type": "application/json",
+        "user-agent": userAgent,
+        "x-herald-delivery-id": deliveryId,
+        "x-herald-event-type": eventType,
+      },
+      signing,
+    });
+    const flat: string[] = [];
+    for (const name of Object.keys(merged)) flat.push(name, merged[name] as string);
+    return flat;
   }
 
   async function send({
@@ -100,110 +362,118 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     endpoint,
   }: TransportSendInput): Promise<TransportResult> {
     const nowMs = clock.now();
-    const startedAt = new Date(nowMs).toISOString();
+    const startedAt = isoTime(nowMs);
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    const fail = (error: string, cause: unknown): TransportResult => {
-      const classification = classifyResponse({ error: cause, now: clock.now(), ...retryAfter });
-      return {
-        attempt: {
-          startedAt,
-          durationMs: elapsed(),
-          succeeded: false,
-          statusCode: null,
-          responseHeaders: null,
-          responseBody: null,
-          error,
-        },
-        classification,
-        responseBodyTruncated: false,
-      };
-    };
+    const timeoutMs = endpoint.timeoutMs;
 
     const body = Buffer.from(JSON.stringify(message.payload ?? null), "utf8");
-    let headers: Record<string, string>;
+    let headers: string[];
+    let target: ParsedTarget;
     try {
-      const protocol = protocolOf(endpoint.target);
-      if (protocol !== "http:" && protocol !== "https:") {
-        return fail(`request.invalid: unsupported protocol ${protocol}`, new Error("invalid"));
+      target = parseTarget(endpoint.target);
+      if (target.protocol !== "http:" && target.protocol !== "https:") {
+        return failed(
+          startedAt,
+          started,
+          `request.invalid: unsupported protocol ${target.protocol}`,
+          new Error("invalid"),
+        );
       }
-      headers = buildRequestHeaders({
-        extra: endpoint.headers,
-        herald: {
-          "content-type": "application/json",
-          "user-agent": userAgent,
-          "x-herald-delivery-id": delivery.id,
-          "x-herald-event-type": message.type,
-        },
-        signing: signingHeaders({ endpoint, messageId: message.id, body, nowMs }),
-      });
+      headers = requestHeaders(
+        endpoint,
+        delivery.id,
+        message.type,
+        signingHeaders({ endpoint, messageId: message.id, body, nowMs }),
+      );
     } catch (error) {
-      if (error instanceof TypeError) return fail("request.invalid: target is not a URL", error);
+      if (error instanceof TypeError) {
+        return failed(startedAt, started, "request.invalid: target is not a URL", error);
+      }
       const code = isHeraldError(error) ? `${error.code} ` : "";
       const text = error instanceof Error ? error.message : "could not sign";
-      return fail(`signing: ${code}${text}`, error);
+      return failed(startedAt, started, `signing: ${code}${text}`, error);
     }
 
-    const timeoutMs = endpoint.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
     // One deadline for the whole attempt: connect, headers and the (limited) body read.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DOMException(timeoutError(timeoutMs), "TimeoutError"));
-    }, timeoutMs);
-    try {
-      const response = await request(endpoint.target, {
-        method: "POST",
-        headers,
-        body,
-        dispatcher: agent,
-        signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const responseHeaders = flattenResponseHeaders(response.headers);
-      let error: string | null = null;
-      let bytes: Uint8Array = new Uint8Array(0);
-      let complete = true;
-      try {
-        if (response.headers["content-length"] === "0") {
-          // Nothing to keep (the usual 2xx): let undici finish the empty body, no reader.
-          await response.body.dump();
-        } else {
-          ({ bytes, complete } = await readLimited(response.body, maxResponseBytes));
-        }
-      } catch (bodyError) {
-        // The status already arrived and decides the outcome; the log keeps what went wrong.
-        error = timedOut ? timeoutError(timeoutMs) : describeSendError(bodyError, timeoutMs);
-      }
-      const kept = truncateBody(bytes, maxResponseBytes);
-      const classification = classifyResponse({
-        status: response.statusCode,
-        headers: responseHeaders,
-        now: clock.now(),
-        ...retryAfter,
-      });
-      return {
-        attempt: {
-          startedAt,
-          durationMs: elapsed(),
-          succeeded: classification.outcome === "success",
-          statusCode: response.statusCode,
-          responseHeaders,
-          responseBody: kept.text,
-          error,
+    const handler = new SendHandler(cap);
+    const outcome = await new Promise<Outcome>((resolve) => {
+      handler.settle = resolve;
+      deadlines.add(handler, timeoutMs, started);
+      agent.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: "POST",
+          headers,
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
         },
-        classification,
-        responseBodyTruncated: kept.truncated || !complete,
-      };
-    } catch (error) {
-      if (timedOut)
-        return fail(timeoutError(timeoutMs), new DOMException("timeout", "TimeoutError"));
-      return fail(describeSendError(error, timeoutMs), error);
-    } finally {
-      clearTimeout(timer);
+        handler,
+      );
+    });
+    deadlines.remove(handler, timeoutMs);
+
+    if (!outcome.ok) {
+      if (handler.timedOut) {
+        return failed(
+          startedAt,
+          started,
+          timeoutError(timeoutMs),
+          new DOMException("timeout", "TimeoutError"),
+        );
+      }
+      return failed(startedAt, started, describeSendError(outcome.error, timeoutMs), outcome.error);
     }
+    const { statusCode, headers: responseHeaders } = outcome;
+    const error =
+      outcome.bodyError === null
+        ? null
+        : handler.timedOut
+          ? timeoutError(timeoutMs)
+          : describeSendError(outcome.bodyError, timeoutMs);
+    const kept = truncateBody(outcome.bytes, maxResponseBytes);
+    const classification = classifyResponse({
+      status: statusCode,
+      headers: responseHeaders,
+      now: clock.now(),
+      ...retryAfter,
+    });
+    return {
+      attempt: {
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        succeeded: classification.outcome === "success",
+        statusCode,
+        responseHeaders,
+        responseBody: kept.text,
+        error,
+      },
+      classification,
+      responseBodyTruncated: kept.truncated || !outcome.complete,
+    };
+  }
+
+  function failed(
+    startedAt: string,
+    started: number,
+    error: string,
+    cause: unknown,
+  ): TransportResult {
+    const classification = classifyResponse({ error: cause, now: clock.now(), ...retryAfter });
+    return {
+      attempt: {
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        succeeded: false,
+        statusCode: null,
+        responseHeaders: null,
+        responseBody: null,
+        error,
+      },
+      classification,
+      responseBodyTruncated: false,
+    };
   }
 
   return {

@@ -8,6 +8,8 @@ import type { EndpointRecord, EndpointSecret } from "../../store/deliveryRecords
  * the old secret both sign, so receivers can switch over at their own pace.
  */
 export function activeSecrets(secrets: readonly EndpointSecret[], nowMs: number): string[] {
+  // The usual endpoint: one secret that never expires.
+  if (secrets.length === 1 && secrets[0]?.expiresAt === null) return [secrets[0].secret];
   return secrets
     .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > nowMs)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
