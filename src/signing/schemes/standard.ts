@@ -19,7 +19,6 @@ import { toBodyBytes } from "../body.js";
 import {
   decodeBase64Strict,
   decodeDigest,
-  hmac,
   KeyCache,
   safeEqual,
   safeEqualAt,
@@ -265,13 +264,16 @@ export const standardScheme: WebhookScheme = {
     if (id === undefined || id === "") {
       throw new HeraldError("id.missing", "The standard scheme signs a message id: pass `id`");
     }
-    const content = signedContent(id, timestamp, body);
+    const prefix = `${id}.${timestamp}.`;
+    // Ed25519 signs one buffer; the HMAC takes the prefix and the body as they are.
+    let content: Buffer | undefined;
     const entries = secrets.map((secret) => {
       const key = keys.get(secret, parseKey);
       switch (key.kind) {
         case "hmac":
-          return `v1,${hmac("sha256", key.key, [content]).toString("base64")}`;
+          return `v1,${createHmac("sha256", key.key).update(prefix).update(body).digest("base64")}`;
         case "ed25519-private":
+          content ??= signedContent(id, timestamp, body);
           return `v1a,${edSign(null, content, key.privateKey).toString("base64")}`;
         case "ed25519-public":
           throw new HeraldError("secret.invalid", "A whpk_ public key can verify but not sign");
