@@ -16,13 +16,7 @@ import {
 } from "node:crypto";
 import { HeraldError } from "../../core/errors.js";
 import { toBodyBytes } from "../body.js";
-import {
-  decodeBase64Strict,
-  decodeDigest,
-  KeyCache,
-  safeEqual,
-  safeEqualAt,
-} from "../crypto.js";
+import { decodeBase64Strict, decodeDigest, KeyCache, safeEqual, safeEqualAt } from "../crypto.js";
 import { headerReader } from "../headers.js";
 import { fail, parseUnixSeconds, timestampFailure } from "../timestamp.js";
 import type {
