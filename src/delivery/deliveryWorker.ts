@@ -3,6 +3,7 @@
 import { type Clock, systemClock } from "../core/clock.js";
 import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
+import { isoTime } from "../core/isoTime.js";
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from "../core/retryPolicy.js";
 import type {
   AttemptInput,
@@ -21,7 +22,6 @@ import {
   type DeliveryWorkerEventName,
 } from "./deliveryEvents.js";
 import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
-import { isoTime } from "./isoTime.js";
 import type { Transport, TransportResult } from "./transports/types.js";
 
 export interface DeliveryWorkerOptions {

@@ -1,7 +1,7 @@
 // Builds the TransportResult of a non-HTTP attempt (function, NATS): no status, no headers.
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
-import { isoTime } from "../isoTime.js";
+import { isoTime } from "../../core/isoTime.js";
 import { DEFAULT_BODY_LIMIT_BYTES, type RetryReason, truncateBody } from "../responseRules.js";
 import type { TransportResult } from "./types.js";
 

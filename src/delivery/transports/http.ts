@@ -4,7 +4,7 @@ import { type Dispatcher, util } from "undici";
 import { readPackageVersion } from "../../cli/version.js";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
-import { isoTime } from "../isoTime.js";
+import { isoTime } from "../../core/isoTime.js";
 import {
   classifyResponse,
   DEFAULT_BODY_LIMIT_BYTES,

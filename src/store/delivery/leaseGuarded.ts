@@ -2,6 +2,7 @@
 // `guarded` (lock the delivery, check the lease, log the attempt, write back the change, all in
 // one transaction), so the two backends cannot disagree on what a method changes.
 import type { Clock } from "../../core/clock.js";
+import { isoTime } from "../../core/isoTime.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -41,7 +42,7 @@ export function leaseGuardedMethods(guarded: Guarded, clock: Clock): LeaseGuarde
   return {
     async extendLease({ deliveryId, owner, now, leaseMs }) {
       const until = nowMs(clock, now) + positiveInteger(leaseMs, "leaseMs", "delivery.invalid");
-      const untilIso = new Date(until).toISOString();
+      const untilIso = isoTime(until);
       return (await guarded(deliveryId, owner, now, (d, n) => leaseExtended(d, untilIso, n)))
         .delivery;
     },

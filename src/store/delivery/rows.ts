@@ -1,5 +1,6 @@
 // Records ↔ SQL rows for both dialects. Column names are the same everywhere; only the value
 // forms differ, and those differences live in one table (ROW_CODECS), not in each adapter.
+import { isoTime } from "../../core/isoTime.js";
 import type {
   AttemptRecord,
   DeliveryRecord,
@@ -33,7 +34,7 @@ const memoIso: string[] = new Array<string>(ISO_MEMO_SIZE).fill("");
 function isoOfMs(ms: number): string {
   const slot = ms & (ISO_MEMO_SIZE - 1);
   if (memoMs[slot] === ms) return memoIso[slot]!;
-  const iso = new Date(ms).toISOString();
+  const iso = isoTime(ms);
   memoMs[slot] = ms;
   memoIso[slot] = iso;
   return iso;

@@ -3,6 +3,7 @@
 import type { Clock } from "../../core/clock.js";
 import { HeraldError, type HeraldErrorCode } from "../../core/errors.js";
 import { isIsoDateTime } from "../../core/isoDateTime.js";
+import { isoTime } from "../../core/isoTime.js";
 import type { TimeInput } from "../deliveryPorts.js";
 
 /** Milliseconds since the epoch of a TimeInput; throws `code` naming `field` for anything else. */
@@ -27,7 +28,7 @@ export function toMillis(
 
 /** `2025-01-01T00:00:00.000Z`. */
 export function toIso(value: unknown, field: string, code?: HeraldErrorCode): string {
-  return new Date(toMillis(value, field, code)).toISOString();
+  return isoTime(toMillis(value, field, code));
 }
 
 export function isoOrNull(value: unknown, field: string, code?: HeraldErrorCode): string | null {
@@ -41,5 +42,5 @@ export function nowMs(clock: Clock, now: TimeInput | undefined): number {
 
 /** The caller's `now`, or the clock's, in the canonical ISO form. */
 export function isoNow(clock: Clock, now?: TimeInput): string {
-  return new Date(nowMs(clock, now)).toISOString();
+  return isoTime(nowMs(clock, now));
 }
