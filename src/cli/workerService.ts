@@ -17,6 +17,7 @@ import {
   type OpenedDatabase,
   openDatabase,
 } from "../store/openDatabase.js";
+import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
 import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
 
 export interface WorkerServiceSettings {
@@ -35,22 +36,6 @@ export interface WorkerServiceSettings {
 export interface RunningWorkerService {
   /** Graceful; safe to call more than once. */
   stop(): Promise<void>;
-}
-
-// As in src/server/service.ts: expired inbound dedupe keys are deleted every minute, in
-// batches of 1,000, at most 100 batches a run (one run never holds the writer for long).
-const PRUNE_INTERVAL_MS = 60 * 1000;
-const PRUNE_BATCH = 1000;
-const PRUNE_ROUNDS = 100;
-
-async function pruneExpiredKeys(store: DeliveryStore): Promise<number> {
-  let total = 0;
-  for (let round = 0; round < PRUNE_ROUNDS; round++) {
-    const deleted = await store.pruneInboundKeys({ limit: PRUNE_BATCH });
-    total += deleted;
-    if (deleted < PRUNE_BATCH) break;
-  }
-  return total;
 }
 
 async function openStore(database: OpenedDatabase, clock: Clock): Promise<DeliveryStore> {

@@ -22,6 +22,7 @@ import {
   openDatabase,
 } from "../store/openDatabase.js";
 import { createPostgresDeliveryStore } from "../store/postgres/deliveryStore.js";
+import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
 import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
 import {
   type SqliteWriter,
@@ -77,22 +78,6 @@ export interface RunningService {
   readonly worker: DeliveryWorker | null;
   /** Graceful; safe to call more than once. */
   stop(): Promise<void>;
-}
-
-const PRUNE_INTERVAL_MS = 60 * 1000;
-const PRUNE_BATCH = 1000;
-/** At most this many batches per run, so one run never holds the writer for long. */
-const PRUNE_ROUNDS = 100;
-
-/** Deletes expired inbound dedupe keys in small transactions until none are left. */
-async function pruneExpiredKeys(store: DeliveryStore): Promise<number> {
-  let total = 0;
-  for (let round = 0; round < PRUNE_ROUNDS; round++) {
-    const deleted = await store.pruneInboundKeys({ limit: PRUNE_BATCH });
-    total += deleted;
-    if (deleted < PRUNE_BATCH) break;
-  }
-  return total;
 }
 
 function openStore(database: OpenedDatabase, clock: Clock): DeliveryStore {

@@ -8,8 +8,8 @@ import type {
   DeliveryRecord,
   EndpointRecord,
   EndpointSecret,
-  MessageRecord,
 } from "../../src/store/deliveryRecords.js";
+import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -75,41 +75,14 @@ function secret(value: string, createdAgoMs: number, expiresInMs: number | null)
 }
 
 function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return {
-    id: "ep_test",
-    tenant: "default",
-    description: "",
-    transport: "http",
-    target: `http://127.0.0.1:${receiver.port}/hooks`,
-    eventTypes: ["*"],
-    scheme: "standard",
-    schemeOptions: null,
-    secrets: [secret(secretA, 1000, null)],
-    headers: {},
-    timeoutMs: 2000,
-    retry: null,
-    rateLimitPerS: null,
-    maxInFlight: null,
-    ordered: false,
-    enabled: true,
-    disabledReason: null,
-    consecutiveFailures: 0,
-    failingSince: null,
-    createdAt: iso(Date.now()),
-    updatedAt: iso(Date.now()),
-    ...overrides,
-  };
+  return testEndpoint(
+    `http://127.0.0.1:${receiver.port}/hooks`,
+    [secret(secretA, 1000, null)],
+    overrides,
+  );
 }
 
-const message: MessageRecord = {
-  id: "msg_01JTESTMESSAGE0000000000000",
-  tenant: "default",
-  type: "order.created.v1",
-  source: null,
-  payload: { orderId: 42, note: "grüße" },
-  idempotencyKey: null,
-  createdAt: iso(Date.now()),
-};
+const message = testMessage({ orderId: 42, note: "grüße" });
 
 function delivery(id = "dlv_01JTESTDELIVERY000000000000"): DeliveryRecord {
   return {

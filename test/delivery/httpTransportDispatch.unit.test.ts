@@ -9,11 +9,8 @@ import {
   flattenResponseHeaders,
 } from "../../src/delivery/transports/requestHeaders.js";
 import { generateSecret } from "../../src/signing/sign.js";
-import type {
-  DeliveryRecord,
-  EndpointRecord,
-  MessageRecord,
-} from "../../src/store/deliveryRecords.js";
+import type { DeliveryRecord, EndpointRecord } from "../../src/store/deliveryRecords.js";
+import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -45,41 +42,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const secret = generateSecret("standard");
 
 function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return {
-    id: "ep_test",
-    tenant: "default",
-    description: "",
-    transport: "http",
-    target: `http://127.0.0.1:${port}/hooks?x=1#frag`,
-    eventTypes: ["*"],
-    scheme: "standard",
-    schemeOptions: null,
-    secrets: [{ secret, createdAt: iso(Date.now() - 1000), expiresAt: null }],
-    headers: {},
-    timeoutMs: 2000,
-    retry: null,
-    rateLimitPerS: null,
-    maxInFlight: null,
-    ordered: false,
-    enabled: true,
-    disabledReason: null,
-    consecutiveFailures: 0,
-    failingSince: null,
-    createdAt: iso(Date.now()),
-    updatedAt: iso(Date.now()),
-    ...overrides,
-  };
+  return testEndpoint(
+    `http://127.0.0.1:${port}/hooks?x=1#frag`,
+    [{ secret, createdAt: iso(Date.now() - 1000), expiresAt: null }],
+    overrides,
+  );
 }
 
-const message: MessageRecord = {
-  id: "msg_01JTESTMESSAGE0000000000000",
-  tenant: "default",
-  type: "order.created.v1",
-  source: null,
-  payload: { orderId: 42 },
-  idempotencyKey: null,
-  createdAt: iso(Date.now()),
-};
+const message = testMessage({ orderId: 42 });
 
 const delivery = { id: "dlv_01JTESTDELIVERY000000000000" } as DeliveryRecord;
 const send = (ep: EndpointRecord = endpoint()) =>

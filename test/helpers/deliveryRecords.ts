@@ -1,0 +1,52 @@
+// Records the transport and worker tests send: an enabled HTTP endpoint with the standard
+// scheme and one secret, and a small message; each test overrides what it is about.
+import type {
+  EndpointRecord,
+  EndpointSecret,
+  MessageRecord,
+} from "../../src/store/deliveryPorts.js";
+
+export const isoAt = (ms: number) => new Date(ms).toISOString();
+
+export function testEndpoint(
+  target: string,
+  secrets: EndpointSecret[],
+  overrides: Partial<EndpointRecord> = {},
+): EndpointRecord {
+  return {
+    id: "ep_test",
+    tenant: "default",
+    description: "",
+    transport: "http",
+    target,
+    eventTypes: ["*"],
+    scheme: "standard",
+    schemeOptions: null,
+    secrets,
+    headers: {},
+    timeoutMs: 2000,
+    retry: null,
+    rateLimitPerS: null,
+    maxInFlight: null,
+    ordered: false,
+    enabled: true,
+    disabledReason: null,
+    consecutiveFailures: 0,
+    failingSince: null,
+    createdAt: isoAt(Date.now()),
+    updatedAt: isoAt(Date.now()),
+    ...overrides,
+  };
+}
+
+export function testMessage(payload: unknown): MessageRecord {
+  return {
+    id: "msg_01JTESTMESSAGE0000000000000",
+    tenant: "default",
+    type: "order.created.v1",
+    source: null,
+    payload,
+    idempotencyKey: null,
+    createdAt: isoAt(Date.now()),
+  } as MessageRecord;
+}
