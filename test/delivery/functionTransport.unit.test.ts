@@ -12,34 +12,20 @@ import type {
   EndpointRecord,
   MessageRecord,
 } from "../../src/store/deliveryRecords.js";
+import { testEndpoint } from "../helpers/deliveryRecords.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return {
+  return testEndpoint("record", [], {
     id: "ep_fn",
-    tenant: "default",
-    description: "",
     transport: "function",
-    target: "record",
-    eventTypes: ["*"],
-    scheme: "standard",
-    schemeOptions: null,
-    secrets: [],
     headers: { "x-team": "billing" },
     timeoutMs: 1000,
-    retry: null,
-    rateLimitPerS: null,
-    maxInFlight: null,
-    ordered: false,
-    enabled: true,
-    disabledReason: null,
-    consecutiveFailures: 0,
-    failingSince: null,
     createdAt: iso(0),
     updatedAt: iso(0),
     ...overrides,
-  };
+  });
 }
 
 const message: MessageRecord = {

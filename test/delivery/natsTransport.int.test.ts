@@ -10,36 +10,22 @@ import type {
   MessageRecord,
 } from "../../src/store/deliveryRecords.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
+import { testEndpoint } from "../helpers/deliveryRecords.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 
 const available = await serviceAvailable("nats");
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return {
+  return testEndpoint("unset", [], {
     id: "ep_nats",
-    tenant: "default",
-    description: "",
     transport: "nats",
-    target: "unset",
-    eventTypes: ["*"],
-    scheme: "standard",
-    schemeOptions: null,
-    secrets: [],
     headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
     timeoutMs: 3000,
-    retry: null,
-    rateLimitPerS: null,
-    maxInFlight: null,
-    ordered: false,
-    enabled: true,
-    disabledReason: null,
-    consecutiveFailures: 0,
-    failingSince: null,
     createdAt: iso(0),
     updatedAt: iso(0),
     ...overrides,
-  };
+  });
 }
 
 let counter = 0;
