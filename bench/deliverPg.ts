@@ -295,10 +295,28 @@ export async function setUpPgBench(options: {
     };
   }
 
+  /**
+   * The set's workers keep polling between runs, and a claim (rows of `deliveries` locked, the
+   * message and endpoint read) can deadlock with the TRUNCATE's table locks; PostgreSQL then
+   * cancels one of the two. A cancelled claim is retried by its worker at its next poll; a
+   * cancelled TRUNCATE is retried here.
+   */
+  async function truncateBetweenRuns(pool: PgPool): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pool.query("TRUNCATE attempts, deliveries, messages CASCADE");
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "40P01" || attempt >= 10) throw error;
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
   async function herald(processes: number, n = options.n): Promise<PgDeliverRun> {
     const set = heraldSets.get(processes);
     if (set === undefined) throw new Error(`no Herald set of ${processes} processes`);
-    await set.pool.query("TRUNCATE attempts, deliveries, messages CASCADE");
+    await truncateBetweenRuns(set.pool);
     await seedDeliveries(set.store, n);
     receiver.reset();
     const { run, end } = await timedRun(
