@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type ServerChild, startBare, startHeraldServe } from "./http/children.js";
+import { processCpuMs, type ServerChild, startBare, startHeraldServe } from "./http/children.js";
 import { type LoadResult, type PooledRequest, runLoad } from "./http/load.js";
 import { EVENT_TYPE, newStandardSecret, signedPool } from "./http/webhooks.js";
 import { formatTable } from "./measure.js";
@@ -18,6 +18,10 @@ export type IngestDialect = "sqlite" | "postgres";
 /** One timed run, with the CPU each side spent per answered request (µs; null without /proc). */
 export interface TimedRun extends LoadResult {
   serverCpuUsPerRequest: number | null;
+  /** Of that, the server's main thread (its event loop); the rest is its other threads. */
+  serverMainThreadCpuUsPerRequest: number | null;
+  /** PostgreSQL backends of Herald's pool (ingest-pg, Herald's runs only; else null). */
+  pgBackendCpuUsPerRequest: number | null;
   clientCpuUsPerRequest: number | null;
 }
 
@@ -82,7 +86,20 @@ export interface IngestBenchResult {
    * Median CPU time per answered request (µs): of each server process (all its threads), and of
    * this load-generating process. Less sensitive to a shared machine than req/s.
    */
-  cpuUsPerRequest: { bare: number | null; herald: number | null; loadGenerator: number | null };
+  cpuUsPerRequest: {
+    bare: number | null;
+    herald: number | null;
+    heraldMainThread: number | null;
+    /** ingest-pg: the PostgreSQL backends serving Herald (same machine); null on SQLite. */
+    pgBackends: number | null;
+    loadGenerator: number | null;
+  };
+  /**
+   * The ratio the two cores would allow if CPU were the only limit: (bare + load generator) ÷
+   * (Herald + its PostgreSQL backends + load generator), from the CPU µs per request above —
+   * every process of the run shares the same cores. Null without /proc.
+   */
+  cpuBoundRatio: number | null;
   rawRuns: { bare: TimedRun[]; herald: TimedRun[] };
 }
 
@@ -155,6 +172,10 @@ function addFailures(
 interface Database {
   db: string;
   schema?: string;
+  /** The application_name Herald's PostgreSQL connections carry (PGAPPNAME). */
+  appName?: string;
+  /** CPU (ms) used so far by each PostgreSQL backend serving Herald, by pid. */
+  backendCpuMs?(): Promise<Map<number, number>>;
   cleanup(): Promise<void>;
 }
 
@@ -174,10 +195,26 @@ async function prepareDatabase(
   } finally {
     await admin.end();
   }
+  const appName = `herald_bench_${schema}`;
+  const monitor = new pg.Pool({ connectionString: pgUrl, max: 1 });
   return {
     db: pgUrl,
     schema,
+    appName,
+    async backendCpuMs() {
+      const { rows } = await monitor.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+        [appName],
+      );
+      const cpu = new Map<number, number>();
+      for (const { pid } of rows) {
+        const ms = processCpuMs(pid);
+        if (ms !== null) cpu.set(pid, ms);
+      }
+      return cpu;
+    },
     async cleanup() {
+      await monitor.end().catch(() => {});
       const client = new pg.Client({ connectionString: pgUrl });
       await client.connect();
       try {
@@ -216,6 +253,7 @@ export async function runIngestBench(
         db: database.db,
         ...(database.schema === undefined ? {} : { schema: database.schema }),
         cwd: dir,
+        ...(database.appName === undefined ? {} : { env: { PGAPPNAME: database.appName } }),
         ...(options.heraldBin === undefined ? {} : { bin: options.heraldBin }),
         ...(options.cpuProfileDir === undefined
           ? {}
@@ -244,7 +282,10 @@ export async function runIngestBench(
       requests: readonly PooledRequest[],
       durationS: number,
     ): Promise<TimedRun> => {
+      const isHerald = server === herald;
+      const backendsBefore = isHerald ? await database.backendCpuMs?.() : undefined;
       const cpuBefore = server.cpuMs();
+      const mainBefore = server.mainThreadCpuMs();
       const clientBefore = process.cpuUsage();
       const run = await runLoad({
         url: server.url,
@@ -256,13 +297,26 @@ export async function runIngestBench(
       });
       const clientCpu = process.cpuUsage(clientBefore);
       const cpuAfter = server.cpuMs();
+      const mainAfter = server.mainThreadCpuMs();
+      const backendsAfter =
+        backendsBefore === undefined ? undefined : await database.backendCpuMs?.();
       const answered = run.ok + Object.values(run.other).reduce((a, b) => a + b, 0);
+      const perRequest = (before: number | null, after: number | null) =>
+        before === null || after === null || answered === 0
+          ? null
+          : ((after - before) * 1000) / answered;
+      let backendMs: number | null = null;
+      if (backendsBefore !== undefined && backendsAfter !== undefined) {
+        // A backend opened during the run counts from 0 (it started then); one closed during
+        // the run is missed (the pool keeps its connections while busy).
+        backendMs = 0;
+        for (const [pid, ms] of backendsAfter) backendMs += ms - (backendsBefore.get(pid) ?? 0);
+      }
       return {
         ...run,
-        serverCpuUsPerRequest:
-          cpuBefore === null || cpuAfter === null || answered === 0
-            ? null
-            : ((cpuAfter - cpuBefore) * 1000) / answered,
+        serverCpuUsPerRequest: perRequest(cpuBefore, cpuAfter),
+        serverMainThreadCpuUsPerRequest: perRequest(mainBefore, mainAfter),
+        pgBackendCpuUsPerRequest: perRequest(backendMs === null ? null : 0, backendMs),
         clientCpuUsPerRequest:
           answered === 0 ? null : (clientCpu.user + clientCpu.system) / answered,
       };
@@ -310,6 +364,16 @@ export async function runIngestBench(
     for (const r of bareRuns) addFailures(failures.bare, r);
     for (const r of heraldRuns) addFailures(failures.herald, r);
     const p99Median = median(p99);
+    const cpuUsPerRequest: IngestBenchResult["cpuUsPerRequest"] = {
+      bare: medianOrNull(bareRuns.map((r) => r.serverCpuUsPerRequest)),
+      herald: medianOrNull(heraldRuns.map((r) => r.serverCpuUsPerRequest)),
+      heraldMainThread: medianOrNull(heraldRuns.map((r) => r.serverMainThreadCpuUsPerRequest)),
+      pgBackends:
+        dialect === "postgres"
+          ? medianOrNull(heraldRuns.map((r) => r.pgBackendCpuUsPerRequest))
+          : null,
+      loadGenerator: medianOrNull([...bareRuns, ...heraldRuns].map((r) => r.clientCpuUsPerRequest)),
+    };
     const result: IngestBenchResult = {
       benchmark,
       dialect,
@@ -337,13 +401,8 @@ export async function runIngestBench(
         ratio: ratio >= targets.ratio,
         p99: targets.p99Ms === null ? null : p99Median <= targets.p99Ms,
       },
-      cpuUsPerRequest: {
-        bare: medianOrNull(bareRuns.map((r) => r.serverCpuUsPerRequest)),
-        herald: medianOrNull(heraldRuns.map((r) => r.serverCpuUsPerRequest)),
-        loadGenerator: medianOrNull(
-          [...bareRuns, ...heraldRuns].map((r) => r.clientCpuUsPerRequest),
-        ),
-      },
+      cpuUsPerRequest,
+      cpuBoundRatio: cpuBoundRatio(cpuUsPerRequest),
       rawRuns: { bare: bareRuns, herald: heraldRuns },
     };
     return { result, table: ingestTable(result) };
@@ -352,6 +411,13 @@ export async function runIngestBench(
     await database.cleanup().catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** (bare + load generator) ÷ (Herald + PostgreSQL backends + load generator); null if unknown. */
+export function cpuBoundRatio(cpu: IngestBenchResult["cpuUsPerRequest"]): number | null {
+  const { bare, herald, loadGenerator } = cpu;
+  if (bare === null || herald === null || loadGenerator === null) return null;
+  return (bare + loadGenerator) / (herald + (cpu.pgBackends ?? 0) + loadGenerator);
 }
 
 const rps = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -394,7 +460,16 @@ export function ingestTable(result: IngestBenchResult): string {
       (result.targets.p99Ms === null ? "" : ` (target ≤ ${result.targets.p99Ms} ms)`) +
       `; group commit: ${result.batch.meanSize.toFixed(1)} messages per transaction ` +
       `(${result.batch.messages} in ${result.batch.transactions}); ` +
-      `load generator ${cpu(result.cpuUsPerRequest.loadGenerator)} µs CPU per request; ` +
+      `CPU per request: load generator ${cpu(result.cpuUsPerRequest.loadGenerator)} µs, ` +
+      `Herald's main thread ${cpu(result.cpuUsPerRequest.heraldMainThread)} µs of its ` +
+      `${cpu(result.cpuUsPerRequest.herald)}` +
+      (result.cpuUsPerRequest.pgBackends === null
+        ? ""
+        : `, its PostgreSQL backends ${cpu(result.cpuUsPerRequest.pgBackends)} µs`) +
+      (result.cpuBoundRatio === null
+        ? ""
+        : ` (if the 2 cores were the only limit: ratio ≤ ${result.cpuBoundRatio.toFixed(2)})`) +
+      `; ` +
       `${settings.runs} runs × ${settings.durationS} s, ${settings.connections} connections, ` +
       `${settings.bodyBytes}-byte bodies, warm-up ${settings.warmupS} s each.`,
   );

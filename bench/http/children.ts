@@ -17,6 +17,8 @@ export interface ServerChild {
    * /proc is not available.
    */
   cpuMs(): number | null;
+  /** The same for the process's main thread only (its JavaScript event loop). */
+  mainThreadCpuMs(): number | null;
   /** Everything written to stderr so far (Herald's warnings, crashes). */
   stderr(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
@@ -40,6 +42,17 @@ export function processCpuMs(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may contain spaces) end at the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of one thread of a process (`/proc/<pid>/task/<tid>`), in ms; null without it. */
+export function threadCpuMs(pid: number, tid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
@@ -85,6 +98,7 @@ async function spawnServer(options: SpawnOptions): Promise<ServerChild> {
     url,
     pid: child.pid!,
     cpuMs: () => processCpuMs(child.pid!),
+    mainThreadCpuMs: () => threadCpuMs(child.pid!, child.pid!),
     stderr: () => err,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -24,6 +24,14 @@ describe.skipIf(!available)("bench: ingest-pg", () => {
     expect(result.failures.herald).toEqual({ other: {}, errors: 0, timeouts: 0 });
     expect(result.batch.transactions).toBeGreaterThan(0);
     expect(table).toContain("herald serve (postgres");
+    // Herald's PostgreSQL backends (found by the PGAPPNAME the bench gives Herald) did the
+    // writes: their CPU is counted, and lowers the CPU-bound ceiling.
+    const cpu = result.cpuUsPerRequest;
+    expect(cpu.pgBackends).toBeGreaterThan(0);
+    expect(result.cpuBoundRatio).toBeCloseTo(
+      (cpu.bare! + cpu.loadGenerator!) / (cpu.herald! + cpu.pgBackends! + cpu.loadGenerator!),
+      9,
+    );
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();
     try {

@@ -29,6 +29,17 @@ describe("bench: ingest-sqlite", () => {
     expect(result.batch.transactions).toBeGreaterThan(0);
     expect(result.batch.meanSize).toBeGreaterThanOrEqual(1);
     expect(table).toContain("herald serve (sqlite");
+    // CPU per request, on Linux (/proc): the whole process, its main thread a part of it; no
+    // PostgreSQL backends on SQLite. The CPU-bound ceiling follows from the same figures.
+    const cpu = result.cpuUsPerRequest;
+    expect(cpu.herald).toBeGreaterThan(0);
+    expect(cpu.heraldMainThread).toBeGreaterThan(0);
+    expect(cpu.heraldMainThread!).toBeLessThanOrEqual(cpu.herald!);
+    expect(cpu.pgBackends).toBeNull();
+    expect(result.cpuBoundRatio).toBeCloseTo(
+      (cpu.bare! + cpu.loadGenerator!) / (cpu.herald! + cpu.loadGenerator!),
+      9,
+    );
     const summary = ingestSummary(result);
     expect(summary.map((row) => row.benchmark)).toEqual([
       "ingest-sqlite (vs bare Fastify)",
