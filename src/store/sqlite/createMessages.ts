@@ -67,7 +67,8 @@ const ENABLED_ENDPOINTS =
   "SELECT * FROM endpoints WHERE tenant = ? AND enabled = 1 ORDER BY created_at, id";
 
 function routeBatch(ctx: SqliteContext, batch: BatchToWrite, routing: BatchRouting): void {
-  const version = ctx.db.pragma("data_version", { simple: true }) as number;
+  // A prepared statement, not db.pragma (which prepares one each call): once per batch.
+  const version = ctx.sql("PRAGMA data_version").pluck().get() as number;
   let router = routing.cache?.version === version ? routing.cache.router : undefined;
   if (router === undefined) {
     const endpoints = (ctx.sql(ENABLED_ENDPOINTS).all(routing.tenant) as Row[]).map(rows.endpoint);
