@@ -121,6 +121,38 @@ describe("group commit", () => {
     expect(prepared).toBe(2);
   });
 
+  it("with maxConcurrent > 1, sends each turn's messages while earlier batches are still written", async () => {
+    const { store } = countingStore();
+    const started: number[] = [];
+    const release: Array<() => void> = [];
+    const slow: Pick<DeliveryStore, "createMessages"> = {
+      createMessages: async (inputs) => {
+        started.push(inputs.length);
+        await new Promise<void>((resolve) => release.push(resolve));
+        return store.createMessages(inputs);
+      },
+    };
+    const committer = createGroupCommitter({ store: slow, maxConcurrent: 2 });
+    const first = [committer.submit(message(1)), committer.submit(message(2))];
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = [committer.submit(message(3))];
+    await new Promise((resolve) => setImmediate(resolve));
+    // Both batches are being written; a third turn waits for a free slot.
+    expect(started).toEqual([2, 1]);
+    const third = [committer.submit(message(4)), committer.submit(message(5))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([2, 1]);
+    expect(committer.pending).toBe(4);
+    release.shift()?.();
+    await Promise.all(first);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([2, 1, 2]);
+    for (const done of release.splice(0)) done();
+    const results = await Promise.all([...second, ...third]);
+    expect(results.every((r) => r.created)).toBe(true);
+    await committer.drain();
+  });
+
   it("drain waits for every submitted message", async () => {
     const { counted } = countingStore();
     const committer = createGroupCommitter({ store: counted, maxWaitMs: 5 });

@@ -4,16 +4,23 @@ import type { RetryPolicy } from "../../core/retryPolicy.js";
 import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../delivery/routing.js";
 import { DEFAULT_TENANT } from "../../store/delivery/constants.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
+import type { SqliteWriter } from "../../store/sqlite/writerThread.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { createGroupCommitter, type GroupCommitter } from "./groupCommit.js";
+
+/** Batches in flight to the writer thread at once (beyond, they gather on this side). */
+const WRITER_MAX_CONCURRENT = 64;
 
 export interface IngestBatchesOptions {
   store: DeliveryStore;
   /**
    * Writes the batches instead of `store`, planning each message's deliveries itself in its
-   * transaction (the SQLite writer thread, routing on): no read of the endpoints here.
+   * transaction (the SQLite writer thread, routing on): no read of the endpoints here. It takes
+   * batches while earlier ones are still being written (it merges queued ones into one
+   * transaction); when it reports its transactions, the batch metrics are those transactions.
    */
-  writer?: Pick<DeliveryStore, "createMessages">;
+  writer?: Pick<DeliveryStore, "createMessages"> &
+    Partial<Pick<SqliteWriter, "observeTransactions">>;
   defaultRetry: RetryPolicy;
   dialect: "sqlite" | "postgres";
   metrics?: Pick<ServiceMetrics, "ingestBatch">;
@@ -23,13 +30,22 @@ export interface IngestBatchesOptions {
 
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
-  if (options.writer !== undefined) {
+  const { writer } = options;
+  if (writer !== undefined) {
+    const observed = writer.observeTransactions !== undefined;
+    writer.observeTransactions?.((t) =>
+      metrics?.ingestBatch(t.messages, t.durationMs / 1000, t.failed),
+    );
     return createGroupCommitter({
-      store: options.writer,
+      store: writer,
       maxBatch: options.maxBatch ?? 256,
       maxWaitMs: options.maxWaitMs ?? 0,
-      maxConcurrent: 1,
-      onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
+      // Each event-loop turn's messages are posted at once, while earlier batches are still
+      // being written: the thread never waits for this loop between its transactions.
+      maxConcurrent: WRITER_MAX_CONCURRENT,
+      ...(observed
+        ? {}
+        : { onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed) }),
     });
   }
   return createGroupCommitter({

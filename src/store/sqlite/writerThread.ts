@@ -1,10 +1,14 @@
 // createMessages on a writer thread: the batch is checked and its records built here (ids from
 // this side's clock, so they stay ordered with the rest of the process), then decided and
-// written in one IMMEDIATE transaction by a node:worker_threads thread with its own connection
+// written in an IMMEDIATE transaction by a node:worker_threads thread with its own connection
 // to the same file (writerWorker.ts). The promise settles once that transaction committed
 // (fsynced with synchronous=FULL), so a caller answering after it answers for a durable write;
 // meanwhile this event loop keeps serving. Dedupe is decided inside the thread's transaction
 // under SQLite's write lock, as on any connection; errors come back as the same HeraldErrors.
+//
+// A batch is posted at once, even while earlier ones are still being written: the thread takes
+// every batch queued when it is free into one transaction (up to `maxTransactionMessages`), so
+// it never waits for this event loop between commits.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -12,7 +16,7 @@ import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, type HeraldErrorCode } from "../../core/errors.js";
 import type { RetryPolicy } from "../../core/retryPolicy.js";
 import type { DeliveryStore } from "../deliveryPorts.js";
-import type { WrittenBatch } from "./createMessages.js";
+import type { TransactionReport, WrittenBatch } from "./createMessages.js";
 import { batchOutcomeResults, batchToWrite } from "./createMessages.js";
 import type { SqliteDurability } from "./database.js";
 import { call } from "./deliverySql.js";
@@ -35,6 +39,11 @@ export interface WriterOptions {
   /** A WAL file larger than this is checkpointed with TRUNCATE (when readers allow). */
   walTruncateBytes: number;
   /**
+   * Most messages the thread writes in one transaction when it takes several queued batches
+   * together (a batch larger than this is still written whole, alone).
+   */
+  maxTransactionMessages: number;
+  /**
    * When set, each message's deliveries are planned in the thread's transaction, from the
    * tenant's enabled endpoints (createMessages.ts, BatchRouting); inputs carry none.
    */
@@ -46,6 +55,11 @@ export interface SqliteWriter {
   createMessages: DeliveryStore["createMessages"];
   /** Waits for the batches sent, then closes the thread's connection and ends the thread. */
   close(): Promise<void>;
+  /**
+   * Calls `listener` for each transaction the thread ended (committed or rolled back): how many
+   * batches and messages it held, how long it took. For metrics and tests.
+   */
+  observeTransactions(listener: (transaction: TransactionReport) => void): void;
   /**
    * Ends the running thread at once, as a crash would (its batches fail with
    * store.unavailable; the next batch starts a new thread). For tests.
@@ -93,6 +107,7 @@ export async function startSqliteWriter(
     checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
     checkpointIdleMs: options.checkpointIdleMs ?? 500,
     walTruncateBytes: options.walTruncateBytes ?? 64 * 1024 * 1024,
+    maxTransactionMessages: options.maxTransactionMessages ?? 512,
     ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
   const pending = new Map<
@@ -100,6 +115,7 @@ export async function startSqliteWriter(
     { resolve: (w: WrittenBatch) => void; reject: (e: unknown) => void }
   >();
   let nextId = 1;
+  const observers: Array<(transaction: TransactionReport) => void> = [];
   /** Set once closed: no batch is taken any more. */
   let stopped: HeraldError | undefined;
   let onClosed: (() => void) | undefined;
@@ -137,12 +153,17 @@ export async function startSqliteWriter(
         onClosed?.();
         return;
       }
-      if (!("id" in reply)) return;
-      const waiter = pending.get(reply.id);
-      if (waiter === undefined) return;
-      pending.delete(reply.id);
-      if ("written" in reply) waiter.resolve(JSON.parse(reply.written) as WrittenBatch);
-      else waiter.reject(fromWriterError(reply.error));
+      if (!("answers" in reply)) return;
+      for (const answer of reply.answers) {
+        const waiter = pending.get(answer.id);
+        if (waiter === undefined) continue;
+        pending.delete(answer.id);
+        if ("written" in answer) waiter.resolve(JSON.parse(answer.written) as WrittenBatch);
+        else waiter.reject(fromWriterError(answer.error));
+      }
+      for (const transaction of reply.transactions) {
+        for (const observe of observers) observe(transaction);
+      }
     });
     // A thread that dies (a crash, an uncaught error) fails the batches it held — each was
     // committed or not, never half: a caller told store.unavailable may retry, and dedupe
@@ -184,7 +205,11 @@ export async function startSqliteWriter(
       const id = nextId++;
       const written = await new Promise<WrittenBatch>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, ...encodeBatch(batch) } satisfies WriterRequest);
+        worker.postMessage({
+          id,
+          count: records.length,
+          ...encodeBatch(batch),
+        } satisfies WriterRequest);
       }).catch((error: unknown) =>
         // SQLITE_BUSY after the busy timeout and the like: store.unavailable, as on any connection.
         call<WrittenBatch>(() => {
@@ -192,6 +217,9 @@ export async function startSqliteWriter(
         }),
       );
       return batchOutcomeResults(records, written);
+    },
+    observeTransactions(listener) {
+      observers.push(listener);
     },
     async killThread() {
       const worker = await thread?.catch(() => undefined);

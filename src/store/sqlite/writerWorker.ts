@@ -3,10 +3,21 @@
 // batches it is sent (createMessages' transaction, createMessages.ts) and runs the WAL
 // checkpoints. better-sqlite3 is synchronous: here, a COMMIT and its fsync block this thread
 // only, not the event loop that serves HTTP.
+//
+// Pipelined: the main thread posts batches without waiting for the previous ones' answers, so
+// while one transaction commits the next batches queue on the port. When a batch arrives, every
+// other batch already queued is taken too (receiveMessageOnPort) and all are written in ONE
+// transaction (writeBatches: one fsync for all), up to `maxTransactionMessages`; their answers
+// go back in one message. A lone batch is written at once: nothing waits for company.
 import { statSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { isHeraldError } from "../../core/errors.js";
-import { type BatchRouting, type BatchToWrite, writeBatch } from "./createMessages.js";
+import {
+  type BatchRouting,
+  type BatchToWrite,
+  type TransactionReport,
+  writeBatches,
+} from "./createMessages.js";
 import { openSqlite, type SqliteDatabase } from "./database.js";
 import { messageWithDeliveries } from "./deliveryQueries.js";
 import { sqliteContext } from "./deliverySql.js";
@@ -17,7 +28,15 @@ import type { WriterOptions } from "./writerThread.js";
  * walks an object graph field by field): `meta`, the JSON of the batch without its payloads,
  * and `payloads`, the payloads' JSON texts one after another (their lengths are in `meta`).
  */
-export type WriterRequest = { id: number; meta: string; payloads: string } | { close: true };
+export type WriterRequest = BatchRequest | { close: true };
+
+/** A batch to write; `count` is its number of messages. */
+export interface BatchRequest {
+  id: number;
+  count: number;
+  meta: string;
+  payloads: string;
+}
 
 interface BatchMeta {
   nowIso: string;
@@ -51,13 +70,15 @@ export type WriterError =
   | { kind: "sqlite"; code: string; message: string }
   | { kind: "other"; name: string; message: string };
 
+/** What became of one batch: the JSON of its WrittenBatch, or its error. */
+export type BatchReply = { id: number; written: string } | { id: number; error: WriterError };
+
 /** Thread → main. */
 export type WriterReply =
   | { ready: true }
   | { ready: false; error: WriterError }
-  /** The JSON of a WrittenBatch. */
-  | { id: number; written: string }
-  | { id: number; error: WriterError }
+  /** The batches taken together, once their transaction(s) ended, and those transactions. */
+  | { answers: BatchReply[]; transactions: TransactionReport[] }
   | { closed: true };
 
 export function toWriterError(error: unknown): WriterError {
@@ -86,15 +107,13 @@ function run(port: NonNullable<typeof parentPort>, options: WriterOptions): void
     return;
   }
   const ctx = sqliteContext(db);
-  // Delivery ids are made here, with the batch's time (from the main thread's clock).
-  let batchTime = 0;
-  const batchClock = { now: () => batchTime };
   const routing: BatchRouting | undefined =
-    options.routing === undefined ? undefined : { ...options.routing, clock: batchClock };
+    options.routing === undefined ? undefined : { ...options.routing };
   const stored = (id: string) => messageWithDeliveries(ctx, id);
   const walPath = `${options.path}-wal`;
   let lastWrite = 0;
   let closed = false;
+  const maxMessages = options.maxTransactionMessages;
 
   // SQLite's automatic checkpoint (every `wal_autocheckpoint` pages) stays on for this
   // connection: it runs after this thread's commits, off the event loop. The serving
@@ -123,31 +142,80 @@ function run(port: NonNullable<typeof parentPort>, options: WriterOptions): void
   };
   const timer = setInterval(checkpoint, options.checkpointIntervalMs);
 
-  port.on("message", (request: WriterRequest) => {
-    if ("close" in request) {
-      closed = true;
-      clearInterval(timer);
-      try {
-        db.close();
-      } finally {
-        port.postMessage({ closed: true } satisfies WriterReply);
-        port.close();
-      }
-      return;
-    }
-    let reply: WriterReply;
+  const close = () => {
+    closed = true;
+    clearInterval(timer);
     try {
-      const batch = decodeBatch(request.meta, request.payloads);
-      batchTime = Date.parse(batch.nowIso);
-      reply = {
-        id: request.id,
-        written: JSON.stringify(writeBatch(ctx, batch, stored, routing)),
-      };
-    } catch (error) {
-      reply = { id: request.id, error: toWriterError(error) };
+      db.close();
+    } finally {
+      port.postMessage({ closed: true } satisfies WriterReply);
+      port.close();
+    }
+  };
+
+  /** Writes the batches taken together and answers them in one message. */
+  const write = (requests: readonly BatchRequest[]) => {
+    const answers: BatchReply[] = [];
+    const batches: BatchToWrite[] = [];
+    const ids: number[] = [];
+    for (const request of requests) {
+      try {
+        batches.push(decodeBatch(request.meta, request.payloads));
+        ids.push(request.id);
+      } catch (error) {
+        answers.push({ id: request.id, error: toWriterError(error) });
+      }
+    }
+    let transactions: TransactionReport[] = [];
+    if (batches.length > 0) {
+      const done = writeBatches(ctx, batches, stored, routing);
+      transactions = done.transactions;
+      for (const [i, answer] of done.answers.entries()) {
+        const id = ids[i] as number;
+        answers.push(
+          "written" in answer
+            ? { id, written: JSON.stringify(answer.written) }
+            : { id, error: toWriterError(answer.error) },
+        );
+      }
     }
     lastWrite = Date.now();
-    port.postMessage(reply);
+    port.postMessage({ answers, transactions } satisfies WriterReply);
+  };
+
+  port.on("message", (first: WriterRequest) => {
+    let next: WriterRequest | undefined = first;
+    while (next !== undefined) {
+      if ("close" in next) {
+        close();
+        return;
+      }
+      // This batch and every one queued behind it, up to the cap (a batch past it starts the
+      // next transaction); a close request ends the taking (the batches before it are written).
+      const group: BatchRequest[] = [next];
+      let messages = next.count;
+      let closing = false;
+      next = undefined;
+      for (;;) {
+        const queued = receiveMessageOnPort(port)?.message as WriterRequest | undefined;
+        if (queued === undefined) break;
+        if ("close" in queued) {
+          closing = true;
+          break;
+        }
+        if (messages + queued.count > maxMessages) {
+          next = queued;
+          break;
+        }
+        group.push(queued);
+        messages += queued.count;
+      }
+      write(group);
+      if (closing) {
+        close();
+        return;
+      }
+    }
   });
   port.postMessage({ ready: true } satisfies WriterReply);
 }
