@@ -9,7 +9,10 @@
 // batch takes the transaction path, which says what went wrong. The inputs whose key a stored
 // message holds live wrote nothing; the transaction path decides them alone (a duplicate of the
 // holder, or created if the key expired meanwhile). Each input of such a batch is decided on its
-// own, so the results are those the transaction path would give.
+// own, so the results are those the transaction path would give. What the statement wrote stays
+// written if deciding those inputs then fails (PostgreSQL unreachable, or an endpoint deleted
+// between the two): the call rejects, and a retry finds the written inputs' keys held by the
+// messages they created (duplicates).
 //
 // Every other batch, in one transaction and a handful of statements whatever its size: one read
 // finds who holds the batch's idempotency and dedupe keys and which of its endpoints exist; the
