@@ -1,15 +1,33 @@
-// PostgreSQL createMessages: a whole batch in one transaction and a handful of statements
-// whatever its size. One read finds who holds the batch's idempotency and dedupe keys and which
-// of its endpoints exist; the shared plan (../delivery/messageBatch.ts) decides each input; then
-// one statement writes the messages, the dedupe keys and the deliveries (multi-row inserts as
-// CTEs) and notifies the workers: BEGIN, read, write, COMMIT whatever the batch's size.
+// PostgreSQL createMessages, two paths.
+//
+// The common batch — no idempotency keys, no two inputs sharing a dedupe key, as ingestion
+// sends — takes one autocommit statement (createMessagesFast.ts): it takes the dedupe keys
+// (ON CONFLICT (source, key) DO UPDATE … WHERE expired, sorted), inserts the messages that took
+// theirs or have none, their deliveries, and notifies the workers; a single statement is atomic,
+// so no BEGIN or COMMIT. Its foreign keys check the endpoints (none is read): a failure (an
+// endpoint deleted meanwhile), a deadlock or a serialization failure writes nothing and the whole
+// batch takes the transaction path, which says what went wrong. The inputs whose key a stored
+// message holds live wrote nothing; the transaction path decides them alone (a duplicate of the
+// holder, or created if the key expired meanwhile). Each input of such a batch is decided on its
+// own, so the results are those the transaction path would give. What the statement wrote stays
+// written if deciding those inputs then fails (PostgreSQL unreachable, or an endpoint deleted
+// between the two): the call rejects, and a retry finds the written inputs' keys held by the
+// messages they created (duplicates).
+//
+// Every other batch, in one transaction and a handful of statements whatever its size: one read
+// finds who holds the batch's idempotency and dedupe keys and which of its endpoints exist; the
+// shared plan (../delivery/messageBatch.ts) decides each input; then one statement writes the
+// messages, the dedupe keys and the deliveries (multi-row inserts as CTEs) and notifies the
+// workers: BEGIN, read, write, COMMIT whatever the batch's size.
 //
 // The unique constraints have the last word, not the read: the messages are inserted with
 // ON CONFLICT (tenant, idempotency_key) DO NOTHING and the keys with ON CONFLICT (source, key)
-// DO UPDATE … WHERE expired. A conflicting insert waits for the other transaction to commit; when
-// a row the plan counted on is then missing, a concurrent batch won a key: the transaction rolls
-// back and the batch is decided again on what that writer committed (read committed sees it).
-// So 200 identical concurrent calls, from any number of processes, store one message.
+// DO UPDATE … WHERE expired. A conflicting insert waits for the other transaction (or statement)
+// to commit; when a row the plan counted on is then missing, a concurrent batch won a key: the
+// transaction rolls back and the batch is decided again on what that writer committed (read
+// committed sees it). On the one-statement path a key a concurrent writer won is simply not
+// taken, and its input is decided by the transaction path. So 200 identical concurrent calls,
+// from any number of processes, store one message.
 import type { Clock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
 import {
@@ -22,6 +40,7 @@ import {
 import type { NewMessage } from "../delivery/messageRecords.js";
 import { isoNow } from "../delivery/time.js";
 import type { CreateMessageResult, DeliveryStore } from "../deliveryPorts.js";
+import { oneStatementEligible, writeOneStatement } from "./createMessagesFast.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
@@ -175,6 +194,53 @@ async function storeBatch(
   return batchResults(records, plan, (id) => stored.get(id)!);
 }
 
+/** The transaction path: rounds of storeBatch until one is not contended. */
+async function inTransaction(
+  pool: PgPool,
+  records: readonly NewMessage[],
+  nowIso: string,
+): Promise<CreateMessageResult[]> {
+  for (let round = 1; ; round++) {
+    try {
+      return await pgCall(() =>
+        withTransaction(pool, (client) => storeBatch(client, records, nowIso)),
+      );
+    } catch (error) {
+      const retry = error instanceof Contended || RETRYABLE.has(pgErrorCode(error) ?? "");
+      if (!retry) throw error;
+      if (round === MAX_ROUNDS) {
+        throw new HeraldError(
+          "store.unavailable",
+          `createMessages lost to concurrent writers ${MAX_ROUNDS} times; try again`,
+          { cause: error },
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The one-statement path; undefined when the statement wrote nothing and the whole batch must
+ * take the transaction path.
+ */
+async function oneStatement(
+  pool: PgPool,
+  records: readonly NewMessage[],
+  nowIso: string,
+): Promise<CreateMessageResult[] | undefined> {
+  const written = await pgCall(() => writeOneStatement(pool, records, nowIso));
+  if (written === undefined) return undefined;
+  const held = records.filter((r) => !written.has(r.message.id));
+  const decided = held.length === 0 ? [] : await inTransaction(pool, held, nowIso);
+  let next = 0;
+  return records.map((r): CreateMessageResult => {
+    if (written.has(r.message.id)) {
+      return { message: r.message, deliveries: r.deliveries, created: true };
+    }
+    return decided[next++]!;
+  });
+}
+
 export function postgresCreateMessages(
   pool: PgPool,
   clock: Clock,
@@ -183,22 +249,10 @@ export function postgresCreateMessages(
     const nowIso = isoNow(clock);
     const records = newBatchRecords(inputs, nowIso, clock);
     if (records.length === 0) return [];
-    for (let round = 1; ; round++) {
-      try {
-        return await pgCall(() =>
-          withTransaction(pool, (client) => storeBatch(client, records, nowIso)),
-        );
-      } catch (error) {
-        const retry = error instanceof Contended || RETRYABLE.has(pgErrorCode(error) ?? "");
-        if (!retry) throw error;
-        if (round === MAX_ROUNDS) {
-          throw new HeraldError(
-            "store.unavailable",
-            `createMessages lost to concurrent writers ${MAX_ROUNDS} times; try again`,
-            { cause: error },
-          );
-        }
-      }
+    if (oneStatementEligible(records)) {
+      const results = await oneStatement(pool, records, nowIso);
+      if (results !== undefined) return results;
     }
+    return inTransaction(pool, records, nowIso);
   };
 }

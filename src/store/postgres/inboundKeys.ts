@@ -12,8 +12,9 @@ import { pgCall } from "./deliverySql.js";
 // the row stays locked until this transaction ends. Sorted, so two batches sharing several keys
 // lock them in one order and never deadlock.
 // `keys` and `now` name the parameters: the JSON rows, and the time a held key must have
-// expired by (createMessages also runs this as a CTE of its batch's one write).
-export const takeInboundKeysSql = (keys: string, now: string) =>
+// expired by (createMessages also runs this as a CTE of its batch's one write); `returning`
+// the columns of the keys taken.
+export const takeInboundKeysSql = (keys: string, now: string, returning = "source, key") =>
   `INSERT INTO inbound_keys (source, key, message_id, expires_at)
 SELECT source, key, message_id, expires_at
 FROM json_populate_recordset(NULL::inbound_keys, ${keys}::json)
@@ -21,7 +22,7 @@ ORDER BY source, key
 ON CONFLICT (source, key) DO UPDATE
   SET message_id = excluded.message_id, expires_at = excluded.expires_at
   WHERE inbound_keys.expires_at <= ${now}
-RETURNING source, key`;
+RETURNING ${returning}`;
 const TAKE = takeInboundKeysSql("$1", "$2");
 
 // Served by inbound_keys_expires. FOR UPDATE re-checks expires_at on a row a writer replaced
