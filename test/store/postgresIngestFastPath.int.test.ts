@@ -5,6 +5,7 @@
 // wrapping the query function of each connection of the store's pool.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
+import { jsonPayload } from "../../src/store/delivery/messageRecords.js";
 import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
 import type {
   CreateMessageInput,
@@ -136,6 +137,26 @@ describe.skipIf(!available)("postgres createMessages: one-statement path", () =>
     const again = await store.createMessages([inputs[0]!, inputs[1]!, inputs[3]!]);
     expect(again).toEqual([0, 1, 3].map((i) => ({ ...results[i]!, created: false })));
     expect(await count("messages")).toBe(4);
+  });
+
+  it("stores a payload parsed from webhook text as that JSON: escapes, unicode, nesting", async () => {
+    // The statement splices each payload's own text into its rows' JSON (no re-serialising):
+    // what PostgreSQL stores must be the value the text means.
+    const texts = [
+      '{ "a" : "\u00fc\u2028\\"q\\\\", "n": 1.50, "deep": [null, {"x": true, "y": 2.5e-3}] }',
+      '[ "x", 1e3, {"}": "]"} ]',
+      '{"emoji":"😀","tab":"\\t","slash":"\\/"}',
+    ];
+    const inputs = texts.map((text, i) =>
+      input([], { payload: jsonPayload(text) }, dedupe(`text-${i}`)),
+    );
+    const { value: results, statements } = await recorded(() => store.createMessages(inputs));
+    expect(statements.filter(isFast)).toHaveLength(1);
+    expect(statements).toHaveLength(1);
+    for (const [i, result] of results.entries()) {
+      const stored = await store.getMessage(result.message.id);
+      expect(stored?.message.payload).toEqual(JSON.parse(texts[i]!));
+    }
   });
 
   it("wakes the workers when it stored deliveries", async () => {

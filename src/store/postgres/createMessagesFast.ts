@@ -43,7 +43,11 @@ function oneStatementSql(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
 ): string {
-  const select = messageColumns.map((c) => (c === "payload" ? "(payload #>> '{}')::jsonb" : c));
+  // The payload is in the rows' JSON as itself (messagesJson), so the recordset reads it as
+  // jsonb in its one parse; only a JSON null payload arrives as SQL NULL.
+  const select = messageColumns.map((c) =>
+    c === "payload" ? "coalesce(payload, 'null'::jsonb)" : c,
+  );
   const parts = [
     `k AS (${takeInboundKeysSql("$2", "$3", "message_id")})`,
     `m AS (INSERT INTO messages (${messageColumns.join(", ")})
@@ -83,11 +87,22 @@ function statement(
   return found;
 }
 
-/** The message's row; its payload the JSON text it was built from (serialised once). */
-function messageRow(record: NewMessage): Record<string, unknown> {
-  const row = rows.messageParams({ ...record.message, payload: null });
-  row.payload = payloadJson(record.message);
-  return row;
+/**
+ * The `$1` parameter: the messages' rows as one JSON array, each payload spliced in as its own
+ * JSON text (the text it was parsed from, serialised once). Sent as a string inside the rows,
+ * PostgreSQL would parse every payload three times (the array, the string, then `::jsonb`).
+ */
+function messagesJson(records: readonly NewMessage[]): { json: string; columns: string[] } {
+  let columns: string[] = [];
+  const parts = records.map((record) => {
+    const row = rows.messageParams({ ...record.message, payload: null });
+    delete row.payload;
+    if (columns.length === 0) columns = [...Object.keys(row), "payload"];
+    // `row` always has its id, so its JSON ends in "}" after at least one field.
+    const fields = JSON.stringify(row);
+    return `${fields.slice(0, -1)},"payload":${payloadJson(record.message)}}`;
+  });
+  return { json: `[${parts.join(",")}]`, columns };
 }
 
 /**
@@ -100,17 +115,17 @@ export async function writeOneStatement(
   records: readonly NewMessage[],
   nowIso: string,
 ): Promise<Set<string> | undefined> {
-  const messages = records.map(messageRow);
+  const messages = messagesJson(records);
   const deliveries = records.flatMap((r) => r.deliveries.map(rows.deliveryParams));
   const keys = records.flatMap(({ message, inboundKey }) =>
     inboundKey === null ? [] : [{ ...inboundKey, messageId: message.id }],
   );
   const unkeyed = records.flatMap((r) => (r.inboundKey === null ? [r.message.id] : []));
   const { name, text } = statement(
-    Object.keys(messages[0]!),
+    messages.columns,
     deliveries.length > 0 ? Object.keys(deliveries[0]!) : undefined,
   );
-  const values: unknown[] = [JSON.stringify(messages), inboundKeyRowsJson(keys), nowIso, unkeyed];
+  const values: unknown[] = [messages.json, inboundKeyRowsJson(keys), nowIso, unkeyed];
   if (deliveries.length > 0) values.push(JSON.stringify(deliveries));
   try {
     const { rows: result } = await pool.query<{ ids: string[] | null }>({ name, text, values });
