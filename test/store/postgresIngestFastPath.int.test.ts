@@ -11,24 +11,23 @@ import type {
   CreateMessageInput,
   CreateMessageResult,
   DeliveryStore,
-  InboundDedupe,
 } from "../../src/store/ports.js";
 import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
 import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
 import { input } from "../contracts/deliveryStore/batches.js";
-import { allDeliveryIds, makeEndpoint, START } from "../contracts/deliveryStore/fixtures.js";
+import {
+  allDeliveryIds,
+  DEDUPE_TTL,
+  dedupe,
+  makeEndpoint,
+  START,
+} from "../contracts/deliveryStore/fixtures.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 
 const available = await serviceAvailable("postgres");
 
-const TTL = 60_000;
-const dedupe = (key: string, overrides: Partial<InboundDedupe> = {}): InboundDedupe => ({
-  source: "shop",
-  key,
-  expiresAt: START + TTL,
-  ...overrides,
-});
+const TTL = DEDUPE_TTL;
 
 /** What a statement sent to the server was: its text's first line, or the prepared name. */
 type Sent = { name: string | undefined; text: string };

@@ -8,12 +8,23 @@ import type {
   DeliveryStore,
   EndpointInput,
   EndpointRecord,
+  InboundDedupe,
   MessageInput,
 } from "../../../src/store/ports.js";
 
 /** 2025-01-01T00:00:00.000Z: every test starts here on a ManualClock. */
 export const START = Date.UTC(2025, 0, 1);
 export const LEASE_MS = 30_000;
+/** How long the dedupe keys of `dedupe()` live. */
+export const DEDUPE_TTL = 60_000;
+
+/** An inbound dedupe key of source `shop`, live until START + DEDUPE_TTL unless overridden. */
+export const dedupe = (key: string, overrides: Partial<InboundDedupe> = {}): InboundDedupe => ({
+  source: "shop",
+  key,
+  expiresAt: START + DEDUPE_TTL,
+  ...overrides,
+});
 
 /** What a backend gives the contract for one test. */
 export interface DeliveryStoreHarness {

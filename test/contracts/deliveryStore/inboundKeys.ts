@@ -7,18 +7,14 @@ import { input } from "./batches.js";
 import {
   allDeliveryIds,
   type ContractContext,
+  DEDUPE_TTL,
+  dedupe,
   expectCode,
   makeEndpoint,
   START,
 } from "./fixtures.js";
 
-const TTL = 60_000;
-const dedupe = (key: string, overrides: Partial<InboundDedupe> = {}): InboundDedupe => ({
-  source: "shop",
-  key,
-  expiresAt: START + TTL,
-  ...overrides,
-});
+const TTL = DEDUPE_TTL;
 
 export function inboundKeyContract(t: ContractContext): void {
   describe("inbound dedupe keys", () => {
