@@ -4,21 +4,10 @@
 // it stays, while the others of the group commit.
 import { afterEach, describe, expect, it } from "vitest";
 import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { okAttempt } from "../helpers/deliveryRecords.js";
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const LEASE_MS = 60_000;
-
-function attempt(now: number) {
-  return {
-    startedAt: now,
-    durationMs: 3,
-    succeeded: true,
-    statusCode: 200,
-    responseHeaders: { "content-length": "0" },
-    responseBody: "",
-    error: null,
-  };
-}
 
 describe("SQLite group commit", () => {
   let file: MigratedSqlite | undefined;
@@ -47,7 +36,7 @@ describe("SQLite group commit", () => {
     const now = Date.now();
     const done = await Promise.all(
       ids.map((deliveryId) =>
-        store.completeDelivery({ deliveryId, owner: "w", now, attempt: attempt(now) }),
+        store.completeDelivery({ deliveryId, owner: "w", now, attempt: okAttempt(now) }),
       ),
     );
     expect(done.map((d) => d.status)).toEqual(Array(5).fill("delivered"));
@@ -65,10 +54,10 @@ describe("SQLite group commit", () => {
       BEGIN SELECT RAISE(ABORT, 'boom'); END`);
     const now = Date.now();
     const results = await Promise.allSettled([
-      store.completeDelivery({ deliveryId: ok1, owner: "w", now, attempt: attempt(now) }),
-      store.completeDelivery({ deliveryId: broken, owner: "w", now, attempt: attempt(now) }),
-      store.completeDelivery({ deliveryId: lost, owner: "other", now, attempt: attempt(now) }),
-      store.completeDelivery({ deliveryId: ok2, owner: "w", now, attempt: attempt(now) }),
+      store.completeDelivery({ deliveryId: ok1, owner: "w", now, attempt: okAttempt(now) }),
+      store.completeDelivery({ deliveryId: broken, owner: "w", now, attempt: okAttempt(now) }),
+      store.completeDelivery({ deliveryId: lost, owner: "other", now, attempt: okAttempt(now) }),
+      store.completeDelivery({ deliveryId: ok2, owner: "w", now, attempt: okAttempt(now) }),
     ]);
     expect(results.map((r) => r.status)).toEqual([
       "fulfilled",

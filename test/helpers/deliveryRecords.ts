@@ -50,3 +50,14 @@ export function testMessage(payload: unknown): MessageRecord {
     createdAt: isoAt(Date.now()),
   } as MessageRecord;
 }
+
+/** A successful attempt (200, empty body) started at `startedAt`, as a transport reports it. */
+export const okAttempt = (startedAt: number) => ({
+  startedAt,
+  durationMs: 3,
+  succeeded: true,
+  statusCode: 200,
+  responseHeaders: { "content-length": "0" },
+  responseBody: "",
+  error: null,
+});

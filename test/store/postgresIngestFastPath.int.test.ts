@@ -62,6 +62,7 @@ function shape(results: readonly CreateMessageResult[]): string[] {
   });
 }
 
+// Skipped only when PostgreSQL is down outside CI; under CI=true serviceAvailable throws instead.
 describe.skipIf(!available)("postgres createMessages: one-statement path", () => {
   let schema: TestSchema;
   let pool: PgPool;

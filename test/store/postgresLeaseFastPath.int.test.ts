@@ -14,20 +14,11 @@ import {
   makeEndpoint,
   START,
 } from "../contracts/deliveryStore/fixtures.js";
+import { okAttempt } from "../helpers/deliveryRecords.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 
 const available = await serviceAvailable("postgres");
-
-const ok = (startedAt: number) => ({
-  startedAt,
-  durationMs: 3,
-  succeeded: true,
-  statusCode: 200,
-  responseHeaders: { "content-length": "0" },
-  responseBody: "",
-  error: null,
-});
 
 describe.skipIf(!available)("postgres delivery store: one-statement claim and writes", () => {
   let schema: TestSchema;
@@ -89,7 +80,7 @@ describe.skipIf(!available)("postgres delivery store: one-statement claim and wr
     const done = await store.completeDelivery({
       deliveryId: c!.delivery.id,
       owner: "w",
-      attempt: ok(clock.now()),
+      attempt: okAttempt(clock.now()),
     });
     expect(done).toMatchObject({ status: "delivered", attempts: 1, leaseOwner: null });
     expect((await store.getDelivery(c!.delivery.id))!.delivery).toEqual(done);
@@ -104,14 +95,18 @@ describe.skipIf(!available)("postgres delivery store: one-statement claim and wr
     const [taken] = await other.claimDueDeliveries({ owner: "w2", limit: 1, leaseMs: LEASE_MS });
     expect(taken!.delivery.id).toBe(c!.delivery.id);
     await expectCode(
-      store.completeDelivery({ deliveryId: c!.delivery.id, owner: "w1", attempt: ok(clock.now()) }),
+      store.completeDelivery({
+        deliveryId: c!.delivery.id,
+        owner: "w1",
+        attempt: okAttempt(clock.now()),
+      }),
       "delivery.lease_lost",
     );
     expect((await store.getDelivery(c!.delivery.id))!.attempts).toEqual([]);
     const done = await other.completeDelivery({
       deliveryId: c!.delivery.id,
       owner: "w2",
-      attempt: ok(clock.now()),
+      attempt: okAttempt(clock.now()),
     });
     expect(done.status).toBe("delivered");
   });
@@ -135,7 +130,7 @@ describe.skipIf(!available)("postgres delivery store: one-statement claim and wr
     const done = await store.completeDelivery({
       deliveryId: id,
       owner: "w",
-      attempt: ok(clock.now()),
+      attempt: okAttempt(clock.now()),
     });
     expect(done).toMatchObject({ status: "delivered", attempts: 1 });
     const { attempts } = (await store.getDelivery(id))!;
@@ -155,7 +150,7 @@ describe.skipIf(!available)("postgres delivery store: one-statement claim and wr
     expect(failed.endpointHealth.consecutiveFailures).toBe(1);
     // One turn: a success and a failure of the same endpoint, then a lone success.
     const [first, second] = await Promise.all([
-      store.completeDelivery({ deliveryId: b!, owner: "w", attempt: ok(clock.now()) }),
+      store.completeDelivery({ deliveryId: b!, owner: "w", attempt: okAttempt(clock.now()) }),
       store.recordAttempt({ deliveryId: c!, owner: "w", attempt: failedAttempt() }),
     ]);
     expect(first.status).toBe("delivered");
@@ -164,7 +159,7 @@ describe.skipIf(!available)("postgres delivery store: one-statement claim and wr
       failingSince: expect.any(String),
     });
     expect((await store.getEndpoint(endpoint.id))!.consecutiveFailures).toBe(1);
-    await store.completeDelivery({ deliveryId: d!, owner: "w", attempt: ok(clock.now()) });
+    await store.completeDelivery({ deliveryId: d!, owner: "w", attempt: okAttempt(clock.now()) });
     const healthy = await store.getEndpoint(endpoint.id);
     expect(healthy).toMatchObject({ consecutiveFailures: 0, failingSince: null });
   });
