@@ -14,6 +14,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   host: "127.0.0.1",
   port: 8080,
   bodyLimitBytes: 2_097_152,
+  /** All request bodies being received at once (bytes); at least bodyLimitBytes. */
+  maxInFlightBodyBytes: 33_554_432,
+  bodyTimeoutMs: 10_000,
   workerEnabled: true,
   concurrency: 10,
   leaseMs: 60_000,
@@ -44,6 +47,12 @@ export const configFileSchema = z.strictObject({
       .min(1)
       .max(1024 ** 3)
       .optional(),
+    max_inflight_body_bytes: z
+      .int()
+      .min(1)
+      .max(16 * 1024 ** 3)
+      .optional(),
+    body_timeout_ms: z.int().min(100).max(600_000).optional(),
   }),
   /** A SQLite file path or a postgres:// URL; default (the CLI's): ./herald.db. */
   database: z.string().min(1).max(4096).nullable().optional(),

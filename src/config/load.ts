@@ -134,6 +134,9 @@ function fromFile(parsed: ConfigFile, at: Located, file: string | null): HeraldC
       port: parsed.server?.port ?? CONFIG_DEFAULTS.port,
       apiKey: parsed.server?.api_key ?? null,
       bodyLimitBytes: parsed.server?.body_limit_bytes ?? CONFIG_DEFAULTS.bodyLimitBytes,
+      maxInFlightBodyBytes:
+        parsed.server?.max_inflight_body_bytes ?? CONFIG_DEFAULTS.maxInFlightBodyBytes,
+      bodyTimeoutMs: parsed.server?.body_timeout_ms ?? CONFIG_DEFAULTS.bodyTimeoutMs,
     },
     database: parsed.database ?? null,
     retry:

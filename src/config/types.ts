@@ -19,6 +19,10 @@ export interface HeraldConfig {
     /** Bearer token of the management API; null = none (loopback only). */
     apiKey: string | null;
     bodyLimitBytes: number;
+    /** Body bytes all requests may hold at once (503 server.busy beyond). */
+    maxInFlightBodyBytes: number;
+    /** Time one request body may take to arrive (408 body.timeout). */
+    bodyTimeoutMs: number;
   };
   /** SQLite path or postgres:// URL as written; null = not set (the CLI's default applies). */
   database: string | null;

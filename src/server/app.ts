@@ -2,17 +2,26 @@
 // shape for everything, request ids, metrics per route, and the OpenAPI document built from the
 // route schemas.
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Bindings, ChildLoggerOptions, Logger } from "pino";
+import { CONFIG_DEFAULTS } from "../config/fileSchema.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { bearerAuth } from "./auth.js";
+import { installBodyBudget } from "./bodyBudget.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
+import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
 import { operationsRoutes } from "./routes/operations.js";
 
 export interface AppOptions extends ManagementDeps {
@@ -25,6 +34,10 @@ export interface AppOptions extends ManagementDeps {
   apiKey: string | null;
   /** Largest webhook or API body. Default 2 MiB. */
   bodyLimitBytes?: number;
+  /** Most body bytes all requests may hold at once. Default 32 MiB (at least bodyLimitBytes). */
+  maxInFlightBodyBytes?: number;
+  /** Most time one request body may take to arrive. Default 10 s. */
+  bodyTimeoutMs?: number;
   isStopping?: () => boolean;
 }
 
@@ -142,18 +155,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024 },
     // Router errors (a malformed %-escape, an over-long path parameter) in the same error shape.
     frameworkErrors: handleError,
+    // Malformed HTTP and header overflows answer in the error shape (protocolErrors.ts).
+    clientErrorHandler: handleClientError,
+    // A missing Host is answered by installProtocolChecks, in the error shape.
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: "idle",
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
   });
+  installProtocolChecks(app);
+  installBodyBudget(app, {
+    maxInFlightBytes: Math.max(
+      options.maxInFlightBodyBytes ?? CONFIG_DEFAULTS.maxInFlightBodyBytes,
+      bodyLimitBytes,
+    ),
+    bodyTimeoutMs: options.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs,
+  });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON: their schemas document the API and never drop fields.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, "route.not_found", `No route ${request.method} ${request.url.split("?")[0]}`),
-  );
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, "route.not_found", `No route ${request.method} ${request.url.split("?")[0]}`);
+  app.setNotFoundHandler(notFound);
+  // An unknown route is answered before its body is read (the 404 handler would read it first).
+  app.addHook("onRequest", (request, reply, done) => {
+    if (request.is404) {
+      void notFound(request, reply);
+      return;
+    }
+    done();
+  });
   // Callback-style hooks: an async hook costs a promise per request.
   app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);

@@ -9,11 +9,16 @@ export interface ErrorBody {
 
 const EXACT: Readonly<Record<string, number>> = {
   "auth.unauthorized": 401,
+  "body.timeout": 408,
   "body.too_large": 413,
   "content_type.unsupported": 415,
   "delivery.in_progress": 409,
   "endpoint.already_exists": 409,
+  "expectation.unsupported": 417,
+  "header.too_large": 431,
+  "request.timeout": 408,
   "route.not_found": 404,
+  "server.busy": 503,
   "server.shutting_down": 503,
   "store.unavailable": 503,
   "url.too_long": 414,

@@ -47,6 +47,10 @@ export interface ServiceSettings {
   port: number;
   apiKey: string | null;
   bodyLimitBytes?: number;
+  /** Body bytes all requests may hold at once; default 32 MiB. */
+  maxInFlightBodyBytes?: number;
+  /** Time one request body may take to arrive; default 10 s. */
+  bodyTimeoutMs?: number;
   defaultRetry?: RetryPolicy | null;
   ssrfAllow?: readonly string[];
   workerConcurrency?: number;
@@ -168,6 +172,10 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         version: settings.version,
         apiKey: settings.apiKey,
         bodyLimitBytes: settings.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+        ...(settings.maxInFlightBodyBytes === undefined
+          ? {}
+          : { maxInFlightBodyBytes: settings.maxInFlightBodyBytes }),
+        ...(settings.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: settings.bodyTimeoutMs }),
         ingestor: createIngestor({ sources, committer: batches, clock }),
         dispatcher: createDispatcher({ store, clock, defaultRetry }),
         sources,

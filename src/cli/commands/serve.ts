@@ -119,6 +119,8 @@ async function runService(
       port: flags.port ?? config.server.port,
       apiKey: config.server.apiKey,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      maxInFlightBodyBytes: config.server.maxInFlightBodyBytes,
+      bodyTimeoutMs: config.server.bodyTimeoutMs,
       defaultRetry: config.retry,
       ssrfAllow: config.ssrfAllow,
       workerConcurrency: flags.concurrency ?? config.worker.concurrency,

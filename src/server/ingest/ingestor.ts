@@ -5,10 +5,19 @@
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
 import { verifyWebhook } from "../../signing/sign.js";
+import type { SchemeSpec } from "../../signing/registry.js";
 import type { HeadersLike } from "../../signing/types.js";
+import type { SourceRecord } from "../../store/deliveryPorts.js";
 import { statusForCode } from "../httpErrors.js";
 import type { GroupCommitter } from "./groupCommit.js";
-import { bodyKind, dedupeKey, messageType, parsePayload } from "./inboundRequest.js";
+import {
+  type BodyKind,
+  bodyKind,
+  dedupeKey,
+  type HeaderGetter,
+  messageType,
+  parsePayload,
+} from "./inboundRequest.js";
 import type { SourceCache } from "./sourceCache.js";
 
 export interface IngestRequest {
@@ -41,9 +50,52 @@ export interface IngestorOptions {
   clock?: Clock;
 }
 
+/** What a webhook is known by before its body arrives. */
+export type IngestHead = Omit<IngestRequest, "body">;
+
+/** A request whose route, source, content type and signature headers were found acceptable. */
+export interface AdmittedIngest {
+  readonly head: IngestHead;
+  readonly source: SourceRecord;
+  readonly scheme: SchemeSpec;
+  readonly kind: BodyKind;
+  readonly header: HeaderGetter;
+}
+
+export type IngestAdmission =
+  | { ok: true; admitted: AdmittedIngest }
+  | { ok: false; response: IngestResponse };
+
 export interface Ingestor {
+  /**
+   * Everything that can be decided without the body: the source exists, the content type is
+   * one Herald parses, the signature scheme's headers are present and well formed (checked by
+   * verifying against an empty body and keeping only the failures that do not depend on it),
+   * a required idempotency header is there. A refusal here costs no body bytes.
+   */
+  admit(head: IngestHead): Promise<IngestAdmission>;
+  /** The rest, once the body is in: signature, dedupe key, payload, type, durable store. */
+  complete(admitted: AdmittedIngest, body: Uint8Array | undefined): Promise<IngestResponse>;
+  /** `admit` then `complete`. */
   handle(request: IngestRequest): Promise<IngestResponse>;
 }
+
+// Verification failures that an empty body cannot cause: the request's headers (or URL) are
+// enough to refuse it. `signature.invalid` and `body.mismatch` depend on the body; `secret.*` on
+// the source's configuration, which `complete` reports.
+const BODY_INDEPENDENT = new Set<string>([
+  "signature.missing",
+  "signature.malformed",
+  "signature.unsupported",
+  "timestamp.missing",
+  "timestamp.invalid",
+  "timestamp.stale",
+  "timestamp.future",
+  "id.missing",
+  "url.missing",
+]);
+
+const EMPTY = new Uint8Array(0);
 
 function rejected(error: HeraldError, knownSource?: string): IngestResponse {
   return {
@@ -66,38 +118,77 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const { sources, committer } = options;
   const clock = options.clock ?? systemClock;
 
-  async function handle(
-    request: IngestRequest,
-    known: { source?: string },
-  ): Promise<IngestResponse> {
-    const cached = await sources.get(request.source);
+  function verify(admitted: AdmittedIngest, body: Uint8Array, receivedAt: number) {
+    return verifyWebhook({
+      scheme: admitted.scheme,
+      secrets: admitted.source.secrets,
+      headers: admitted.head.headers as HeadersLike,
+      body,
+      toleranceSeconds: admitted.source.toleranceS,
+      now: new Date(receivedAt),
+      url: admitted.head.url,
+    });
+  }
+
+  async function admit(head: IngestHead): Promise<IngestAdmission> {
+    const cached = await sources.get(head.source);
     if (cached === undefined) {
-      throw new HeraldError(
-        "source.not_found",
-        `No source is named ${JSON.stringify(request.source)}`,
-      );
+      return {
+        ok: false,
+        response: rejected(
+          new HeraldError("source.not_found", `No source is named ${JSON.stringify(head.source)}`),
+        ),
+      };
     }
     const { record: source, scheme } = cached;
-    known.source = source.name;
-    const header = headerGetter(request.headers);
+    const header = headerGetter(head.headers);
     const kind = bodyKind(header("content-type"));
     if (kind === undefined) {
-      throw new HeraldError(
-        "content_type.unsupported",
-        "Send the webhook as application/json (or +json) or application/x-www-form-urlencoded",
-      );
+      return {
+        ok: false,
+        response: rejected(
+          new HeraldError(
+            "content_type.unsupported",
+            "Send the webhook as application/json (or +json) or application/x-www-form-urlencoded",
+          ),
+          source.name,
+        ),
+      };
     }
-    const body = request.body ?? new Uint8Array(0);
+    const admitted: AdmittedIngest = { head, source, scheme, kind, header };
+    const early = verify(admitted, EMPTY, clock.now());
+    if (!early.ok && BODY_INDEPENDENT.has(early.code)) {
+      return {
+        ok: false,
+        response: rejected(new HeraldError(early.code, early.message), source.name),
+      };
+    }
+    if (source.idempotencyRequired && source.idempotencyHeader !== null) {
+      const value = header(source.idempotencyHeader)?.trim();
+      if (value === undefined || value === "") {
+        return {
+          ok: false,
+          response: rejected(
+            new HeraldError(
+              "idempotency.missing",
+              `This source requires the ${source.idempotencyHeader} header`,
+            ),
+            source.name,
+          ),
+        };
+      }
+    }
+    return { ok: true, admitted };
+  }
+
+  async function complete(
+    admitted: AdmittedIngest,
+    requestBody: Uint8Array | undefined,
+  ): Promise<IngestResponse> {
+    const { source, header, kind } = admitted;
+    const body = requestBody ?? EMPTY;
     const receivedAt = clock.now();
-    const verified = verifyWebhook({
-      scheme,
-      secrets: source.secrets,
-      headers: request.headers as HeadersLike,
-      body,
-      toleranceSeconds: source.toleranceS,
-      now: new Date(receivedAt),
-      url: request.url,
-    });
+    const verified = verify(admitted, body, receivedAt);
     if (!verified.ok) throw new HeraldError(verified.code, verified.message);
     const key = dedupeKey(source, header, verified.id, body);
     const payload = parsePayload(body, kind);
@@ -125,15 +216,36 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         };
   }
 
+  async function settle(
+    run: () => Promise<IngestResponse>,
+    knownSource?: string,
+  ): Promise<IngestResponse> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof HeraldError)) throw error;
+      return rejected(error, knownSource);
+    }
+  }
+
+  async function safeAdmit(head: IngestHead): Promise<IngestAdmission> {
+    try {
+      return await admit(head);
+    } catch (error) {
+      if (!(error instanceof HeraldError)) throw error;
+      return { ok: false, response: rejected(error) };
+    }
+  }
+
+  const completeSafely = (admitted: AdmittedIngest, body: Uint8Array | undefined) =>
+    settle(() => complete(admitted, body), admitted.source.name);
+
   return {
+    admit: safeAdmit,
+    complete: completeSafely,
     async handle(request) {
-      const known: { source?: string } = {};
-      try {
-        return await handle(request, known);
-      } catch (error) {
-        if (!(error instanceof HeraldError)) throw error;
-        return rejected(error, known.source);
-      }
+      const admission = await safeAdmit(request);
+      return admission.ok ? completeSafely(admission.admitted, request.body) : admission.response;
     },
   };
 }
