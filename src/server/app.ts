@@ -18,10 +18,10 @@ import { installBodyBudget } from "./bodyBudget.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
 import type { ServiceMetrics } from "./metrics.js";
+import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
-import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
 import { operationsRoutes } from "./routes/operations.js";
 
 export interface AppOptions extends ManagementDeps {

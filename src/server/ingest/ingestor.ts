@@ -4,8 +4,8 @@
 // first message's id; nothing here ever answers 202 for a message that was not stored.
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
-import { verifyWebhook } from "../../signing/sign.js";
 import type { SchemeSpec } from "../../signing/registry.js";
+import { verifyWebhook } from "../../signing/sign.js";
 import type { HeadersLike } from "../../signing/types.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 import { statusForCode } from "../httpErrors.js";

@@ -2,7 +2,7 @@
 // scope replaces every content-type parser with one that only collects the bytes, up to the limit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { AdmittedIngest, IngestResponse, Ingestor } from "../ingest/ingestor.js";
+import type { AdmittedIngest, Ingestor, IngestResponse } from "../ingest/ingestor.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { jsonSchema, responseSchema } from "../routeSchema.js";
 import { errorResponse } from "./shapes.js";
