@@ -29,6 +29,7 @@ import {
   sqliteWriterAvailable,
   startSqliteWriter,
 } from "../store/sqlite/writerThread.js";
+import { withWriteReadiness } from "../store/writeReadiness.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
@@ -111,7 +112,15 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     if (report.applied.length > 0) {
       logger.info({ applied: report.applied, version: report.version }, "database migrated");
     }
-    const store = openStore(database, clock);
+    // /ready answers whether a write can succeed: from the outcomes of message writes (the
+    // writer thread's too, below) and a write probe (writeReadiness.ts).
+    const readiness = withWriteReadiness(openStore(database, clock), {
+      onChange: (failure) => {
+        if (failure === null) logger.info("writes to the store succeed again: /ready answers 200");
+        else logger.warn({ err: failure }, "writes to the store fail: /ready answers 503");
+      },
+    });
+    const store = readiness.store;
     await settings.seed?.(store);
     const metrics = createServiceMetrics(store);
     const defaultRetry = settings.defaultRetry ?? DEFAULT_RETRY_POLICY;
@@ -156,7 +165,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     let url: string | null = null;
     const batches = createIngestBatches({
       store,
-      ...(writer === null ? {} : { writer }),
+      ...(writer === null ? {} : { writer: readiness.observe(writer) }),
       defaultRetry,
       dialect: database.dialect,
       metrics,

@@ -275,6 +275,23 @@ export interface DeliveryStore extends DeliveryCatalog {
    */
   ping(): Promise<void>;
 
+  /**
+   * Makes one small real write and resolves once it committed; rejects with `store.unavailable`
+   * when it cannot (readiness: withWriteReadiness decides when it runs). SQLite first has the
+   * filesystem of the database take a headroom write next to the file: in WAL mode a small
+   * commit can fit in WAL pages the file already has, and pass on a full disk where ingestion,
+   * which needs new pages, fails. PostgreSQL rewrites one row under a statement timeout. Memory:
+   * always resolves.
+   */
+  probeWrite(): Promise<void>;
+
+  /**
+   * Optional capability: resolves when a write can succeed now, judged from the outcomes of the
+   * latest writes and from probes; rejects with `store.unavailable` otherwise. Added by
+   * withWriteReadiness (writeReadiness.ts); `/ready` asks it, or `ping` when a store lacks it.
+   */
+  ready?(): Promise<void>;
+
   /** Releases what the store opened itself (nothing when it was given a database or pool). */
   close(): Promise<void>;
 }

@@ -1,8 +1,10 @@
 // The SQLite DeliveryStore on a temporary file: the shared contract (extra handles are extra
 // connections to the same file), plus what only SQLite shows.
+import { existsSync, mkdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
 import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 
@@ -30,9 +32,13 @@ describe("sqlite DeliveryStore", () => {
   });
 
   function open() {
-    const { db, cleanup } = migratedSqlite();
+    return openWithPath().db;
+  }
+
+  function openWithPath() {
+    const { db, path, cleanup } = migratedSqlite();
     cleanups.push(cleanup);
-    return db;
+    return { db, path };
   }
 
   it("stores times as Unix milliseconds and booleans as 0/1", async () => {
@@ -55,5 +61,55 @@ describe("sqlite DeliveryStore", () => {
     db.close();
     await expect(store.listEventTypes()).rejects.toMatchObject({ code: "store.unavailable" });
     await expect(store.ping()).rejects.toMatchObject({ code: "store.unavailable" });
+  });
+
+  it("probeWrite commits the probe row and leaves no headroom file behind", async () => {
+    const { db, path } = openWithPath();
+    const store = createSqliteDeliveryStore(db, { clock: { now: () => 1_700_000_000_123 } });
+    await store.probeWrite();
+    await store.probeWrite();
+    expect(db.prepare("SELECT id, probed_at FROM write_probe").all()).toEqual([
+      { id: 1, probed_at: 1_700_000_000_123 },
+    ]);
+    expect(existsSync(`${path}-probe`)).toBe(false);
+    const memory = openSqlite(":memory:");
+    migrateSqlite(memory);
+    await expect(createSqliteDeliveryStore(memory).probeWrite()).resolves.toBeUndefined();
+    memory.close();
+  });
+
+  it("probeWrite fails as store.unavailable, without the path, when nothing can be written next to the database", async () => {
+    const { db, path } = openWithPath();
+    // A directory where the headroom file goes: opening it for writing fails (EISDIR).
+    mkdirSync(`${path}-probe`);
+    const error = await createSqliteDeliveryStore(db)
+      .probeWrite()
+      .catch((e: unknown) => e as Error);
+    expect(error).toMatchObject({
+      code: "store.unavailable",
+      message:
+        "The filesystem of the SQLite database does not take a 1 MiB write next to it (EISDIR)",
+    });
+    expect((error as Error).message).not.toContain(path);
+  });
+
+  it("probeWrite waits for another connection's write lock only briefly, on the event loop", async () => {
+    const { db, path } = openWithPath();
+    const store = createSqliteDeliveryStore(db, { writeProbe: { busyTimeoutMs: 100 } });
+    const other = openSqlite(path);
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      const started = performance.now();
+      await expect(store.probeWrite()).rejects.toMatchObject({ code: "store.unavailable" });
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(90);
+      expect(waited).toBeLessThan(2_000);
+      // The connection's own busy timeout is back for everything else.
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+      other.exec("ROLLBACK");
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+    } finally {
+      other.close();
+    }
   });
 });

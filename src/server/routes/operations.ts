@@ -10,12 +10,13 @@ import { responseSchema } from "../routeSchema.js";
 import { errorResponse } from "./shapes.js";
 
 export interface OperationsRouteOptions {
-  store: Pick<DeliveryStore, "ping">;
+  /** `ready()` when the store has it (writeReadiness.ts), else `ping()`. */
+  store: Pick<DeliveryStore, "ping" | "ready">;
   metrics: ServiceMetrics;
   version: string;
   /** True once shutdown began: /ready answers 503 so load balancers stop sending. */
   isStopping: () => boolean;
-  /** How long /ready waits for the store. Default 2000 ms. */
+  /** How long /ready waits for the store's answer. Default 2000 ms. */
   readyTimeoutMs?: number;
 }
 
@@ -47,22 +48,20 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     "/ready",
     {
       schema: {
-        summary: "Readiness: the store answers and the server is not shutting down",
+        summary:
+          "Readiness: a write to the store can succeed now and the server is not shutting down",
         tags: ["operations"],
         response: { 200: responseSchema(status), 503: errorResponse },
       },
     },
     async (_request, reply) => {
       if (isStopping()) return sendError(reply, "server.shutting_down", "The server is stopping");
+      const writes = store.ready !== undefined;
       try {
-        await withTimeout(store.ping(), readyTimeoutMs);
+        await withTimeout(store.ready === undefined ? store.ping() : store.ready(), readyTimeoutMs);
       } catch (error) {
-        return sendError(
-          reply,
-          "store.unavailable",
-          `The store does not answer: ${coerceError(error).message}`,
-          503,
-        );
+        const why = writes ? "The store cannot take writes" : "The store does not answer";
+        return sendError(reply, "store.unavailable", `${why}: ${coerceError(error).message}`, 503);
       }
       return { status: "ready" };
     },

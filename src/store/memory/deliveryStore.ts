@@ -315,6 +315,10 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
       // Always up: the state lives in this process.
     },
 
+    async probeWrite() {
+      // Always takes writes: the state lives in this process's memory.
+    },
+
     async close() {
       // Nothing to release: the state goes with the store object.
     },

@@ -14,6 +14,16 @@ import { pgCall } from "./deliverySql.js";
 import { listenForDeliveries } from "./deliveryWakeUps.js";
 import { postgresPruneInboundKeys } from "./inboundKeys.js";
 import { createLeaseCache } from "./leaseCache.js";
+import {
+  POSTGRES_WRITE_PROBE_DEFAULTS,
+  type PostgresWriteProbeSettings,
+  postgresWriteProbe,
+} from "./writeProbe.js";
+
+export interface PostgresDeliveryStoreOptions extends DeliveryStoreOptions {
+  /** probeWrite's settings (writeProbe.ts); defaults POSTGRES_WRITE_PROBE_DEFAULTS. */
+  writeProbe?: Partial<PostgresWriteProbeSettings>;
+}
 
 /**
  * A DeliveryStore over a migrated schema (migratePostgres); the pool's search_path selects the
@@ -21,7 +31,7 @@ import { createLeaseCache } from "./leaseCache.js";
  */
 export function createPostgresDeliveryStore(
   pool: PgPool,
-  options: DeliveryStoreOptions = {},
+  options: PostgresDeliveryStoreOptions = {},
 ): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
   const nowIso = () => isoNow(clock);
@@ -41,6 +51,10 @@ export function createPostgresDeliveryStore(
       pgCall(async () => {
         await pool.query("SELECT 1");
       }),
+    probeWrite: postgresWriteProbe(pool, clock, {
+      ...POSTGRES_WRITE_PROBE_DEFAULTS,
+      ...options.writeProbe,
+    }),
     async close() {},
   };
 }

@@ -11,6 +11,16 @@ import { messageWithDeliveries, sqliteQueries } from "./deliveryQueries.js";
 import { sqliteQueue } from "./deliveryQueue.js";
 import { call, sqliteContext } from "./deliverySql.js";
 import { sqlitePruneInboundKeys } from "./inboundKeys.js";
+import {
+  SQLITE_WRITE_PROBE_DEFAULTS,
+  type SqliteWriteProbeSettings,
+  sqliteWriteProbe,
+} from "./writeProbe.js";
+
+export interface SqliteDeliveryStoreOptions extends DeliveryStoreOptions {
+  /** probeWrite's settings (writeProbe.ts); defaults SQLITE_WRITE_PROBE_DEFAULTS. */
+  writeProbe?: Partial<SqliteWriteProbeSettings>;
+}
 
 /**
  * A DeliveryStore over a migrated database (migrateSqlite). The database stays the caller's:
@@ -18,7 +28,7 @@ import { sqlitePruneInboundKeys } from "./inboundKeys.js";
  */
 export function createSqliteDeliveryStore(
   db: SqliteDatabase,
-  options: DeliveryStoreOptions = {},
+  options: SqliteDeliveryStoreOptions = {},
 ): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
   const ctx = sqliteContext(db);
@@ -35,6 +45,10 @@ export function createSqliteDeliveryStore(
       call(() => {
         ctx.sql("SELECT 1").get();
       }),
+    probeWrite: sqliteWriteProbe(ctx, clock, {
+      ...SQLITE_WRITE_PROBE_DEFAULTS,
+      ...options.writeProbe,
+    }),
     async close() {},
   };
 }

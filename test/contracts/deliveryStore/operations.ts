@@ -235,5 +235,17 @@ export function operationsContract(t: ContractContext): void {
       expect(d4).toBeDefined();
       expect(await allDeliveryIds(t.store)).toHaveLength(5);
     });
+
+    it("probes writes: again and again, from several processes, changing no record", async () => {
+      const endpoint = await makeEndpoint(t.store);
+      const [delivery] = await deliveries(endpoint.id, 1);
+      const other = await t.connect();
+      for (let i = 0; i < 3; i++) {
+        await Promise.all([t.store.probeWrite(), other.probeWrite()]);
+      }
+      expect(await t.store.getEndpoint(endpoint.id)).toEqual(endpoint);
+      expect((await t.store.getDelivery(delivery!.id))?.delivery).toEqual(delivery);
+      expect(await t.store.deliveryStats()).toMatchObject({ depth: { pending: 1 } });
+    });
   });
 }
