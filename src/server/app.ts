@@ -9,6 +9,7 @@ import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { bearerAuth } from "./auth.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
+import { registerInputRules } from "./inputRules.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -154,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, "route.not_found", `No route ${request.method} ${request.url.split("?")[0]}`),
   );
+  registerInputRules(app);
   // Callback-style hooks: an async hook costs a promise per request.
   app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);
