@@ -2,6 +2,7 @@
 // scope replaces every content-type parser with one that only collects the bytes, up to the limit.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { errorBody, publicMessage } from "../httpErrors.js";
 import type { Ingestor } from "../ingest/ingestor.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { jsonSchema, responseSchema } from "../routeSchema.js";
@@ -62,7 +63,15 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
           "webhook received",
         );
       } else if (result.status >= 500) {
-        request.log.error({ source, code: result.code }, "webhook not stored");
+        const detail = "error" in result.body ? result.body.error.message : undefined;
+        request.log.error({ source, code: result.code, detail }, "webhook not stored");
+        // The sender sees the code; the underlying text (a database's) stays in the log.
+        const code = result.code ?? "internal";
+        if (detail !== undefined) {
+          return reply
+            .code(result.status)
+            .send(errorBody(code, publicMessage(code, result.status, detail)));
+        }
       } else {
         request.log.info({ source, code: result.code }, "webhook rejected");
       }
