@@ -49,9 +49,11 @@ function handlerResponse(result: HandlerResult | undefined, id: string): Receive
     response.headers["content-type"] = "text/plain; charset=utf-8";
   }
   if (result?.headers !== undefined) {
-    for (const [name, value] of Object.entries(result.headers)) {
-      response.headers[name.toLowerCase()] = value;
-    }
+    // fromEntries defines own properties, so any header name (even `__proto__`) is kept.
+    response.headers = Object.fromEntries([
+      ...Object.entries(response.headers),
+      ...Object.entries(result.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ]);
   }
   return response;
 }

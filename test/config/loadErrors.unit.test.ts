@@ -169,6 +169,11 @@ const cases: [string, string, string][] = [
     "herald.yaml:2:12: server.api_key: unterminated ${ (write $${ for a literal ${)",
   ],
   [
+    "a variable named like an Object.prototype member is just unset",
+    "server:\n  api_key: ${constructor}\n",
+    "herald.yaml:2:12: server.api_key: environment variable constructor is not set",
+  ],
+  [
     "a list instead of a mapping",
     "- a\n",
     "herald.yaml:1:1: must be an object (a mapping) (got a list)",

@@ -107,10 +107,12 @@ export function dedupeKey(
   return `sha256:${createHash("sha256").update(body).digest("hex")}`;
 }
 
+/** The value at a dotted path of own object fields (`data.object.type`); never a prototype's. */
 function at(value: JsonValue, path: string): JsonValue | undefined {
   let current: JsonValue | undefined = value;
   for (const segment of path.split(".")) {
     if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    if (!Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, JsonValue>)[segment];
   }
   return current;

@@ -2,6 +2,7 @@
 // scope replaces every content-type parser with one that only collects the bytes, up to the limit.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { withProtoHeader } from "../../signing/headers.js";
 import { errorBody, publicMessage } from "../httpErrors.js";
 import type { Ingestor } from "../ingest/ingestor.js";
 import type { ServiceMetrics } from "../metrics.js";
@@ -52,7 +53,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
       const host = request.headers.host ?? request.hostname;
       const result = await ingestor.handle({
         source,
-        headers: request.headers,
+        headers: withProtoHeader(request.headers, request.raw.rawHeaders),
         body: body instanceof Uint8Array ? body : undefined,
         url: `${request.protocol}://${host}${request.url}`,
       });
