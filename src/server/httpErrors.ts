@@ -15,17 +15,22 @@ const EXACT: Readonly<Record<string, number>> = {
   "endpoint.already_exists": 409,
   "route.not_found": 404,
   "server.shutting_down": 503,
+  "source.misconfigured": 503,
   "store.unavailable": 503,
   "url.too_long": 414,
 };
 
-/** The status of a code: exact table, then families (`*.not_found` 404, `signature.*` 401…). */
+/**
+ * The status of a code: exact table, then families (`*.not_found` 404, `signature.*` 401…),
+ * else 400. `secret.*` is 400: in a request it is the caller's input; a source whose stored
+ * secret cannot verify answers 503 `source.misconfigured` instead (ingest/sourceCache.ts).
+ */
 export function statusForCode(code: string): number {
   const exact = Object.hasOwn(EXACT, code) ? EXACT[code] : undefined;
   if (exact !== undefined) return exact;
   if (code.endsWith(".not_found")) return 404;
   if (code.startsWith("signature.") || code === "id.missing") return 401;
-  if (code === "internal" || code.startsWith("secret.") || code === "url.missing") return 500;
+  if (code === "internal" || code === "url.missing") return 500;
   return 400;
 }
 

@@ -65,7 +65,12 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         );
       } else if (result.status >= 500) {
         const detail = "error" in result.body ? result.body.error.message : undefined;
-        request.log.error({ source, code: result.code, detail }, "webhook not stored");
+        request.log.error(
+          { source, code: result.code, detail },
+          result.code === "source.misconfigured"
+            ? "webhook not stored: the source cannot verify webhooks; fix its secrets (POST /v1/sources)"
+            : "webhook not stored",
+        );
         // The sender sees the code; the underlying text (a database's) stays in the log.
         const code = result.code ?? "internal";
         if (detail !== undefined) {
