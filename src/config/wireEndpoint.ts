@@ -1,9 +1,10 @@
 // `POST /v1/endpoints`, `PATCH /v1/endpoints/:id` and the `endpoints:` of herald.yaml. On the
 // wire the destination is `url` whatever the transport; the store calls it `target`.
 import { z } from "zod";
-import { isHeraldError } from "../core/errors.js";
+import type { HeraldErrorCode } from "../core/errors.js";
 import type { HmacSchemeSpec, SchemeSpec } from "../signing/registry.js";
-import { generateSecret, signWebhook } from "../signing/sign.js";
+import { type SecretUse, secretProblem } from "../signing/secretCheck.js";
+import { generateSecret } from "../signing/sign.js";
 import type {
   EndpointInput,
   EndpointPatch,
@@ -112,30 +113,22 @@ export function schemeSpec(scheme: string, options: Record<string, unknown> | nu
 }
 
 /**
- * Signs an empty body once, so a secret the scheme cannot use is refused now (`request.invalid`
- * naming `field`), not at every delivery.
+ * The one secret rule of endpoints (`use` "sign") and sources ("verify"): a secret the scheme
+ * cannot use is refused now, as 400 `request.invalid` naming `field` (or `code`, e.g. the
+ * CLI's), not at every delivery or webhook. The scheme's message describes the form expected,
+ * never the secret itself.
  */
 export function checkSecret(
   spec: SchemeSpec,
   scheme: string,
   secret: string,
   field = "secret",
+  use: SecretUse = "sign",
+  code: HeraldErrorCode = "request.invalid",
 ): void {
-  try {
-    signWebhook({
-      scheme: spec,
-      secret,
-      body: "",
-      id: "msg_check",
-      timestamp: 0,
-      url: "https://example.com/",
-    });
-  } catch (error) {
-    if (!isHeraldError(error, "secret.invalid") && !isHeraldError(error, "secret.missing")) {
-      throw error;
-    }
-    // Scheme messages describe the form expected, never the secret itself.
-    throw invalidField(field, `is not a usable ${scheme} secret: ${error.message}`);
+  const problem = secretProblem(spec, secret, use);
+  if (problem !== undefined) {
+    throw invalidField(field, `is not a usable ${scheme} secret: ${problem}`, code);
   }
 }
 

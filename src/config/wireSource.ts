@@ -1,5 +1,7 @@
 // `POST /v1/sources` and the `sources:` of herald.yaml.
 import { z } from "zod";
+import type { HeraldErrorCode } from "../core/errors.js";
+import type { JsonObject } from "../core/json.js";
 import type { SourceInput, SourceTypeFrom } from "../store/deliveryRecords.js";
 import {
   headerNameSchema,
@@ -8,6 +10,7 @@ import {
   secretSchema,
   typeNameSchema,
 } from "./wireCommon.js";
+import { checkSecret, schemeSpec } from "./wireEndpoint.js";
 import { toSchemeOptions, wireHmacOptionsSchema } from "./wireSchemeOptions.js";
 
 export const DEFAULT_TOLERANCE_S = 300;
@@ -47,18 +50,39 @@ export type WireSource = z.output<typeof wireSourceSchema>;
 /**
  * The store input of a source body (parsed by wireSourceSchema, or validated by its JSON Schema:
  * missing defaults are applied here too). Throws `request.invalid` (`details.field`) for
- * `scheme_options` on a scheme other than hmac, or bad hmac options.
+ * `scheme_options` on a scheme other than hmac, bad hmac options, or a secret the scheme cannot
+ * verify with (`secrets[i]`: the endpoints' rule, checkSecret).
  */
 export function toSourceInput(wire: WireSourceInput): SourceInput {
+  const schemeOptions = toSchemeOptions(wire.scheme, wire.scheme_options);
+  const secrets = [...(wire.secrets ?? [])];
+  checkSourceSecrets(wire.scheme, schemeOptions, secrets);
   return {
     name: wire.name,
     scheme: wire.scheme,
-    schemeOptions: toSchemeOptions(wire.scheme, wire.scheme_options),
-    secrets: [...(wire.secrets ?? [])],
+    schemeOptions,
+    secrets,
     toleranceS: wire.tolerance_s ?? DEFAULT_TOLERANCE_S,
     idempotencyHeader: wire.idempotency_header ?? null,
     idempotencyRequired: wire.idempotency_required ?? false,
     dedupeTtlS: wire.dedupe_ttl_s ?? DEFAULT_DEDUPE_TTL_S,
     typeFrom: { ...(wire.type_from ?? { fixed: "received" }) } as SourceTypeFrom,
   };
+}
+
+/**
+ * Refuses a source secret its scheme cannot verify with (400 `request.invalid` naming
+ * `secrets[i]`, or `code` with `field`, e.g. the CLI's `--secret`): otherwise every webhook to
+ * the source would fail.
+ */
+export function checkSourceSecrets(
+  scheme: string,
+  schemeOptions: JsonObject | null,
+  secrets: readonly string[],
+  options: { field?: string; code?: HeraldErrorCode } = {},
+): void {
+  const spec = schemeSpec(scheme, schemeOptions);
+  secrets.forEach((secret, i) => {
+    checkSecret(spec, scheme, secret, options.field ?? `secrets[${i}]`, "verify", options.code);
+  });
 }

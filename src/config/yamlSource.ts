@@ -124,7 +124,8 @@ function substitute(text: string, env: Env, fail: (problem: string) => never): s
       if (!NAME.test(name)) {
         fail(`\${${name}} is not a valid variable reference (letters, digits and _)`);
       }
-      const value = env[name];
+      // Own variables only: `${constructor}` is an unset variable, not Object.prototype's.
+      const value = Object.hasOwn(env, name) ? env[name] : undefined;
       if (value === undefined) fail(`environment variable ${name} is not set`);
       out += value;
       i = end + 1;

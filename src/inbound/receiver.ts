@@ -2,6 +2,7 @@
 // handler once, and answer in HTTP terms. Adapters only translate requests and responses.
 import { systemClock } from "../core/clock.js";
 import { coerceError, HeraldError } from "../core/errors.js";
+import { jsonTextError, scanJsonText } from "../core/jsonText.js";
 import { toBodyBytes } from "../signing/body.js";
 import { headerReader } from "../signing/headers.js";
 import { resolveScheme } from "../signing/registry.js";
@@ -48,9 +49,11 @@ function handlerResponse(result: HandlerResult | undefined, id: string): Receive
     response.headers["content-type"] = "text/plain; charset=utf-8";
   }
   if (result?.headers !== undefined) {
-    for (const [name, value] of Object.entries(result.headers)) {
-      response.headers[name.toLowerCase()] = value;
-    }
+    // fromEntries defines own properties, so any header name (even `__proto__`) is kept.
+    response.headers = Object.fromEntries([
+      ...Object.entries(response.headers),
+      ...Object.entries(result.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ]);
   }
   return response;
 }
@@ -65,6 +68,9 @@ function webhookContext(fields: Omit<WebhookContext, "text" | "json">): WebhookC
     ...fields,
     text,
     json<T>(): T {
+      // The one bounded-depth rule (MAX_JSON_DEPTH), before the handler recurses into it.
+      const problem = scanJsonText(text(), { storableText: false });
+      if (problem !== undefined) throw jsonTextError(problem, "The webhook body");
       try {
         return JSON.parse(text()) as T;
       } catch (error) {
@@ -216,11 +222,14 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       }
       response = handlerResponse(result, id);
     } catch (error) {
-      const invalidJson = error instanceof HeraldError && error.code === "body.invalid_json";
-      report(
-        invalidJson
+      // webhook.json() refused the body: the sender's fault (400), not the handler's.
+      const badBody =
+        error instanceof HeraldError &&
+        (error.code === "body.invalid_json" || error.code === "body.too_deep")
           ? error
-          : new HeraldError("handler.failed", "The webhook handler threw", { cause: error }),
+          : undefined;
+      report(
+        badBody ?? new HeraldError("handler.failed", "The webhook handler threw", { cause: error }),
         {
           stage: "handler",
           id,
@@ -228,8 +237,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         },
       );
       await release(dedupeKey, token, id);
-      return invalidJson
-        ? errorResponse(400, "body.invalid_json", "The webhook body is not valid JSON")
+      return badBody !== undefined
+        ? errorResponse(400, badBody.code, badBody.message)
         : errorResponse(
             500,
             "handler.failed",

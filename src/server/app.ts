@@ -17,6 +17,7 @@ import { bearerAuth } from "./auth.js";
 import { installBodyBudget } from "./bodyBudget.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
+import { registerInputRules } from "./inputRules.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
@@ -187,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     done();
   });
+  registerInputRules(app);
   // Callback-style hooks: an async hook costs a promise per request.
   app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);

@@ -20,18 +20,38 @@ const EXACT: Readonly<Record<string, number>> = {
   "route.not_found": 404,
   "server.busy": 503,
   "server.shutting_down": 503,
+  "source.misconfigured": 503,
   "store.unavailable": 503,
   "url.too_long": 414,
 };
 
-/** The status of a code: exact table, then families (`*.not_found` 404, `signature.*` 401…). */
+/**
+ * The status of a code: exact table, then families (`*.not_found` 404, `signature.*` 401…),
+ * else 400. `secret.*` is 400: in a request it is the caller's input; a source whose stored
+ * secret cannot verify answers 503 `source.misconfigured` instead (ingest/sourceCache.ts).
+ */
 export function statusForCode(code: string): number {
-  const exact = EXACT[code];
+  const exact = Object.hasOwn(EXACT, code) ? EXACT[code] : undefined;
   if (exact !== undefined) return exact;
   if (code.endsWith(".not_found")) return 404;
   if (code.startsWith("signature.") || code === "id.missing") return 401;
-  if (code === "internal" || code.startsWith("secret.") || code === "url.missing") return 500;
+  if (code === "internal" || code === "url.missing") return 500;
   return 400;
+}
+
+const INTERNAL_MESSAGE =
+  "Internal error; the server log has the details (request id in the x-request-id header)";
+const UNAVAILABLE_MESSAGE =
+  "The database cannot be reached right now; retry later (the server log has the details, request id in the x-request-id header)";
+
+/**
+ * What the client is told for an error: a 500 never carries the underlying text (a database's
+ * or a driver's message, a stack's), nor does 503 `store.unavailable`; those go to the log.
+ */
+export function publicMessage(code: string, status: number, message: string): string {
+  if (status === 500) return INTERNAL_MESSAGE;
+  if (code === "store.unavailable") return UNAVAILABLE_MESSAGE;
+  return message;
 }
 
 export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
@@ -90,10 +110,6 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (status >= 500) {
     request.log.error({ err: error, code: herald.code }, "request failed");
   }
-  const message =
-    status === 500 && !(error instanceof HeraldError)
-      ? "Internal error; the server log has the details (request id in the x-request-id header)"
-      : herald.message;
   if (status === 413) reply.header("connection", "close");
-  void sendError(reply, herald.code, message, status);
+  void sendError(reply, herald.code, publicMessage(herald.code, status, herald.message), status);
 }

@@ -173,7 +173,13 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       ...(settings.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: settings.ingestMaxWaitMs }),
     });
     if (settings.http) {
-      const sources = createSourceCache(store);
+      const sources = createSourceCache(store, {
+        onUnusable: (source, reason) =>
+          logger.error(
+            { source, reason },
+            "this source cannot verify webhooks: each is answered 503 source.misconfigured until its secrets are fixed (POST /v1/sources)",
+          ),
+      });
       app = await buildApp({
         store,
         metrics,

@@ -603,6 +603,25 @@ describe("herald endpoints", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: type_pattern\.invalid: /);
   });
+
+  it("refuses a --secret the scheme cannot sign with (the API's rule), storing nothing", async () => {
+    const run = await cli([
+      "endpoints",
+      "add",
+      "--url",
+      "https://x.example",
+      "--event-type",
+      "order.*",
+      "--secret",
+      "whsec_***",
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "error: cli.invalid_argument: --secret: is not a usable standard secret",
+    );
+    expect(run.stdout).toBe("");
+    expect((await store.listEndpoints({})).data).toEqual([]);
+  });
 });
 
 describe("herald sources", () => {
@@ -747,6 +766,37 @@ describe("herald sources", () => {
 
   it("says when there are none", async () => {
     expect((await cli(["sources", "list"])).stdout).toBe("no sources\n");
+  });
+
+  // The API's secret rule: a secret the scheme cannot verify with never reaches the store.
+  it.each([
+    ["standard", "not base64!"],
+    ["standard", "whsec_***"],
+    ["stripe", "whsec_with space"],
+  ])("refuses a %s secret the scheme cannot use (%j) with exit 2", async (scheme, bad) => {
+    const run = await cli(["sources", "add", "--name", "x", "--scheme", scheme, "--secret", bad]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `error: cli.invalid_argument: --secret: is not a usable ${scheme} secret`,
+    );
+    expect(run.stderr).not.toContain(bad);
+    expect(await store.getSource("x")).toBeUndefined();
+  });
+
+  it("accepts a Standard Webhooks public key, which verifies but cannot sign", async () => {
+    const key = `whpk_${Buffer.alloc(32, 5).toString("base64")}`;
+    const run = await cli([
+      "sources",
+      "add",
+      "--name",
+      "pk",
+      "--scheme",
+      "standard",
+      "--secret",
+      key,
+    ]);
+    expect(run.code).toBe(0);
+    expect((await store.getSource("pk"))?.secrets).toEqual([key]);
   });
 });
 

@@ -169,6 +169,16 @@ const cases: [string, string, string][] = [
     "herald.yaml:2:12: server.api_key: unterminated ${ (write $${ for a literal ${)",
   ],
   [
+    "a source secret its scheme cannot verify with (the API's rule)",
+    'sources:\n  - name: s\n    scheme: standard\n    secrets: ["whsec_AAAA", "not base64!"]\n',
+    "herald.yaml:4:29: sources[0].secrets[1]: is not a usable standard secret: Invalid secret: a whsec_ secret must be followed by standard base64",
+  ],
+  [
+    "a variable named like an Object.prototype member is just unset",
+    "server:\n  api_key: ${constructor}\n",
+    "herald.yaml:2:12: server.api_key: environment variable constructor is not set",
+  ],
+  [
     "a list instead of a mapping",
     "- a\n",
     "herald.yaml:1:1: must be an object (a mapping) (got a list)",

@@ -212,10 +212,22 @@ describe("validateEnvelope", () => {
     );
   });
 
-  it("survives deep nesting without overflowing the stack", () => {
-    let deep: Record<string, unknown> = {};
-    for (let i = 0; i < 100_000; i++) deep = { d: deep };
-    expect(validateEnvelope({ ...valid, payload: deep }).payload).toBe(deep);
+  it("refuses nesting deeper than MAX_JSON_DEPTH (64), without overflowing the stack", () => {
+    const nest = (levels: number) => {
+      let deep: Record<string, unknown> = {};
+      for (let i = 1; i < levels; i++) deep = { d: deep };
+      return deep;
+    };
+    const ok = nest(64);
+    expect(validateEnvelope({ ...valid, payload: ok }).payload).toBe(ok);
+    for (const levels of [65, 100_000]) {
+      expect(() => validateEnvelope({ ...valid, payload: nest(levels) })).toThrow(
+        expect.objectContaining({
+          code: "envelope.invalid",
+          message: expect.stringContaining("nests deeper than 64 levels"),
+        }),
+      );
+    }
   });
 
   it("property: every created envelope validates to itself, also after JSON", () => {

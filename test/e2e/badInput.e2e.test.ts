@@ -140,6 +140,25 @@ describe("bad input", () => {
         ),
     },
     {
+      // Valid JSON that SQLite's json_valid refused (a 500 leaking its CHECK constraint).
+      name: "JSON nested 1,000 levels, signed correctly",
+      status: 400,
+      code: "body.too_deep",
+      run: () => signed(`{"id":"evt_deep","type":"a.b","x":${"[".repeat(999)}${"]".repeat(999)}}`),
+    },
+    {
+      name: "\\u0000 in a JSON string, signed correctly",
+      status: 400,
+      code: "text.invalid",
+      run: () => signed('{"id":"evt_nul","type":"charge.succeeded","x":"\\u0000"}'),
+    },
+    {
+      name: "an unpaired surrogate escape in a JSON string, signed correctly",
+      status: 400,
+      code: "text.invalid",
+      run: () => signed('{"id":"evt_sur","type":"charge.succeeded","x":"\\ud800"}'),
+    },
+    {
       name: "no content type",
       status: 415,
       code: "content_type.unsupported",
@@ -312,10 +331,17 @@ describe("bad input", () => {
       run: () => signed(event, {}, "..%2fv1%2fsources"),
     },
     {
+      // PostgreSQL refuses U+0000 in text (it was a 500 there): one rule, before any query.
       name: "encoded NUL in the source name",
-      status: 404,
-      code: "source.not_found",
+      status: 400,
+      code: "text.invalid",
       run: () => signed(event, {}, "stripe%00"),
+    },
+    {
+      name: "encoded NUL as the whole source name",
+      status: 400,
+      code: "text.invalid",
+      run: () => signed(event, {}, "%00"),
     },
     {
       name: "GET on the webhook route (wrong method)",
@@ -437,6 +463,46 @@ describe("bad input", () => {
       status: 400,
       code: "request.invalid",
       run: () => api(base, "POST", "/v1/messages", { type: "a.b", payload: [1] }).then(fromHttp),
+    },
+    {
+      name: "POST /v1/messages: payload nested 5,000 levels",
+      status: 400,
+      code: "body.too_deep",
+      run: () =>
+        call(
+          "POST",
+          "/v1/messages",
+          `{"type":"a.b","payload":{"x":${"[".repeat(5000)}${"]".repeat(5000)}}}`,
+        ),
+    },
+    {
+      name: "POST /v1/messages: \\u0000 in the tenant",
+      status: 400,
+      code: "text.invalid",
+      run: () => call("POST", "/v1/messages", '{"type":"a.b","tenant":"a\\u0000","payload":{}}'),
+    },
+    {
+      name: "POST /v1/sources: a standard secret that is not base64",
+      status: 400,
+      code: "request.invalid",
+      run: () =>
+        api(base, "POST", "/v1/sources", {
+          name: "unusable",
+          scheme: "standard",
+          secrets: ["not base64!"],
+        }).then(fromHttp),
+    },
+    {
+      name: "GET /v1/messages/%00",
+      status: 400,
+      code: "text.invalid",
+      run: () => get("/v1/messages/msg_%00"),
+    },
+    {
+      name: "GET /v1/deliveries?endpoint=%00",
+      status: 400,
+      code: "text.invalid",
+      run: () => get("/v1/deliveries?endpoint=%00"),
     },
     {
       name: "POST /v1/sources: 3 MB body",

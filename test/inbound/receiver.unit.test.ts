@@ -259,6 +259,29 @@ describe("receiver: the handler", () => {
     expect(store.calls.release).toBe(1);
   });
 
+  it("JSON nested deeper than 64 levels → 400 body.too_deep from webhook.json(), key released", async () => {
+    const parsed: unknown[] = [];
+    const { receiver, store } = setup({ handler: (webhook) => void parsed.push(webhook.json()) });
+    const send = (levels: number) => {
+      const deep = `{"x":${"[".repeat(levels - 1)}${"]".repeat(levels - 1)}}`;
+      return receiver.handle({
+        headers: signedHeaders(deep, { id: `msg_${levels}`, timestamp: T }),
+        body: deep,
+      });
+    };
+    expect((await send(64)).status).toBe(200);
+    expect(parsed).toHaveLength(1);
+    for (const levels of [65, 5000]) {
+      const response = await send(levels);
+      expect(response.status).toBe(400);
+      expect(parse(response.body)).toMatchObject({
+        error: { code: "body.too_deep", message: expect.stringContaining("deeper than 64 levels") },
+      });
+    }
+    expect(parsed).toHaveLength(1);
+    expect(store.calls.release).toBe(2);
+  });
+
   it("an invalid status from the handler is a handler failure", async () => {
     const { receiver } = setup({ handler: () => ({ status: 42 }) });
     expect((await receiver.handle({ headers: headers(), body })).status).toBe(500);

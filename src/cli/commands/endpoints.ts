@@ -1,6 +1,7 @@
 // `herald endpoints list|add|disable|enable`: the endpoints messages are delivered to. `add`
 // prints the signing secret once — the only command that ever prints an endpoint's secret.
 import { type Command, InvalidArgumentError } from "commander";
+import { checkSecret } from "../../config/wireEndpoint.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { generateSecret } from "../../signing/sign.js";
 import type { EndpointRecord } from "../../store/deliveryPorts.js";
@@ -89,6 +90,17 @@ export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Pr
 }
 
 export async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
+  // The API's rule: a secret the scheme cannot sign with is refused before anything is stored.
+  if (flags.secret !== undefined) {
+    checkSecret(
+      flags.scheme,
+      flags.scheme,
+      flags.secret,
+      "--secret",
+      "sign",
+      "cli.invalid_argument",
+    );
+  }
   const secret = flags.secret ?? generateSecret(flags.scheme);
   return withStore(flags, io, async (store) => {
     const endpoint = await store.createEndpoint({

@@ -1,6 +1,7 @@
 // `herald sources list|add`: inbound webhook origins (POST /webhooks/:name). Their secrets go in
 // and are never printed again: the list shows how many each source has.
 import { type Command, InvalidArgumentError } from "commander";
+import { checkSourceSecrets } from "../../config/wireSource.js";
 import { HeraldError } from "../../core/errors.js";
 import type { SchemeName } from "../../signing/registry.js";
 import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
@@ -94,6 +95,11 @@ export async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promis
 
 export async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
+  // The API's rule: a secret the scheme cannot verify with is refused before anything is stored.
+  checkSourceSecrets(flags.scheme, null, secrets, {
+    field: "--secret",
+    code: "cli.invalid_argument",
+  });
   return withStore(flags, io, async (store) => {
     if (flags.replace !== true && (await store.getSource(flags.name)) !== undefined) {
       throw new HeraldError(

@@ -75,7 +75,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
     const { message, endpoint } = input;
     const timer = startAttempt(clock);
     const timeoutMs = endpoint.timeoutMs;
-    const headers: Record<string, string> = {};
+    // No prototype: an endpoint header named `__proto__` is kept like any other.
+    const headers = Object.create(null) as Record<string, string>;
     for (const [name, value] of Object.entries(endpoint.headers))
       headers[name.toLowerCase()] = value;
     Object.assign(headers, heraldHeaders(input));

@@ -37,7 +37,9 @@ export function buildRequestHeaders({
   herald,
   signing,
 }: RequestHeaderParts): Record<string, string> {
-  const headers: Record<string, string> = {};
+  // No prototype: an endpoint header named `__proto__` or `constructor` is a header like any
+  // other (assigning `__proto__` on a plain object would drop it).
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(extra)) {
     const key = name.toLowerCase();
     if (!FRAMING_HEADERS.has(key)) headers[key] = value;

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeraldError } from "../../core/errors.js";
 import { RAW_BODY_HINT } from "../../signing/body.js";
+import { withProtoHeader } from "../../signing/headers.js";
 import { declaredTooLarge, errorResponse, tooLargeResponse } from "../responses.js";
 import type { Receiver } from "../types.js";
 import { readBodyCapped, requestUrl, sendResponse } from "./nodeIo.js";
@@ -62,7 +63,10 @@ export function expressReceiver(
         if (body === undefined) return sendResponse(res, tooLargeResponse(maxBodyBytes));
       }
       const url = requestUrl(req, req.originalUrl, publicUrl, req.protocol);
-      sendResponse(res, await receiver.handle({ headers: req.headers, body, url }));
+      sendResponse(
+        res,
+        await receiver.handle({ headers: withProtoHeader(req.headers, req.rawHeaders), body, url }),
+      );
     } catch (error) {
       next(error);
     }

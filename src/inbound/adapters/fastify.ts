@@ -3,6 +3,7 @@
 // so the bytes stay exact on the webhook route while the rest of the app keeps Fastify's JSON
 // parser.
 import type { FastifyError, FastifyPluginCallback, HTTPMethods } from "fastify";
+import { withProtoHeader } from "../../signing/headers.js";
 import { errorResponse, tooLargeResponse } from "../responses.js";
 import type { Receiver, ReceiverResponse } from "../types.js";
 
@@ -58,7 +59,11 @@ export const fastifyReceiver: FastifyPluginCallback<FastifyReceiverOptions> =
           publicUrl === undefined
             ? `${request.protocol}://${request.host}${request.url}`
             : publicUrl.replace(/\/+$/, "") + request.url;
-        const response = await receiver.handle({ headers: request.headers, body, url });
+        const response = await receiver.handle({
+          headers: withProtoHeader(request.headers, request.raw.rawHeaders),
+          body,
+          url,
+        });
         return reply.code(response.status).headers(response.headers).send(response.body);
       },
     });

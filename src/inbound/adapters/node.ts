@@ -1,6 +1,7 @@
 // node:http adapter: `http.createServer(toNodeHandler(receiver))`. Reads the raw body itself,
 // refusing oversize bodies before any signature work.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { withProtoHeader } from "../../signing/headers.js";
 import { declaredTooLarge, errorResponse, tooLargeResponse } from "../responses.js";
 import type { Receiver } from "../types.js";
 import { readBodyCapped, requestUrl, sendResponse } from "./nodeIo.js";
@@ -30,7 +31,7 @@ export function toNodeHandler(
     }
     if (body === undefined) return sendResponse(res, tooLargeResponse(maxBodyBytes));
     const response = await receiver.handle({
-      headers: req.headers,
+      headers: withProtoHeader(req.headers, req.rawHeaders),
       body,
       url: requestUrl(req, undefined, publicUrl),
     });

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { HeraldError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
+import { textProblem } from "../../core/text.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
 import { jsonPayload } from "../../store/delivery/messageRecords.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
@@ -31,22 +32,38 @@ function decodeUtf8(body: Uint8Array): string {
   }
 }
 
-/** The message payload: the JSON value, or form fields (a repeated field becomes a list). */
+/**
+ * Form fields by name (a repeated field becomes a list), in a map without a prototype: a field
+ * named `constructor`, `toString` or `__proto__` is a field like any other. Text no store can
+ * hold (U+0000, from `%00`) is refused as `text.invalid`.
+ */
+function formFields(text: string): Record<string, string | string[]> {
+  const fields = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, value] of new URLSearchParams(text)) {
+    const problem = textProblem(name) ?? textProblem(value);
+    if (problem !== undefined) {
+      throw new HeraldError("text.invalid", `The form field ${JSON.stringify(name)} ${problem}`);
+    }
+    const seen = fields[name];
+    if (seen === undefined) fields[name] = value;
+    else fields[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return fields;
+}
+
+/**
+ * The message payload: the JSON value, or form fields. 400 `body.invalid_utf8`,
+ * `body.invalid_json`, `body.too_deep` (over MAX_JSON_DEPTH) or `text.invalid` (U+0000 or an
+ * unpaired surrogate, which no store can hold).
+ */
 export function parsePayload(body: Uint8Array, kind: BodyKind): JsonValue {
   const text = decodeUtf8(body);
-  if (kind === "form") {
-    const fields: Record<string, string | string[]> = {};
-    for (const [name, value] of new URLSearchParams(text)) {
-      const seen = fields[name];
-      if (seen === undefined) fields[name] = value;
-      else fields[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
-    }
-    return fields;
-  }
+  if (kind === "form") return formFields(text);
   try {
     // The text is remembered as the payload's JSON: the stored row reuses it.
     return jsonPayload(text);
-  } catch {
+  } catch (error) {
+    if (error instanceof HeraldError) throw error;
     throw new HeraldError("body.invalid_json", "The webhook body is not valid JSON");
   }
 }
@@ -90,10 +107,12 @@ export function dedupeKey(
   return `sha256:${createHash("sha256").update(body).digest("hex")}`;
 }
 
+/** The value at a dotted path of own object fields (`data.object.type`); never a prototype's. */
 function at(value: JsonValue, path: string): JsonValue | undefined {
   let current: JsonValue | undefined = value;
   for (const segment of path.split(".")) {
     if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    if (!Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, JsonValue>)[segment];
   }
   return current;

@@ -109,8 +109,12 @@ function rejected(error: HeraldError, knownSource?: string): IngestResponse {
 
 function headerGetter(headers: IngestRequest["headers"]): (name: string) => string | undefined {
   return (name) => {
-    const value = headers[name.toLowerCase()];
-    return Array.isArray(value) ? value.join(", ") : value;
+    // Own headers only: a source whose header is named `constructor` reads that header, never
+    // Object.prototype.constructor.
+    const key = name.toLowerCase();
+    if (!Object.hasOwn(headers, key)) return undefined;
+    const value = headers[key];
+    return Array.isArray(value) ? value.join(", ") : typeof value === "string" ? value : undefined;
   };
 }
 

@@ -2,6 +2,8 @@
 // scope replaces every content-type parser with one that only collects the bytes, up to the limit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { withProtoHeader } from "../../signing/headers.js";
+import { errorBody, publicMessage } from "../httpErrors.js";
 import type { AdmittedIngest, Ingestor, IngestResponse } from "../ingest/ingestor.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { jsonSchema, responseSchema } from "../routeSchema.js";
@@ -33,7 +35,20 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         "webhook received",
       );
     } else if (result.status >= 500) {
-      request.log.error({ source, code: result.code }, "webhook not stored");
+      const detail = "error" in result.body ? result.body.error.message : undefined;
+      request.log.error(
+        { source, code: result.code, detail },
+        result.code === "source.misconfigured"
+          ? "webhook not stored: the source cannot verify webhooks; fix its secrets (POST /v1/sources)"
+          : "webhook not stored",
+      );
+      // The sender sees the code; the underlying text (a database's) stays in the log.
+      const code = result.code ?? "internal";
+      if (detail !== undefined) {
+        return reply
+          .code(result.status)
+          .send(errorBody(code, publicMessage(code, result.status, detail)));
+      }
     } else {
       request.log.info({ source, code: result.code }, "webhook rejected");
     }
@@ -70,7 +85,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         const host = request.headers.host ?? request.hostname;
         const admission = await ingestor.admit({
           source,
-          headers: request.headers,
+          headers: withProtoHeader(request.headers, request.raw.rawHeaders),
           url: `${request.protocol}://${host}${request.url}`,
         });
         if (admission.ok) {

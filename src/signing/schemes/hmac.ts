@@ -288,10 +288,11 @@ export function defineHmacScheme(name: string, options: HmacSchemeOptions): Webh
       }
       return c.prefix + hmac(c.algorithm, key, signed).toString(c.encoding);
     });
-    const headers: Record<string, string> = { [c.signature.name]: entries.join(c.separator) };
-    if (c.timestamp !== undefined) headers[c.timestamp.name] = stamp;
-    if (c.id !== undefined && id !== undefined && id !== "") headers[c.id.name] = id;
-    return headers;
+    const headers: [string, string][] = [[c.signature.name, entries.join(c.separator)]];
+    if (c.timestamp !== undefined) headers.push([c.timestamp.name, stamp]);
+    if (c.id !== undefined && id !== undefined && id !== "") headers.push([c.id.name, id]);
+    // Own properties whatever the configured names: `headers["__proto__"] = …` would be lost.
+    return Object.fromEntries(headers);
   }
 
   return {

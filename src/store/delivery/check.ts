@@ -7,6 +7,8 @@ import {
   type JsonObject,
   type JsonValue,
 } from "../../core/json.js";
+import { scanJsonText } from "../../core/jsonText.js";
+import { textProblem } from "../../core/text.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
 import { MAX_NAME_LENGTH } from "./constants.js";
 
@@ -24,9 +26,17 @@ export function text(
     throw invalid(code, field, "must be a non-empty string");
   }
   if (value.length > max) throw invalid(code, field, `must be at most ${max} characters`);
-  // PostgreSQL text cannot hold U+0000; refusing it everywhere keeps the backends alike.
-  if (value.includes("\0")) throw invalid(code, field, "must not contain U+0000");
+  storable(value, field, code);
   return value;
+}
+
+/**
+ * PostgreSQL cannot hold U+0000 (text, jsonb) or an unpaired surrogate (jsonb); refusing both
+ * everywhere keeps the backends alike (src/core/text.ts).
+ */
+function storable(value: string, field: string, code: HeraldErrorCode): void {
+  const problem = textProblem(value);
+  if (problem !== undefined) throw invalid(code, field, problem);
 }
 
 export function textOrNull(
@@ -43,7 +53,7 @@ export function freeText(value: unknown, field: string, code: HeraldErrorCode, m
   if (value === undefined) return "";
   if (typeof value !== "string") throw invalid(code, field, "must be a string");
   if (value.length > max) throw invalid(code, field, `must be at most ${max} characters`);
-  if (value.includes("\0")) throw invalid(code, field, "must not contain U+0000");
+  storable(value, field, code);
   return value;
 }
 
@@ -80,17 +90,20 @@ export function nonNegativeNumber(value: unknown, field: string, code: HeraldErr
   return value;
 }
 
-// `\u0000` in JSON text, unless its backslash is itself escaped (the text `\\u0000`).
-const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-
-/** A JSON value that survives a round trip through the database unchanged; deep-copied. */
+/**
+ * A JSON value that survives a round trip through the database unchanged, nested at most
+ * MAX_JSON_DEPTH deep (checked before JSON.stringify, whose recursion a deeper value would
+ * overflow); deep-copied.
+ */
 export function json(value: unknown, field: string, code: HeraldErrorCode): JsonValue {
   if (value === undefined) throw invalid(code, field, "is required");
   const problem = findJsonProblem(value, field);
   if (problem !== undefined) throw invalid(code, problem.path, problem.reason);
   const serialized = JSON.stringify(value);
-  // jsonb refuses "\u0000" in strings; refusing it everywhere keeps the backends alike.
-  if (ESCAPED_NUL.test(serialized)) throw invalid(code, field, "must not contain U+0000");
+  // jsonb refuses "\u0000" and unpaired surrogates in strings and keys; refusing them
+  // everywhere keeps the backends alike.
+  const text = scanJsonText(serialized, { maxDepth: Number.POSITIVE_INFINITY });
+  if (text !== undefined) throw invalid(code, field, text.reason);
   return JSON.parse(serialized) as JsonValue;
 }
 
@@ -121,15 +134,17 @@ export function headerMap(
 ): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) throw invalid(code, field, "must be an object of strings");
-  const out: Record<string, string> = {};
-  for (const [name, headerValue] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  for (const [name, headerValue] of entries) {
     headerName(name, `${field}.${name}`, code);
     if (typeof headerValue !== "string" || !HEADER_VALUE.test(headerValue)) {
       throw invalid(code, `${field}.${name}`, "must be a string without CR, LF or NUL");
     }
-    out[name] = headerValue;
+    storable(headerValue, `${field}.${name}`, code);
   }
-  return out;
+  // fromEntries defines own properties: a header named `__proto__` is kept as one, as
+  // JSON.parse keeps it when the record is read back (`out[name] = …` would drop it).
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** A concrete message or catalogue type: a type pattern without `*`. */

@@ -3,6 +3,7 @@
 import type { Clock } from "../../core/clock.js";
 import { newId } from "../../core/ids.js";
 import { isPlainObject, type JsonValue } from "../../core/json.js";
+import { jsonTextError, scanJsonText } from "../../core/jsonText.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -40,15 +41,16 @@ const recordJson = new WeakMap<MessageRecord, string>();
 // A number JSON.parse turns into ±Infinity (an exponent of 3 digits or 309 digits in a row):
 // such a text takes the full check, which refuses it. Other JSON text parses to plain JSON.
 const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{309}/;
-// `\u0000` in JSON text, unless its backslash is itself escaped (the text `\\u0000`).
-const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
 /**
  * `JSON.parse(text)`, remembering `text` as the payload's JSON: a message built from the value
  * then needs neither the payload check's walk and copy nor another JSON.stringify. The caller
- * must not change the value afterwards.
+ * must not change the value afterwards. Throws HeraldError `body.too_deep` or `text.invalid`
+ * (what no store can hold, see scanJsonText) before parsing, else what JSON.parse throws.
  */
 export function jsonPayload(text: string): JsonValue {
+  const problem = scanJsonText(text);
+  if (problem !== undefined) throw jsonTextError(problem, "The payload");
   const value = JSON.parse(text) as JsonValue;
   if (typeof value === "object" && value !== null && !MAY_OVERFLOW.test(text)) {
     parsedFrom.set(value, text);
@@ -68,7 +70,7 @@ function payloadOf(
 ): { value: JsonValue; text: string | undefined } {
   const known = typeof value === "object" && value !== null ? parsedFrom.get(value) : undefined;
   if (known === undefined) return { value: json(value, "payload", code), text: undefined };
-  if (ESCAPED_NUL.test(known)) throw invalid(code, "payload", "must not contain U+0000");
+  // jsonPayload scanned the text already (depth, U+0000, unpaired surrogates).
   return { value: value as JsonValue, text: known };
 }
 
