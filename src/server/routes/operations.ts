@@ -54,14 +54,16 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
         response: { 200: responseSchema(status), 503: errorResponse },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (isStopping()) return sendError(reply, "server.shutting_down", "The server is stopping");
       const writes = store.ready !== undefined;
       try {
         await withTimeout(store.ready === undefined ? store.ping() : store.ready(), readyTimeoutMs);
       } catch (error) {
+        // /ready needs no key: the driver's text (addresses, paths) goes to the log only.
+        request.log.debug({ err: coerceError(error) }, "not ready");
         const why = writes ? "The store cannot take writes" : "The store does not answer";
-        return sendError(reply, "store.unavailable", `${why}: ${coerceError(error).message}`, 503);
+        return sendError(reply, "store.unavailable", `${why}; the server log has the details`, 503);
       }
       return { status: "ready" };
     },
