@@ -6,10 +6,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { newId } from "../core/ids.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
+import { type StoreDeadlines, storeDeadlines } from "../store/storeDeadlines.js";
 import { bearerAuth } from "./auth.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
 import type { ServiceMetrics } from "./metrics.js";
+import { addRequestDeadline } from "./requestDeadline.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
@@ -26,6 +28,8 @@ export interface AppOptions extends ManagementDeps {
   /** Largest webhook or API body. Default 2 MiB. */
   bodyLimitBytes?: number;
   isStopping?: () => boolean;
+  /** The request deadline's limits; default those of the default deadline. */
+  requestDeadline?: StoreDeadlines;
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -174,6 +178,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
     done();
   });
+
+  addRequestDeadline(app, options.requestDeadline ?? storeDeadlines());
 
   await app.register(swagger, {
     openapi: {

@@ -153,6 +153,42 @@ describe("group commit", () => {
     await committer.drain();
   });
 
+  it("gives up on a message when its signal aborts: never written while queued, maybe when in flight", async () => {
+    const { store } = countingStore();
+    const release: Array<() => void> = [];
+    const written: number[] = [];
+    const gated: Pick<DeliveryStore, "createMessages"> = {
+      async createMessages(inputs) {
+        await new Promise<void>((resolve) => release.push(resolve));
+        written.push(...inputs.map((i) => (i.message.payload as { n: number }).n));
+        return store.createMessages(inputs);
+      },
+    };
+    const committer = createGroupCommitter({ store: gated });
+    const inFlight = new AbortController();
+    const first = committer.submit(message(1, "k1"), inFlight.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = new AbortController();
+    const second = committer.submit(message(2, "k2"), queued.signal);
+    const reason = new HeraldError("store.unavailable", "gave up");
+    queued.abort(reason);
+    inFlight.abort(reason);
+    await expect(second).rejects.toBe(reason);
+    await expect(first).rejects.toBe(reason);
+    expect(committer.pending).toBe(1);
+    release.shift()?.();
+    await committer.drain();
+    // The batch in flight committed after its waiter gave up (its dedupe key with it); the
+    // queued message was dropped, never written.
+    expect(written).toEqual([1]);
+    expect(release).toEqual([]);
+    const retry = committer.submit(message(1, "k1"));
+    while (release.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    release.shift()?.();
+    expect((await retry).created, "the retry is a duplicate of the late commit").toBe(false);
+    await expect(committer.submit(message(3), AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+
   it("drain waits for every submitted message", async () => {
     const { counted } = countingStore();
     const committer = createGroupCommitter({ store: counted, maxWaitMs: 5 });

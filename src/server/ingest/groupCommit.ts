@@ -27,8 +27,13 @@ export interface GroupCommitOptions {
 }
 
 export interface GroupCommitter {
-  /** Resolves once the message is committed (or found to be a duplicate); rejects as the store did. */
-  submit(input: CreateMessageInput): Promise<CreateMessageResult>;
+  /**
+   * Resolves once the message is committed (or found to be a duplicate); rejects as the store did.
+   * When `signal` aborts first, rejects with its reason: a message still waiting for its batch is
+   * then never written; one whose batch is being written may still be committed (its dedupe key
+   * with it, so a retry is answered as a duplicate).
+   */
+  submit(input: CreateMessageInput, signal?: AbortSignal): Promise<CreateMessageResult>;
   /** Waits for every submitted message to be settled. */
   drain(): Promise<void>;
   readonly pending: number;
@@ -106,9 +111,36 @@ export function createGroupCommitter(options: GroupCommitOptions): GroupCommitte
   }
 
   return {
-    submit(input) {
+    submit(input, signal) {
+      if (signal === undefined) {
+        return new Promise<CreateMessageResult>((resolve, reject) => {
+          queue.push({ input, resolve, reject });
+          if (running < maxConcurrent) schedule();
+        });
+      }
       return new Promise<CreateMessageResult>((resolve, reject) => {
-        queue.push({ input, resolve, reject });
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const onAbort = () => {
+          const queued = queue.indexOf(waiter);
+          if (queued >= 0) queue.splice(queued, 1);
+          reject(signal.reason);
+        };
+        const waiter: Waiter = {
+          input,
+          resolve(result) {
+            signal.removeEventListener("abort", onAbort);
+            resolve(result);
+          },
+          reject(error) {
+            signal.removeEventListener("abort", onAbort);
+            reject(error);
+          },
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        queue.push(waiter);
         if (running < maxConcurrent) schedule();
       });
     },

@@ -55,6 +55,8 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         body: body instanceof Uint8Array ? body : undefined,
         url: `${request.protocol}://${host}${request.url}`,
       });
+      // The request deadline answered 503 meanwhile (../requestDeadline.ts): that answer stands.
+      if (reply.sent) return;
       metrics.ingest(result.knownSource, result.outcome);
       if (result.messageId !== undefined) {
         request.log.info(
