@@ -134,6 +134,7 @@ function fromFile(parsed: ConfigFile, at: Located, file: string | null): HeraldC
       port: parsed.server?.port ?? CONFIG_DEFAULTS.port,
       apiKey: parsed.server?.api_key ?? null,
       bodyLimitBytes: parsed.server?.body_limit_bytes ?? CONFIG_DEFAULTS.bodyLimitBytes,
+      requestDeadlineMs: parsed.server?.request_deadline_ms ?? CONFIG_DEFAULTS.requestDeadlineMs,
     },
     database: parsed.database ?? null,
     retry:

@@ -19,6 +19,8 @@ export interface HeraldConfig {
     /** Bearer token of the management API; null = none (loopback only). */
     apiKey: string | null;
     bodyLimitBytes: number;
+    /** A request waiting for the store is answered 503 by then (../store/storeDeadlines.ts). */
+    requestDeadlineMs: number;
   };
   /** SQLite path or postgres:// URL as written; null = not set (the CLI's default applies). */
   database: string | null;

@@ -15,6 +15,7 @@ server:
   port: 9090
   api_key: \${API_KEY}
   body_limit_bytes: 1048576
+  request_deadline_ms: 5000
 database: postgres://herald@db:5432/herald
 retry:
   schedule_s: [0.5, 5, 60]
@@ -79,7 +80,13 @@ describe("loadConfig", () => {
     const { endpoints, ...rest } = config;
     expect(rest).toEqual({
       file: join(cwd, "herald.yaml"),
-      server: { host: "0.0.0.0", port: 9090, apiKey: "key-1", bodyLimitBytes: 1_048_576 },
+      server: {
+        host: "0.0.0.0",
+        port: 9090,
+        apiKey: "key-1",
+        bodyLimitBytes: 1_048_576,
+        requestDeadlineMs: 5_000,
+      },
       database: "postgres://herald@db:5432/herald",
       retry: { schedule_s: [0.5, 5, 60], jitter: 0.1 },
       ssrfAllow: ["127.0.0.0/8", "::1/128"],
@@ -160,7 +167,13 @@ describe("loadConfig", () => {
     const config = await loadConfig({ cwd: configDir(), env: {} });
     expect(config).toEqual({
       file: null,
-      server: { host: "127.0.0.1", port: 8080, apiKey: null, bodyLimitBytes: 2_097_152 },
+      server: {
+        host: "127.0.0.1",
+        port: 8080,
+        apiKey: null,
+        bodyLimitBytes: 2_097_152,
+        requestDeadlineMs: 8_000,
+      },
       database: null,
       retry: null,
       ssrfAllow: [],
@@ -274,6 +287,7 @@ describe("environment overrides", () => {
       port: 7070,
       apiKey: "from-env",
       bodyLimitBytes: 2_097_152,
+      requestDeadlineMs: 8_000,
     });
     expect(config.ssrfAllow).toEqual(["127.0.0.0/8", "::1/128"]);
     expect(config.logLevel).toBe("error");
