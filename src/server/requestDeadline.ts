@@ -2,19 +2,22 @@
 // locks held), a request that waits for the store is answered 503 store.unavailable, with a
 // Retry-After, within `server.request_deadline_ms` (numbers: ../store/storeDeadlines.ts).
 //
-// Two layers. The HTTP side's store and ingestion committer give up waiting after `storeWaitMs`
-// (a little under the deadline), so the handler itself answers the 503 as for any store error;
-// a message whose batch was not yet taken is then dropped, never written. And a timer per
-// request answers at the deadline whatever the handler still awaits (several slow calls in a
-// row), the backstop. Waiting ends, the work does not: a batch being written may still commit
-// after its 503. Its dedupe key is written in the same statement or transaction, so the
-// sender's retry is answered 200 duplicate, never stored twice; and nothing is answered 202
-// before its commit.
+// Two layers. The HTTP side's store (storeWithWaitLimit, below) and the ingestion committer
+// (GroupCommitOptions.giveUpAfterMs) stop waiting after `storeWaitMs`, a little under the
+// deadline, so the handler itself answers the 503 as for any store error; a message whose batch
+// was not yet taken is then dropped, never written. And a timer per request answers at the
+// deadline whatever the handler still awaits (several slow calls in a row): the backstop.
+//
+// Waiting ends, the work does not: a batch being written may still commit after its 503. Its
+// dedupe key is written in the same statement or transaction, so the sender's retry is answered
+// 200 duplicate, never stored twice; and nothing is answered 202 before its commit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeraldError } from "../core/errors.js";
 import type { StoreDeadlines } from "../store/storeDeadlines.js";
 import { sendError } from "./httpErrors.js";
-import type { GroupCommitter } from "./ingest/groupCommit.js";
+
+const TIMER = "heraldRequestDeadline";
+type WithTimer = { [TIMER]: NodeJS.Timeout | null };
 
 function notAnswered(ms: number): HeraldError {
   return new HeraldError(
@@ -64,26 +67,6 @@ export function storeWithWaitLimit<S extends object>(store: S, ms: number): S {
   });
 }
 
-/** The ingestion committer with each submission abandoned after `ms` (see GroupCommitter). */
-export function committerWithWaitLimit(committer: GroupCommitter, ms: number): GroupCommitter {
-  return {
-    submit(input, signal) {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(notAnswered(ms)), ms);
-      const onAbort = () => controller.abort(signal?.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      return committer.submit(input, controller.signal).finally(() => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      });
-    },
-    drain: () => committer.drain(),
-    get pending() {
-      return committer.pending;
-    },
-  };
-}
-
 /**
  * Adds the per-request backstop and Retry-After on every 503 to `app` (call it before the
  * routes are registered). The deadline counts from when the request has arrived whole (headers
@@ -95,7 +78,8 @@ export function addRequestDeadline(
 ): void {
   const { requestMs } = deadlines;
   const retryAfter = String(deadlines.retryAfterS);
-  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  // The timer rides on the reply (a decoration keeps the reply's shape; a WeakMap costs more).
+  app.decorateReply(TIMER, null);
   const expire = (request: FastifyRequest, reply: FastifyReply) => {
     if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
     request.log.warn({ deadlineMs: requestMs }, "request deadline passed; answered 503");
@@ -107,7 +91,7 @@ export function addRequestDeadline(
   };
   // Callback-style hooks: an async hook costs a promise per request.
   app.addHook("preHandler", (request, reply, done) => {
-    timers.set(request, setTimeout(expire, requestMs, request, reply));
+    (reply as unknown as WithTimer)[TIMER] = setTimeout(expire, requestMs, request, reply);
     done();
   });
   app.addHook("onSend", (_request, reply, payload, done) => {
@@ -116,8 +100,9 @@ export function addRequestDeadline(
     }
     done(null, payload);
   });
-  app.addHook("onResponse", (request, _reply, done) => {
-    clearTimeout(timers.get(request));
+  app.addHook("onResponse", (_request, reply, done) => {
+    const timer = (reply as unknown as WithTimer)[TIMER];
+    if (timer !== null) clearTimeout(timer);
     done();
   });
 }

@@ -36,7 +36,7 @@ import { createIngestBatches } from "./ingest/ingestBatches.js";
 import { createIngestor } from "./ingest/ingestor.js";
 import { createSourceCache } from "./ingest/sourceCache.js";
 import { createServiceMetrics } from "./metrics.js";
-import { committerWithWaitLimit, storeWithWaitLimit } from "./requestDeadline.js";
+import { storeWithWaitLimit } from "./requestDeadline.js";
 
 export interface ServiceSettings {
   database: DatabaseTarget;
@@ -169,6 +169,8 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       metrics,
       ...(settings.ingestMaxBatch === undefined ? {} : { maxBatch: settings.ingestMaxBatch }),
       ...(settings.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: settings.ingestMaxWaitMs }),
+      // A request stops waiting for its commit in time (its message dropped if not yet taken).
+      giveUpAfterMs: deadlines.storeWaitMs,
     });
     if (settings.http) {
       const sources = createSourceCache(httpStore);
@@ -179,11 +181,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         version: settings.version,
         apiKey: settings.apiKey,
         bodyLimitBytes: settings.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-        ingestor: createIngestor({
-          sources,
-          committer: committerWithWaitLimit(batches, deadlines.storeWaitMs),
-          clock,
-        }),
+        ingestor: createIngestor({ sources, committer: batches, clock }),
         dispatcher: createDispatcher({ store: httpStore, clock, defaultRetry }),
         sources,
         clock,

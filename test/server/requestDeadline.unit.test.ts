@@ -14,11 +14,7 @@ import { createIngestBatches } from "../../src/server/ingest/ingestBatches.js";
 import { createIngestor } from "../../src/server/ingest/ingestor.js";
 import { createSourceCache } from "../../src/server/ingest/sourceCache.js";
 import { createServiceMetrics } from "../../src/server/metrics.js";
-import {
-  addRequestDeadline,
-  committerWithWaitLimit,
-  storeWithWaitLimit,
-} from "../../src/server/requestDeadline.js";
+import { addRequestDeadline, storeWithWaitLimit } from "../../src/server/requestDeadline.js";
 import { signWebhook } from "../../src/signing/sign.js";
 import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
 import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
@@ -68,6 +64,7 @@ describe("request deadline (service wiring)", () => {
     store: db.store,
     defaultRetry: DEFAULT_RETRY_POLICY,
     dialect: "postgres",
+    giveUpAfterMs: DEADLINES.storeWaitMs,
   });
   const httpStore = storeWithWaitLimit(db.store, DEADLINES.storeWaitMs);
   const sources = createSourceCache(httpStore);
@@ -86,10 +83,7 @@ describe("request deadline (service wiring)", () => {
       logger: pino({ level: "silent" }),
       version: "test",
       apiKey: null,
-      ingestor: createIngestor({
-        sources,
-        committer: committerWithWaitLimit(batches, DEADLINES.storeWaitMs),
-      }),
+      ingestor: createIngestor({ sources, committer: batches }),
       dispatcher: createDispatcher({ store: httpStore, clock: systemClock }),
       sources,
       clock: systemClock,
