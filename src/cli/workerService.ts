@@ -19,6 +19,7 @@ import {
 } from "../store/openDatabase.js";
 import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
 import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
+import { storeDeadlines } from "../store/storeDeadlines.js";
 
 export interface WorkerServiceSettings {
   database: DatabaseTarget;
@@ -27,6 +28,8 @@ export interface WorkerServiceSettings {
   concurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
+  /** PostgreSQL's timeouts derive from it (../store/storeDeadlines.ts), as in `herald serve`. */
+  requestDeadlineMs: number;
   logger: Logger;
   clock: Clock;
   /** Runs on the store after migrating, before the worker starts (config upserts). */
@@ -48,8 +51,12 @@ export async function startWorkerService(
   settings: WorkerServiceSettings,
 ): Promise<RunningWorkerService> {
   const { logger, clock } = settings;
+  // A frozen database fails the worker's claims and result writes after the query timeout
+  // (retried at the next poll; an unrecorded result is sent again once its lease ends) instead
+  // of stopping it for as long as the database stays frozen.
   const database = await openDatabase(settings.database, {
     max: settings.database.dialect === "postgres" ? 20 : undefined,
+    pgTimeouts: storeDeadlines(settings.requestDeadlineMs).pg,
   });
   let pruneTimer: NodeJS.Timeout | undefined;
   let worker: ReturnType<typeof createDeliveryWorker> | null = null;

@@ -1,6 +1,11 @@
 // The shape of herald.yaml (snake_case). Sections and lists may be left empty (`server:`);
 // defaults are applied by the loader (CONFIG_DEFAULTS) so they are stated once.
 import { z } from "zod";
+import {
+  DEFAULT_REQUEST_DEADLINE_MS,
+  MAX_REQUEST_DEADLINE_MS,
+  MIN_REQUEST_DEADLINE_MS,
+} from "../store/storeDeadlines.js";
 import { keySchema } from "./wireCommon.js";
 import { wireEndpointCreateSchema } from "./wireEndpoint.js";
 import { wireEventTypeSchema } from "./wireEventType.js";
@@ -17,6 +22,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   /** All request bodies being received at once (bytes); at least bodyLimitBytes. */
   maxInFlightBodyBytes: 33_554_432,
   bodyTimeoutMs: 10_000,
+  requestDeadlineMs: DEFAULT_REQUEST_DEADLINE_MS,
   workerEnabled: true,
   concurrency: 10,
   leaseMs: 60_000,
@@ -53,6 +59,12 @@ export const configFileSchema = z.strictObject({
       .max(16 * 1024 ** 3)
       .optional(),
     body_timeout_ms: z.int().min(100).max(600_000).optional(),
+    /** A request waiting for the store is answered 503 store.unavailable by then. */
+    request_deadline_ms: z
+      .int()
+      .min(MIN_REQUEST_DEADLINE_MS)
+      .max(MAX_REQUEST_DEADLINE_MS)
+      .optional(),
   }),
   /** A SQLite file path or a postgres:// URL; default (the CLI's): ./herald.db. */
   database: z.string().min(1).max(4096).nullable().optional(),

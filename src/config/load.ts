@@ -137,6 +137,7 @@ function fromFile(parsed: ConfigFile, at: Located, file: string | null): HeraldC
       maxInFlightBodyBytes:
         parsed.server?.max_inflight_body_bytes ?? CONFIG_DEFAULTS.maxInFlightBodyBytes,
       bodyTimeoutMs: parsed.server?.body_timeout_ms ?? CONFIG_DEFAULTS.bodyTimeoutMs,
+      requestDeadlineMs: parsed.server?.request_deadline_ms ?? CONFIG_DEFAULTS.requestDeadlineMs,
     },
     database: parsed.database ?? null,
     retry:

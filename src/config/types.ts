@@ -23,6 +23,8 @@ export interface HeraldConfig {
     maxInFlightBodyBytes: number;
     /** Time one request body may take to arrive (408 body.timeout). */
     bodyTimeoutMs: number;
+    /** A request waiting for the store is answered 503 by then (../store/storeDeadlines.ts). */
+    requestDeadlineMs: number;
   };
   /** SQLite path or postgres:// URL as written; null = not set (the CLI's default applies). */
   database: string | null;

@@ -13,6 +13,7 @@ import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { CONFIG_DEFAULTS } from "../config/fileSchema.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
+import { type StoreDeadlines, storeDeadlines } from "../store/storeDeadlines.js";
 import { bearerAuth } from "./auth.js";
 import { installBodyBudget } from "./bodyBudget.js";
 import { handleError, sendError } from "./httpErrors.js";
@@ -20,6 +21,7 @@ import type { Ingestor } from "./ingest/ingestor.js";
 import { registerInputRules } from "./inputRules.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
+import { addRequestDeadline } from "./requestDeadline.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
@@ -40,6 +42,8 @@ export interface AppOptions extends ManagementDeps {
   /** Most time one request body may take to arrive. Default 10 s. */
   bodyTimeoutMs?: number;
   isStopping?: () => boolean;
+  /** The request deadline's limits; default those of the default deadline. */
+  requestDeadline?: StoreDeadlines;
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -209,6 +213,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
     done();
   });
+
+  addRequestDeadline(app, options.requestDeadline ?? storeDeadlines());
 
   await app.register(swagger, {
     openapi: {

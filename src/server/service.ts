@@ -29,6 +29,7 @@ import {
   sqliteWriterAvailable,
   startSqliteWriter,
 } from "../store/sqlite/writerThread.js";
+import { storeDeadlines } from "../store/storeDeadlines.js";
 import { withWriteReadiness } from "../store/writeReadiness.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
@@ -36,6 +37,7 @@ import { createIngestBatches } from "./ingest/ingestBatches.js";
 import { createIngestor } from "./ingest/ingestor.js";
 import { createSourceCache } from "./ingest/sourceCache.js";
 import { createServiceMetrics } from "./metrics.js";
+import { storeWithWaitLimit } from "./requestDeadline.js";
 
 export interface ServiceSettings {
   database: DatabaseTarget;
@@ -59,6 +61,11 @@ export interface ServiceSettings {
   pollIntervalMs?: number;
   ingestMaxBatch?: number;
   ingestMaxWaitMs?: number;
+  /**
+   * A request waiting for the store is answered 503 store.unavailable by then; PostgreSQL's
+   * timeouts derive from it (../store/storeDeadlines.ts). Default DEFAULT_REQUEST_DEADLINE_MS.
+   */
+  requestDeadlineMs?: number;
   /**
    * SQLite: write ingestion's group commits on a writer thread with its own connection, so the
    * COMMIT (and its fsync) never blocks the event loop. Default: on when the thread's compiled
@@ -100,8 +107,10 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       `Refusing to listen on ${settings.host} without an API key: set HERALD_API_KEY (or server.api_key in herald.yaml), or listen on 127.0.0.1`,
     );
   }
+  const deadlines = storeDeadlines(settings.requestDeadlineMs);
   const database = await openDatabase(settings.database, {
     max: settings.database.dialect === "postgres" ? 20 : undefined,
+    pgTimeouts: deadlines.pg,
   });
   let app: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
@@ -122,7 +131,9 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     });
     const store = readiness.store;
     await settings.seed?.(store);
-    const metrics = createServiceMetrics(store);
+    // What HTTP requests (and /metrics scrapes) reach: each wait for the store ends in time.
+    const httpStore = storeWithWaitLimit(store, deadlines.storeWaitMs);
+    const metrics = createServiceMetrics(httpStore);
     const defaultRetry = settings.defaultRetry ?? DEFAULT_RETRY_POLICY;
 
     if (settings.worker) {
@@ -171,9 +182,11 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       metrics,
       ...(settings.ingestMaxBatch === undefined ? {} : { maxBatch: settings.ingestMaxBatch }),
       ...(settings.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: settings.ingestMaxWaitMs }),
+      // A request stops waiting for its commit in time (its message dropped if not yet taken).
+      giveUpAfterMs: deadlines.storeWaitMs,
     });
     if (settings.http) {
-      const sources = createSourceCache(store, {
+      const sources = createSourceCache(httpStore, {
         onUnusable: (source, reason) =>
           logger.error(
             { source, reason },
@@ -181,7 +194,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
           ),
       });
       app = await buildApp({
-        store,
+        store: httpStore,
         metrics,
         logger,
         version: settings.version,
@@ -192,11 +205,12 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
           : { maxInFlightBodyBytes: settings.maxInFlightBodyBytes }),
         ...(settings.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: settings.bodyTimeoutMs }),
         ingestor: createIngestor({ sources, committer: batches, clock }),
-        dispatcher: createDispatcher({ store, clock, defaultRetry }),
+        dispatcher: createDispatcher({ store: httpStore, clock, defaultRetry }),
         sources,
         clock,
         defaultRetry,
         isStopping: () => stopping,
+        requestDeadline: deadlines,
       });
       await app.listen({ host: settings.host, port: settings.port });
       const address = app.server.address() as AddressInfo;

@@ -7,6 +7,7 @@ import { assertSchemaName, createPgPool, type PgPool } from "./postgres/database
 import { migratePostgres } from "./postgres/migrate.js";
 import { type OpenSqliteOptions, openSqlite, type SqliteDatabase } from "./sqlite/database.js";
 import { migrateSqlite } from "./sqlite/migrate.js";
+import type { PgTimeouts } from "./storeDeadlines.js";
 
 export const DEFAULT_SQLITE_PATH = "./herald.db";
 
@@ -88,6 +89,8 @@ export interface OpenDatabaseOptions {
   sqlite?: OpenSqliteOptions;
   /** PostgreSQL pool size; default 10. */
   max?: number;
+  /** PostgreSQL timeouts (storeDeadlines().pg); none by default (see createPgPool). */
+  pgTimeouts?: PgTimeouts;
 }
 
 /**
@@ -106,6 +109,7 @@ export async function openDatabase(
     connectionString: target.url,
     schema: target.schema,
     ...(options.max === undefined ? {} : { max: options.max }),
+    ...(options.pgTimeouts === undefined ? {} : { timeouts: options.pgTimeouts }),
   });
   try {
     const client = await pool.connect();

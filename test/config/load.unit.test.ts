@@ -15,6 +15,7 @@ server:
   port: 9090
   api_key: \${API_KEY}
   body_limit_bytes: 1048576
+  request_deadline_ms: 5000
 database: postgres://herald@db:5432/herald
 retry:
   schedule_s: [0.5, 5, 60]
@@ -86,6 +87,7 @@ describe("loadConfig", () => {
         bodyLimitBytes: 1_048_576,
         maxInFlightBodyBytes: 33_554_432,
         bodyTimeoutMs: 10_000,
+        requestDeadlineMs: 5_000,
       },
       database: "postgres://herald@db:5432/herald",
       retry: { schedule_s: [0.5, 5, 60], jitter: 0.1 },
@@ -174,6 +176,7 @@ describe("loadConfig", () => {
         bodyLimitBytes: 2_097_152,
         maxInFlightBodyBytes: 33_554_432,
         bodyTimeoutMs: 10_000,
+        requestDeadlineMs: 8_000,
       },
       database: null,
       retry: null,
@@ -290,6 +293,7 @@ describe("environment overrides", () => {
       bodyLimitBytes: 2_097_152,
       maxInFlightBodyBytes: 33_554_432,
       bodyTimeoutMs: 10_000,
+      requestDeadlineMs: 8_000,
     });
     expect(config.ssrfAllow).toEqual(["127.0.0.0/8", "::1/128"]);
     expect(config.logLevel).toBe("error");

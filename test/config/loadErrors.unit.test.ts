@@ -213,6 +213,19 @@ describe("bad herald.yaml", () => {
     ]);
   });
 
+  it("refuses a request deadline outside 500–60000 ms, naming the field", async () => {
+    for (const [value, message] of [
+      ["100", "must be ≥ 500"],
+      ["120000", "must be ≤ 60000"],
+      ["1500.5", "must be an integer (got a number)"],
+    ] as const) {
+      const yaml = `server:\n  request_deadline_ms: ${value}\n`;
+      const error = await rejection(loadConfig({ cwd: configDir(yaml), env: {} }));
+      expect(error.code).toBe("config.invalid");
+      expect(error.details?.issues).toEqual([{ field: "server.request_deadline_ms", message }]);
+    }
+  });
+
   it("names the file as given when it comes from options.path or HERALD_CONFIG", async () => {
     const cwd = configDir("log:\n  level: loud\n", "custom.yaml");
     const viaPath = await rejection(loadConfig({ cwd, path: "custom.yaml", env: {} }));

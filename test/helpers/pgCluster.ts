@@ -1,6 +1,8 @@
 // A private, throw-away PostgreSQL cluster for tests that stop and start the database (outages,
-// crashes): initdb in a temp dir, pg_ctl start / stop on a free port, all as the `postgres`
-// user (initdb refuses to run as root). Never touches the shared server on 5432.
+// crashes) or freeze it (SIGSTOP, as a network partition or a stuck host looks to clients):
+// initdb in a temp dir, pg_ctl start / stop on a free port, all as the `postgres` user (initdb
+// refuses to run as root). Never touches the shared server on 5432: only the processes of this
+// cluster's postmaster (from its own postmaster.pid) are signalled.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -35,6 +37,19 @@ export async function privateClusterUnavailable(): Promise<string | null> {
   return null;
 }
 
+/** The pids whose parent is `parent` (from /proc/<pid>/stat). */
+async function childrenOf(parent: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid === parent) children.push(Number(entry));
+  }
+  return children;
+}
+
 export interface PgCluster {
   port: number;
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
@@ -43,6 +58,14 @@ export interface PgCluster {
   start(): Promise<void>;
   /** `pg_ctl -m immediate stop`: no checkpoint, backends killed — a crash as clients see it. */
   stopImmediate(): Promise<void>;
+  /**
+   * SIGSTOP the postmaster and every process it started (backends, checkpointer…): connections
+   * stay open and the kernel still accepts and acknowledges, but nothing answers and no timer
+   * of the server runs.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT them all. */
+  thaw(): Promise<void>;
   /** The server log so far. */
   log(): Promise<string>;
   /** Stops the server (if running) and removes every file. Safe to call more than once. */
@@ -62,6 +85,26 @@ export async function createPgCluster(): Promise<PgCluster> {
   const asPostgres = (tool: string, args: string[]) =>
     run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args], { timeout: 60_000 });
   let running = false;
+  let frozen = false;
+  const postmasterPid = async () => {
+    const text = await readFile(join(data, "postmaster.pid"), "utf8");
+    const pid = Number(text.split("\n")[0]);
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no postmaster pid in ${data}`);
+    return pid;
+  };
+  const signalCluster = async (signal: "SIGSTOP" | "SIGCONT") => {
+    const pid = await postmasterPid();
+    // The postmaster first when stopping (it forks no backend after that), last when resuming.
+    if (signal === "SIGSTOP") process.kill(pid, signal);
+    for (const child of await childrenOf(pid)) {
+      try {
+        process.kill(child, signal);
+      } catch {
+        // It exited meanwhile.
+      }
+    }
+    if (signal === "SIGCONT") process.kill(pid, signal);
+  };
   const cluster: PgCluster = {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -85,10 +128,20 @@ export async function createPgCluster(): Promise<PgCluster> {
       await asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
       running = false;
     },
+    async freeze() {
+      await signalCluster("SIGSTOP");
+      frozen = true;
+    },
+    async thaw() {
+      await signalCluster("SIGCONT");
+      frozen = false;
+    },
     async log() {
       return readFile(logFile, "utf8").catch(() => "");
     },
     async destroy() {
+      // A stopped process would not act on pg_ctl's stop signal.
+      if (frozen) await cluster.thaw().catch(() => {});
       if (running || existsSync(join(data, "postmaster.pid"))) {
         await asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => {});
         running = false;

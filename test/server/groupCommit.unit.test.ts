@@ -153,6 +153,42 @@ describe("group commit", () => {
     await committer.drain();
   });
 
+  it("gives up on waiting after giveUpAfterMs: a queued message is never written, one in flight may be", async () => {
+    const { store } = countingStore();
+    const release: Array<() => void> = [];
+    const written: number[] = [];
+    const gated: Pick<DeliveryStore, "createMessages"> = {
+      async createMessages(inputs) {
+        await new Promise<void>((resolve) => release.push(resolve));
+        written.push(...inputs.map((i) => (i.message.payload as { n: number }).n));
+        return store.createMessages(inputs);
+      },
+    };
+    const committer = createGroupCommitter({ store: gated, giveUpAfterMs: 100 });
+    const started = performance.now();
+    const inFlight = committer.submit(message(1, "k1"));
+    while (release.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const queued = committer.submit(message(2, "k2"));
+    for (const gaveUp of [inFlight, queued]) {
+      await expect(gaveUp).rejects.toMatchObject({
+        code: "store.unavailable",
+        message: expect.stringContaining("100 ms"),
+      });
+    }
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(committer.pending).toBe(1);
+    release.shift()?.();
+    await committer.drain();
+    // The batch in flight committed after its submitter gave up (its dedupe key with it); the
+    // queued message was dropped, never written.
+    expect(written).toEqual([1]);
+    expect(release).toEqual([]);
+    const retry = committer.submit(message(1, "k1"));
+    while (release.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    release.shift()?.();
+    expect((await retry).created, "the retry is a duplicate of the late commit").toBe(false);
+  });
+
   it("drain waits for every submitted message", async () => {
     const { counted } = countingStore();
     const committer = createGroupCommitter({ store: counted, maxWaitMs: 5 });

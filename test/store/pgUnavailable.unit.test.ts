@@ -16,6 +16,8 @@ describe("isPgUnavailable", () => {
     ["a connection dying mid-query", new Error("Connection terminated unexpectedly")],
     ["the connect timeout", new Error("timeout exceeded when trying to connect")],
     ["a pool already ended", new Error("Cannot use a pool after calling end on the pool")],
+    ["the client-side query timeout (a frozen server)", new Error("Query read timeout")],
+    ["SQLSTATE 25P03 idle-in-transaction session ended", { code: "25P03" }],
   ])("%s → unavailable", (_name, error) => {
     expect(isPgUnavailable(error)).toBe(true);
   });

@@ -2,7 +2,7 @@
 // and go together into the next one, so N concurrent webhooks cost one commit (one fsync on
 // SQLite) instead of N. A lone request is written at once: batching never adds a timer's delay
 // unless `maxWaitMs` asks for it.
-import { coerceError, isHeraldError } from "../../core/errors.js";
+import { coerceError, HeraldError, isHeraldError } from "../../core/errors.js";
 import type {
   CreateMessageInput,
   CreateMessageResult,
@@ -24,6 +24,13 @@ export interface GroupCommitOptions {
    * message from one read of the endpoints). Default: the inputs as submitted.
    */
   prepare?: (inputs: readonly CreateMessageInput[]) => Promise<CreateMessageInput[]>;
+  /**
+   * A submitter stops waiting after this long (the request deadline): its promise rejects with
+   * store.unavailable. A message still queued is then dropped, never written; one whose batch is
+   * being written may still be committed — its dedupe key with it, so a retry is answered as a
+   * duplicate. Default: wait as long as the store takes.
+   */
+  giveUpAfterMs?: number;
 }
 
 export interface GroupCommitter {
@@ -40,6 +47,9 @@ interface Waiter {
   input: CreateMessageInput;
   resolve: (result: CreateMessageResult) => void;
   reject: (error: unknown) => void;
+  /** With giveUpAfterMs: one timer per waiter (an AbortSignal per request costs ~15 µs). */
+  timer: NodeJS.Timeout | undefined;
+  gaveUp: boolean;
 }
 
 export function createGroupCommitter(options: GroupCommitOptions): GroupCommitter {
@@ -48,6 +58,7 @@ export function createGroupCommitter(options: GroupCommitOptions): GroupCommitte
   const maxConcurrent = options.maxConcurrent ?? 1;
   const maxWaitMs = options.maxWaitMs ?? 0;
   const prepare = options.prepare ?? (async (inputs) => [...inputs]);
+  const { giveUpAfterMs } = options;
   const queue: Waiter[] = [];
   let running = 0;
   let scheduled = false;
@@ -67,18 +78,38 @@ export function createGroupCommitter(options: GroupCommitOptions): GroupCommitte
           if (round >= PREPARE_ROUNDS || !isHeraldError(error, "endpoint.not_found")) throw error;
         }
       }
-      for (const [i, waiter] of batch.entries()) waiter.resolve(results[i] as CreateMessageResult);
+      for (const [i, waiter] of batch.entries()) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(results[i] as CreateMessageResult);
+      }
     } catch (error) {
       failed = true;
       if (batch.length > 1 && !isHeraldError(error, "store.unavailable")) {
-        // One bad input must not fail the others: write each on its own.
-        for (const waiter of batch) await write([waiter]);
+        // One bad input must not fail the others: write each on its own (not those whose
+        // submitter gave up meanwhile: they were answered, and nothing of theirs was stored).
+        for (const waiter of batch) if (!waiter.gaveUp) await write([waiter]);
         return;
       }
-      for (const waiter of batch) waiter.reject(coerceError(error));
+      for (const waiter of batch) {
+        clearTimeout(waiter.timer);
+        waiter.reject(coerceError(error));
+      }
     } finally {
       options.onBatch?.(batch.length, performance.now() - started, failed);
     }
+  }
+
+  function giveUp(waiter: Waiter): void {
+    waiter.gaveUp = true;
+    const queued = queue.indexOf(waiter);
+    if (queued >= 0) queue.splice(queued, 1);
+    if (queue.length === 0 && running === 0) for (const done of idle.splice(0)) done();
+    waiter.reject(
+      new HeraldError(
+        "store.unavailable",
+        `The store did not commit within ${giveUpAfterMs} ms; try again later`,
+      ),
+    );
   }
 
   function pump(): void {
@@ -108,7 +139,9 @@ export function createGroupCommitter(options: GroupCommitOptions): GroupCommitte
   return {
     submit(input) {
       return new Promise<CreateMessageResult>((resolve, reject) => {
-        queue.push({ input, resolve, reject });
+        const waiter: Waiter = { input, resolve, reject, timer: undefined, gaveUp: false };
+        if (giveUpAfterMs !== undefined) waiter.timer = setTimeout(giveUp, giveUpAfterMs, waiter);
+        queue.push(waiter);
         if (running < maxConcurrent) schedule();
       });
     },

@@ -26,11 +26,15 @@ export interface IngestBatchesOptions {
   metrics?: Pick<ServiceMetrics, "ingestBatch">;
   maxBatch?: number;
   maxWaitMs?: number;
+  /** Submitters stop waiting after this long (GroupCommitOptions.giveUpAfterMs). */
+  giveUpAfterMs?: number;
 }
 
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
   const { writer } = options;
+  const giveUp =
+    options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs };
   if (writer !== undefined) {
     const observed = writer.observeTransactions !== undefined;
     writer.observeTransactions?.((t) =>
@@ -43,6 +47,7 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
       // Each event-loop turn's messages are posted at once, while earlier batches are still
       // being written: the thread never waits for this loop between its transactions.
       maxConcurrent: WRITER_MAX_CONCURRENT,
+      ...giveUp,
       ...(observed
         ? {}
         : { onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed) }),
@@ -54,6 +59,7 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
     maxWaitMs: options.maxWaitMs ?? 0,
     // SQLite has one writer; PostgreSQL commits several transactions at once.
     maxConcurrent: options.dialect === "sqlite" ? 1 : 4,
+    ...giveUp,
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
     prepare: async (inputs) => {
       const router = createEndpointRouter(await enabledEndpoints(store, DEFAULT_TENANT));

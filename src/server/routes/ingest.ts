@@ -103,6 +103,8 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         admitted,
         body instanceof Uint8Array ? body : undefined,
       );
+      // The request deadline answered 503 meanwhile (../requestDeadline.ts): that answer stands.
+      if (reply.sent) return;
       return answer(request, reply, result);
     },
   );

@@ -1,8 +1,11 @@
 // Applies pending PostgreSQL migrations under a session advisory lock keyed by the schema, so
 // processes that start at once take turns: the first applies, the others find nothing to do.
-// Each migration runs in its own transaction together with its bookkeeping row.
+// Each migration runs in its own transaction together with its bookkeeping row. It runs on a
+// connection of its own, without the pool's timeouts: waiting for another process's migration,
+// or building an index on a large table, may take longer than any request may.
+import pg from "pg";
 import { loadMigrations, type MigrationReport, pendingMigrations } from "../migrations.js";
-import { assertSchemaName, type PgPool } from "./database.js";
+import { assertSchemaName, type PgPool, untimedClientConfig } from "./database.js";
 
 export async function migratePostgres(
   pool: PgPool,
@@ -10,7 +13,10 @@ export async function migratePostgres(
 ): Promise<MigrationReport> {
   const schema = assertSchemaName(options.schema ?? "public");
   const migrations = loadMigrations("postgres");
-  const client = await pool.connect();
+  const client = new pg.Client(untimedClientConfig(pool));
+  // A connection lost between queries surfaces as the next query's error, never as a crash.
+  client.on("error", () => {});
+  await client.connect();
   const lockKey = `herald.migrate.${schema}`;
   try {
     await client.query("SELECT pg_advisory_lock(hashtext($1))", [lockKey]);
@@ -49,6 +55,6 @@ export async function migratePostgres(
       await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]);
     }
   } finally {
-    client.release();
+    await client.end().catch(() => {});
   }
 }
