@@ -1,9 +1,11 @@
 // Readiness for writes: can a write to the store succeed now? `/ready` asks (DeliveryStore.ready),
 // so that a load balancer stops sending while writes fail and sends again once they succeed.
 //
-// Judged from two kinds of evidence, without touching the database on every call:
+// Judged from two kinds of evidence, without a write on every call:
 // - the outcomes of real message writes (ingestion, dispatch): one that stored something vouches
-//   for the store for `freshMs`; a `store.unavailable` failure makes it not ready at once;
+//   for the store for `freshMs` (a ping still checks it answers: a frozen database leaves the
+//   writes after that one hanging, none failed yet); a `store.unavailable` failure makes it not
+//   ready at once;
 // - the store's write probe (probeWrite), run only when nothing vouched lately, and while writes
 //   fail at most once per `retryMs`, and not sooner than that after the latest failure (the
 //   freshest evidence). One probe at a time: concurrent calls share it, and while
@@ -121,7 +123,9 @@ export function withWriteReadiness(
 
   function ready(): Promise<void> {
     if (failure === null) {
-      if (clock.now() - vouchedAt < freshMs) return Promise.resolve();
+      // A recent write vouches that writes get through, not that the store still answers (a
+      // frozen database leaves the writes after it hanging, none failed yet): ping it.
+      if (clock.now() - vouchedAt < freshMs) return store.ping();
     } else if (probing !== undefined || clock.now() < nextProbeAt) {
       return Promise.reject(failure);
     }
