@@ -171,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installProtocolChecks(app);
   installBodyBudget(app, {
+    bodyLimitBytes,
     maxInFlightBytes: Math.max(
       options.maxInFlightBodyBytes ?? CONFIG_DEFAULTS.maxInFlightBodyBytes,
       bodyLimitBytes,

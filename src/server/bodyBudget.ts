@@ -1,6 +1,6 @@
 // Bounds on request bodies that no single route can forget: the bytes of all bodies being
-// received at once (a budget shared by every connection; beyond it 503 `server.busy` with
-// Retry-After), and the time one body may take to arrive (408 `body.timeout`). Together with the
+// received at once (a budget shared by every connection, a declared length reserved before any
+// of it is read; beyond it 503 `server.busy` with Retry-After), and the time one body may take to arrive (408 `body.timeout`). Together with the
 // per-request body limit (413) they bound the memory stalled or trickling uploads can hold,
 // whoever sends them. Requests refused before their body was read are answered with
 // `Connection: close`, so the rest of the body is never read.
@@ -12,6 +12,8 @@ import { HeraldError } from "../core/errors.js";
 export interface BodyBudgetOptions {
   /** Most body bytes held by all requests together. */
   maxInFlightBytes: number;
+  /** The largest single body (Fastify refuses larger ones itself, before reading them). */
+  bodyLimitBytes: number;
   /** Most time from the first byte read of a body to its last. */
   bodyTimeoutMs: number;
   /** Seconds a client is told to wait (Retry-After) when the budget is spent. Default 1. */
@@ -88,35 +90,40 @@ class MeteredBody extends Transform {
 const LINGER_MS = 2_000;
 const lingering = new WeakSet<Socket>();
 
+type ReadHandle = { readStop?: () => number; readStart?: () => number };
+
 /**
- * Closes the way servers do after answering a request whose body they did not read ("lingering
- * close"): the answer is sent and the sending side shut, then what the client still sends is
- * read and discarded — for at most LINGER_MS, or until the client ends — before the socket is
- * destroyed. Destroying at once would make the kernel reset the connection while the client is
- * still writing, and a reset can drop the answer before the client reads it. Discarded bytes
- * are not kept, so a lingering socket costs a file descriptor for two seconds, not memory.
- * Node's HTTP server closes a `Connection: close` socket with `destroySoon()`, which this
- * replaces on the one socket.
+ * Closes a connection after answering a request whose body was not read, without reading the
+ * rest of that body: the answer is sent and the sending side shut, reading stops (what the client
+ * still sends stays in the kernel's buffers), and the socket is destroyed LINGER_MS later. Node
+ * would either destroy it at once — the kernel then resets the connection, and a reset can drop
+ * the answer before a client that is still writing reads it — or read and drop the whole body,
+ * which for 300 hostile 2 MiB uploads is 600 MB of buffers to collect. Node's HTTP server closes
+ * a `Connection: close` socket with `destroySoon()`, which this replaces on the one socket; its
+ * dump of the body would start reading again, so the handle's readStart is disabled too.
  */
 function lingerOnClose(socket: Socket): void {
   if (lingering.has(socket)) return;
   lingering.add(socket);
+  let started = false;
   socket.destroySoon = function lingeringDestroySoon(this: Socket) {
+    if (started) return;
+    started = true;
+    const handle = (this as Socket & { _handle?: ReadHandle | null })._handle;
+    if (handle !== null && handle !== undefined) {
+      handle.readStop?.();
+      handle.readStart = () => 0;
+    }
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
     timer.unref();
-    this.once("end", () => {
-      clearTimeout(timer);
-      this.destroy();
-    });
     this.once("close", () => clearTimeout(timer));
     this.end();
-    this.resume();
   };
 }
 
 /** Adds the budget's hooks to `app` (call before registering routes: they apply to all). */
 export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptions): BodyBudget {
-  const { maxInFlightBytes, bodyTimeoutMs } = options;
+  const { maxInFlightBytes, bodyTimeoutMs, bodyLimitBytes } = options;
   const retryAfterS = options.retryAfterS ?? 1;
   let inFlight = 0;
   const makeBusy = () => busy(retryAfterS);
@@ -127,21 +134,32 @@ export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptio
       done(null, payload);
       return;
     }
+    // Over the body limit: Fastify refuses it (413) before reading a byte.
+    if (declared !== undefined && declared > bodyLimitBytes) {
+      done(null, payload);
+      return;
+    }
+    // A declared length is reserved whole before any of it is read, so a body that could not
+    // be held is refused before it costs anything; a chunked one counts as its bytes arrive.
     if (declared !== undefined && inFlight + declared > maxInFlightBytes) {
       reply.header("retry-after", String(retryAfterS));
       done(makeBusy());
       return;
     }
-    let held = 0;
-    const take = (bytes: number) => {
-      if (inFlight + bytes > maxInFlightBytes) {
-        reply.header("retry-after", String(retryAfterS));
-        return false;
-      }
-      inFlight += bytes;
-      held += bytes;
-      return true;
-    };
+    let held = declared ?? 0;
+    inFlight += held;
+    const take =
+      declared !== undefined
+        ? () => true
+        : (bytes: number) => {
+            if (inFlight + bytes > maxInFlightBytes) {
+              reply.header("retry-after", String(retryAfterS));
+              return false;
+            }
+            inFlight += bytes;
+            held += bytes;
+            return true;
+          };
     // The bytes stay in memory until the answer is sent (the handler holds the body).
     reply.raw.once("close", () => {
       inFlight -= held;

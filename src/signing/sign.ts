@@ -6,7 +6,7 @@ import { headerReader } from "./headers.js";
 import { resolveScheme, type SchemeSpec } from "./registry.js";
 import { standardScheme, verifyStandardRequest } from "./schemes/standard.js";
 import { fail } from "./timestamp.js";
-import type { HeadersLike, RawBody, VerifyResult } from "./types.js";
+import type { HeadersLike, RawBody, VerifyFailure, VerifyResult } from "./types.js";
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -111,6 +111,52 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
     toleranceSeconds: tolerance,
     url: options.url,
   });
+}
+
+// Failures that neither the body nor the secrets can cause: the request's headers (or URL) are
+// enough to refuse it. `signature.invalid` and `body.mismatch` depend on the body, `secret.*` on
+// the configuration.
+const HEADER_FAILURES = new Set<string>([
+  "signature.missing",
+  "signature.malformed",
+  "signature.unsupported",
+  "timestamp.missing",
+  "timestamp.invalid",
+  "timestamp.stale",
+  "timestamp.future",
+  "id.missing",
+  "url.missing",
+]);
+
+const NO_SECRETS: readonly string[] = [];
+const NO_BODY = new Uint8Array(0);
+
+/**
+ * What the headers (and URL) alone decide, before the body has arrived: the scheme's checks run
+ * against no secret and an empty body — so no MAC is computed — and only the failures neither
+ * could cause are returned (`signature.missing`, `signature.malformed`, `timestamp.stale`…).
+ * undefined: nothing wrong that the headers show; `verifyWebhook` decides the rest.
+ */
+export function checkWebhookHeaders(
+  options: Omit<VerifyWebhookOptions, "secrets" | "body">,
+): VerifyFailure | undefined {
+  const scheme = resolveScheme(options.scheme);
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const nowMs =
+    options.now === undefined ? (options.clock?.now() ?? Date.now()) : toMillis(options.now);
+  const referenceMs = options.receivedAt === undefined ? nowMs : toMillis(options.receivedAt);
+  const result =
+    scheme === standardScheme
+      ? verifyStandardRequest(NO_SECRETS, options.headers, NO_BODY, referenceMs, tolerance)
+      : scheme.verify({
+          secrets: NO_SECRETS,
+          header: headerReader(options.headers),
+          body: NO_BODY,
+          referenceMs,
+          toleranceSeconds: tolerance,
+          url: options.url,
+        });
+  return !result.ok && HEADER_FAILURES.has(result.code) ? result : undefined;
 }
 
 /** A new random secret in the form the scheme expects (`whsec_…` for standard). */

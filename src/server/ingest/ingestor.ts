@@ -5,7 +5,7 @@
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
 import type { SchemeSpec } from "../../signing/registry.js";
-import { verifyWebhook } from "../../signing/sign.js";
+import { checkWebhookHeaders, verifyWebhook } from "../../signing/sign.js";
 import type { HeadersLike } from "../../signing/types.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 import { statusForCode } from "../httpErrors.js";
@@ -69,8 +69,8 @@ export type IngestAdmission =
 export interface Ingestor {
   /**
    * Everything that can be decided without the body: the source exists, the content type is
-   * one Herald parses, the signature scheme's headers are present and well formed (checked by
-   * verifying against an empty body and keeping only the failures that do not depend on it),
+   * one Herald parses, the signature scheme's headers are present and well formed and a signed
+   * timestamp is within the tolerance (`checkWebhookHeaders`),
    * a required idempotency header is there. A refusal here costs no body bytes.
    */
   admit(head: IngestHead): Promise<IngestAdmission>;
@@ -79,21 +79,6 @@ export interface Ingestor {
   /** `admit` then `complete`. */
   handle(request: IngestRequest): Promise<IngestResponse>;
 }
-
-// Verification failures that an empty body cannot cause: the request's headers (or URL) are
-// enough to refuse it. `signature.invalid` and `body.mismatch` depend on the body; `secret.*` on
-// the source's configuration, which `complete` reports.
-const BODY_INDEPENDENT = new Set<string>([
-  "signature.missing",
-  "signature.malformed",
-  "signature.unsupported",
-  "timestamp.missing",
-  "timestamp.invalid",
-  "timestamp.stale",
-  "timestamp.future",
-  "id.missing",
-  "url.missing",
-]);
 
 const EMPTY = new Uint8Array(0);
 
@@ -160,8 +145,14 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       };
     }
     const admitted: AdmittedIngest = { head, source, scheme, kind, header };
-    const early = verify(admitted, EMPTY, clock.now());
-    if (!early.ok && BODY_INDEPENDENT.has(early.code)) {
+    const early = checkWebhookHeaders({
+      scheme: admitted.scheme,
+      headers: head.headers as HeadersLike,
+      toleranceSeconds: source.toleranceS,
+      now: new Date(clock.now()),
+      url: head.url,
+    });
+    if (early !== undefined) {
       return {
         ok: false,
         response: rejected(new HeraldError(early.code, early.message), source.name),
