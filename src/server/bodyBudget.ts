@@ -87,6 +87,7 @@ class MeteredBody extends Transform {
   }
 }
 
+const ignore = () => {};
 const LINGER_MS = 2_000;
 const lingering = new WeakSet<Socket>();
 
@@ -160,14 +161,19 @@ export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptio
             held += bytes;
             return true;
           };
+    const metered = new MeteredBody(take, makeBusy, bodyTimeoutMs);
+    // Fastify's body reader listens for the stream's error while it reads; once it has given up
+    // (413, a bad length) a later error — the deadline's — must not become an uncaught one.
+    metered.on("error", ignore);
+    payload.on("error", (error) => metered.destroy(error));
+    payload.pipe(metered);
     // The bytes stay in memory until the answer is sent (the handler holds the body).
     reply.raw.once("close", () => {
       inFlight -= held;
       held = 0;
+      // Answered: the deadline no longer applies.
+      metered.destroy();
     });
-    const metered = new MeteredBody(take, makeBusy, bodyTimeoutMs);
-    payload.on("error", (error) => metered.destroy(error));
-    payload.pipe(metered);
     done(null, metered);
   });
 

@@ -37,12 +37,7 @@ import {
   waitUntil,
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
-import {
-  createPgCluster,
-  type PgCluster,
-  privateClusterUnavailable,
-} from "../helpers/pgCluster.js";
-import { serviceAvailable, servicesRequired } from "../helpers/services.js";
+import { createPgCluster, type PgCluster, privateClusterUsable } from "../helpers/pgCluster.js";
 
 const DEADLINE_MS = 2_000;
 /** Scheduling on a shared 2-core machine: the event loop, undici, the test's own loop. */
@@ -60,13 +55,7 @@ worker:
   poll_interval_ms: 200
 `;
 
-const pgAvailable = await serviceAvailable("postgres");
-const clusterProblem = pgAvailable ? await privateClusterUnavailable() : null;
-if (clusterProblem !== null) {
-  const message = `cannot create a private PostgreSQL cluster: ${clusterProblem}`;
-  if (servicesRequired()) throw new Error(`${message}; CI=true makes it mandatory`);
-  console.warn(`\n  ⚠ SKIPPING the PostgreSQL freeze test: ${message}\n`);
-}
+const clusterUsable = await privateClusterUsable("the PostgreSQL freeze test");
 
 /** freezing / thawing: while the processes are being signalled one by one. */
 type Phase = "up" | "freezing" | "frozen" | "thawing" | "thawed";
@@ -96,7 +85,7 @@ function isErrorShape(result: HttpResult): boolean {
   );
 }
 
-describe.skipIf(!pgAvailable || clusterProblem !== null)("postgres freeze", () => {
+describe.skipIf(!clusterUsable)("postgres freeze", () => {
   let cluster: PgCluster | undefined;
   let herald: HeraldProcess | undefined;
   let receiver: Receiver | undefined;

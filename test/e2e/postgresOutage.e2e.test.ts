@@ -26,25 +26,14 @@ import {
   waitUntil,
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
-import {
-  createPgCluster,
-  type PgCluster,
-  privateClusterUnavailable,
-} from "../helpers/pgCluster.js";
-import { serviceAvailable, servicesRequired } from "../helpers/services.js";
+import { createPgCluster, type PgCluster, privateClusterUsable } from "../helpers/pgCluster.js";
 
 const LANES = 6;
 const PAUSE_MS = 15;
 const READY_DOWN_DEADLINE_MS = 5_000;
 const RECOVERY_DEADLINE_MS = 30_000;
 
-const pgAvailable = await serviceAvailable("postgres");
-const clusterProblem = pgAvailable ? await privateClusterUnavailable() : null;
-if (clusterProblem !== null) {
-  const message = `cannot create a private PostgreSQL cluster: ${clusterProblem}`;
-  if (servicesRequired()) throw new Error(`${message}; CI=true makes it mandatory`);
-  console.warn(`\n  ⚠ SKIPPING the PostgreSQL outage test: ${message}\n`);
-}
+const clusterUsable = await privateClusterUsable("the PostgreSQL outage test");
 
 type Phase = "up" | "stopping" | "down" | "starting" | "recovered";
 
@@ -58,7 +47,7 @@ interface Sample {
   error?: string;
 }
 
-describe.skipIf(!pgAvailable || clusterProblem !== null)("postgres outage", () => {
+describe.skipIf(!clusterUsable)("postgres outage", () => {
   let cluster: PgCluster | undefined;
   let herald: HeraldProcess | undefined;
   let cwd: Awaited<ReturnType<typeof makeTempDir>> | undefined;

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./freePort.js";
+import { serviceAvailable, servicesRequired } from "./services.js";
 
 const run = promisify(execFile);
 const PG_ROOT = "/usr/lib/postgresql";
@@ -48,6 +49,21 @@ async function childrenOf(parent: number): Promise<number[]> {
     if (ppid === parent) children.push(Number(entry));
   }
   return children;
+}
+
+/**
+ * Whether `what` (a test of a private cluster) can run: PostgreSQL is installed and reachable
+ * and a cluster can be made. When not, says so loudly, or throws when services are required
+ * (CI=true).
+ */
+export async function privateClusterUsable(what: string): Promise<boolean> {
+  if (!(await serviceAvailable("postgres"))) return false;
+  const problem = await privateClusterUnavailable();
+  if (problem === null) return true;
+  const message = `cannot create a private PostgreSQL cluster: ${problem}`;
+  if (servicesRequired()) throw new Error(`${message}; CI=true makes it mandatory`);
+  console.warn(`\n  ⚠ SKIPPING ${what}: ${message}\n`);
+  return false;
 }
 
 export interface PgCluster {
