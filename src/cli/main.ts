@@ -2,6 +2,7 @@
 // itself on the program; `runCli` runs one invocation against injected stdin/stdout/env.
 import { type Command, CommanderError } from "commander";
 import { coerceError } from "../core/errors.js";
+import { readPackageVersion } from "../core/version.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerEndpoints } from "./commands/endpoints.js";
@@ -15,7 +16,6 @@ import { registerSources } from "./commands/sources.js";
 import { registerVerify } from "./commands/verify.js";
 import { type CliIo, type CliIoOptions, createIo } from "./io.js";
 import { SECRET_ENV } from "./options.js";
-import { readPackageVersion } from "./version.js";
 
 const PROGRAM_HELP = `
 Exit status: 0 success (verify: valid), 1 verify: invalid signature / migrate and the store

@@ -35,10 +35,10 @@ export {
   parseCidrList,
 } from "./ipRanges.js";
 export {
-  type AttemptOutcome,
   classifyResponse,
   type ResponseClassification,
   type RetryReason,
+  type SendResult,
   type TruncatedBody,
   truncateBody,
 } from "./responseRules.js";

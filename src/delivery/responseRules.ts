@@ -21,7 +21,8 @@ export type HeadersLike =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
-export interface AttemptOutcome extends RetryAfterBounds {
+/** What one send produced, as `classifyResponse` reads it (the store records its own `AttemptOutcome`). */
+export interface SendResult extends RetryAfterBounds {
   /** The response status, when a response arrived. It wins over `error` (e.g. a body read that failed after a 200). */
   status?: number | null;
   headers?: HeadersLike;
@@ -90,7 +91,7 @@ function headerValue(headers: HeadersLike | undefined, name: string): string | u
  * any other status, network error or timeout: retry. Without `retryAfterMs` the retry schedule
  * decides the wait.
  */
-export function classifyResponse(input: AttemptOutcome): ResponseClassification {
+export function classifyResponse(input: SendResult): ResponseClassification {
   const bounds = retryAfterBounds(input);
   const { status } = input;
   if (status === undefined || status === null) {

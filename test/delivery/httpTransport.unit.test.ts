@@ -1,7 +1,7 @@
 // The HTTP transport against real HTTP servers on 127.0.0.1 (allowlisted): bytes on the wire and the attempt log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readPackageVersion } from "../../src/cli/version.js";
+import { readPackageVersion } from "../../src/core/version.js";
 import { createHttpTransport, type HttpTransport } from "../../src/delivery/transports/http.js";
 import { generateSecret, signWebhook, verifyWebhook } from "../../src/signing/sign.js";
 import type {

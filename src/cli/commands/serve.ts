@@ -5,6 +5,7 @@ import { pino } from "pino";
 import type { HeraldConfig } from "../../config/types.js";
 import { coerceError } from "../../core/errors.js";
 import { DEFAULT_RETRY_POLICY } from "../../core/retryPolicy.js";
+import { readPackageVersion } from "../../core/version.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import {
   DEFAULT_SQLITE_PATH,
@@ -13,7 +14,6 @@ import {
 } from "../../store/openDatabase.js";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
-import { readPackageVersion } from "../version.js";
 
 interface ServiceFlags {
   db?: string;

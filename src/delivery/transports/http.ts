@@ -1,10 +1,10 @@
 // HTTP transport: one signed POST per attempt through a shared, SSRF-guarded undici keep-alive pool.
 import { performance } from "node:perf_hooks";
 import { type Dispatcher, util } from "undici";
-import { readPackageVersion } from "../../cli/version.js";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { isoTime } from "../../core/isoTime.js";
+import { readPackageVersion } from "../../core/version.js";
 import {
   classifyResponse,
   DEFAULT_BODY_LIMIT_BYTES,

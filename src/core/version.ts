@@ -1,3 +1,4 @@
+// The package's own version, read once from package.json (the HTTP transport's User-Agent, `herald --version`, /health).
 import { readFileSync } from "node:fs";
 
 export function readPackageVersion(): string {
