@@ -8,7 +8,7 @@ import type { SchemeSpec } from "../../signing/registry.js";
 import { checkWebhookHeaders, verifyWebhook } from "../../signing/sign.js";
 import type { HeadersLike } from "../../signing/types.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
-import { statusForCode } from "../httpErrors.js";
+import { publicMessage, statusForCode } from "../httpErrors.js";
 import type { GroupCommitter } from "./groupCommit.js";
 import {
   type BodyKind,
@@ -42,6 +42,8 @@ export interface IngestResponse {
   /** The source's name when it exists (metrics label); undefined for unknown sources. */
   knownSource?: string;
   code?: string;
+  /** The underlying error's text when the answer leaves it out (a 5xx): for the log only. */
+  detail?: string;
 }
 
 export interface IngestorOptions {
@@ -82,12 +84,16 @@ export interface Ingestor {
 
 const EMPTY = new Uint8Array(0);
 
+/** A refusal; a 5xx says only the code's public message, and keeps the underlying text for the log. */
 function rejected(error: HeraldError, knownSource?: string): IngestResponse {
+  const status = statusForCode(error.code);
+  const message = publicMessage(error.code, status, error.message);
   return {
-    status: statusForCode(error.code),
-    body: { error: { code: error.code, message: error.message } },
+    status,
+    body: { error: { code: error.code, message } },
     outcome: "rejected",
     code: error.code,
+    ...(message === error.message ? {} : { detail: error.message }),
     ...(knownSource === undefined ? {} : { knownSource }),
   };
 }
@@ -107,73 +113,43 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const { sources, committer } = options;
   const clock = options.clock ?? systemClock;
 
-  function verify(admitted: AdmittedIngest, body: Uint8Array, receivedAt: number) {
-    return verifyWebhook({
-      scheme: admitted.scheme,
-      secrets: admitted.source.secrets,
-      headers: admitted.head.headers as HeadersLike,
-      body,
-      toleranceSeconds: admitted.source.toleranceS,
-      now: new Date(receivedAt),
-      url: admitted.head.url,
-    });
-  }
-
-  async function admit(head: IngestHead): Promise<IngestAdmission> {
+  /** Throws HeraldError for a refusal; `known.source` names the source once it is found. */
+  async function admit(head: IngestHead, known: { source?: string }): Promise<AdmittedIngest> {
     const cached = await sources.get(head.source);
     if (cached === undefined) {
-      return {
-        ok: false,
-        response: rejected(
-          new HeraldError("source.not_found", `No source is named ${JSON.stringify(head.source)}`),
-        ),
-      };
+      throw new HeraldError(
+        "source.not_found",
+        `No source is named ${JSON.stringify(head.source)}`,
+      );
     }
     const { record: source, scheme } = cached;
+    known.source = source.name;
     const header = headerGetter(head.headers);
     const kind = bodyKind(header("content-type"));
     if (kind === undefined) {
-      return {
-        ok: false,
-        response: rejected(
-          new HeraldError(
-            "content_type.unsupported",
-            "Send the webhook as application/json (or +json) or application/x-www-form-urlencoded",
-          ),
-          source.name,
-        ),
-      };
+      throw new HeraldError(
+        "content_type.unsupported",
+        "Send the webhook as application/json (or +json) or application/x-www-form-urlencoded",
+      );
     }
-    const admitted: AdmittedIngest = { head, source, scheme, kind, header };
     const early = checkWebhookHeaders({
-      scheme: admitted.scheme,
+      scheme,
       headers: head.headers as HeadersLike,
       toleranceSeconds: source.toleranceS,
       now: new Date(clock.now()),
       url: head.url,
     });
-    if (early !== undefined) {
-      return {
-        ok: false,
-        response: rejected(new HeraldError(early.code, early.message), source.name),
-      };
-    }
+    if (early !== undefined) throw new HeraldError(early.code, early.message);
     if (source.idempotencyRequired && source.idempotencyHeader !== null) {
       const value = header(source.idempotencyHeader)?.trim();
       if (value === undefined || value === "") {
-        return {
-          ok: false,
-          response: rejected(
-            new HeraldError(
-              "idempotency.missing",
-              `This source requires the ${source.idempotencyHeader} header`,
-            ),
-            source.name,
-          ),
-        };
+        throw new HeraldError(
+          "idempotency.missing",
+          `This source requires the ${source.idempotencyHeader} header`,
+        );
       }
     }
-    return { ok: true, admitted };
+    return { head, source, scheme, kind, header };
   }
 
   async function complete(
@@ -183,7 +159,15 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     const { source, header, kind } = admitted;
     const body = requestBody ?? EMPTY;
     const receivedAt = clock.now();
-    const verified = verify(admitted, body, receivedAt);
+    const verified = verifyWebhook({
+      scheme: admitted.scheme,
+      secrets: source.secrets,
+      headers: admitted.head.headers as HeadersLike,
+      body,
+      toleranceSeconds: source.toleranceS,
+      now: new Date(receivedAt),
+      url: admitted.head.url,
+    });
     if (!verified.ok) throw new HeraldError(verified.code, verified.message);
     const key = dedupeKey(source, header, verified.id, body);
     const payload = parsePayload(body, kind);
@@ -211,29 +195,27 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         };
   }
 
-  async function settle(
-    run: () => Promise<IngestResponse>,
-    knownSource?: string,
+  async function safeAdmit(head: IngestHead): Promise<IngestAdmission> {
+    const known: { source?: string } = {};
+    try {
+      return { ok: true, admitted: await admit(head, known) };
+    } catch (error) {
+      if (!(error instanceof HeraldError)) throw error;
+      return { ok: false, response: rejected(error, known.source) };
+    }
+  }
+
+  async function completeSafely(
+    admitted: AdmittedIngest,
+    body: Uint8Array | undefined,
   ): Promise<IngestResponse> {
     try {
-      return await run();
+      return await complete(admitted, body);
     } catch (error) {
       if (!(error instanceof HeraldError)) throw error;
-      return rejected(error, knownSource);
+      return rejected(error, admitted.source.name);
     }
   }
-
-  async function safeAdmit(head: IngestHead): Promise<IngestAdmission> {
-    try {
-      return await admit(head);
-    } catch (error) {
-      if (!(error instanceof HeraldError)) throw error;
-      return { ok: false, response: rejected(error) };
-    }
-  }
-
-  const completeSafely = (admitted: AdmittedIngest, body: Uint8Array | undefined) =>
-    settle(() => complete(admitted, body), admitted.source.name);
 
   return {
     admit: safeAdmit,

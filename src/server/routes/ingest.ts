@@ -3,7 +3,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { withProtoHeader } from "../../signing/headers.js";
-import { errorBody, publicMessage } from "../httpErrors.js";
 import type { AdmittedIngest, Ingestor, IngestResponse } from "../ingest/ingestor.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { jsonSchema, responseSchema } from "../routeSchema.js";
@@ -35,20 +34,13 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         "webhook received",
       );
     } else if (result.status >= 500) {
-      const detail = "error" in result.body ? result.body.error.message : undefined;
+      // The sender sees the code and a public message; the underlying text stays in the log.
       request.log.error(
-        { source, code: result.code, detail },
+        { source, code: result.code, detail: result.detail },
         result.code === "source.misconfigured"
           ? "webhook not stored: the source cannot verify webhooks; fix its secrets (POST /v1/sources)"
           : "webhook not stored",
       );
-      // The sender sees the code; the underlying text (a database's) stays in the log.
-      const code = result.code ?? "internal";
-      if (detail !== undefined) {
-        return reply
-          .code(result.status)
-          .send(errorBody(code, publicMessage(code, result.status, detail)));
-      }
     } else {
       request.log.info({ source, code: result.code }, "webhook rejected");
     }
