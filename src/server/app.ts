@@ -26,6 +26,7 @@ import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
+import { errorResponse } from "./routes/shapes.js";
 
 export interface AppOptions extends ManagementDeps {
   store: DeliveryStore;
@@ -177,6 +178,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       bodyLimitBytes,
     ),
     bodyTimeoutMs: options.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs,
+  });
+  // Every route can refuse a request (the input rules, the API key, the body limits: 4xx) and
+  // answer 503 (the request deadline, the body budget, shutdown): the document lists both on each.
+  app.addHook("onRoute", (route) => {
+    if (route.schema === undefined || route.schema.hide === true) return;
+    const response: Record<string, unknown> = { ...(route.schema.response as object) };
+    response["4xx"] ??= errorResponse;
+    response["503"] ??= errorResponse;
+    route.schema = { ...route.schema, response };
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON: their schemas document the API and never drop fields.

@@ -12,6 +12,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> 
 
 const pgAvailable = await serviceAvailable("postgres");
 
+// serviceAvailable skips loudly when PostgreSQL is down, and fails the run under CI=true.
 describe.skipIf(!pgAvailable)("herald migrate on PostgreSQL", () => {
   const schemas: string[] = [];
   let admin: TestSchema;

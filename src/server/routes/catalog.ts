@@ -11,7 +11,7 @@ import { HeraldError } from "../../core/errors.js";
 import { eventTypeToWire, sourceToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { errorShape, eventTypeShape, sourceShape } from "./shapes.js";
+import { DELETED, errorShape, eventTypeShape, sourceShape } from "./shapes.js";
 
 const nameParams = z.object({ name: z.string().min(1).max(255) });
 const list = (item: z.ZodType) => z.object({ data: z.array(item) });
@@ -69,7 +69,7 @@ export function catalogRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       schema: routeSchema({
         summary: "Delete an event type (messages keep their type)",
         params: nameParams,
-        response: { 404: errorShape },
+        response: { 204: DELETED, 404: errorShape },
       }),
     },
     async (request, reply) => {
@@ -130,7 +130,7 @@ export function catalogRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       schema: routeSchema({
         summary: "Delete an inbound source (its webhooks then get 404)",
         params: nameParams,
-        response: { 404: errorShape },
+        response: { 204: DELETED, 404: errorShape },
       }),
     },
     async (request, reply) => {

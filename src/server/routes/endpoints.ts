@@ -17,7 +17,7 @@ import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { endpointShape, errorShape, pageOf, pageQuery } from "./shapes.js";
+import { DELETED, endpointShape, errorShape, pageOf, pageQuery } from "./shapes.js";
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({
@@ -136,7 +136,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
       schema: routeSchema({
         summary: "Delete an endpoint with its deliveries",
         params: idParams,
-        response: { 404: errorShape },
+        response: { 204: DELETED, 404: errorShape },
       }),
     },
     async (request, reply) => {

@@ -75,6 +75,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
         summary: "Prometheus metrics (text exposition format)",
         tags: ["operations"],
         produces: ["text/plain"],
+        response: { 200: { description: "The metrics as text", type: "string" } },
       },
     },
     async (_request, reply) => {

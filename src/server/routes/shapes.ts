@@ -15,6 +15,8 @@ export const errorShape = z
   .describe("Error");
 
 export const errorResponse = responseSchema(errorShape);
+/** The answer of a DELETE that removed something: no body. */
+export const DELETED = { description: "Deleted (no body)", type: "null" } as const;
 
 const time = z.string().describe("ISO 8601, UTC");
 const deliveryStatus = z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]);
