@@ -6,6 +6,7 @@ import { coerceError } from "../../core/errors.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import { sendError } from "../httpErrors.js";
 import type { ServiceMetrics } from "../metrics.js";
+import { withinStoreWait } from "../requestDeadline.js";
 import { responseSchema } from "../routeSchema.js";
 import { errorResponse } from "./shapes.js";
 
@@ -21,14 +22,6 @@ export interface OperationsRouteOptions {
 }
 
 const status = z.object({ status: z.string(), version: z.string().optional() });
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export async function operationsRoutes(app: FastifyInstance, options: OperationsRouteOptions) {
   const { store, metrics, version, isStopping } = options;
@@ -58,7 +51,10 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
       if (isStopping()) return sendError(reply, "server.shutting_down", "The server is stopping");
       const writes = store.ready !== undefined;
       try {
-        await withTimeout(store.ready === undefined ? store.ping() : store.ready(), readyTimeoutMs);
+        await withinStoreWait(
+          store.ready === undefined ? store.ping() : store.ready(),
+          readyTimeoutMs,
+        );
       } catch (error) {
         // /ready needs no key: the driver's text (addresses, paths) goes to the log only.
         request.log.debug({ err: coerceError(error) }, "not ready");
