@@ -2,9 +2,9 @@
 // (consumer + event id) in a DedupeStore, run the handler only for the claim's owner.
 import type { EventEnvelope } from "../core/envelope.js";
 import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
-import { inboxKey } from "../store/inbox.js";
 import type { DedupeStore } from "../store/ports.js";
 import { messageToEnvelope } from "./envelopeCodec.js";
+import { inboxKey } from "./inbox.js";
 import type { BusMessage, DeliveryContext, MessageHandler } from "./port.js";
 import { report } from "./settle.js";
 

@@ -3,7 +3,6 @@
 import type { Clock } from "../core/clock.js";
 import { isHeraldError } from "../core/errors.js";
 import { rotateEndpointSecret } from "../delivery/endpointSecrets.js";
-import type { DeliveryStore } from "../store/deliveryPorts.js";
 import type {
   EndpointPatch,
   EndpointRecord,
@@ -11,15 +10,16 @@ import type {
   EventTypeRecord,
   SourceInput,
   SourceRecord,
-} from "../store/deliveryRecords.js";
-import type { ConfigEndpoint, HeraldConfig } from "./types.js";
+} from "../model/deliveryRecords.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
 import {
   DEFAULT_ENDPOINT_SCHEME,
   DEFAULT_ENDPOINT_TIMEOUT_MS,
   DEFAULT_ENDPOINT_TRANSPORT,
   DEFAULT_TENANT,
-} from "./wireEndpoint.js";
-import { DEFAULT_DEDUPE_TTL_S, DEFAULT_TOLERANCE_S } from "./wireSource.js";
+} from "../wire/endpoint.js";
+import { DEFAULT_DEDUPE_TTL_S, DEFAULT_TOLERANCE_S } from "../wire/source.js";
+import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 
 export interface ApplyConfigResult {
   /** Event types created or changed. */

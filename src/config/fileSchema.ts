@@ -6,11 +6,11 @@ import {
   MAX_REQUEST_DEADLINE_MS,
   MIN_REQUEST_DEADLINE_MS,
 } from "../store/storeDeadlines.js";
-import { keySchema } from "./wireCommon.js";
-import { wireEndpointCreateSchema } from "./wireEndpoint.js";
-import { wireEventTypeSchema } from "./wireEventType.js";
-import { wireRetrySchema } from "./wireRetry.js";
-import { wireSourceSchema } from "./wireSource.js";
+import { keySchema } from "../wire/common.js";
+import { wireEndpointCreateSchema } from "../wire/endpoint.js";
+import { wireEventTypeSchema } from "../wire/eventType.js";
+import { wireRetrySchema } from "../wire/retry.js";
+import { wireSourceSchema } from "../wire/source.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,4 +1,6 @@
 // herald.yaml and the wire schemas of the management API: loading, validation, applying.
+
+export * from "../wire/inputs.js";
 export { type ApplyConfigOptions, type ApplyConfigResult, applyConfig } from "./apply.js";
 export { applyEnvOverrides, CONFIG_ENV_VARS } from "./envOverrides.js";
 export {
@@ -11,4 +13,3 @@ export {
 } from "./fileSchema.js";
 export { DEFAULT_CONFIG_FILE, type LoadConfigOptions, loadConfig } from "./load.js";
 export type { ConfigEndpoint, HeraldConfig } from "./types.js";
-export * from "./wire.js";

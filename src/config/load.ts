@@ -4,13 +4,14 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { HeraldError, isHeraldError } from "../core/errors.js";
+import { toEndpointInput } from "../wire/endpoint.js";
+import { toEventTypeInput } from "../wire/eventType.js";
+import { toRetryPolicy } from "../wire/retry.js";
+import { toSourceInput } from "../wire/source.js";
+import { formatPath, type IssuePath, zodErrorToHerald } from "../wire/zodIssues.js";
 import { applyEnvOverrides, checkSsrfAllow } from "./envOverrides.js";
 import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
 import type { ConfigEndpoint, HeraldConfig } from "./types.js";
-import { toEndpointInput } from "./wireEndpoint.js";
-import { toEventTypeInput } from "./wireEventType.js";
-import { toRetryPolicy } from "./wireRetry.js";
-import { toSourceInput } from "./wireSource.js";
 import {
   configError,
   interpolateEnv,
@@ -18,7 +19,6 @@ import {
   positionOf,
   type YamlSource,
 } from "./yamlSource.js";
-import { formatPath, type IssuePath, zodErrorToHerald } from "./zodIssues.js";
 
 export interface LoadConfigOptions {
   /** The config file; default HERALD_CONFIG, else ./herald.yaml when it exists, else none. */

@@ -1,6 +1,6 @@
 // The loaded configuration: camelCase, defaults applied, store inputs already converted.
 import type { RetryPolicy } from "../core/retryPolicy.js";
-import type { EndpointInput, EventTypeInput, SourceInput } from "../store/deliveryRecords.js";
+import type { EndpointInput, EventTypeInput, SourceInput } from "../model/deliveryRecords.js";
 import type { LogLevel } from "./fileSchema.js";
 
 export interface ConfigEndpoint {

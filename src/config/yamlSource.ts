@@ -12,7 +12,7 @@ import {
   type Scalar,
 } from "yaml";
 import { HeraldError } from "../core/errors.js";
-import { formatPath, type IssuePath, location } from "./zodIssues.js";
+import { formatPath, type IssuePath, location } from "../wire/zodIssues.js";
 
 export interface Position {
   line: number;

@@ -5,11 +5,11 @@ import { HeraldError, isHeraldError } from "../core/errors.js";
 import { findJsonProblem, isPlainObject, type JsonObject } from "../core/json.js";
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
-import { invalid, text, textOrNull, typeName } from "../store/delivery/check.js";
-import { DEFAULT_TENANT } from "../store/delivery/constants.js";
+import { invalid, text, textOrNull, typeName } from "../model/check.js";
+import { DEFAULT_TENANT } from "../model/constants.js";
+import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../model/routing.js";
 import type { CreateMessageResult, DeliveryStore, MessageRecord } from "../store/deliveryPorts.js";
 import { createPayloadValidator } from "./payloadSchema.js";
-import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "./routing.js";
 
 export interface DispatcherOptions {
   store: DeliveryStore;

@@ -2,9 +2,9 @@
 // overlap ends, so receivers can switch over (both signatures are sent meanwhile).
 import { type Clock, systemClock } from "../core/clock.js";
 import { HeraldError } from "../core/errors.js";
+import type { EndpointRecord, EndpointSecretInput } from "../model/deliveryRecords.js";
 import { generateSecret } from "../signing/sign.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import type { EndpointRecord, EndpointSecretInput } from "../store/deliveryRecords.js";
 import { schemeSpecFor } from "./transports/signingHeaders.js";
 
 /** How long a rotated-out secret keeps signing by default: 24 h. */

@@ -1,6 +1,7 @@
 // `herald/events`: the event store on memory, SQLite and PostgreSQL, and its types;
 // appendInTransaction stores events within the caller's own PostgreSQL transaction.
 export * from "../bus/index.js";
+export { parseStreamName, type StreamName } from "../model/streamName.js";
 export { createMemoryEventStore } from "../store/memory/eventStore.js";
 export type {
   AppendOptions,
@@ -19,7 +20,6 @@ export {
 } from "../store/postgres/appendEvents.js";
 export { createPostgresEventStore } from "../store/postgres/eventStore.js";
 export { createSqliteEventStore } from "../store/sqlite/eventStore.js";
-export { parseStreamName, type StreamName } from "../store/streamName.js";
 export {
   createForwarder,
   type Forwarder,

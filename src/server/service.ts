@@ -12,7 +12,7 @@ import { createDeliveryWorker, type DeliveryWorker } from "../delivery/deliveryW
 import { createDispatcher } from "../delivery/dispatcher.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
-import { DEFAULT_TENANT } from "../store/delivery/constants.js";
+import { DEFAULT_TENANT } from "../model/constants.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import {
   type DatabaseTarget,

@@ -1,7 +1,7 @@
 // `herald/store`: the storage backends — databases, migrations, dedupe/inbox stores and the
 // delivery-engine tables — for applications that assemble Herald themselves.
 
-export { createInbox, type Inbox, inboxKey } from "./inbox.js";
+export { createInbox, type Inbox, inboxKey } from "../bus/inbox.js";
 export { createMemoryDedupeStore } from "./memory/dedupeStore.js";
 export { createMemoryDeliveryStore } from "./memory/deliveryStore.js";
 export type { Dialect, MigrationReport } from "./migrations.js";

@@ -3,7 +3,7 @@
 // Fields follow DESIGN.md's "Minimal JSON shapes" where it names them; fields may be added here,
 // never renamed. Times are the records' ISO 8601 strings (UTC, milliseconds). Signing secrets
 // never appear: endpoints and sources show `secret_count` only.
-import { schemeOptionsToWire } from "../config/wireSchemeOptions.js";
+
 import type { JsonObject, JsonValue } from "../core/json.js";
 import type { RetryPolicy } from "../core/retryPolicy.js";
 import type {
@@ -16,7 +16,8 @@ import type {
   MessageRecord,
   SourceRecord,
   SourceTypeFrom,
-} from "../store/deliveryRecords.js";
+} from "../model/deliveryRecords.js";
+import { schemeOptionsToWire } from "./schemeOptions.js";
 
 export interface DeliveryWire {
   id: string;

@@ -3,10 +3,10 @@
 import { createEnvelope, type EventEnvelope, ManualClock } from "herald/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { envelopeToMessage } from "../../src/bus/envelopeCodec.js";
+import { inboxKey } from "../../src/bus/inbox.js";
 import { inboxHandler } from "../../src/bus/inboxHandler.js";
 import { createMemoryBus, type MemoryBus } from "../../src/bus/memory.js";
 import type { DeadLetter } from "../../src/bus/port.js";
-import { inboxKey } from "../../src/store/inbox.js";
 import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
 import type { DedupeStore } from "../../src/store/ports.js";
 import { waitFor } from "./waitFor.js";

@@ -11,7 +11,7 @@ import type {
   DeliveryRecord,
   EndpointRecord,
   MessageRecord,
-} from "../../src/store/deliveryRecords.js";
+} from "../../src/model/deliveryRecords.js";
 import { testEndpoint } from "../helpers/deliveryRecords.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();

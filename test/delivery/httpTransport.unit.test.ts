@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readPackageVersion } from "../../src/core/version.js";
 import { createHttpTransport, type HttpTransport } from "../../src/delivery/transports/http.js";
-import { generateSecret, signWebhook, verifyWebhook } from "../../src/signing/sign.js";
 import type {
   DeliveryRecord,
   EndpointRecord,
   EndpointSecret,
-} from "../../src/store/deliveryRecords.js";
+} from "../../src/model/deliveryRecords.js";
+import { generateSecret, signWebhook, verifyWebhook } from "../../src/signing/sign.js";
 import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 interface Received {

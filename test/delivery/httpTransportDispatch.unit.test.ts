@@ -8,8 +8,8 @@ import {
   buildRequestHeaders,
   flattenResponseHeaders,
 } from "../../src/delivery/transports/requestHeaders.js";
+import type { DeliveryRecord, EndpointRecord } from "../../src/model/deliveryRecords.js";
 import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryRecord, EndpointRecord } from "../../src/store/deliveryRecords.js";
 import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

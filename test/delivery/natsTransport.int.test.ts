@@ -8,7 +8,7 @@ import type {
   DeliveryRecord,
   EndpointRecord,
   MessageRecord,
-} from "../../src/store/deliveryRecords.js";
+} from "../../src/model/deliveryRecords.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { testEndpoint } from "../helpers/deliveryRecords.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";

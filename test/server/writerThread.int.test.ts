@@ -15,7 +15,7 @@ const built = new URL("../../dist/store/sqlite/writerThread.js", import.meta.url
 const builtRecords = new URL("../../dist/store/delivery/messageRecords.js", import.meta.url);
 
 type WriterModule = typeof import("../../src/store/sqlite/writerThread.js");
-type RecordsModule = typeof import("../../src/store/delivery/messageRecords.js");
+type RecordsModule = typeof import("../../src/model/messageRecords.js");
 let writerModule: WriterModule;
 let records: RecordsModule;
 

@@ -2,8 +2,8 @@
 // the database clock and an injected one, pruning, and 50 connections racing for one key.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInbox } from "../../src/bus/inbox.js";
 import { ManualClock } from "../../src/core/clock.js";
-import { createInbox } from "../../src/store/inbox.js";
 import type { DedupeClaim } from "../../src/store/ports.js";
 import { createPgPool } from "../../src/store/postgres/database.js";
 import { createPostgresDedupeStore } from "../../src/store/postgres/dedupeStore.js";

@@ -5,7 +5,7 @@
 // wrapping the query function of each connection of the store's pool.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
-import { jsonPayload } from "../../src/store/delivery/messageRecords.js";
+import { jsonPayload } from "../../src/model/messageRecords.js";
 import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
 import type {
   CreateMessageInput,

@@ -9,7 +9,7 @@ import type {
   EventTypeRecord,
   MessageRecord,
   SourceRecord,
-} from "../../src/store/deliveryRecords.js";
+} from "../../src/model/deliveryRecords.js";
 import {
   attemptToWire,
   deliveryToWire,

@@ -1,7 +1,7 @@
 // `herald deliveries`: one page of deliveries, newest first, filtered by status, endpoint and
 // message; a table with a ready-to-run "next page" command, or the API's JSON page.
 import { type Command, InvalidArgumentError } from "commander";
-import { DELIVERY_STATUSES } from "../../store/delivery/constants.js";
+import { DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryRecord, DeliveryStatus } from "../../store/deliveryPorts.js";
 import { parseDatabaseUrl } from "../../store/openDatabase.js";
 import { deliveryToWire } from "../../wire/records.js";

@@ -1,10 +1,10 @@
 // `herald endpoints list|add|disable|enable`: the endpoints messages are delivered to. `add`
 // prints the signing secret once — the only command that ever prints an endpoint's secret.
 import { type Command, InvalidArgumentError } from "commander";
-import { checkSecret } from "../../config/wireEndpoint.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { generateSecret } from "../../signing/sign.js";
 import type { EndpointRecord } from "../../store/deliveryPorts.js";
+import { checkSecret } from "../../wire/endpoint.js";
 import { endpointToWire } from "../../wire/records.js";
 import { runAction } from "../command.js";
 import { formatTable, truncate } from "../format.js";

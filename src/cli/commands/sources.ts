@@ -1,11 +1,11 @@
 // `herald sources list|add`: inbound webhook origins (POST /webhooks/:name). Their secrets go in
 // and are never printed again: the list shows how many each source has.
 import { type Command, InvalidArgumentError } from "commander";
-import { checkSourceSecrets } from "../../config/wireSource.js";
 import { HeraldError } from "../../core/errors.js";
 import type { SchemeName } from "../../signing/registry.js";
 import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
 import { sourceToWire } from "../../wire/records.js";
+import { checkSourceSecrets } from "../../wire/source.js";
 import { runAction } from "../command.js";
 import { formatTable, plural } from "../format.js";
 import type { CliIo } from "../io.js";

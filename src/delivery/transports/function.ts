@@ -1,6 +1,6 @@
 // Function transport: an attempt calls an in-process function registered by name (library mode).
 import { type Clock, systemClock } from "../../core/clock.js";
-import type { MessageRecord } from "../../store/deliveryRecords.js";
+import type { MessageRecord } from "../../model/deliveryRecords.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../responseRules.js";
 import {
   failedAttempt,

@@ -1,7 +1,8 @@
 // Which secrets sign an attempt (rotation) and the scheme's headers for it.
+
+import type { EndpointRecord, EndpointSecret } from "../../model/deliveryRecords.js";
 import type { HmacSchemeSpec, SchemeSpec } from "../../signing/registry.js";
 import { signWebhook } from "../../signing/sign.js";
-import type { EndpointRecord, EndpointSecret } from "../../store/deliveryRecords.js";
 
 /**
  * Every secret that has not expired at `nowMs`, newest first: during a rotation the new and

@@ -1,5 +1,5 @@
 // What every delivery transport receives and returns: one attempt in, one logged outcome out.
-import type { DeliveryRecord, EndpointRecord, MessageRecord } from "../../store/deliveryRecords.js";
+import type { DeliveryRecord, EndpointRecord, MessageRecord } from "../../model/deliveryRecords.js";
 import type { ResponseClassification } from "../responseRules.js";
 
 export interface TransportSendInput {

@@ -5,7 +5,7 @@ import { HeraldError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { textProblem } from "../../core/text.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
-import { jsonPayload } from "../../store/delivery/messageRecords.js";
+import { jsonPayload } from "../../model/messageRecords.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 
 export type BodyKind = "json" | "form";

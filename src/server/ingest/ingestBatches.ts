@@ -1,8 +1,8 @@
 // The group committer of ingestion, with each batch's deliveries planned from one read of the
 // enabled endpoints (inbound messages belong to the default tenant).
 import type { RetryPolicy } from "../../core/retryPolicy.js";
-import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../delivery/routing.js";
-import { DEFAULT_TENANT } from "../../store/delivery/constants.js";
+import { DEFAULT_TENANT } from "../../model/constants.js";
+import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../model/routing.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import type { SqliteWriter } from "../../store/sqlite/writerThread.js";
 import type { ServiceMetrics } from "../metrics.js";

@@ -1,14 +1,14 @@
 // Event types (`/v1/event-types`) and inbound sources (`/v1/sources`).
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { HeraldError } from "../../core/errors.js";
 import {
   toEventTypeInput,
   type WireEventTypeInput,
   wireEventTypeSchema,
-} from "../../config/wireEventType.js";
-import { toSourceInput, type WireSourceInput, wireSourceSchema } from "../../config/wireSource.js";
-import { HeraldError } from "../../core/errors.js";
+} from "../../wire/eventType.js";
 import { eventTypeToWire, sourceToWire } from "../../wire/records.js";
+import { toSourceInput, type WireSourceInput, wireSourceSchema } from "../../wire/source.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
 import { DELETED, errorShape, eventTypeShape, sourceShape } from "./shapes.js";

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
-import { DELIVERY_STATUSES } from "../../store/delivery/constants.js";
+import { DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryStatus } from "../../store/deliveryPorts.js";
 import { attemptToWire, deliveryToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";

@@ -2,6 +2,9 @@
 // delete, rotate the signing secret, and recover failed deliveries since a time.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { HeraldError } from "../../core/errors.js";
+import { rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
+import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
 import {
   checkSecret,
   toEndpointInput,
@@ -10,10 +13,7 @@ import {
   type WireEndpointPatch,
   wireEndpointCreateSchema,
   wireEndpointPatchSchema,
-} from "../../config/wireEndpoint.js";
-import { HeraldError } from "../../core/errors.js";
-import { rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
-import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
+} from "../../wire/endpoint.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";

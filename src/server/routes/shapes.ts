@@ -1,6 +1,6 @@
 // Response shapes shared by the routes' OpenAPI descriptions.
 import { z } from "zod";
-import { DELIVERY_STATUSES } from "../../store/delivery/constants.js";
+import { DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryStatus } from "../../store/deliveryPorts.js";
 import { responseSchema } from "../routeSchema.js";
 

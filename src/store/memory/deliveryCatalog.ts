@@ -6,10 +6,10 @@ import {
   patchedEndpointRecord,
   sourceRecord,
   toggledEndpointRecord,
-} from "../delivery/catalogRecords.js";
-import type { InboundKeyRow } from "../delivery/inboundKeys.js";
-import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
-import { compareKeyset, endpointQuery, isAfter, toPage } from "../delivery/listQuery.js";
+} from "../../model/catalogRecords.js";
+import type { InboundKeyRow } from "../../model/inboundKeys.js";
+import { endpointAlreadyExists, endpointNotFound } from "../../model/lifecycle.js";
+import { compareKeyset, endpointQuery, isAfter, toPage } from "../../model/listQuery.js";
 import type {
   AttemptRecord,
   DeliveryCatalog,

@@ -1,10 +1,10 @@
 // In-memory DeliveryStore: the reference implementation every SQL adapter is tested against.
 // Each method runs to completion on one thread, which makes it atomic; the state is per process.
 import { type Clock, systemClock } from "../../core/clock.js";
-import { positiveInteger } from "../delivery/check.js";
-import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
-import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
-import { isLive, pruneOptions } from "../delivery/inboundKeys.js";
+import { positiveInteger } from "../../model/check.js";
+import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
+import { deliveryIdRange, prefixLimit, uniqueMatch } from "../../model/idPrefix.js";
+import { isLive, pruneOptions } from "../../model/inboundKeys.js";
 import {
   assertLease,
   attempted,
@@ -20,23 +20,23 @@ import {
   released,
   replayed,
   retryScheduled,
-} from "../delivery/lifecycle.js";
+} from "../../model/lifecycle.js";
 import {
   compareKeyset,
   compareText,
   deliveryQuery,
   isAfter,
   toPage,
-} from "../delivery/listQuery.js";
+} from "../../model/listQuery.js";
 import {
   assertEndpoints,
   batchResults,
   newBatchRecords,
   planBatch,
-} from "../delivery/messageBatch.js";
-import { attemptRecord } from "../delivery/messageRecords.js";
-import { emptyDepth, queueStats } from "../delivery/stats.js";
-import { isoNow, nowMs, toIso } from "../delivery/time.js";
+} from "../../model/messageBatch.js";
+import { attemptRecord } from "../../model/messageRecords.js";
+import { emptyDepth, queueStats } from "../../model/stats.js";
+import { isoNow, nowMs, toIso } from "../../model/time.js";
 import type {
   AttemptInput,
   ClaimedDelivery,

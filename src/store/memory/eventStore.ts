@@ -15,7 +15,8 @@ import {
   prepareAppend,
   readResult,
   type StoredId,
-} from "../appendRules.js";
+} from "../../model/appendRules.js";
+import { parseStreamName } from "../../model/streamName.js";
 import type {
   AppendOptions,
   AppendResult,
@@ -27,7 +28,6 @@ import type {
   ReadResult,
   StoredEvent,
 } from "../ports.js";
-import { parseStreamName } from "../streamName.js";
 
 interface Row {
   position: number;

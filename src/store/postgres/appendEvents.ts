@@ -10,9 +10,9 @@ import {
   type PreparedAppend,
   prepareAppend,
   type StoredId,
-} from "../appendRules.js";
-import { storedEvent } from "../eventRow.js";
+} from "../../model/appendRules.js";
 import type { AppendOptions, AppendResult, EventToAppend, StoredEvent } from "../ports.js";
+import { storedEvent } from "../sql/eventRow.js";
 import type { PgClient, PgPool } from "./database.js";
 import {
   APPEND_ANY_VERSION,

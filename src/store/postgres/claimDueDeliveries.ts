@@ -4,17 +4,17 @@
 // One statement, one round trip, its own transaction: lease the rows and read their messages
 // and endpoints in the same snapshot.
 import type { Clock } from "../../core/clock.js";
-import { OPEN_DELIVERY_STATUSES } from "../delivery/constants.js";
-import { claimSettings } from "../delivery/lifecycle.js";
-import type { Row } from "../delivery/rows.js";
-import { inList } from "../delivery/sqlText.js";
-import { nowMs } from "../delivery/time.js";
+import { OPEN_DELIVERY_STATUSES } from "../../model/constants.js";
+import { claimSettings } from "../../model/lifecycle.js";
+import { nowMs } from "../../model/time.js";
 import type {
   ClaimedDelivery,
   ClaimOptions,
   EndpointRecord,
   MessageRecord,
 } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
+import { inList } from "../sql/sqlText.js";
 import type { PgPool } from "./database.js";
 import { pgCall, rows } from "./deliverySql.js";
 import type { LeaseCache } from "./leaseCache.js";

@@ -36,9 +36,9 @@ import {
   batchResults,
   newBatchRecords,
   planBatch,
-} from "../delivery/messageBatch.js";
-import type { NewMessage } from "../delivery/messageRecords.js";
-import { isoNow } from "../delivery/time.js";
+} from "../../model/messageBatch.js";
+import type { NewMessage } from "../../model/messageRecords.js";
+import { isoNow } from "../../model/time.js";
 import type { CreateMessageResult, DeliveryStore } from "../deliveryPorts.js";
 import { oneStatementEligible, writeOneStatement } from "./createMessagesFast.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";

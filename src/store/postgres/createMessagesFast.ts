@@ -3,7 +3,7 @@
 // BEGIN, no read, no COMMIT — taking its keys first and inserting only the messages that hold
 // theirs (or have none), then their deliveries.
 import { createHash } from "node:crypto";
-import { type NewMessage, payloadJson } from "../delivery/messageRecords.js";
+import { type NewMessage, payloadJson } from "../../model/messageRecords.js";
 import type { PgPool } from "./database.js";
 import { pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";

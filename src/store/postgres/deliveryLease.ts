@@ -2,8 +2,7 @@
 // delivery row (FOR UPDATE), checks the lease with the shared lifecycle rules and writes back
 // their result, the attempt log and the endpoint's failure run in the same transaction.
 import type { Clock } from "../../core/clock.js";
-import { RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
-import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../delivery/leaseGuarded.js";
+import { RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
 import {
   assertLease,
   attempted,
@@ -11,17 +10,18 @@ import {
   endpointNotFound,
   holdsLease,
   replayed,
-} from "../delivery/lifecycle.js";
-import { attemptRecord } from "../delivery/messageRecords.js";
-import type { Row } from "../delivery/rows.js";
-import { inList } from "../delivery/sqlText.js";
-import { isoNow, toIso } from "../delivery/time.js";
+} from "../../model/lifecycle.js";
+import { attemptRecord } from "../../model/messageRecords.js";
+import { isoNow, toIso } from "../../model/time.js";
 import type {
   AttemptInput,
   AttemptRecord,
   DeliveryRecord,
   DeliveryTransitions,
 } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
+import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../sql/leaseGuarded.js";
+import { inList } from "../sql/sqlText.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { pgCall, rows, updateStatement } from "./deliverySql.js";
 import type { LeaseCache } from "./leaseCache.js";

@@ -2,8 +2,8 @@
 // the keyset clause of list queries and translation of driver errors into HeraldErrors (the SQL
 // text both dialects share is in ../delivery/sqlText.ts).
 import { HeraldError, isHeraldError } from "../../core/errors.js";
-import type { ListWindow } from "../delivery/listQuery.js";
-import { ROW_CODECS, type Row, rowMapper } from "../delivery/rows.js";
+import type { ListWindow } from "../../model/listQuery.js";
+import { ROW_CODECS, type Row, rowMapper } from "../sql/deliveryRows.js";
 import type { PgClient, PgPool } from "./database.js";
 import { isPgUnavailable } from "./unavailable.js";
 

@@ -2,7 +2,7 @@
 // Claims use FOR UPDATE SKIP LOCKED; lease-guarded changes lock the delivery row; times come
 // from the injected clock as parameters, never from now(), so tests can drive them.
 import { type Clock, systemClock } from "../../core/clock.js";
-import { isoNow } from "../delivery/time.js";
+import { isoNow } from "../../model/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
 import { claimDueDeliveries } from "./claimDueDeliveries.js";
 import { postgresCreateMessages } from "./createMessages.js";

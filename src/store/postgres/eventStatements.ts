@@ -1,5 +1,5 @@
 // The PostgreSQL event store's SQL, one statement per operation, and the row shape it reads.
-import type { EventColumns } from "../eventRow.js";
+import type { EventColumns } from "../sql/eventRow.js";
 
 export interface PgEventRow extends EventColumns {
   position: string;

@@ -13,7 +13,8 @@ import {
   loadRange,
   prepareAppend,
   readResult,
-} from "../appendRules.js";
+} from "../../model/appendRules.js";
+import { parseStreamName } from "../../model/streamName.js";
 import type {
   AppendOptions,
   AppendResult,
@@ -23,7 +24,6 @@ import type {
   EventToAppend,
   ReadResult,
 } from "../ports.js";
-import { parseStreamName } from "../streamName.js";
 import { appendInOneStatement, appendPrepared, pgStoredEvent } from "./appendEvents.js";
 import { type PgPool, withTransaction } from "./database.js";
 import {

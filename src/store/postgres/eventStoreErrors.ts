@@ -2,7 +2,7 @@
 // an overloaded server are `store.unavailable` (retry later), constraint clashes the writer's
 // own mistakes.
 import { HeraldError, isHeraldError } from "../../core/errors.js";
-import { versionConflict } from "../appendRules.js";
+import { versionConflict } from "../../model/appendRules.js";
 import type { ExpectedVersion } from "../ports.js";
 import { isPgUnavailable } from "./unavailable.js";
 

@@ -1,8 +1,8 @@
 // PostgreSQL statements of the inbound dedupe keys (table inbound_keys, migration 004): taking
 // a batch's keys and pruning expired ones.
 import type { Clock } from "../../core/clock.js";
-import { type InboundKeyRow, pruneOptions } from "../delivery/inboundKeys.js";
-import { isoNow } from "../delivery/time.js";
+import { type InboundKeyRow, pruneOptions } from "../../model/inboundKeys.js";
+import { isoNow } from "../../model/time.js";
 import type { DeliveryStore } from "../deliveryPorts.js";
 import type { PgClient, PgPool } from "./database.js";
 import { pgCall } from "./deliverySql.js";

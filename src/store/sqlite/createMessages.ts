@@ -12,26 +12,22 @@ import type { Clock } from "../../core/clock.js";
 import { isHeraldError } from "../../core/errors.js";
 import type { RetryPolicy } from "../../core/retryPolicy.js";
 import {
-  createEndpointRouter,
-  deliveryInputs,
-  type EndpointRouter,
-} from "../../delivery/routing.js";
-import {
   assertEndpoints,
   type BatchOutcome,
   batchResults,
   newBatchRecords,
   planBatch,
-} from "../delivery/messageBatch.js";
-import { type NewMessage, newDeliveryRecords, payloadJson } from "../delivery/messageRecords.js";
-import type { Row } from "../delivery/rows.js";
-import { isoNow } from "../delivery/time.js";
+} from "../../model/messageBatch.js";
+import { type NewMessage, newDeliveryRecords, payloadJson } from "../../model/messageRecords.js";
+import { createEndpointRouter, deliveryInputs, type EndpointRouter } from "../../model/routing.js";
+import { isoNow } from "../../model/time.js";
 import type {
   CreateMessageResult,
   DeliveryRecord,
   DeliveryStore,
   MessageWithDeliveries,
 } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
 import { call, insertSql, rows, type SqliteContext } from "./deliverySql.js";
 import { inboundKeyHolder, takeInboundKeys } from "./inboundKeys.js";
 

@@ -6,12 +6,12 @@ import {
   patchedEndpointRecord,
   sourceRecord,
   toggledEndpointRecord,
-} from "../delivery/catalogRecords.js";
-import { endpointAlreadyExists, endpointNotFound } from "../delivery/lifecycle.js";
-import { endpointQuery, toPage } from "../delivery/listQuery.js";
-import type { Row } from "../delivery/rows.js";
-import { pageSql, upsertClause } from "../delivery/sqlText.js";
+} from "../../model/catalogRecords.js";
+import { endpointAlreadyExists, endpointNotFound } from "../../model/lifecycle.js";
+import { endpointQuery, toPage } from "../../model/listQuery.js";
 import type { DeliveryCatalog, EndpointRecord } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
+import { pageSql, upsertClause } from "../sql/sqlText.js";
 import {
   call,
   insertSql,

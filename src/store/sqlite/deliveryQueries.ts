@@ -1,18 +1,18 @@
 // SQLite reads of the delivery queue: a message with its deliveries, a delivery with its
 // attempts, lists with keyset cursors, id prefixes and the metrics queries.
 import type { Clock } from "../../core/clock.js";
-import { OPEN_DELIVERY_STATUSES, QUEUED_DELIVERY_STATUSES } from "../delivery/constants.js";
-import { deliveryIdRange, prefixLimit, uniqueMatch } from "../delivery/idPrefix.js";
-import { deliveryQuery, toPage } from "../delivery/listQuery.js";
-import type { Row } from "../delivery/rows.js";
-import { inList, pageSql } from "../delivery/sqlText.js";
-import { emptyDepth, queueStats } from "../delivery/stats.js";
-import { nowMs } from "../delivery/time.js";
+import { OPEN_DELIVERY_STATUSES, QUEUED_DELIVERY_STATUSES } from "../../model/constants.js";
+import { deliveryIdRange, prefixLimit, uniqueMatch } from "../../model/idPrefix.js";
+import { deliveryQuery, toPage } from "../../model/listQuery.js";
+import { emptyDepth, queueStats } from "../../model/stats.js";
+import { nowMs } from "../../model/time.js";
 import type {
   DeliveryQueries,
   MessageWithDeliveries,
   QueuedDeliveryStatus,
 } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
+import { inList, pageSql } from "../sql/sqlText.js";
 import { call, keysetClause, rows, type SqliteContext, type SqlParams } from "./deliverySql.js";
 
 // Due deliveries of enabled endpoints (the claim's condition, without the FIFO check). ORDER

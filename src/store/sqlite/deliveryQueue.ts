@@ -3,8 +3,7 @@
 // makes it atomic across connections and processes (SQLite has one writer at a time).
 import type { Statement } from "better-sqlite3";
 import type { Clock } from "../../core/clock.js";
-import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../delivery/constants.js";
-import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../delivery/leaseGuarded.js";
+import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
 import {
   assertLease,
   attempted,
@@ -12,17 +11,18 @@ import {
   deliveryNotFound,
   endpointNotFound,
   replayed,
-} from "../delivery/lifecycle.js";
-import { attemptRecord } from "../delivery/messageRecords.js";
-import type { Row } from "../delivery/rows.js";
-import { inList } from "../delivery/sqlText.js";
-import { isoNow, nowMs, toIso } from "../delivery/time.js";
+} from "../../model/lifecycle.js";
+import { attemptRecord } from "../../model/messageRecords.js";
+import { isoNow, nowMs, toIso } from "../../model/time.js";
 import type {
   AttemptRecord,
   DeliveryRecord,
   DeliveryStore,
   DeliveryTransitions,
 } from "../deliveryPorts.js";
+import type { Row } from "../sql/deliveryRows.js";
+import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../sql/leaseGuarded.js";
+import { inList } from "../sql/sqlText.js";
 import { call, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
 interface GroupedWrite {

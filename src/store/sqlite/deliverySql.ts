@@ -3,8 +3,8 @@
 // dialects share is in ../delivery/sqlText.ts).
 import type { Statement } from "better-sqlite3";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
-import type { ListWindow } from "../delivery/listQuery.js";
-import { ROW_CODECS, type Row, rowMapper } from "../delivery/rows.js";
+import type { ListWindow } from "../../model/listQuery.js";
+import { ROW_CODECS, type Row, rowMapper } from "../sql/deliveryRows.js";
 import type { SqliteDatabase } from "./database.js";
 
 export type SqlParams = Record<string, string | number | null>;

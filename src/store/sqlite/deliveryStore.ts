@@ -2,7 +2,7 @@
 // Every write is one IMMEDIATE transaction, so SQLite's single write lock makes claims and
 // lease-guarded updates atomic; times come from the injected clock, never from SQLite.
 import { type Clock, systemClock } from "../../core/clock.js";
-import { isoNow } from "../delivery/time.js";
+import { isoNow } from "../../model/time.js";
 import type { DeliveryStore, DeliveryStoreOptions } from "../deliveryPorts.js";
 import { sqliteCreateMessages } from "./createMessages.js";
 import type { SqliteDatabase } from "./database.js";

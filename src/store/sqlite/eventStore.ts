@@ -17,8 +17,8 @@ import {
   prepareAppend,
   readResult,
   type StoredId,
-} from "../appendRules.js";
-import { type EventColumns, storedEvent } from "../eventRow.js";
+} from "../../model/appendRules.js";
+import { parseStreamName } from "../../model/streamName.js";
 import type {
   AppendResult,
   CheckpointStore,
@@ -27,7 +27,7 @@ import type {
   ReadResult,
   StoredEvent,
 } from "../ports.js";
-import { parseStreamName } from "../streamName.js";
+import { type EventColumns, storedEvent } from "../sql/eventRow.js";
 import type { SqliteDatabase } from "./database.js";
 import { type EventStatements, prepareEventStatements } from "./eventStatements.js";
 

@@ -1,9 +1,9 @@
 // SQLite statements of the inbound dedupe keys (table inbound_keys, migration 004): the holder
 // of a key, writing the keys a batch took, and pruning expired ones.
 import type { Clock } from "../../core/clock.js";
-import type { InboundKeyRow } from "../delivery/inboundKeys.js";
-import { pruneOptions } from "../delivery/inboundKeys.js";
-import { nowMs } from "../delivery/time.js";
+import type { InboundKeyRow } from "../../model/inboundKeys.js";
+import { pruneOptions } from "../../model/inboundKeys.js";
+import { nowMs } from "../../model/time.js";
 import type { DeliveryStore } from "../deliveryPorts.js";
 import { call, type SqliteContext } from "./deliverySql.js";
 

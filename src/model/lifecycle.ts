@@ -1,9 +1,9 @@
 // The delivery lifecycle as pure functions over records: every adapter locks the row, checks the
 // lease here and writes back what these return, so the rules cannot drift between backends.
-import { HeraldError } from "../../core/errors.js";
-import type { DeliveryRecord, EndpointRecord } from "../deliveryPorts.js";
+import { HeraldError } from "../core/errors.js";
 import { positiveInteger, text } from "./check.js";
 import { OPEN_DELIVERY_STATUSES } from "./constants.js";
+import type { DeliveryRecord, EndpointRecord } from "./deliveryRecords.js";
 
 export function deliveryNotFound(id: string): HeraldError {
   return new HeraldError("delivery.not_found", `No delivery ${JSON.stringify(id)}`, {

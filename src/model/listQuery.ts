@@ -1,14 +1,10 @@
 // List parameters (limit, filters, order) and keyset cursors: a cursor is the (createdAt, id) of
 // the last row shown, so pages never repeat or skip a row that existed during the walk.
-import { HeraldError } from "../../core/errors.js";
-import type {
-  DeliveryListOptions,
-  DeliveryStatus,
-  EndpointListOptions,
-  PageOptions,
-} from "../deliveryPorts.js";
+import { HeraldError } from "../core/errors.js";
 import { bool, invalid, key, text } from "./check.js";
 import { DEFAULT_PAGE_LIMIT, DELIVERY_STATUSES, MAX_PAGE_LIMIT } from "./constants.js";
+import type { DeliveryListOptions, EndpointListOptions } from "./deliveryOperations.js";
+import type { DeliveryStatus, PageOptions } from "./deliveryRecords.js";
 import { toIso } from "./time.js";
 
 export type ListOrder = "newest" | "oldest";

@@ -2,15 +2,15 @@
 // wire the destination is `url` whatever the transport; the store calls it `target`.
 import { z } from "zod";
 import type { HeraldErrorCode } from "../core/errors.js";
-import type { HmacSchemeSpec, SchemeSpec } from "../signing/registry.js";
-import { type SecretUse, secretProblem } from "../signing/secretCheck.js";
-import { generateSecret } from "../signing/sign.js";
 import type {
   EndpointInput,
   EndpointPatch,
   EndpointTransport,
   TimeInput,
-} from "../store/deliveryRecords.js";
+} from "../model/deliveryRecords.js";
+import type { HmacSchemeSpec, SchemeSpec } from "../signing/registry.js";
+import { type SecretUse, secretProblem } from "../signing/secretCheck.js";
+import { generateSecret } from "../signing/sign.js";
 import {
   descriptionSchema,
   headerMapSchema,
@@ -20,9 +20,9 @@ import {
   schemeNameSchema,
   secretSchema,
   typePatternSchema,
-} from "./wireCommon.js";
-import { toRetryPolicy, wireRetrySchema } from "./wireRetry.js";
-import { toSchemeOptions, wireHmacOptionsSchema } from "./wireSchemeOptions.js";
+} from "./common.js";
+import { toRetryPolicy, wireRetrySchema } from "./retry.js";
+import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
 
 export const MAX_ENDPOINT_TIMEOUT_MS = 300_000;
 export const DEFAULT_ENDPOINT_TRANSPORT: EndpointTransport = "http";

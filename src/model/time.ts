@@ -1,10 +1,10 @@
 // Times given to the delivery store (epoch ms, Date, RFC 3339) become one canonical ISO form,
 // so records compare as strings and every backend stores and returns the same instant.
-import type { Clock } from "../../core/clock.js";
-import { HeraldError, type HeraldErrorCode } from "../../core/errors.js";
-import { isIsoDateTime } from "../../core/isoDateTime.js";
-import { isoTime } from "../../core/isoTime.js";
-import type { TimeInput } from "../deliveryPorts.js";
+import type { Clock } from "../core/clock.js";
+import { HeraldError, type HeraldErrorCode } from "../core/errors.js";
+import { isIsoDateTime } from "../core/isoDateTime.js";
+import { isoTime } from "../core/isoTime.js";
+import type { TimeInput } from "./deliveryRecords.js";
 
 /** Milliseconds since the epoch of a TimeInput; throws `code` naming `field` for anything else. */
 export function toMillis(

@@ -21,7 +21,7 @@ import {
 } from "../../src/config/index.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../src/core/retryPolicy.js";
 import { signWebhook, verifyWebhook } from "../../src/signing/sign.js";
-import { STANDARD_SECRET } from "./helpers.js";
+import { STANDARD_SECRET } from "../config/helpers.js";
 
 type JsonSchema = {
   type?: string;

@@ -1,8 +1,8 @@
 // Inbound dedupe keys (`CreateMessageInput.dedupe`): the input check and the prune limit, shared
 // by every adapter so they accept and refuse the same keys.
-import { isPlainObject } from "../../core/json.js";
-import type { TimeInput } from "../deliveryPorts.js";
+import { isPlainObject } from "../core/json.js";
 import { invalid, key, positiveInteger, text } from "./check.js";
+import type { TimeInput } from "./deliveryRecords.js";
 import { toIso } from "./time.js";
 
 /** Longest key in UTF-8 bytes: with a source name it stays well inside a btree index entry. */

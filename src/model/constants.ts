@@ -1,5 +1,6 @@
 // Defaults and enumerations of the delivery store, shared by every adapter so they agree.
-import type { DeliveryStatus, EndpointTransport, QueuedDeliveryStatus } from "../deliveryPorts.js";
+import type { QueuedDeliveryStatus } from "./deliveryOperations.js";
+import type { DeliveryStatus, EndpointTransport } from "./deliveryRecords.js";
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.freeze([
   "pending",

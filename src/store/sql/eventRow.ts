@@ -1,8 +1,8 @@
 // Turns a stored event row (the columns both SQL dialects share) back into a StoredEvent.
-import type { EventEnvelope } from "../core/envelope.js";
-import type { JsonObject } from "../core/json.js";
-import type { StoredEvent } from "./ports.js";
-import { parseStreamName } from "./streamName.js";
+import type { EventEnvelope } from "../../core/envelope.js";
+import type { JsonObject } from "../../core/json.js";
+import { parseStreamName } from "../../model/streamName.js";
+import type { StoredEvent } from "../ports.js";
 
 export interface EventColumns {
   stream: string;

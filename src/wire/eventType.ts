@@ -3,8 +3,8 @@ import { z } from "zod";
 import { isHeraldError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { createPayloadValidator } from "../delivery/payloadSchema.js";
-import type { EventTypeInput, EventTypeRecord } from "../store/deliveryRecords.js";
-import { descriptionSchema, invalidField, jsonObjectSchema, typeNameSchema } from "./wireCommon.js";
+import type { EventTypeInput, EventTypeRecord } from "../model/deliveryRecords.js";
+import { descriptionSchema, invalidField, jsonObjectSchema, typeNameSchema } from "./common.js";
 
 export const wireEventTypeSchema = z.strictObject({
   /** A concrete type, e.g. `order.created.v1`. */

@@ -1,7 +1,7 @@
 // The inbox: per-consumer "have I handled this event?" on top of any DedupeStore, keyed by
 // `inboxKey(consumer, eventId)`, so one event is handled once by each consumer that reads it.
 import { HeraldError } from "../core/errors.js";
-import type { DedupeClaim, DedupeStore } from "./ports.js";
+import type { DedupeClaim, DedupeStore } from "../store/ports.js";
 
 /** Longest consumer name; the event id may be as long as the envelope allows. */
 export const MAX_INBOX_CONSUMER_LENGTH = 200;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isHeraldError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { createHmacScheme, type HmacSchemeOptions } from "../signing/schemes/hmac.js";
-import { headerNameSchema, invalidField } from "./wireCommon.js";
+import { headerNameSchema, invalidField } from "./common.js";
 
 export const wireHmacOptionsSchema = z.strictObject({
   /** Default sha256. */

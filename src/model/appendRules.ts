@@ -10,7 +10,7 @@ import type {
   ExpectedVersion,
   ReadResult,
   StoredEvent,
-} from "./ports.js";
+} from "./eventRecords.js";
 import { parseStreamName } from "./streamName.js";
 
 export interface PreparedAppend {

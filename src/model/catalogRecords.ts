@@ -1,21 +1,10 @@
 // Builds validated catalogue records (event types, sources, endpoints) from user input; every
 // adapter stores exactly what these return, so defaults and rules live in one place.
-import type { Clock } from "../../core/clock.js";
-import { newId } from "../../core/ids.js";
-import { isPlainObject } from "../../core/json.js";
-import { normalizeRetryPolicy } from "../../core/normalizeRetryPolicy.js";
-import { compileTypeMatcher } from "../../core/typePattern.js";
-import type {
-  EndpointInput,
-  EndpointPatch,
-  EndpointRecord,
-  EndpointSecret,
-  EventTypeInput,
-  EventTypeRecord,
-  SourceInput,
-  SourceRecord,
-  SourceTypeFrom,
-} from "../deliveryPorts.js";
+import type { Clock } from "../core/clock.js";
+import { newId } from "../core/ids.js";
+import { isPlainObject } from "../core/json.js";
+import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
+import { compileTypeMatcher } from "../core/typePattern.js";
 import {
   bool,
   freeText,
@@ -40,6 +29,17 @@ import {
   DEFAULT_TENANT,
   ENDPOINT_TRANSPORTS,
 } from "./constants.js";
+import type {
+  EndpointInput,
+  EndpointPatch,
+  EndpointRecord,
+  EndpointSecret,
+  EventTypeInput,
+  EventTypeRecord,
+  SourceInput,
+  SourceRecord,
+  SourceTypeFrom,
+} from "./deliveryRecords.js";
 import { isoOrNull, toIso } from "./time.js";
 
 export function eventTypeRecord(input: EventTypeInput, nowIso: string): EventTypeRecord {

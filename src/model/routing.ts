@@ -2,17 +2,13 @@
 // (one message) and ingestion (a batch of messages against one read of the endpoints).
 import { maxAttempts, type RetryPolicy } from "../core/retryPolicy.js";
 import { compileTypeMatcher, type TypeMatcher } from "../core/typePattern.js";
-import { MAX_PAGE_LIMIT } from "../store/delivery/constants.js";
-import type {
-  DeliveryInput,
-  DeliveryStore,
-  EndpointRecord,
-  TimeInput,
-} from "../store/deliveryPorts.js";
+import { MAX_PAGE_LIMIT } from "./constants.js";
+import type { EndpointListOptions } from "./deliveryOperations.js";
+import type { DeliveryInput, EndpointRecord, Page, TimeInput } from "./deliveryRecords.js";
 
 /** Every enabled endpoint of the tenant, oldest first. */
 export async function enabledEndpoints(
-  store: Pick<DeliveryStore, "listEndpoints">,
+  store: { listEndpoints(options: EndpointListOptions): Promise<Page<EndpointRecord>> },
   tenant: string,
 ): Promise<EndpointRecord[]> {
   const all: EndpointRecord[] = [];

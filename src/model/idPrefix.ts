@@ -1,6 +1,6 @@
 // Delivery id prefixes (`herald replay dlv_01J9X`): a prefix becomes a half-open id range, which
 // every backend answers from the primary key without LIKE and its `_` wildcard.
-import { HeraldError } from "../../core/errors.js";
+import { HeraldError } from "../core/errors.js";
 import { invalid } from "./check.js";
 import { DEFAULT_PREFIX_MATCHES } from "./constants.js";
 

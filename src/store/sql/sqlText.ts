@@ -1,6 +1,6 @@
 // SQL text both SQL adapters write the same way; what differs by dialect (placeholders, value
 // forms, the keyset comparison) stays in each adapter's deliverySql.ts.
-import type { ListWindow } from "./listQuery.js";
+import type { ListWindow } from "../../model/listQuery.js";
 
 /** `'a', 'b'` for an IN list of the store's own constants (never user input). */
 export const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");

@@ -1,8 +1,8 @@
 // The inbox facade over the reference (memory) store: keys, per-consumer claims, pruning.
 import { describe, expect, it } from "vitest";
+import { createInbox, inboxKey } from "../../src/bus/inbox.js";
 import { ManualClock } from "../../src/core/clock.js";
 import { HeraldError } from "../../src/core/errors.js";
-import { createInbox, inboxKey } from "../../src/store/inbox.js";
 import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
 import type { DedupeStore } from "../../src/store/ports.js";
 

@@ -2,14 +2,14 @@
 // created, a duplicate of an earlier input of the batch, or a duplicate of a stored message —
 // against what the adapter reads inside its transaction. The adapter then writes exactly the
 // plan, so memory, SQLite and PostgreSQL agree on every batch.
-import type { Clock } from "../../core/clock.js";
-import { HeraldError, isHeraldError } from "../../core/errors.js";
+import type { Clock } from "../core/clock.js";
+import { HeraldError, isHeraldError } from "../core/errors.js";
+import { invalid } from "./check.js";
 import type {
   CreateMessageInput,
   CreateMessageResult,
   MessageWithDeliveries,
-} from "../deliveryPorts.js";
-import { invalid } from "./check.js";
+} from "./deliveryOperations.js";
 import { type InboundKeyRow, isLive } from "./inboundKeys.js";
 import { endpointNotFound } from "./lifecycle.js";
 import { type NewMessage, newMessageRecords } from "./messageRecords.js";

@@ -10,7 +10,7 @@ import {
   normalizeRetryPolicy,
 } from "../core/normalizeRetryPolicy.js";
 import type { RetryPolicy } from "../core/retryPolicy.js";
-import { invalidField } from "./wireCommon.js";
+import { invalidField } from "./common.js";
 
 const delayS = z.number().min(0).max(MAX_RETRY_DELAY_S);
 const common = {

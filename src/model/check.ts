@@ -1,15 +1,10 @@
 // Small input checks for the delivery store: each failure is a HeraldError naming the field,
 // so the API can answer 400 with a useful message whatever the backend.
-import { HeraldError, type HeraldErrorCode } from "../../core/errors.js";
-import {
-  findJsonProblem,
-  isPlainObject,
-  type JsonObject,
-  type JsonValue,
-} from "../../core/json.js";
-import { scanJsonText } from "../../core/jsonText.js";
-import { textProblem } from "../../core/text.js";
-import { isValidTypePattern } from "../../core/typePattern.js";
+import { HeraldError, type HeraldErrorCode } from "../core/errors.js";
+import { findJsonProblem, isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
+import { scanJsonText } from "../core/jsonText.js";
+import { textProblem } from "../core/text.js";
+import { isValidTypePattern } from "../core/typePattern.js";
 import { MAX_NAME_LENGTH } from "./constants.js";
 
 export function invalid(code: HeraldErrorCode, field: string, problem: string): HeraldError {

@@ -3,6 +3,15 @@
 // one transaction), so the two backends cannot disagree on what a method changes.
 import type { Clock } from "../../core/clock.js";
 import { isoTime } from "../../core/isoTime.js";
+import { positiveInteger } from "../../model/check.js";
+import {
+  completed,
+  deadLettered,
+  leaseExtended,
+  released,
+  retryScheduled,
+} from "../../model/lifecycle.js";
+import { nowMs, toIso } from "../../model/time.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -10,9 +19,6 @@ import type {
   DeliveryTransitions,
   TimeInput,
 } from "../deliveryPorts.js";
-import { positiveInteger } from "./check.js";
-import { completed, deadLettered, leaseExtended, released, retryScheduled } from "./lifecycle.js";
-import { nowMs, toIso } from "./time.js";
 
 export interface GuardedResult {
   delivery: DeliveryRecord;

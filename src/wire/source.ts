@@ -2,16 +2,16 @@
 import { z } from "zod";
 import type { HeraldErrorCode } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
-import type { SourceInput, SourceTypeFrom } from "../store/deliveryRecords.js";
+import type { SourceInput, SourceTypeFrom } from "../model/deliveryRecords.js";
 import {
   headerNameSchema,
   keySchema,
   schemeNameSchema,
   secretSchema,
   typeNameSchema,
-} from "./wireCommon.js";
-import { checkSecret, schemeSpec } from "./wireEndpoint.js";
-import { toSchemeOptions, wireHmacOptionsSchema } from "./wireSchemeOptions.js";
+} from "./common.js";
+import { checkSecret, schemeSpec } from "./endpoint.js";
+import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
 
 export const DEFAULT_TOLERANCE_S = 300;
 export const DEFAULT_DEDUPE_TTL_S = 259_200;

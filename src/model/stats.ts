@@ -1,6 +1,7 @@
 // The answer of deliveryStats, built the same way by every adapter from what it counted.
-import type { DeliveryStats, QueuedDeliveryStatus } from "../deliveryPorts.js";
+
 import { QUEUED_DELIVERY_STATUSES } from "./constants.js";
+import type { DeliveryStats, QueuedDeliveryStatus } from "./deliveryOperations.js";
 
 /** Every queued status at 0, for the adapter to fill in. */
 export function emptyDepth(): Record<QueuedDeliveryStatus, number> {

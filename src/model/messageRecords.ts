@@ -1,16 +1,9 @@
 // Builds validated message, delivery and attempt records; adapters store exactly these, so ids,
 // defaults and the response-body cap are the same on every backend.
-import type { Clock } from "../../core/clock.js";
-import { newId } from "../../core/ids.js";
-import { isPlainObject, type JsonValue } from "../../core/json.js";
-import { jsonTextError, scanJsonText } from "../../core/jsonText.js";
-import type {
-  AttemptInput,
-  AttemptRecord,
-  CreateMessageInput,
-  DeliveryRecord,
-  MessageRecord,
-} from "../deliveryPorts.js";
+import type { Clock } from "../core/clock.js";
+import { newId } from "../core/ids.js";
+import { isPlainObject, type JsonValue } from "../core/json.js";
+import { jsonTextError, scanJsonText } from "../core/jsonText.js";
 import {
   bool,
   invalid,
@@ -23,6 +16,13 @@ import {
   typeName,
 } from "./check.js";
 import { DEFAULT_TENANT, MAX_RESPONSE_BODY_BYTES } from "./constants.js";
+import type { CreateMessageInput } from "./deliveryOperations.js";
+import type {
+  AttemptInput,
+  AttemptRecord,
+  DeliveryRecord,
+  MessageRecord,
+} from "./deliveryRecords.js";
 import { type InboundKey, inboundKey } from "./inboundKeys.js";
 import { toIso } from "./time.js";
 
