@@ -55,7 +55,14 @@ export interface AttemptWire {
  * `pending` while any is pending, delivering or retrying; `delivered` when at least one was
  * delivered (the others, if any, cancelled); `cancelled` when every delivery was cancelled.
  */
-export type MessageStatus = "no_deliveries" | "failed" | "pending" | "delivered" | "cancelled";
+export const MESSAGE_STATUSES = [
+  "no_deliveries",
+  "failed",
+  "pending",
+  "delivered",
+  "cancelled",
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface MessageWire {
   id: string;

@@ -7,11 +7,12 @@ import {
   type WireEventTypeInput,
   wireEventTypeSchema,
 } from "../../wire/eventType.js";
+import { errorShape, eventTypeShape, sourceShape } from "../../wire/recordShapes.js";
 import { eventTypeToWire, sourceToWire } from "../../wire/records.js";
 import { toSourceInput, type WireSourceInput, wireSourceSchema } from "../../wire/source.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { DELETED, errorShape, eventTypeShape, sourceShape } from "./shapes.js";
+import { DELETED } from "./shapes.js";
 
 const nameParams = z.object({ name: z.string().min(1).max(255) });
 const list = (item: z.ZodType) => z.object({ data: z.array(item) });

@@ -5,10 +5,16 @@ import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
 import { DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryStatus } from "../../store/deliveryPorts.js";
+import {
+  attemptShape,
+  deliveryShape,
+  errorShape,
+  pageOf,
+  pageQuery,
+} from "../../wire/recordShapes.js";
 import { attemptToWire, deliveryToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { attemptShape, deliveryShape, errorShape, pageOf, pageQuery } from "./shapes.js";
 
 const STATUSES = DELIVERY_STATUSES;
 

@@ -14,10 +14,11 @@ import {
   wireEndpointCreateSchema,
   wireEndpointPatchSchema,
 } from "../../wire/endpoint.js";
+import { endpointShape, errorShape, pageOf, pageQuery } from "../../wire/recordShapes.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { DELETED, endpointShape, errorShape, pageOf, pageQuery } from "./shapes.js";
+import { DELETED } from "./shapes.js";
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({

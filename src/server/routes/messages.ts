@@ -4,10 +4,10 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
+import { errorShape, messageShape } from "../../wire/recordShapes.js";
 import { messageToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
-import { errorShape, messageShape } from "./shapes.js";
 
 const body = z.strictObject({
   type: z.string().min(1).max(255).describe("A concrete event type, e.g. order.created.v1"),
