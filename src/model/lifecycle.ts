@@ -140,18 +140,22 @@ export function completed(delivery: DeliveryRecord, nowIso: string): DeliveryRec
   return { ...delivery, ...unleased, status: "delivered", nextAttemptAt: null, updatedAt: nowIso };
 }
 
+/** Unleased and due again at `nextAttemptIso` with `status`. */
+function requeued(
+  delivery: DeliveryRecord,
+  status: "pending" | "retrying",
+  nextAttemptIso: string,
+  nowIso: string,
+): DeliveryRecord {
+  return { ...delivery, ...unleased, status, nextAttemptAt: nextAttemptIso, updatedAt: nowIso };
+}
+
 export function retryScheduled(
   delivery: DeliveryRecord,
   nextAttemptIso: string,
   nowIso: string,
 ): DeliveryRecord {
-  return {
-    ...delivery,
-    ...unleased,
-    status: "retrying",
-    nextAttemptAt: nextAttemptIso,
-    updatedAt: nowIso,
-  };
+  return requeued(delivery, "retrying", nextAttemptIso, nowIso);
 }
 
 export function deadLettered(
@@ -179,13 +183,8 @@ export function released(
   nextAttemptIso: string,
   nowIso: string,
 ): DeliveryRecord {
-  return {
-    ...delivery,
-    ...unleased,
-    status: delivery.attempts === 0 ? "pending" : "retrying",
-    nextAttemptAt: nextAttemptIso,
-    updatedAt: nowIso,
-  };
+  const status = delivery.attempts === 0 ? "pending" : "retrying";
+  return requeued(delivery, status, nextAttemptIso, nowIso);
 }
 
 /** Back to the start, due now; refused while a worker holds a live lease. */

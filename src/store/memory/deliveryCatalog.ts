@@ -15,8 +15,10 @@ import type {
   DeliveryCatalog,
   DeliveryRecord,
   EndpointRecord,
+  EventTypeInput,
   EventTypeRecord,
   MessageRecord,
+  SourceInput,
   SourceRecord,
 } from "../deliveryPorts.js";
 
@@ -52,6 +54,25 @@ export const copy = <T>(value: T): T => structuredClone(value);
 const byName = (a: { name: string }, b: { name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
+/** A catalogue kept by name (event types, sources): upsert keeps the first creation time. */
+function byNameTable<I, R extends { name: string; createdAt: string }>(
+  map: Map<string, R>,
+  build: (input: I) => R,
+) {
+  return {
+    async upsert(input: I): Promise<R> {
+      const record = build(input);
+      const existing = map.get(record.name);
+      if (existing !== undefined) record.createdAt = existing.createdAt;
+      map.set(record.name, record);
+      return copy(record);
+    },
+    get: async (name: string): Promise<R | undefined> => copy(map.get(name)),
+    list: async (): Promise<R[]> => copy([...map.values()].sort(byName)),
+    delete: async (name: string): Promise<boolean> => map.delete(name),
+  };
+}
+
 export function memoryCatalog(
   state: MemoryDeliveryState,
   clock: Clock,
@@ -63,40 +84,19 @@ export function memoryCatalog(
     return endpoint;
   }
 
+  const eventTypes = byNameTable(state.eventTypes, (input: EventTypeInput) =>
+    eventTypeRecord(input, nowIso()),
+  );
+  const sources = byNameTable(state.sources, (input: SourceInput) => sourceRecord(input, nowIso()));
   return {
-    async upsertEventType(input) {
-      const record = eventTypeRecord(input, nowIso());
-      const existing = state.eventTypes.get(record.name);
-      if (existing !== undefined) record.createdAt = existing.createdAt;
-      state.eventTypes.set(record.name, record);
-      return copy(record);
-    },
-    async getEventType(name) {
-      return copy(state.eventTypes.get(name));
-    },
-    async listEventTypes() {
-      return copy([...state.eventTypes.values()].sort(byName));
-    },
-    async deleteEventType(name) {
-      return state.eventTypes.delete(name);
-    },
-
-    async upsertSource(input) {
-      const record = sourceRecord(input, nowIso());
-      const existing = state.sources.get(record.name);
-      if (existing !== undefined) record.createdAt = existing.createdAt;
-      state.sources.set(record.name, record);
-      return copy(record);
-    },
-    async getSource(name) {
-      return copy(state.sources.get(name));
-    },
-    async listSources() {
-      return copy([...state.sources.values()].sort(byName));
-    },
-    async deleteSource(name) {
-      return state.sources.delete(name);
-    },
+    upsertEventType: eventTypes.upsert,
+    getEventType: eventTypes.get,
+    listEventTypes: eventTypes.list,
+    deleteEventType: eventTypes.delete,
+    upsertSource: sources.upsert,
+    getSource: sources.get,
+    listSources: sources.list,
+    deleteSource: sources.delete,
 
     async createEndpoint(input) {
       const record = newEndpointRecord(input, nowIso(), clock);
