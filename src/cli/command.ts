@@ -1,5 +1,5 @@
 // A commander Command whose usage errors carry a stable `cli.*` code and exit with status 2, and
-// the wrapper that turns a command body's result into the exit status.
+// the wrappers that turn a command body's result into the exit status.
 import { Command, CommanderError, type ErrorOptions } from "commander";
 import { coerceError } from "../core/errors.js";
 import type { CliIo } from "./io.js";
@@ -56,4 +56,20 @@ export async function runAction(
     command.error(herald.message, { code: herald.code });
   }
   io.exitCode = status;
+}
+
+/**
+ * Makes `run` the command's action: it gets the command's arguments, its flags and the io, as
+ * the `runX(…, flags, io)` functions of commands/ take them, and runs through runAction.
+ */
+export function setAction<A extends unknown[], F>(
+  command: Command,
+  io: CliIo,
+  run: (...params: [...A, F, CliIo]) => Promise<number>,
+): Command {
+  return command.action((...params: unknown[]) => {
+    // Commander passes the arguments, the flags and last the command itself.
+    const self = params.pop() as Command;
+    return runAction(self, io, () => run(...(params as [...A, F]), io));
+  });
 }

@@ -5,17 +5,11 @@ import { DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryRecord, DeliveryStatus } from "../../store/deliveryPorts.js";
 import { parseDatabaseUrl } from "../../store/openDatabase.js";
 import { deliveryToWire } from "../../wire/records.js";
-import { runAction } from "../command.js";
 import { formatTable, shellArg, shortTime, truncate } from "../format.js";
 import type { CliIo } from "../io.js";
-import {
-  addDatabaseOptions,
-  DB_ENV_HELP,
-  printJson,
-  type StoreFlags,
-  withStore,
-} from "../openStore.js";
+import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import { parseLimitFlag, parseSingleLine } from "../options.js";
+import { storeCommand } from "../storeCommand.js";
 
 export interface DeliveriesFlags extends StoreFlags {
   status?: DeliveryStatus[];
@@ -167,10 +161,10 @@ export function registerDeliveries(program: Command, io: CliIo): Command {
       "the page after the one that printed this cursor",
       parseSingleLine,
     );
-  return addDatabaseOptions(command)
-    .option("--json", 'print {"data":[…],"next_cursor":…}')
-    .addHelpText("after", HELP)
-    .action((flags: DeliveriesFlags, self: Command) =>
-      runAction(self, io, () => runDeliveries(flags, io)),
-    );
+  return storeCommand(
+    command,
+    io,
+    { json: 'print {"data":[…],"next_cursor":…}', help: HELP },
+    runDeliveries,
+  );
 }

@@ -6,17 +6,11 @@ import { generateSecret } from "../../signing/sign.js";
 import type { EndpointRecord } from "../../store/deliveryPorts.js";
 import { checkSecret } from "../../wire/endpoint.js";
 import { endpointToWire } from "../../wire/records.js";
-import { runAction } from "../command.js";
 import { formatTable, truncate } from "../format.js";
 import type { CliIo } from "../io.js";
-import {
-  addDatabaseOptions,
-  DB_ENV_HELP,
-  printJson,
-  type StoreFlags,
-  withStore,
-} from "../openStore.js";
+import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import { collect, parseSingleLine, parseUrlFlag, schemeOption } from "../options.js";
+import { type StoreCommandText, storeCommand } from "../storeCommand.js";
 
 /** An absolute http(s) URL: endpoints added here use the HTTP transport. */
 export function parseHttpUrlFlag(value: string): string {
@@ -187,7 +181,10 @@ Examples:
   {"id":"ep_orders","tenant":"default",…,"secret_count":1,…,"secret":"whsec_…"}
 `;
 
-const TOGGLE_HELP = (verb: "disable" | "enable") => `
+/** What `endpoints disable` and `endpoints enable` print with --json, and their help text. */
+const toggleText = (verb: "disable" | "enable"): StoreCommandText => ({
+  json: "print the endpoint as JSON",
+  help: `
 ${
   verb === "disable"
     ? "A disabled endpoint keeps its queued deliveries; workers claim none of them until it is\nenabled again. --reason is shown by `endpoints list`."
@@ -204,7 +201,8 @@ ${
     ? '  $ herald endpoints disable ep_orders --reason "receiver migration"\n  disabled ep_orders: receiver migration'
     : "  $ herald endpoints enable ep_orders\n  enabled ep_orders"
 }
-`;
+`,
+});
 
 export function registerEndpoints(program: Command, io: CliIo): Command {
   const endpoints = program
@@ -219,12 +217,7 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
     .summary("list endpoints")
     .description("List endpoints with their targets, event types and health.")
     .option("--tenant <tenant>", "only this tenant's endpoints", parseSingleLine);
-  addDatabaseOptions(list)
-    .option("--json", 'print {"data":[…]}')
-    .addHelpText("after", LIST_HELP)
-    .action((flags: EndpointsListFlags, self: Command) =>
-      runAction(self, io, () => runEndpointsList(flags, io)),
-    );
+  storeCommand(list, io, { json: 'print {"data":[…]}', help: LIST_HELP }, runEndpointsList);
 
   const add = endpoints
     .command("add")
@@ -245,12 +238,12 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
       parseSingleLine,
     )
     .option("--description <text>", "free text shown to operators");
-  addDatabaseOptions(add)
-    .option("--json", "print the endpoint as JSON, with its secret")
-    .addHelpText("after", ADD_HELP)
-    .action((flags: EndpointsAddFlags, self: Command) =>
-      runAction(self, io, () => runEndpointsAdd(flags, io)),
-    );
+  storeCommand(
+    add,
+    io,
+    { json: "print the endpoint as JSON, with its secret", help: ADD_HELP },
+    runEndpointsAdd,
+  );
 
   const disable = endpoints
     .command("disable")
@@ -258,23 +251,13 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
     .description("Disable an endpoint: its deliveries stay queued until it is enabled.")
     .argument("<id>", "endpoint id", parseSingleLine)
     .option("--reason <text>", "why (shown by endpoints list)", parseSingleLine);
-  addDatabaseOptions(disable)
-    .option("--json", "print the endpoint as JSON")
-    .addHelpText("after", TOGGLE_HELP("disable"))
-    .action((id: string, flags: EndpointsDisableFlags, self: Command) =>
-      runAction(self, io, () => runEndpointsDisable(id, flags, io)),
-    );
+  storeCommand(disable, io, toggleText("disable"), runEndpointsDisable);
 
   const enable = endpoints
     .command("enable")
     .summary("deliver to a disabled endpoint again")
     .description("Enable an endpoint and clear its failure run.")
     .argument("<id>", "endpoint id", parseSingleLine);
-  addDatabaseOptions(enable)
-    .option("--json", "print the endpoint as JSON")
-    .addHelpText("after", TOGGLE_HELP("enable"))
-    .action((id: string, flags: StoreFlags, self: Command) =>
-      runAction(self, io, () => runEndpointsEnable(id, flags, io)),
-    );
+  storeCommand(enable, io, toggleText("enable"), runEndpointsEnable);
   return endpoints;
 }

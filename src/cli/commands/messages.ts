@@ -3,17 +3,11 @@
 import type { Command } from "commander";
 import { HeraldError } from "../../core/errors.js";
 import { messageStatus, messageToWire } from "../../wire/records.js";
-import { runAction } from "../command.js";
 import { plural, shortTime, truncate } from "../format.js";
 import type { CliIo } from "../io.js";
-import {
-  addDatabaseOptions,
-  DB_ENV_HELP,
-  printJson,
-  type StoreFlags,
-  withStore,
-} from "../openStore.js";
+import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import { parseSingleLine } from "../options.js";
+import { storeCommand } from "../storeCommand.js";
 import { deliveriesTable } from "./deliveries.js";
 
 export type MessagesShowFlags = StoreFlags;
@@ -91,11 +85,11 @@ export function registerMessages(program: Command, io: CliIo): Command {
     .summary("show a message with its deliveries")
     .description("Show a message, its payload and its deliveries.")
     .argument("<id>", "message id (msg_…)", parseSingleLine);
-  addDatabaseOptions(show)
-    .option("--json", "print the message as GET /v1/messages/:id does")
-    .addHelpText("after", HELP)
-    .action((id: string, flags: MessagesShowFlags, self: Command) =>
-      runAction(self, io, () => runMessagesShow(id, flags, io)),
-    );
+  storeCommand(
+    show,
+    io,
+    { json: "print the message as GET /v1/messages/:id does", help: HELP },
+    runMessagesShow,
+  );
   return messages;
 }

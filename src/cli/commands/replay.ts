@@ -5,17 +5,11 @@ import type { Command } from "commander";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import type { DeliveryListOptions, DeliveryStore } from "../../store/deliveryPorts.js";
 import { deliveryToWire } from "../../wire/records.js";
-import { runAction } from "../command.js";
 import { createProgressBar, isTerminal, plural } from "../format.js";
 import type { CliIo } from "../io.js";
-import {
-  addDatabaseOptions,
-  DB_ENV_HELP,
-  printJson,
-  type StoreFlags,
-  withStore,
-} from "../openStore.js";
+import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import { parseSinceFlag, parseSingleLine, resolveSince, type SinceFlag } from "../options.js";
+import { storeCommand } from "../storeCommand.js";
 
 export interface ReplayFlags extends StoreFlags {
   endpoint?: string;
@@ -179,10 +173,5 @@ export function registerReplay(program: Command, io: CliIo): Command {
       "bulk: deliveries created since then (30m, 1h, 2d ago, Unix seconds or ISO 8601)",
       parseSinceFlag,
     );
-  return addDatabaseOptions(command)
-    .option("--json", "print the result as JSON")
-    .addHelpText("after", HELP)
-    .action((id: string | undefined, flags: ReplayFlags, self: Command) =>
-      runAction(self, io, () => runReplay(id, flags, io)),
-    );
+  return storeCommand(command, io, { json: "print the result as JSON", help: HELP }, runReplay);
 }

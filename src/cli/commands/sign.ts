@@ -4,20 +4,18 @@ import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { signWebhook } from "../../signing/sign.js";
-import { runAction } from "../command.js";
+import { setAction } from "../command.js";
 import { formatHeaderLines } from "../headerLines.js";
 import type { CliIo } from "../io.js";
 import {
   parseSingleLine,
   parseUnixSecondsFlag,
   parseUrlFlag,
-  redactSecrets,
   resolveSecrets,
   SECRET_ENV,
   SECRET_ENV_HELP,
-  schemeOption,
-  secretOption,
 } from "../options.js";
+import { addSigningOptions, signingUsageError } from "../signingFlags.js";
 
 export const SIGN_FORMATS = ["headers", "json", "curl"] as const;
 export type SignFormat = (typeof SIGN_FORMATS)[number];
@@ -76,8 +74,7 @@ export async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
     }
   } catch (error) {
     if (!isHeraldError(error)) throw error;
-    const hint = error.code === "url.missing" ? " (pass --url)" : "";
-    throw new HeraldError(error.code, `${redactSecrets(error.message, secrets)}${hint}`);
+    throw signingUsageError(error.code, error.message, secrets);
   }
   io.stdout.write(formatSignedHeaders(headers, flags.format));
   return 0;
@@ -108,32 +105,22 @@ export function registerSign(program: Command, io: CliIo): Command {
     .summary("sign a body read from stdin; print the headers")
     .description(
       "Sign the raw body read from stdin and print the headers to send with it: one 'Name: value' per line (curl -H @file input), a JSON object, or curl -H arguments.",
+    );
+  addSigningOptions(command, "sign")
+    .option(
+      "--id <id>",
+      "message id, for schemes that sign one (default: a new msg_ id where needed)",
+      parseSingleLine,
     )
-    .addOption(schemeOption("signing scheme").makeOptionMandatory())
-    .addOption(secretOption("sign"))
-    .addOption(
-      new Option(
-        "--id <id>",
-        "message id, for schemes that sign one (default: a new msg_ id where needed)",
-      ).argParser(parseSingleLine),
-    )
-    .addOption(
-      new Option("--timestamp <unix-seconds>", "signed timestamp (default: now)").argParser(
-        parseUnixSecondsFlag,
-      ),
-    )
-    .addOption(
-      new Option(
-        "--url <url>",
-        "full URL the request is sent to (schemes that sign it: twilio)",
-      ).argParser(parseUrlFlag),
+    .option("--timestamp <unix-seconds>", "signed timestamp (default: now)", parseUnixSecondsFlag)
+    .option(
+      "--url <url>",
+      "full URL the request is sent to (schemes that sign it: twilio)",
+      parseUrlFlag,
     )
     .addOption(
       new Option("--format <format>", "output format").choices(SIGN_FORMATS).default("headers"),
     )
     .addHelpText("after", EXAMPLES);
-  command.action((flags: SignFlags, self: Command) =>
-    runAction(self, io, () => runSign(flags, io)),
-  );
-  return command;
+  return setAction(command, io, runSign);
 }

@@ -6,16 +6,9 @@ import type { SchemeName } from "../../signing/registry.js";
 import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
 import { sourceToWire } from "../../wire/records.js";
 import { checkSourceSecrets } from "../../wire/source.js";
-import { runAction } from "../command.js";
 import { formatTable, plural } from "../format.js";
 import type { CliIo } from "../io.js";
-import {
-  addDatabaseOptions,
-  DB_ENV_HELP,
-  printJson,
-  type StoreFlags,
-  withStore,
-} from "../openStore.js";
+import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import {
   parseSecondsFlag,
   parseSingleLine,
@@ -24,6 +17,7 @@ import {
   schemeOption,
   secretOption,
 } from "../options.js";
+import { storeCommand } from "../storeCommand.js";
 
 export type SourcesListFlags = StoreFlags;
 
@@ -178,12 +172,7 @@ export function registerSources(program: Command, io: CliIo): Command {
     .command("list")
     .summary("list sources (secret counts only)")
     .description("List the inbound webhook sources; secrets are counted, never shown.");
-  addDatabaseOptions(list)
-    .option("--json", 'print {"data":[…]}')
-    .addHelpText("after", LIST_HELP)
-    .action((flags: SourcesListFlags, self: Command) =>
-      runAction(self, io, () => runSourcesList(flags, io)),
-    );
+  storeCommand(list, io, { json: 'print {"data":[…]}', help: LIST_HELP }, runSourcesList);
 
   const add = sources
     .command("add")
@@ -214,11 +203,11 @@ export function registerSources(program: Command, io: CliIo): Command {
       parsePositiveSecondsFlag,
     )
     .option("--replace", "replace a source of the same name");
-  addDatabaseOptions(add)
-    .option("--json", "print the source as JSON (secret_count, never the secrets)")
-    .addHelpText("after", ADD_HELP)
-    .action((flags: SourcesAddFlags, self: Command) =>
-      runAction(self, io, () => runSourcesAdd(flags, io)),
-    );
+  storeCommand(
+    add,
+    io,
+    { json: "print the source as JSON (secret_count, never the secrets)", help: ADD_HELP },
+    runSourcesAdd,
+  );
   return sources;
 }

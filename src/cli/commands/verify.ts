@@ -1,12 +1,12 @@
 // `herald verify`: verifies the raw body read from stdin against the given headers; the exit
 // status says valid (0), invalid (1) or could not verify as asked (2, a usage error).
 import { readFile } from "node:fs/promises";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { HeraldError } from "../../core/errors.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from "../../signing/sign.js";
 import type { VerifyResult } from "../../signing/types.js";
-import { runAction } from "../command.js";
+import { setAction } from "../command.js";
 import {
   type HeaderList,
   parseHeaderFile,
@@ -23,9 +23,8 @@ import {
   resolveSecrets,
   SECRET_ENV,
   SECRET_ENV_HELP,
-  schemeOption,
-  secretOption,
 } from "../options.js";
+import { addSigningOptions, signingUsageError } from "../signingFlags.js";
 
 export interface VerifyFlags {
   scheme: SchemeName;
@@ -90,11 +89,10 @@ export async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> 
     );
     return 0;
   }
-  const message = redactSecrets(result.message, secrets);
   if (USAGE_FAILURES.has(result.code)) {
-    const hint = result.code === "url.missing" ? " (pass --url)" : "";
-    throw new HeraldError(result.code, `${message}${hint}`);
+    throw signingUsageError(result.code, result.message, secrets);
   }
+  const message = redactSecrets(result.message, secrets);
   if (flags.json === true) {
     io.stdout.write(`${JSON.stringify({ valid: false, code: result.code, message })}\n`);
   } else {
@@ -135,36 +133,18 @@ export function registerVerify(program: Command, io: CliIo): Command {
     .summary("verify a body read from stdin against its headers")
     .description(
       "Verify the raw body read from stdin against the signature headers given with --header or --headers-file. Prints the result; the exit status is 0 valid, 1 invalid, 2 usage error.",
-    )
-    .addOption(schemeOption("signing scheme").makeOptionMandatory())
-    .addOption(secretOption("verify"))
-    .addOption(
-      new Option(
-        "--header <header>",
-        "a received header, 'Name: value'; repeat for each",
-      ).argParser(collect),
-    )
+    );
+  addSigningOptions(command, "verify")
+    .option("--header <header>", "a received header, 'Name: value'; repeat for each", collect)
     .option("--headers-file <file>", "file of 'Name: value' lines (e.g. the output of curl -D)")
-    .addOption(
-      new Option(
-        "--tolerance <seconds>",
-        `accepted clock skew either way (default: ${DEFAULT_TOLERANCE_SECONDS})`,
-      ).argParser(parseSecondsFlag),
+    .option(
+      "--tolerance <seconds>",
+      `accepted clock skew either way (default: ${DEFAULT_TOLERANCE_SECONDS})`,
+      parseSecondsFlag,
     )
-    .addOption(
-      new Option("--now <time>", "verify as of this time: Unix seconds or ISO 8601").argParser(
-        parseInstantFlag,
-      ),
-    )
-    .addOption(
-      new Option("--url <url>", "full URL the request was sent to (twilio)").argParser(
-        parseUrlFlag,
-      ),
-    )
+    .option("--now <time>", "verify as of this time: Unix seconds or ISO 8601", parseInstantFlag)
+    .option("--url <url>", "full URL the request was sent to (twilio)", parseUrlFlag)
     .option("--json", "print the result as JSON on stdout")
     .addHelpText("after", EXAMPLES);
-  command.action((flags: VerifyFlags, self: Command) =>
-    runAction(self, io, () => runVerify(flags, io)),
-  );
-  return command;
+  return setAction(command, io, runVerify);
 }
