@@ -1,17 +1,24 @@
-// Which key makes two requests "the same delivery": the provider's own id, else the
-// sender's idempotency header, else the body's hash. Namespaced so ids from two schemes never
-// collide in a shared store.
+// Which key makes two requests "the same delivery", for the receiver and the service alike: the
+// scheme's own message id, else the sender's idempotency header, else the body's hash. The
+// scheme's id comes first because it is the provider's identity for the event (kept across its
+// retries) and, for most schemes, covered by the signature: an attacker replaying a captured
+// request cannot change it, whereas an extra header outside the signature can be rewritten on
+// every replay to make each copy look new. See docs/inbound.md#dedupe and docs/service.md.
 import { createHash } from "node:crypto";
 import type { HeaderReader, WebhookScheme } from "../signing/types.js";
 
+/** Where the key came from: the scheme's id, the idempotency header, or the body's hash. */
+export type DedupeSource = "id" | "header" | "sha256";
+
 export interface DedupeIdentity {
-  /** Shown to the handler and in duplicate answers. */
+  /** Shown to the handler and in duplicate answers: the id or header value, or `sha256:<hex>`. */
   id: string;
-  /** Claimed in the store. */
+  /** `id:<id>`, `header:<value>` or `sha256:<hex>`; the receiver prefixes its namespace. */
   key: string;
+  from: DedupeSource;
 }
 
-// Header values are sender-controlled; long ones are hashed so store keys stay bounded.
+/** Longer ids are keyed by their SHA-256: header values are sender-controlled, keys stay bounded. */
 const MAX_ID_IN_KEY = 200;
 
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
@@ -25,33 +32,35 @@ function schemeId(scheme: WebhookScheme, header: HeaderReader, body: Uint8Array)
   }
 }
 
+/** The value of the idempotency header `name` (any letter case), trimmed; undefined when blank. */
+export function idempotencyValue(header: HeaderReader, name: string | undefined | null) {
+  if (name === undefined || name === null) return undefined;
+  return header(name.toLowerCase())?.trim() || undefined;
+}
+
+/** The identity of a verified delivery (`verifiedId`: the id its verification returned). */
 export function dedupeIdentity(options: {
-  namespace: string;
   scheme: WebhookScheme;
   verifiedId: string | undefined;
-  idempotencyHeader: string | undefined;
+  idempotencyHeader: string | undefined | null;
   header: HeaderReader;
   body: Uint8Array;
 }): DedupeIdentity {
-  const { namespace, scheme, header, body } = options;
+  const { scheme, header, body } = options;
   const fromScheme = options.verifiedId || schemeId(scheme, header, body);
-  const fromHeader =
-    options.idempotencyHeader === undefined
-      ? undefined
-      : header(options.idempotencyHeader.toLowerCase())?.trim() || undefined;
-
-  let kind: string;
-  let id: string;
+  let from: DedupeSource;
+  let id: string | undefined;
   if (fromScheme !== undefined) {
-    kind = "id";
+    from = "id";
     id = fromScheme;
-  } else if (fromHeader !== undefined) {
-    kind = "header";
-    id = fromHeader;
   } else {
-    const hash = sha256(body);
-    return { id: `sha256:${hash}`, key: `${namespace}:sha256:${hash}` };
+    from = "header";
+    id = idempotencyValue(header, options.idempotencyHeader);
+  }
+  if (id === undefined) {
+    const hash = `sha256:${sha256(body)}`;
+    return { id: hash, key: hash, from: "sha256" };
   }
   const inKey = id.length > MAX_ID_IN_KEY ? `sha256:${sha256(id)}` : id;
-  return { id, key: `${namespace}:${kind}:${inKey}` };
+  return { id, key: `${from}:${inKey}`, from };
 }

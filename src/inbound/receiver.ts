@@ -6,9 +6,9 @@ import { jsonTextError, scanJsonText } from "../core/jsonText.js";
 import { toBodyBytes } from "../signing/body.js";
 import { headerReader } from "../signing/headers.js";
 import { resolveScheme } from "../signing/registry.js";
-import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from "../signing/sign.js";
+import { DEFAULT_TOLERANCE_SECONDS } from "../signing/sign.js";
 import { createMemoryDedupeStore } from "../store/memory/dedupeStore.js";
-import { dedupeIdentity } from "./dedupeKey.js";
+import { authenticate } from "./authenticate.js";
 import {
   errorResponse,
   jsonResponse,
@@ -137,19 +137,21 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       return tooLargeResponse(maxBodyBytes);
     }
 
-    // 1. Authenticate the exact bytes before anything else looks at them.
+    // 1. Authenticate the exact bytes before anything else looks at them, and name the delivery.
     const header = headerReader(request.headers);
-    let verified: Awaited<ReturnType<typeof verifyWebhook>>;
+    let verified: ReturnType<typeof authenticate>;
     try {
-      verified = await verifyWebhook({
+      verified = authenticate({
         scheme,
         secrets,
         headers: request.headers,
+        header,
         body,
         now: clock.now(),
         receivedAt: request.receivedAt,
         toleranceSeconds,
         url: request.url,
+        idempotencyHeader,
       });
     } catch (error) {
       report(error, { stage: "config" });
@@ -165,14 +167,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
 
     // 2. Claim the delivery: exactly one concurrent request gets past this point.
-    const { id, key: dedupeKey } = dedupeIdentity({
-      namespace: dedupeNamespace,
-      scheme,
-      verifiedId: verified.id,
-      idempotencyHeader,
-      header,
-      body,
-    });
+    const { id } = verified.identity;
+    const dedupeKey = `${dedupeNamespace}:${verified.identity.key}`;
     let token: string;
     try {
       const claim = await dedupe.claim(dedupeKey, leaseMs);

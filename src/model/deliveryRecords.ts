@@ -140,7 +140,7 @@ export interface SourceRecord {
   secrets: string[];
   /** Default 300. */
   toleranceS: number;
-  /** Header carrying the dedupe key; null = the scheme's id, else a hash of the body. */
+  /** Header carrying the dedupe key when the scheme has no id of its own (else a body hash). */
   idempotencyHeader: string | null;
   idempotencyRequired: boolean;
   /** Default 259200 (3 days). */
@@ -186,6 +186,12 @@ export interface MessageInput {
   type: string;
   source?: string | null;
   payload: JsonValue;
+  /**
+   * The JSON text `payload` was parsed from (an ingested webhook's body), stored as is instead
+   * of serialising `payload` again. It must be that text: it is checked like any payload text
+   * (nesting depth, no U+0000 or unpaired surrogate) but not parsed again.
+   */
+  payloadText?: string;
   idempotencyKey?: string | null;
 }
 

@@ -3,7 +3,7 @@
 import type { Clock } from "../core/clock.js";
 import { newId } from "../core/ids.js";
 import { isPlainObject, type JsonValue } from "../core/json.js";
-import { jsonTextError, scanJsonText } from "../core/jsonText.js";
+import { scanJsonText } from "../core/jsonText.js";
 import {
   bool,
   invalid,
@@ -31,47 +31,39 @@ export interface NewMessage {
   deliveries: DeliveryRecord[];
   /** The inbound dedupe key stored with the message, when the input has one. */
   inboundKey: InboundKey | null;
+  /** The payload's JSON text when the input gave it (`MessageInput.payloadText`). */
+  payloadText?: string;
 }
-
-// The JSON text of payloads, so a payload is serialised once: text a caller parsed the payload
-// from (`jsonPayload`), and the text of each checked record's payload (`payloadJson`).
-const parsedFrom = new WeakMap<object, string>();
-const recordJson = new WeakMap<MessageRecord, string>();
 
 // A number JSON.parse turns into ±Infinity (an exponent of 3 digits or 309 digits in a row):
-// such a text takes the full check, which refuses it. Other JSON text parses to plain JSON.
+// such a text takes the full check of its payload, which refuses it.
 const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{309}/;
 
+/** The JSON text to store for a record's payload: the input's text, else the payload's. */
+export function payloadJson(record: NewMessage): string {
+  return record.payloadText ?? JSON.stringify(record.message.payload);
+}
+
 /**
- * `JSON.parse(text)`, remembering `text` as the payload's JSON: a message built from the value
- * then needs neither the payload check's walk and copy nor another JSON.stringify. The caller
- * must not change the value afterwards. Throws HeraldError `body.too_deep` or `text.invalid`
- * (what no store can hold, see scanJsonText) before parsing, else what JSON.parse throws.
+ * The checked payload, and the JSON text to store for it when the input gave one: that text is
+ * scanned (depth, text no store can hold) instead of walking and copying the payload.
  */
-export function jsonPayload(text: string): JsonValue {
-  const problem = scanJsonText(text);
-  if (problem !== undefined) throw jsonTextError(problem, "The payload");
-  const value = JSON.parse(text) as JsonValue;
-  if (typeof value === "object" && value !== null && !MAY_OVERFLOW.test(text)) {
-    parsedFrom.set(value, text);
-  }
-  return value;
-}
-
-/** The JSON text to store for a record's payload (the caller's text when newMessageRecords had it). */
-export function payloadJson(message: MessageRecord): string {
-  return recordJson.get(message) ?? JSON.stringify(message.payload);
-}
-
-/** The checked payload, and its JSON text when a caller gave it (`jsonPayload`). */
 function payloadOf(
   value: unknown,
+  payloadText: unknown,
   code: "message.invalid",
-): { value: JsonValue; text: string | undefined } {
-  const known = typeof value === "object" && value !== null ? parsedFrom.get(value) : undefined;
-  if (known === undefined) return { value: json(value, "payload", code), text: undefined };
-  // jsonPayload scanned the text already (depth, U+0000, unpaired surrogates).
-  return { value: value as JsonValue, text: known };
+): { value: JsonValue; text?: string } {
+  if (payloadText === undefined || payloadText === null) {
+    return { value: json(value, "payload", code) };
+  }
+  if (typeof payloadText !== "string") throw invalid(code, "payloadText", "must be a string");
+  const problem = scanJsonText(payloadText);
+  if (problem !== undefined) throw invalid(code, "payloadText", problem.reason);
+  if (value === undefined) throw invalid(code, "payload", "is required");
+  if (typeof value !== "object" || value === null || MAY_OVERFLOW.test(payloadText)) {
+    return { value: json(value, "payload", code), text: payloadText };
+  }
+  return { value: value as JsonValue, text: payloadText };
 }
 
 /** The message, its deliveries and its dedupe key as they will be stored (ids from `clock`). */
@@ -90,7 +82,7 @@ export function newMessageRecords(
   const tenant = text(m.tenant ?? DEFAULT_TENANT, "tenant", code);
   const type = typeName(m.type, "type", code);
   const source = textOrNull(m.source, "source", code);
-  const payload = payloadOf(m.payload, code);
+  const payload = payloadOf(m.payload, m.payloadText, code);
   const message: MessageRecord = {
     id,
     tenant,
@@ -100,9 +92,10 @@ export function newMessageRecords(
     idempotencyKey: textOrNull(m.idempotencyKey, "idempotencyKey", code),
     createdAt: nowIso,
   };
-  if (payload.text !== undefined) recordJson.set(message, payload.text);
   const deliveries = newDeliveryRecords(message.id, input.deliveries, nowIso, clock);
-  return { message, deliveries, inboundKey: inboundKey(input.dedupe) };
+  const record: NewMessage = { message, deliveries, inboundKey: inboundKey(input.dedupe) };
+  if (payload.text !== undefined) record.payloadText = payload.text;
+  return record;
 }
 
 /** The pending deliveries of message `messageId` (ids from `clock`), checked. */

@@ -56,6 +56,33 @@ describe("receiver: dedupe keys", () => {
     expect(delivery.seen[0]).toMatchObject({ id: "evt_1", dedupeKey: "open:id:evt_1" });
   });
 
+  it("a replay with a rewritten idempotency header is still the signed id's delivery", async () => {
+    const { receiver, seen } = setup({ idempotencyHeader: "Idempotency-Key" });
+    const body = '{"v":1}';
+    const signed = signedHeaders(body, { id: "msg_7", timestamp: T });
+    await receiver.handle({ headers: { ...signed, "idempotency-key": "first" }, body });
+    const replay = await receiver.handle({
+      headers: { ...signed, "idempotency-key": "rewritten" },
+      body,
+    });
+    expect(parse(replay.body)).toEqual({ status: "duplicate", id: "msg_7" });
+    expect(seen.map((webhook) => webhook.dedupeKey)).toEqual(["standard:id:msg_7"]);
+  });
+
+  it("an id over 200 characters is keyed by its SHA-256", async () => {
+    const long = "k".repeat(201);
+    const { receiver, seen } = setup({
+      scheme: openScheme(),
+      idempotencyHeader: "Idempotency-Key",
+    });
+    await receiver.handle({ headers: { "idempotency-key": long }, body: "x" });
+    await receiver.handle({ headers: { "idempotency-key": "k".repeat(200) }, body: "x" });
+    expect(seen.map((webhook) => [webhook.id, webhook.dedupeKey])).toEqual([
+      [long, `open:header:${sha256(long)}`],
+      ["k".repeat(200), `open:header:${"k".repeat(200)}`],
+    ]);
+  });
+
   it("the idempotency header when the scheme has no id (any letter case)", async () => {
     const { receiver, seen } = setup({
       scheme: openScheme(),

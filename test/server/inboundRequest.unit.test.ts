@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { dedupeIdentity } from "../../src/inbound/dedupeKey.js";
 import {
   bodyKind,
-  dedupeKey,
+  checkDedupeKey,
   messageType,
   parsePayload,
 } from "../../src/server/ingest/inboundRequest.js";
+import type { WebhookScheme } from "../../src/signing/types.js";
 import type { SourceRecord } from "../../src/store/deliveryPorts.js";
 
 const source = (patch: Partial<SourceRecord> = {}): SourceRecord => ({
@@ -43,12 +45,11 @@ describe("bodyKind", () => {
 });
 
 describe("parsePayload", () => {
-  it("parses JSON and form fields, a repeated field as a list", () => {
-    expect(parsePayload(bytes('{"a":[1,"é"]}'), "json")).toEqual({ a: [1, "é"] });
+  it("parses JSON, keeping its text as received, and form fields, a repeated field as a list", () => {
+    const text = '{ "a": [1, "é"] }';
+    expect(parsePayload(bytes(text), "json")).toEqual({ payload: { a: [1, "é"] }, text });
     expect(parsePayload(bytes("To=%2B1555&Body=hi+there&x=1&x=2"), "form")).toEqual({
-      To: "+1555",
-      Body: "hi there",
-      x: ["1", "2"],
+      payload: { To: "+1555", Body: "hi there", x: ["1", "2"] },
     });
   });
 
@@ -62,40 +63,37 @@ describe("parsePayload", () => {
   });
 });
 
-describe("dedupeKey", () => {
+describe("checkDedupeKey", () => {
   const body = bytes('{"id":1}');
+  const identity = (source: SourceRecord, values: Record<string, string>, id?: string) =>
+    dedupeIdentity({
+      scheme: { deliveryId: () => undefined } as unknown as WebhookScheme,
+      verifiedId: id,
+      idempotencyHeader: source.idempotencyHeader,
+      header: headers(values),
+      body,
+    });
 
-  it("prefers the source's idempotency header, then the scheme id, then a body hash", () => {
+  it("takes the one inbound rule: the scheme's id, then the source's header, then a body hash", () => {
     const withHeader = source({ idempotencyHeader: "Idempotency-Key" });
-    expect(dedupeKey(withHeader, headers({ "idempotency-key": "k1" }), "msg_1", body)).toBe(
-      "header:k1",
-    );
-    expect(dedupeKey(withHeader, headers({}), "msg_1", body)).toBe("id:msg_1");
-    expect(dedupeKey(source(), headers({}), undefined, body)).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(dedupeKey(source(), headers({}), undefined, body)).toBe(
-      dedupeKey(source(), headers({}), undefined, bytes('{"id":1}')),
-    );
-    expect(dedupeKey(source(), headers({}), undefined, body)).not.toBe(
-      dedupeKey(source(), headers({}), undefined, bytes('{"id":2}')),
-    );
+    expect(identity(withHeader, { "idempotency-key": "k1" }, "msg_1").key).toBe("id:msg_1");
+    expect(identity(withHeader, { "idempotency-key": "k1" }).key).toBe("header:k1");
+    expect(identity(source(), {}).key).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it("requires the key when the source says so", () => {
-    const required = source({ idempotencyHeader: "X-Event-Id", idempotencyRequired: true });
-    expect(() => dedupeKey(required, headers({}), "msg_1", body)).toThrow(
+  it("requires the key when the source says so, and bounds the header", () => {
+    const noId = source({ idempotencyRequired: true });
+    expect(() => checkDedupeKey(noId, headers({}), identity(noId, {}))).toThrow(
       expect.objectContaining({ code: "idempotency.missing" }),
     );
-    expect(() =>
-      dedupeKey(source({ idempotencyRequired: true }), headers({}), undefined, body),
-    ).toThrow(expect.objectContaining({ code: "idempotency.missing" }));
-    expect(() =>
-      dedupeKey(
-        source({ idempotencyHeader: "X-Event-Id" }),
-        headers({ "x-event-id": "x".repeat(1025) }),
-        undefined,
-        body,
-      ),
-    ).toThrow(expect.objectContaining({ code: "idempotency.invalid" }));
+    expect(() => checkDedupeKey(noId, headers({}), identity(noId, {}, "msg_1"))).not.toThrow();
+    const long = source({ idempotencyHeader: "X-Event-Id" });
+    const values = { "x-event-id": "x".repeat(1025) };
+    expect(() => checkDedupeKey(long, headers(values), identity(long, values, "msg_1"))).toThrow(
+      expect.objectContaining({ code: "idempotency.invalid" }),
+    );
+    const fits = { "x-event-id": "x".repeat(1024) };
+    expect(() => checkDedupeKey(long, headers(fits), identity(long, fits))).not.toThrow();
   });
 });
 

@@ -260,22 +260,25 @@ export function testInputRules(name: string, open: () => Promise<ServiceSuiteDat
       it("reads idempotency and type headers named constructor, toString… as headers", async () => {
         for (const header of PROTO_NAMES) {
           const source = `proto_${header.replaceAll("_", "")}`;
+          // A scheme without a message id of its own: the idempotency header is the dedupe key.
           const created = await call("POST", "/v1/sources", {
             name: source,
-            scheme: "standard",
+            scheme: "hmac",
             secrets: [secret],
             idempotency_header: header,
             type_from: { header },
           });
           expect(created.status, JSON.stringify(created.json)).toBe(201);
+          const scheme = "hmac";
           // Without the header: the source's own answer (no type), never a 500.
-          expect(await hook(source, "{}")).toMatchObject({
+          expect(await hook(source, "{}", { scheme })).toMatchObject({
             status: 400,
             json: { error: { code: "type.missing" } },
           });
-          const first = await hook(source, "{}", { headers: { [header]: "kind.one" } });
+          const headers = { [header]: "kind.one" };
+          const first = await hook(source, "{}", { headers, scheme });
           expect(first.status, `${header}: ${JSON.stringify(first.json)}`).toBe(202);
-          const again = await hook(source, '{"other":1}', { headers: { [header]: "kind.one" } });
+          const again = await hook(source, '{"other":1}', { headers, scheme });
           expect(again).toMatchObject({ status: 200, json: { status: "duplicate" } });
           const message = await call("GET", `/v1/messages/${first.json.message_id}`);
           expect(message.json.type).toBe(`${source}.kind.one`);

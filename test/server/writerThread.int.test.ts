@@ -12,18 +12,14 @@ import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const built = new URL("../../dist/store/sqlite/writerThread.js", import.meta.url);
-const builtRecords = new URL("../../dist/store/delivery/messageRecords.js", import.meta.url);
 
 type WriterModule = typeof import("../../src/store/sqlite/writerThread.js");
-type RecordsModule = typeof import("../../src/model/messageRecords.js");
 let writerModule: WriterModule;
-let records: RecordsModule;
 
 beforeAll(async () => {
   if (!existsSync(built))
     throw new Error("Build first (npm run build): dist/ has no writer thread");
   writerModule = (await import(built.href)) as WriterModule;
-  records = (await import(builtRecords.href)) as RecordsModule;
 });
 
 let sqlite: MigratedSqlite | undefined;
@@ -99,9 +95,14 @@ function written(settled: PromiseSettledResult<Results> | undefined): Results {
 const messageCount = () =>
   (sqlite!.db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
 
-function input(key: string, endpointId: string | null, payload: unknown = { n: 1 }) {
+function input(
+  key: string,
+  endpointId: string | null,
+  payload: unknown = { n: 1 },
+  payloadText?: string,
+) {
   return {
-    message: { type: "shop.order.created", source: "shop", payload },
+    message: { type: "shop.order.created", source: "shop", payload, payloadText },
     deliveries: endpointId === null ? [] : [{ endpointId, maxAttempts: 3 }],
     dedupe: { source: "shop", key, expiresAt: Date.now() + 60_000 },
   } as CreateMessageInput;
@@ -140,8 +141,7 @@ describe("SQLite writer thread", () => {
     const { store, path } = await setup();
     const writer = await startWriter(path);
     const text = '{ "b": [1, 2.5, "x"], "a": {"nested": true}, "big": 12345678901234567890 }';
-    const payload = records.jsonPayload(text);
-    const [result] = await writer.createMessages([input("text", null, payload)]);
+    const [result] = await writer.createMessages([input("text", null, JSON.parse(text), text)]);
     const row = sqlite!.db
       .prepare("SELECT payload FROM messages WHERE id = ?")
       .get(result!.message.id) as { payload: string };

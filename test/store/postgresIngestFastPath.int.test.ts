@@ -5,7 +5,6 @@
 // wrapping the query function of each connection of the store's pool.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
-import { jsonPayload } from "../../src/model/messageRecords.js";
 import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
 import type {
   CreateMessageInput,
@@ -148,7 +147,7 @@ describe.skipIf(!available)("postgres createMessages: one-statement path", () =>
       '{"emoji":"😀","tab":"\\t","slash":"\\/"}',
     ];
     const inputs = texts.map((text, i) =>
-      input([], { payload: jsonPayload(text) }, dedupe(`text-${i}`)),
+      input([], { payload: JSON.parse(text), payloadText: text }, dedupe(`text-${i}`)),
     );
     const { value: results, statements } = await recorded(() => store.createMessages(inputs));
     expect(statements.filter(isFast)).toHaveLength(1);

@@ -1,16 +1,18 @@
-// Reading an inbound webhook once its signature holds: the payload (JSON or form fields), the
-// dedupe key, and the message type `<source>.<type>`.
-import { createHash } from "node:crypto";
+// Reading an inbound webhook once its signature holds, for the "store as message" step: the
+// source's rules on the dedupe key, the payload (JSON or form fields) and the message type
+// `<source>.<type>`.
 import { HeraldError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
+import { jsonTextError, scanJsonText } from "../../core/jsonText.js";
 import { textProblem } from "../../core/text.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
-import { jsonPayload } from "../../model/messageRecords.js";
+import { type DedupeIdentity, idempotencyValue } from "../../inbound/dedupeKey.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 
 export type BodyKind = "json" | "form";
 
-const MAX_KEY_LENGTH = 1024;
+/** Longest idempotency header value a source accepts. */
+const MAX_HEADER_KEY_LENGTH = 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** `json` for application/json and any `+json` type, `form` for urlencoded; else undefined. */
@@ -51,19 +53,26 @@ function formFields(text: string): Record<string, string | string[]> {
   return fields;
 }
 
+/** A parsed payload, with the JSON text it was parsed from (stored as received). */
+export interface ParsedPayload {
+  payload: JsonValue;
+  /** The body's text for a JSON body; undefined for form fields. */
+  text?: string;
+}
+
 /**
  * The message payload: the JSON value, or form fields. 400 `body.invalid_utf8`,
  * `body.invalid_json`, `body.too_deep` (over MAX_JSON_DEPTH) or `text.invalid` (U+0000 or an
  * unpaired surrogate, which no store can hold).
  */
-export function parsePayload(body: Uint8Array, kind: BodyKind): JsonValue {
+export function parsePayload(body: Uint8Array, kind: BodyKind): ParsedPayload {
   const text = decodeUtf8(body);
-  if (kind === "form") return formFields(text);
+  if (kind === "form") return { payload: formFields(text) };
+  const problem = scanJsonText(text);
+  if (problem !== undefined) throw jsonTextError(problem, "The payload");
   try {
-    // The text is remembered as the payload's JSON: the stored row reuses it.
-    return jsonPayload(text);
-  } catch (error) {
-    if (error instanceof HeraldError) throw error;
+    return { payload: JSON.parse(text) as JsonValue, text };
+  } catch {
     throw new HeraldError("body.invalid_json", "The webhook body is not valid JSON");
   }
 }
@@ -71,40 +80,28 @@ export function parsePayload(body: Uint8Array, kind: BodyKind): JsonValue {
 export type HeaderGetter = (name: string) => string | undefined;
 
 /**
- * The dedupe key: the source's idempotency header when it is set (400 `idempotency.missing` when
- * the source requires it and it is absent), else the id the signature scheme verified, else a
- * SHA-256 of the raw body. Prefixed by kind, so a header value never collides with a hash.
+ * The service's rules on the dedupe key (the key itself is the one inbound rule,
+ * `dedupeIdentity`): the source's idempotency header, when the request has it, is at most
+ * MAX_HEADER_KEY_LENGTH characters (400 `idempotency.invalid`); a source with
+ * `idempotencyRequired` and no header setting needs the scheme's id (400 `idempotency.missing`;
+ * with a header setting, `admit` already required the header).
  */
-export function dedupeKey(
+export function checkDedupeKey(
   source: SourceRecord,
   header: HeaderGetter,
-  schemeId: string | undefined,
-  body: Uint8Array,
-): string {
+  identity: DedupeIdentity,
+): void {
   if (source.idempotencyHeader !== null) {
-    const value = header(source.idempotencyHeader)?.trim();
-    if (value !== undefined && value !== "") {
-      if (value.length > MAX_KEY_LENGTH) {
-        throw new HeraldError(
-          "idempotency.invalid",
-          `The ${source.idempotencyHeader} header is longer than ${MAX_KEY_LENGTH} characters`,
-        );
-      }
-      return `header:${value}`;
-    }
-    if (source.idempotencyRequired) {
+    const value = idempotencyValue(header, source.idempotencyHeader);
+    if (value !== undefined && value.length > MAX_HEADER_KEY_LENGTH) {
       throw new HeraldError(
-        "idempotency.missing",
-        `This source requires the ${source.idempotencyHeader} header`,
+        "idempotency.invalid",
+        `The ${source.idempotencyHeader} header is longer than ${MAX_HEADER_KEY_LENGTH} characters`,
       );
     }
-  } else if (source.idempotencyRequired && schemeId === undefined) {
+  } else if (source.idempotencyRequired && identity.from !== "id") {
     throw new HeraldError("idempotency.missing", "This source requires a webhook id");
   }
-  if (schemeId !== undefined && schemeId !== "" && schemeId.length <= MAX_KEY_LENGTH) {
-    return `id:${schemeId}`;
-  }
-  return `sha256:${createHash("sha256").update(body).digest("hex")}`;
 }
 
 /** The value at a dotted path of own object fields (`data.object.type`); never a prototype's. */

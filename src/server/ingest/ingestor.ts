@@ -1,19 +1,22 @@
 // `POST /webhooks/:source` without the HTTP framework: source → content type → signature on the
-// raw bytes → dedupe key → payload and type → one durable message with its deliveries. The
+// raw bytes and dedupe key (the inbound pipeline's shared stages, ../../inbound/authenticate.ts)
+// → payload and type → store as message: one durable message with its deliveries. The
 // answer is 202 only once the message is committed; a seen dedupe key answers 200 with the
 // first message's id; nothing here ever answers 202 for a message that was not stored.
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
-import type { SchemeSpec } from "../../signing/registry.js";
-import { checkWebhookHeaders, verifyWebhook } from "../../signing/sign.js";
-import type { HeadersLike } from "../../signing/types.js";
+import { authenticate } from "../../inbound/authenticate.js";
+import { idempotencyValue } from "../../inbound/dedupeKey.js";
+import { resolveScheme } from "../../signing/registry.js";
+import { checkWebhookHeaders } from "../../signing/sign.js";
+import type { HeadersLike, WebhookScheme } from "../../signing/types.js";
 import type { SourceRecord } from "../../store/deliveryPorts.js";
 import { publicMessage, statusForCode } from "../httpErrors.js";
 import type { GroupCommitter } from "./groupCommit.js";
 import {
   type BodyKind,
   bodyKind,
-  dedupeKey,
+  checkDedupeKey,
   type HeaderGetter,
   messageType,
   parsePayload,
@@ -59,7 +62,7 @@ export type IngestHead = Omit<IngestRequest, "body">;
 export interface AdmittedIngest {
   readonly head: IngestHead;
   readonly source: SourceRecord;
-  readonly scheme: SchemeSpec;
+  readonly scheme: WebhookScheme;
   readonly kind: BodyKind;
   readonly header: HeaderGetter;
 }
@@ -122,7 +125,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         `No source is named ${JSON.stringify(head.source)}`,
       );
     }
-    const { record: source, scheme } = cached;
+    const source = cached.record;
+    const scheme = resolveScheme(cached.scheme);
     known.source = source.name;
     const header = headerGetter(head.headers);
     const kind = bodyKind(header("content-type"));
@@ -141,8 +145,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     });
     if (early !== undefined) throw new HeraldError(early.code, early.message);
     if (source.idempotencyRequired && source.idempotencyHeader !== null) {
-      const value = header(source.idempotencyHeader)?.trim();
-      if (value === undefined || value === "") {
+      if (idempotencyValue(header, source.idempotencyHeader) === undefined) {
         throw new HeraldError(
           "idempotency.missing",
           `This source requires the ${source.idempotencyHeader} header`,
@@ -159,23 +162,31 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     const { source, header, kind } = admitted;
     const body = requestBody ?? EMPTY;
     const receivedAt = clock.now();
-    const verified = verifyWebhook({
+    const verified = authenticate({
       scheme: admitted.scheme,
       secrets: source.secrets,
       headers: admitted.head.headers as HeadersLike,
+      header,
       body,
+      now: receivedAt,
       toleranceSeconds: source.toleranceS,
-      now: new Date(receivedAt),
       url: admitted.head.url,
+      idempotencyHeader: source.idempotencyHeader,
     });
     if (!verified.ok) throw new HeraldError(verified.code, verified.message);
-    const key = dedupeKey(source, header, verified.id, body);
-    const payload = parsePayload(body, kind);
+    checkDedupeKey(source, header, verified.identity);
+    const { payload, text } = parsePayload(body, kind);
     const type = messageType(source, header, payload);
+    // Store as message: the body's JSON text is stored as received, not serialised again.
+    const message = { type, source: source.name, payload, payloadText: text };
     const result = await committer.submit({
-      message: { type, source: source.name, payload },
+      message,
       deliveries: [],
-      dedupe: { source: source.name, key, expiresAt: receivedAt + source.dedupeTtlS * 1000 },
+      dedupe: {
+        source: source.name,
+        key: verified.identity.key,
+        expiresAt: receivedAt + source.dedupeTtlS * 1000,
+      },
     });
     const messageId = result.message.id;
     return result.created

@@ -100,7 +100,7 @@ function messagesJson(records: readonly NewMessage[]): { json: string; columns: 
     if (columns.length === 0) columns = [...Object.keys(row), "payload"];
     // `row` always has its id, so its JSON ends in "}" after at least one field.
     const fields = JSON.stringify(row);
-    return `${fields.slice(0, -1)},"payload":${payloadJson(record.message)}}`;
+    return `${fields.slice(0, -1)},"payload":${payloadJson(record)}}`;
   });
   return { json: `[${parts.join(",")}]`, columns };
 }

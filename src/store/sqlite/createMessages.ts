@@ -94,8 +94,12 @@ export function batchToWrite(
   const records = newBatchRecords(inputs, nowIso, clock);
   const payloads: string[] = [];
   const bare = records.map((r): NewMessage => {
-    payloads.push(payloadJson(r.message));
-    return { ...r, message: { ...r.message, payload: null } };
+    payloads.push(payloadJson(r));
+    return {
+      message: { ...r.message, payload: null },
+      deliveries: r.deliveries,
+      inboundKey: r.inboundKey,
+    };
   });
   return { records, batch: { nowIso, records: bare, payloads } };
 }

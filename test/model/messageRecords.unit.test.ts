@@ -1,0 +1,47 @@
+// `MessageInput.payloadText`: the JSON text a payload was parsed from is what the adapters
+// store, checked like any payload text but not parsed or serialised again.
+import { describe, expect, it } from "vitest";
+import type { CreateMessageInput } from "../../src/model/deliveryOperations.js";
+import { newMessageRecords, payloadJson } from "../../src/model/messageRecords.js";
+
+const clock = { now: () => Date.parse("2026-01-01T00:00:00.000Z") };
+const NOW = "2026-01-01T00:00:00.000Z";
+
+function build(payload: unknown, payloadText?: string) {
+  const input = { message: { type: "a.b", payload, payloadText }, deliveries: [] };
+  return newMessageRecords(input as CreateMessageInput, NOW, clock);
+}
+
+describe("payloadText", () => {
+  it("is the text stored for the payload; without it the payload is serialised", () => {
+    const text = '{ "b": [1, 2.50], "big": 12345678901234567890 }';
+    const record = build(JSON.parse(text), text);
+    expect(payloadJson(record)).toBe(text);
+    expect(record.message.payload).toEqual(JSON.parse(text));
+    expect(payloadJson(build({ b: [1, 2.5] }))).toBe('{"b":[1,2.5]}');
+    expect(payloadJson(build(42, " 42 "))).toBe(" 42 ");
+  });
+
+  it("is checked as payload text: depth and text no store can hold", () => {
+    const deep = `${"[".repeat(65)}${"]".repeat(65)}`;
+    expect(() => build(JSON.parse(deep), deep)).toThrow(
+      expect.objectContaining({ code: "message.invalid" }),
+    );
+    expect(() => build({ a: "\u0000" }, '{"a":"\\u0000"}')).toThrow(
+      expect.objectContaining({ code: "message.invalid" }),
+    );
+    expect(() => build({}, 1 as unknown as string)).toThrow(
+      expect.objectContaining({ code: "message.invalid" }),
+    );
+    expect(() => build(undefined, "{}")).toThrow(
+      expect.objectContaining({ code: "message.invalid" }),
+    );
+  });
+
+  it("a number that overflows to Infinity is refused as in any payload", () => {
+    const text = '{"n":1e999}';
+    expect(() => build(JSON.parse(text), text)).toThrow(
+      expect.objectContaining({ code: "message.invalid" }),
+    );
+  });
+});
