@@ -4,15 +4,9 @@
 // is a failure of the run (exit 1, `error: <code>: <message>`), not of its usage.
 import { type Command, CommanderError } from "commander";
 import { coerceError, type HeraldError } from "../core/errors.js";
+import { backendFor, type OpenedDatabase } from "../store/backends.js";
+import { DEFAULT_SQLITE_PATH } from "../store/databaseTarget.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import {
-  DEFAULT_SQLITE_PATH,
-  migrateDatabase,
-  type OpenedDatabase,
-  openDatabase,
-} from "../store/openDatabase.js";
-import { createPostgresDeliveryStore } from "../store/postgres/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
 import { DB_ENV, resolveDatabaseFlag } from "./commands/migrate.js";
 import type { CliIo } from "./io.js";
 
@@ -75,13 +69,10 @@ export async function withStore(
   const target = resolveDatabaseFlag(flags, io.env);
   let database: OpenedDatabase | undefined;
   try {
-    database = await openDatabase(target, { max: 2 });
-    await migrateDatabase(database);
-    const options = { clock: io.clock };
-    const store =
-      database.dialect === "sqlite"
-        ? createSqliteDeliveryStore(database.db, options)
-        : createPostgresDeliveryStore(database.pool, options);
+    const backend = backendFor(target.dialect);
+    database = await backend.open(target, { role: "cli" });
+    await backend.migrate(database);
+    const store = await backend.deliveryStore(database, { clock: io.clock });
     try {
       return await body(store);
     } finally {

@@ -10,15 +10,10 @@ import type { RetryPolicy } from "../core/retryPolicy.js";
 import { createDeliveryWorker } from "../delivery/deliveryWorker.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
+import { backendFor } from "../store/backends.js";
+import type { DatabaseTarget } from "../store/databaseTarget.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import {
-  type DatabaseTarget,
-  migrateDatabase,
-  type OpenedDatabase,
-  openDatabase,
-} from "../store/openDatabase.js";
 import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
-import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
 import { storeDeadlines } from "../store/storeDeadlines.js";
 
 export interface WorkerServiceSettings {
@@ -41,12 +36,6 @@ export interface RunningWorkerService {
   stop(): Promise<void>;
 }
 
-async function openStore(database: OpenedDatabase, clock: Clock): Promise<DeliveryStore> {
-  if (database.dialect === "sqlite") return createSqliteDeliveryStore(database.db, { clock });
-  const { createPostgresDeliveryStore } = await import("../store/postgres/deliveryStore.js");
-  return createPostgresDeliveryStore(database.pool, { clock });
-}
-
 export async function startWorkerService(
   settings: WorkerServiceSettings,
 ): Promise<RunningWorkerService> {
@@ -54,18 +43,19 @@ export async function startWorkerService(
   // A frozen database fails the worker's claims and result writes after the query timeout
   // (retried at the next poll; an unrecorded result is sent again once its lease ends) instead
   // of stopping it for as long as the database stays frozen.
-  const database = await openDatabase(settings.database, {
-    max: settings.database.dialect === "postgres" ? 20 : undefined,
+  const backend = backendFor(settings.database.dialect);
+  const database = await backend.open(settings.database, {
+    role: "worker",
     pgTimeouts: storeDeadlines(settings.requestDeadlineMs).pg,
   });
   let pruneTimer: NodeJS.Timeout | undefined;
   let worker: ReturnType<typeof createDeliveryWorker> | null = null;
   try {
-    const report = await migrateDatabase(database);
+    const report = await backend.migrate(database);
     if (report.applied.length > 0) {
       logger.info({ applied: report.applied, version: report.version }, "database migrated");
     }
-    const store = await openStore(database, clock);
+    const store = await backend.deliveryStore(database, { clock });
     await settings.seed(store);
     worker = createDeliveryWorker({
       store,

@@ -13,17 +13,10 @@ import { createDispatcher } from "../delivery/dispatcher.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
 import { DEFAULT_TENANT } from "../model/constants.js";
+import { backendFor } from "../store/backends.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import {
-  type DatabaseTarget,
-  describeDatabase,
-  migrateDatabase,
-  type OpenedDatabase,
-  openDatabase,
-} from "../store/openDatabase.js";
-import { createPostgresDeliveryStore } from "../store/postgres/deliveryStore.js";
+import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
-import { createSqliteDeliveryStore } from "../store/sqlite/deliveryStore.js";
 import {
   type SqliteWriter,
   sqliteWriterAvailable,
@@ -92,12 +85,6 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-function openStore(database: OpenedDatabase, clock: Clock): DeliveryStore {
-  return database.dialect === "sqlite"
-    ? createSqliteDeliveryStore(database.db, { clock })
-    : createPostgresDeliveryStore(database.pool, { clock });
-}
-
 export async function startService(settings: ServiceSettings): Promise<RunningService> {
   const clock = settings.clock ?? systemClock;
   const logger = settings.logger ?? pino({ level: "info" });
@@ -108,8 +95,9 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     );
   }
   const deadlines = storeDeadlines(settings.requestDeadlineMs);
-  const database = await openDatabase(settings.database, {
-    max: settings.database.dialect === "postgres" ? 20 : undefined,
+  const backend = backendFor(settings.database.dialect);
+  const database = await backend.open(settings.database, {
+    role: "serve",
     pgTimeouts: deadlines.pg,
   });
   let app: FastifyInstance | null = null;
@@ -117,13 +105,13 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   let writer: SqliteWriter | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
   try {
-    const report = await migrateDatabase(database);
+    const report = await backend.migrate(database);
     if (report.applied.length > 0) {
       logger.info({ applied: report.applied, version: report.version }, "database migrated");
     }
     // /ready answers whether a write can succeed: from the outcomes of message writes (the
     // writer thread's too, below) and a write probe (writeReadiness.ts).
-    const readiness = withWriteReadiness(openStore(database, clock), {
+    const readiness = withWriteReadiness(await backend.deliveryStore(database, { clock }), {
       onChange: (failure) => {
         if (failure === null) logger.info("writes to the store succeed again: /ready answers 200");
         else logger.warn({ err: failure }, "writes to the store fail: /ready answers 503");

@@ -2,6 +2,14 @@
 // delivery-engine tables — for applications that assemble Herald themselves.
 
 export { createInbox, type Inbox, inboxKey } from "../bus/inbox.js";
+export {
+  BACKENDS,
+  type BackendProfile,
+  type BackendRole,
+  backendFor,
+  type DedupeStoreOptions,
+  type OpenDatabaseOptions,
+} from "./backends.js";
 export { createMemoryDedupeStore } from "./memory/dedupeStore.js";
 export { createMemoryDeliveryStore } from "./memory/deliveryStore.js";
 export type { Dialect, MigrationReport } from "./migrations.js";

@@ -48,7 +48,7 @@ export async function runMigrate(flags: MigrateFlags, io: CliIo): Promise<number
       ? { dialect: "sqlite", database: target.path }
       : { dialect: "postgres", database: redactDatabaseUrl(target.url), schema: target.schema };
   try {
-    const database = await openDatabase(target);
+    const database = await openDatabase(target, { role: "cli" });
     let report: Awaited<ReturnType<typeof migrateDatabase>>;
     try {
       report = await migrateDatabase(database);

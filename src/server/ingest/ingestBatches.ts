@@ -3,6 +3,7 @@
 import type { RetryPolicy } from "../../core/retryPolicy.js";
 import { DEFAULT_TENANT } from "../../model/constants.js";
 import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../model/routing.js";
+import { backendFor } from "../../store/backends.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import type { SqliteWriter } from "../../store/sqlite/writerThread.js";
 import type { ServiceMetrics } from "../metrics.js";
@@ -58,7 +59,7 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
     maxBatch: options.maxBatch ?? 256,
     maxWaitMs: options.maxWaitMs ?? 0,
     // SQLite has one writer; PostgreSQL commits several transactions at once.
-    maxConcurrent: options.dialect === "sqlite" ? 1 : 4,
+    maxConcurrent: backendFor(options.dialect).ingestWriters,
     ...giveUp,
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
     prepare: async (inputs) => {

@@ -1,6 +1,6 @@
 // PostgreSQL connection pool scoped to one schema (search_path), and a transaction helper.
 import pg from "pg";
-import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { HeraldError } from "../../core/errors.js";
 import type { PgTimeouts } from "../storeDeadlines.js";
 import { isPgUnavailable } from "./unavailable.js";
 
@@ -84,9 +84,22 @@ export function untimedClientConfig(pool: PgPool): pg.ClientConfig {
   return config;
 }
 
-/** The connection cannot be trusted: closed, timed out, or its query still running. */
+/**
+ * SQLSTATEs that mean the database is unavailable (isPgUnavailable) but were answered on a live
+ * session: a read-only transaction, a lock not obtained. The connection is rolled back and reused.
+ */
+const ANSWERED_ON_LIVE_SESSION = new Set(["25006", "55P03"]);
+
+/**
+ * The connection cannot be trusted: closed, timed out, or its query still running — as for
+ * any failure meaning the database is unavailable (isPgUnavailable, store.unavailable included)
+ * but those answered on a live session.
+ */
 function connectionSuspect(error: unknown): boolean {
-  return isPgUnavailable(error) || isHeraldError(error, "store.unavailable");
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    isPgUnavailable(error) && !(typeof code === "string" && ANSWERED_ON_LIVE_SESSION.has(code))
+  );
 }
 
 /** Runs `fn` in a transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */

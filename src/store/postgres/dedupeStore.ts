@@ -7,6 +7,7 @@ import type { Clock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
 import type { DedupeClaim, PrunableDedupeStore } from "../ports.js";
 import type { PgPool } from "./database.js";
+import { isPgUnavailable } from "./unavailable.js";
 
 export interface PostgresDedupeStoreOptions {
   /**
@@ -38,8 +39,9 @@ const PRUNE = `DELETE FROM inbox WHERE key IN (
 /** A refused claim reads the key's state next; when the key expired in between, claim again. */
 const CLAIM_ATTEMPTS = 5;
 
-function unavailable(what: string, error: unknown): HeraldError {
-  if (error instanceof HeraldError) return error;
+/** `error` as thrown by `what`: store.unavailable when it means so (isPgUnavailable). */
+function translate(what: string, error: unknown): unknown {
+  if (error instanceof HeraldError || !isPgUnavailable(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new HeraldError("store.unavailable", `PostgreSQL inbox ${what} failed: ${reason}`, {
     cause: error,
@@ -68,7 +70,7 @@ export function createPostgresDedupeStore(
       try {
         return await claim(key, leaseMs);
       } catch (error) {
-        throw unavailable("claim", error);
+        throw translate("claim", error);
       }
     },
 
@@ -77,7 +79,7 @@ export function createPostgresDedupeStore(
         const result = await pool.query(COMPLETE, [key, token, at(), ttlMs]);
         return result.rowCount === 1;
       } catch (error) {
-        throw unavailable("complete", error);
+        throw translate("complete", error);
       }
     },
 
@@ -85,7 +87,7 @@ export function createPostgresDedupeStore(
       try {
         await pool.query(RELEASE, [key, token]);
       } catch (error) {
-        throw unavailable("release", error);
+        throw translate("release", error);
       }
     },
 
@@ -99,7 +101,7 @@ export function createPostgresDedupeStore(
           if ((rowCount ?? 0) < pruneBatchSize) return total;
         }
       } catch (error) {
-        throw unavailable("prune", error);
+        throw translate("prune", error);
       }
     },
   };

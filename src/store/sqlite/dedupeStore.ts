@@ -4,9 +4,10 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { type Clock, systemClock } from "../../core/clock.js";
-import { HeraldError } from "../../core/errors.js";
+import { HeraldError, isHeraldError } from "../../core/errors.js";
 import type { DedupeClaim, PrunableDedupeStore } from "../ports.js";
 import type { SqliteDatabase } from "./database.js";
+import { isSqliteUnavailable } from "./unavailable.js";
 
 export interface SqliteDedupeStoreOptions {
   /** Time source for leases and ttls; default the system clock. */
@@ -31,7 +32,9 @@ const PRUNE = `DELETE FROM inbox
 /** Expiry in whole milliseconds, never earlier than asked. */
 const deadline = (now: number, ms: number) => Math.ceil(now + ms);
 
-function unavailable(what: string, error: unknown): HeraldError {
+/** `error` as thrown by `what`: store.unavailable when it means so (isSqliteUnavailable). */
+function translate(what: string, error: unknown): unknown {
+  if (isHeraldError(error) || !isSqliteUnavailable(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new HeraldError("store.unavailable", `SQLite inbox ${what} failed: ${reason}`, {
     cause: error,
@@ -46,15 +49,25 @@ export function createSqliteDedupeStore(
     | Record<"claim" | "state" | "complete" | "release" | "prune", Database.Statement<unknown[]>>
     | undefined;
 
-  // Prepared on first use, so creating the store never fails on an unmigrated database.
+  // Prepared on first use, so creating the store never fails on an unmigrated database; using
+  // it does, saying what to do about it.
   function sql() {
-    statements ??= {
-      claim: db.prepare(CLAIM),
-      state: db.prepare(STATE).pluck(),
-      complete: db.prepare(COMPLETE),
-      release: db.prepare(RELEASE),
-      prune: db.prepare(PRUNE),
-    };
+    try {
+      statements ??= {
+        claim: db.prepare(CLAIM),
+        state: db.prepare(STATE).pluck(),
+        complete: db.prepare(COMPLETE),
+        release: db.prepare(RELEASE),
+        prune: db.prepare(PRUNE),
+      };
+    } catch (error) {
+      if (isSqliteUnavailable(error)) throw error;
+      throw new HeraldError(
+        "store.unavailable",
+        "SQLite inbox: the database is not migrated (run migrateSqlite or `herald migrate`)",
+        { cause: error },
+      );
+    }
     return statements;
   }
 
@@ -79,7 +92,7 @@ export function createSqliteDedupeStore(
       try {
         return claimOnce(key, leaseMs);
       } catch (error) {
-        throw unavailable("claim", error);
+        throw translate("claim", error);
       }
     },
 
@@ -89,7 +102,7 @@ export function createSqliteDedupeStore(
         const result = sql().complete.run({ key, token, now, expiresAt: deadline(now, ttlMs) });
         return result.changes === 1;
       } catch (error) {
-        throw unavailable("complete", error);
+        throw translate("complete", error);
       }
     },
 
@@ -97,7 +110,7 @@ export function createSqliteDedupeStore(
       try {
         sql().release.run(key, token);
       } catch (error) {
-        throw unavailable("release", error);
+        throw translate("release", error);
       }
     },
 
@@ -111,7 +124,7 @@ export function createSqliteDedupeStore(
           if (changes < pruneBatchSize) return total;
         }
       } catch (error) {
-        throw unavailable("prune", error);
+        throw translate("prune", error);
       }
     },
   };

@@ -6,6 +6,7 @@ import { HeraldError, isHeraldError } from "../../core/errors.js";
 import type { ListWindow } from "../../model/listQuery.js";
 import { ROW_CODECS, type Row, rowMapper } from "../sql/deliveryRows.js";
 import type { SqliteDatabase } from "./database.js";
+import { isSqliteUnavailable } from "./unavailable.js";
 
 export type SqlParams = Record<string, string | number | null>;
 
@@ -56,28 +57,23 @@ export function sqliteContext(db: SqliteDatabase): SqliteContext {
 }
 
 /**
- * Runs a store operation, turning SQLite's failures into HeraldErrors: a lock held longer than
- * the busy timeout or a closed database is `store.unavailable`; the rest are bugs and pass.
+ * Runs a store operation, turning SQLite's failures into HeraldErrors: those that mean the
+ * database is unavailable (isSqliteUnavailable: a lock held longer than the busy timeout, the
+ * disk, a closed database) are `store.unavailable`; the rest are bugs and pass.
  */
 export async function call<T>(fn: () => T): Promise<T> {
   try {
     return fn();
   } catch (error) {
-    if (isHeraldError(error)) throw error;
-    const code = (error as { code?: unknown }).code;
-    if (
-      typeof code === "string" &&
-      /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)/.test(code)
-    ) {
-      throw new HeraldError("store.unavailable", `SQLite: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (error instanceof TypeError && /database connection is not open/.test(error.message)) {
-      throw new HeraldError("store.unavailable", "The SQLite database is closed", { cause: error });
-    }
-    throw error;
+    if (isHeraldError(error) || !isSqliteUnavailable(error)) throw error;
+    const message =
+      error instanceof TypeError ? "The SQLite database is closed" : `SQLite: ${errorText(error)}`;
+    throw new HeraldError("store.unavailable", message, { cause: error });
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export function isConstraint(

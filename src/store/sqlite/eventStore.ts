@@ -30,6 +30,7 @@ import type {
 import { type EventColumns, storedEvent } from "../sql/eventRow.js";
 import type { SqliteDatabase } from "./database.js";
 import { type EventStatements, prepareEventStatements } from "./eventStatements.js";
+import { isSqliteUnavailable } from "./unavailable.js";
 
 export interface SqliteEventRow extends Omit<EventColumns, "payload" | "metadata"> {
   position: number;
@@ -51,14 +52,13 @@ function toStored(row: SqliteEventRow): StoredEvent {
 }
 
 // SQLITE_BUSY (another process held the write lock past busy_timeout), I/O and full-disk
-// errors mean the store cannot take the write now; anything else is a bug and stays as it is.
+// errors, a closed database mean the store cannot take the write now (isSqliteUnavailable);
+// anything else is a bug and stays as it is.
 function translate(error: unknown): unknown {
-  if (isHeraldError(error)) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && code.startsWith("SQLITE_")) {
-    return new HeraldError("store.unavailable", `SQLite event store: ${code}`, { cause: error });
-  }
-  return error;
+  if (isHeraldError(error) || !isSqliteUnavailable(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const what = typeof code === "string" ? code : "the database is closed";
+  return new HeraldError("store.unavailable", `SQLite event store: ${what}`, { cause: error });
 }
 
 /**
