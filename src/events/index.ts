@@ -1,19 +1,10 @@
 // `herald/events`: the event store on memory, SQLite and PostgreSQL, and its types;
 // appendInTransaction stores events within the caller's own PostgreSQL transaction.
 export * from "../bus/index.js";
+export type * from "../model/eventRecords.js";
 export { parseStreamName, type StreamName } from "../model/streamName.js";
 export { createMemoryEventStore } from "../store/memory/eventStore.js";
-export type {
-  AppendOptions,
-  AppendResult,
-  CheckpointStore,
-  EventStore,
-  EventStoreOptions,
-  EventToAppend,
-  ExpectedVersion,
-  ReadResult,
-  StoredEvent,
-} from "../store/ports.js";
+export type { CheckpointStore, EventStore, EventStoreOptions } from "../store/ports.js";
 export {
   type AppendInTransactionOptions,
   appendInTransaction,
