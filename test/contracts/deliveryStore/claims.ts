@@ -8,6 +8,7 @@ import {
   claimOne,
   dispatch,
   expectCode,
+  expectStored,
   iso,
   LEASE_MS,
   makeEndpoint,
@@ -56,6 +57,18 @@ export function claimContract(t: ContractContext): void {
         status: "delivering",
         leaseOwner: "worker-2",
         leaseExpiresAt: iso(START + 2 * LEASE_MS),
+      });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveries[0]!.id,
+          status: "delivering",
+          attempts: 0,
+          nextAttemptAt: iso(START + 2 * LEASE_MS),
+          leaseOwner: "worker-2",
+          leaseExpiresAt: iso(START + 2 * LEASE_MS),
+          updatedAt: iso(START + LEASE_MS),
+        },
+        attempts: [],
       });
     });
 
@@ -118,12 +131,48 @@ export function claimContract(t: ContractContext): void {
         owner: "w",
         nextAttemptAt: START + 60_000,
       });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[0]!,
+          status: "retrying",
+          attempts: 0,
+          nextAttemptAt: iso(START + 60_000),
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          updatedAt: iso(START),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([]);
       t.clock.advance(60_000);
       expect(await orderedClaims()).toEqual([ids[0]]);
       await t.store.completeDelivery({ deliveryId: ids[0]!, owner: "w" });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[0]!,
+          status: "delivered",
+          nextAttemptAt: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          updatedAt: iso(START + 60_000),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([ids[1]]);
       await t.store.deadLetter({ deliveryId: ids[1]!, owner: "w", reason: "gave up" });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[1]!,
+          status: "dead_lettered",
+          attempts: 0,
+          nextAttemptAt: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastError: "gave up",
+          updatedAt: iso(START + 60_000),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([ids[2]]);
     });
 
