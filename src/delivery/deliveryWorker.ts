@@ -22,6 +22,7 @@ import {
   type DeliveryWorkerEventName,
 } from "./deliveryEvents.js";
 import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
+import { failedAttempt, startAttempt } from "./transports/attemptResult.js";
 import type { Transport, TransportResult } from "./transports/types.js";
 
 export interface DeliveryWorkerOptions {
@@ -99,23 +100,6 @@ function describeFailure(result: TransportResult): string {
   const { attempt } = result;
   if (attempt.error !== null) return attempt.error;
   return attempt.statusCode === null ? "failed" : `HTTP ${attempt.statusCode}`;
-}
-
-/** A transport that threw (a bug: failures should be results) still costs an attempt. */
-function thrownResult(error: unknown, startedAt: number, started: number): TransportResult {
-  return {
-    attempt: {
-      startedAt: iso(startedAt),
-      durationMs: Math.max(0, Math.round(performance.now() - started)),
-      succeeded: false,
-      statusCode: null,
-      responseHeaders: null,
-      responseBody: null,
-      error: `transport.failed: ${coerceError(error).message}`,
-    },
-    classification: { outcome: "retry", reason: "network_error" },
-    responseBodyTruncated: false,
-  };
 }
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
@@ -216,12 +200,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       attempt: attemptNumber,
     };
     let result: TransportResult;
-    const startedAt = clock.now();
-    const started = performance.now();
+    const timer = startAttempt(clock);
     try {
       result = await transport.send({ delivery, message, endpoint, attemptNumber });
     } catch (error) {
-      result = thrownResult(error, startedAt, started);
+      // A transport that threw (a bug: failures should be results) still costs an attempt.
+      result = failedAttempt(
+        timer,
+        `transport.failed: ${coerceError(error).message}`,
+        "network_error",
+      );
     } finally {
       permit.release();
     }

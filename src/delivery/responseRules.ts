@@ -58,6 +58,11 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_BODY_TIMEOUT",
 ]);
 
+/** Why a send without a response failed: `timeout` when what it threw was one. */
+export function failureReason(error: unknown): "timeout" | "network_error" {
+  return isTimeout(error) ? "timeout" : "network_error";
+}
+
 function isTimeout(error: unknown): boolean {
   // undici and AbortSignal.timeout() wrap the telling error in `cause`; look a few levels down.
   let current = error;
@@ -95,7 +100,7 @@ export function classifyResponse(input: SendResult): ResponseClassification {
   const bounds = retryAfterBounds(input);
   const { status } = input;
   if (status === undefined || status === null) {
-    return { outcome: "retry", reason: isTimeout(input.error) ? "timeout" : "network_error" };
+    return { outcome: "retry", reason: failureReason(input.error) };
   }
   if (!Number.isInteger(status)) return { outcome: "retry", reason: "http_error" };
   if (status >= 200 && status <= 299) return { outcome: "success" };
