@@ -102,14 +102,22 @@ function describeFailure(result: TransportResult): string {
   return attempt.statusCode === null ? "failed" : `HTTP ${attempt.statusCode}`;
 }
 
+/** The worker's defaults, which herald.yaml's `worker:` section states too. */
+export const DEFAULT_WORKER_CONCURRENCY = 10;
+export const DEFAULT_LEASE_MS = 60_000;
+export const DEFAULT_POLL_INTERVAL_MS = 1_000;
+
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
   const clock = options.clock ?? systemClock;
   const owner = options.owner ?? newId("worker", { clock: systemClock });
-  const concurrency = positiveInteger("concurrency", options.concurrency ?? 10);
-  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? 60_000);
+  const concurrency = positiveInteger(
+    "concurrency",
+    options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+  );
+  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS);
   const batchSize = positiveInteger("batchSize", options.batchSize ?? concurrency);
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const limiter = options.limiter ?? createEndpointLimiter({ clock });
   const events = createDeliveryEventEmitter(options.onEvent);
   const gate = createConcurrencyGate(concurrency);

@@ -1,6 +1,7 @@
 // What an HTTP attempt's outcome means for the delivery (Standard Webhooks rules), as a pure function.
 
 import { HeraldError } from "../core/errors.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../model/constants.js";
 import {
   clampRetryAfterMs,
   parseRetryAfter,
@@ -47,8 +48,6 @@ export type ResponseClassification =
 
 /** Statuses whose Retry-After is honoured (within bounds). */
 export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-
-export const DEFAULT_BODY_LIMIT_BYTES = 20 * 1024;
 
 const TIMEOUT_CODES = new Set([
   "ETIMEDOUT",
@@ -135,7 +134,7 @@ const encoder = new TextEncoder();
  */
 export function truncateBody(
   body: Uint8Array | string,
-  limit: number = DEFAULT_BODY_LIMIT_BYTES,
+  limit: number = MAX_RESPONSE_BODY_BYTES,
 ): TruncatedBody {
   if (!Number.isSafeInteger(limit) || limit < 0) {
     throw new HeraldError("config.invalid", "Body limit must be a non-negative integer of bytes", {

@@ -1,6 +1,7 @@
 // `herald endpoints list|add|disable|enable`: the endpoints messages are delivered to. `add`
 // prints the signing secret once — the only command that ever prints an endpoint's secret.
 import { type Command, InvalidArgumentError } from "commander";
+import { DEFAULT_ENDPOINT_SCHEME, MAX_PAGE_LIMIT } from "../../model/constants.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { generateSecret } from "../../signing/sign.js";
 import type { EndpointRecord } from "../../store/deliveryPorts.js";
@@ -45,8 +46,6 @@ export interface EndpointsDisableFlags extends StoreFlags {
   reason?: string;
 }
 
-const LIST_PAGE = 1000;
-
 function endpointStatus(endpoint: EndpointRecord): string {
   if (endpoint.enabled) return "enabled";
   return endpoint.disabledReason === null
@@ -76,7 +75,7 @@ export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Pr
     do {
       const page = await store.listEndpoints({
         ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
-        limit: LIST_PAGE,
+        limit: MAX_PAGE_LIMIT,
         cursor,
       });
       endpoints.push(...page.data);
@@ -238,7 +237,7 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
     )
     .option("--id <id>", "a stable id instead of a generated ep_…", parseSingleLine)
     .option("--tenant <tenant>", "owner of the endpoint (default: default)", parseSingleLine)
-    .addOption(schemeOption("signing scheme").default("standard"))
+    .addOption(schemeOption("signing scheme").default(DEFAULT_ENDPOINT_SCHEME))
     .option(
       "--secret <secret>",
       "signing secret (default: a new one for the scheme)",

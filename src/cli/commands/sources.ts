@@ -2,6 +2,7 @@
 // and are never printed again: the list shows how many each source has.
 import { type Command, InvalidArgumentError } from "commander";
 import { HeraldError } from "../../core/errors.js";
+import { DEFAULT_DEDUPE_TTL_S, DEFAULT_SOURCE_TOLERANCE_S } from "../../model/constants.js";
 import type { SchemeName } from "../../signing/registry.js";
 import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
 import { sourceToWire } from "../../wire/records.js";
@@ -198,7 +199,7 @@ export function registerSources(program: Command, io: CliIo): Command {
     .addOption(secretOption("verify"))
     .option(
       "--tolerance <seconds>",
-      "accepted clock skew, either way (default 300)",
+      `accepted clock skew, either way (default ${DEFAULT_SOURCE_TOLERANCE_S})`,
       parseSecondsFlag,
     )
     .option("--idempotency-header <name>", "header carrying the dedupe key", parseSingleLine)
@@ -210,7 +211,7 @@ export function registerSources(program: Command, io: CliIo): Command {
     )
     .option(
       "--dedupe-ttl <seconds>",
-      "how long a dedupe key is remembered (default 259200, 3 days)",
+      `how long a dedupe key is remembered (default ${DEFAULT_DEDUPE_TTL_S}, 3 days)`,
       parsePositiveSecondsFlag,
     )
     .option("--replace", "replace a source of the same name");

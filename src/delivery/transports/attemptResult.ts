@@ -3,7 +3,8 @@
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
 import { isoTime } from "../../core/isoTime.js";
-import { DEFAULT_BODY_LIMIT_BYTES, type RetryReason, truncateBody } from "../responseRules.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
+import { type RetryReason, truncateBody } from "../responseRules.js";
 import type { TransportResult } from "./types.js";
 
 export interface AttemptTimer {
@@ -31,7 +32,7 @@ export function startAttempt(clock: Clock): AttemptTimer {
 export function succeededAttempt(
   timer: AttemptTimer,
   responseBody: string | null,
-  limit: number = DEFAULT_BODY_LIMIT_BYTES,
+  limit: number = MAX_RESPONSE_BODY_BYTES,
 ): TransportResult {
   const kept = responseBody === null ? null : truncateBody(responseBody, limit);
   return {

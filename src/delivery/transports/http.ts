@@ -4,9 +4,9 @@ import { type Dispatcher, util } from "undici";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { readPackageVersion } from "../../core/version.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
 import {
   classifyResponse,
-  DEFAULT_BODY_LIMIT_BYTES,
   failureReason,
   type RetryAfterBounds,
   truncateBody,
@@ -271,7 +271,7 @@ class DeadlineQueue {
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const {
     clock = systemClock,
-    maxResponseBytes = DEFAULT_BODY_LIMIT_BYTES,
+    maxResponseBytes = MAX_RESPONSE_BODY_BYTES,
     connections,
     retryAfter = {},
   } = options;

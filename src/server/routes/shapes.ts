@@ -1,6 +1,6 @@
 // Response shapes shared by the routes' OpenAPI descriptions.
 import { z } from "zod";
-import { DELIVERY_STATUSES } from "../../model/constants.js";
+import { DEFAULT_PAGE_LIMIT, DELIVERY_STATUSES, MAX_PAGE_LIMIT } from "../../model/constants.js";
 import type { DeliveryStatus } from "../../store/deliveryPorts.js";
 import { responseSchema } from "../routeSchema.js";
 
@@ -115,6 +115,12 @@ export function pageOf(item: z.ZodType) {
 
 /** `?limit&cursor` of every list. */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(1000).default(50).describe("Page size, 1–1000"),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(DEFAULT_PAGE_LIMIT)
+    .describe(`Page size, 1–${MAX_PAGE_LIMIT}`),
   cursor: z.string().min(1).max(2048).optional().describe("next_cursor of the previous page"),
 };
