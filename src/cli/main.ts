@@ -36,7 +36,7 @@ Examples:
   $ herald replay --endpoint ep_orders --since 1h
 `;
 
-export function buildProgram(io: CliIo = createIo()): Command {
+function buildProgram(io: CliIo = createIo()): Command {
   const program = new HeraldCommand("herald")
     .description("Events in, webhooks out: sign, verify, receive and deliver webhooks.")
     .version(readPackageVersion(), "-v, --version")

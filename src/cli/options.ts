@@ -13,7 +13,7 @@ export const SECRET_ENV_HELP = `Environment:
 `;
 
 /** Scheme names are read from the registry when the program is built, never listed here. */
-export function parseScheme(value: string): SchemeName {
+function parseScheme(value: string): SchemeName {
   try {
     resolveScheme(value as SchemeName);
   } catch (error) {

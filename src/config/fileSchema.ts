@@ -39,7 +39,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
 
 export const MAX_PORT = 65_535;
 
-export const logLevelSchema = z.enum(LOG_LEVELS);
+const logLevelSchema = z.enum(LOG_LEVELS);
 
 /** Endpoints declared in the file need an id, so a restart updates the same endpoint. */
 export const configEndpointSchema = wireEndpointCreateSchema.extend({ id: keySchema });

@@ -76,7 +76,7 @@ export interface DeliveryWorker {
 }
 
 /** `lastError` of a delivery dead-lettered because its endpoint answered 410. */
-export const GONE_REASON = "410 Gone";
+const GONE_REASON = "410 Gone";
 
 function positiveInteger(key: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {

@@ -12,13 +12,12 @@ import {
 export {
   DEFAULT_MAX_RETRY_AFTER_MS,
   DEFAULT_MIN_RETRY_AFTER_MS,
-  parseHttpDate,
   parseRetryAfter,
   type RetryAfterBounds,
 } from "./retryAfter.js";
 
 /** A fetch `Headers` or a plain record (undici `request`, node:http); names match case-insensitively. */
-export type HeadersLike =
+type HeadersLike =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -47,7 +46,7 @@ export type ResponseClassification =
   | { outcome: "retry"; reason: RetryReason; retryAfterMs?: number };
 
 /** Statuses whose Retry-After is honoured (within bounds). */
-export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 const TIMEOUT_CODES = new Set([
   "ETIMEDOUT",

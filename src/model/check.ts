@@ -69,13 +69,6 @@ export function positiveInteger(value: unknown, field: string, code: HeraldError
   return value;
 }
 
-export function nonNegativeInteger(value: unknown, field: string, code: HeraldErrorCode): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(code, field, "must be a non-negative integer");
-  }
-  return value;
-}
-
 export function positiveNumber(value: unknown, field: string, code: HeraldErrorCode): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw invalid(code, field, "must be a positive number");

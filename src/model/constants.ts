@@ -22,12 +22,6 @@ export const QUEUED_DELIVERY_STATUSES: readonly QueuedDeliveryStatus[] = Object.
   "cancelled",
 ]);
 
-/** Statuses a claim picks up when due (plus `delivering` with an expired lease). */
-export const DUE_DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.freeze([
-  "pending",
-  "retrying",
-]);
-
 /** Not final: an ordered endpoint's next delivery waits while an older one is in one of these. */
 export const OPEN_DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.freeze([
   "pending",

@@ -28,7 +28,7 @@ import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
 import { errorResponse } from "./routes/shapes.js";
 
-export interface AppOptions extends ManagementDeps {
+interface AppOptions extends ManagementDeps {
   store: DeliveryStore;
   ingestor: Ingestor;
   metrics: ServiceMetrics;

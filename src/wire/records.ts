@@ -19,7 +19,7 @@ import type {
 } from "../model/deliveryRecords.js";
 import { schemeOptionsToWire } from "./schemeOptions.js";
 
-export interface DeliveryWire {
+interface DeliveryWire {
   id: string;
   message_id: string;
   endpoint_id: string;
@@ -35,7 +35,7 @@ export interface DeliveryWire {
   updated_at: string;
 }
 
-export interface AttemptWire {
+interface AttemptWire {
   id: string;
   delivery_id: string;
   /** 1, 2, … per delivery, counting on across replays. */
@@ -55,9 +55,9 @@ export interface AttemptWire {
  * `pending` while any is pending, delivering or retrying; `delivered` when at least one was
  * delivered (the others, if any, cancelled); `cancelled` when every delivery was cancelled.
  */
-export type MessageStatus = "no_deliveries" | "failed" | "pending" | "delivered" | "cancelled";
+type MessageStatus = "no_deliveries" | "failed" | "pending" | "delivered" | "cancelled";
 
-export interface MessageWire {
+interface MessageWire {
   id: string;
   type: string;
   /** The inbound source it came from; null for API, library and event-store messages. */
@@ -71,7 +71,7 @@ export interface MessageWire {
   deliveries: DeliveryWire[];
 }
 
-export interface EndpointWire {
+interface EndpointWire {
   id: string;
   tenant: string;
   description: string;
@@ -100,7 +100,7 @@ export interface EndpointWire {
   updated_at: string;
 }
 
-export interface SourceWire {
+interface SourceWire {
   name: string;
   scheme: string;
   scheme_options: JsonObject | null;
@@ -116,7 +116,7 @@ export interface SourceWire {
   updated_at: string;
 }
 
-export interface EventTypeWire {
+interface EventTypeWire {
   name: string;
   description: string;
   schema: JsonObject | null;

@@ -17,7 +17,7 @@ import {
 } from "../openStore.js";
 import { parseLimitFlag, parseSingleLine } from "../options.js";
 
-export interface DeliveriesFlags extends StoreFlags {
+interface DeliveriesFlags extends StoreFlags {
   status?: DeliveryStatus[];
   endpoint?: string;
   message?: string;
@@ -97,7 +97,7 @@ export function nextPageCommand(flags: DeliveriesFlags, cursor: string): string 
   return args.map(shellArg).join(" ");
 }
 
-export async function runDeliveries(flags: DeliveriesFlags, io: CliIo): Promise<number> {
+async function runDeliveries(flags: DeliveriesFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const page = await store.listDeliveries({
       ...(flags.status === undefined ? {} : { status: flags.status }),

@@ -20,7 +20,7 @@ import {
 import { collect, parseSingleLine, parseUrlFlag, schemeOption } from "../options.js";
 
 /** An absolute http(s) URL: endpoints added here use the HTTP transport. */
-export function parseHttpUrlFlag(value: string): string {
+function parseHttpUrlFlag(value: string): string {
   const url = parseUrlFlag(value);
   if (!/^https?:$/i.test(new URL(url).protocol)) {
     throw new InvalidArgumentError("Expected an http:// or https:// URL.");
@@ -28,11 +28,11 @@ export function parseHttpUrlFlag(value: string): string {
   return url;
 }
 
-export interface EndpointsListFlags extends StoreFlags {
+interface EndpointsListFlags extends StoreFlags {
   tenant?: string;
 }
 
-export interface EndpointsAddFlags extends StoreFlags {
+interface EndpointsAddFlags extends StoreFlags {
   url: string;
   eventType: string[];
   id?: string;
@@ -42,7 +42,7 @@ export interface EndpointsAddFlags extends StoreFlags {
   description?: string;
 }
 
-export interface EndpointsDisableFlags extends StoreFlags {
+interface EndpointsDisableFlags extends StoreFlags {
   reason?: string;
 }
 
@@ -53,7 +53,7 @@ function endpointStatus(endpoint: EndpointRecord): string {
     : `disabled: ${truncate(endpoint.disabledReason, 40)}`;
 }
 
-export function endpointsTable(endpoints: readonly EndpointRecord[]): string {
+function endpointsTable(endpoints: readonly EndpointRecord[]): string {
   return formatTable(
     ["ID", "TENANT", "TARGET", "EVENT TYPES", "SECRETS", "FAILURES", "STATUS"],
     endpoints.map((e) => [
@@ -68,7 +68,7 @@ export function endpointsTable(endpoints: readonly EndpointRecord[]): string {
   );
 }
 
-export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Promise<number> {
+async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const endpoints: EndpointRecord[] = [];
     let cursor: string | null = null;
@@ -88,7 +88,7 @@ export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Pr
   });
 }
 
-export async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
+async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
   // The API's rule: a secret the scheme cannot sign with is refused before anything is stored.
   if (flags.secret !== undefined) {
     checkSecret(
@@ -142,15 +142,11 @@ async function setEnabled(
   });
 }
 
-export function runEndpointsDisable(
-  id: string,
-  flags: EndpointsDisableFlags,
-  io: CliIo,
-): Promise<number> {
+function runEndpointsDisable(id: string, flags: EndpointsDisableFlags, io: CliIo): Promise<number> {
   return setEnabled(id, false, flags, io);
 }
 
-export function runEndpointsEnable(id: string, flags: StoreFlags, io: CliIo): Promise<number> {
+function runEndpointsEnable(id: string, flags: StoreFlags, io: CliIo): Promise<number> {
   return setEnabled(id, true, flags, io);
 }
 

@@ -18,7 +18,7 @@ import {
 } from "../openStore.js";
 import { parseSinceFlag, parseSingleLine, resolveSince, type SinceFlag } from "../options.js";
 
-export interface ReplayFlags extends StoreFlags {
+interface ReplayFlags extends StoreFlags {
   endpoint?: string;
   since?: SinceFlag;
 }
@@ -31,7 +31,7 @@ function usage(message: string): HeraldError {
   return new HeraldError("cli.invalid_argument", message);
 }
 
-export async function runReplay(
+async function runReplay(
   idOrPrefix: string | undefined,
   flags: ReplayFlags,
   io: CliIo,

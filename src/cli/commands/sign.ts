@@ -19,10 +19,10 @@ import {
   secretOption,
 } from "../options.js";
 
-export const SIGN_FORMATS = ["headers", "json", "curl"] as const;
-export type SignFormat = (typeof SIGN_FORMATS)[number];
+const SIGN_FORMATS = ["headers", "json", "curl"] as const;
+type SignFormat = (typeof SIGN_FORMATS)[number];
 
-export interface SignFlags {
+interface SignFlags {
   scheme: SchemeName;
   secret?: string[];
   id?: string;
@@ -55,7 +55,7 @@ export function formatSignedHeaders(
 }
 
 /** Signs stdin; the `msg_` id is generated only when the scheme refuses to sign without one. */
-export async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
+async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   const body = await io.readStdin();
   const options = {

@@ -26,9 +26,9 @@ import {
   secretOption,
 } from "../options.js";
 
-export type SourcesListFlags = StoreFlags;
+type SourcesListFlags = StoreFlags;
 
-export interface SourcesAddFlags extends StoreFlags {
+interface SourcesAddFlags extends StoreFlags {
   name: string;
   scheme: SchemeName;
   secret?: string[];
@@ -67,7 +67,7 @@ function parsePositiveSecondsFlag(value: string): number {
   return seconds;
 }
 
-export function sourcesTable(sources: readonly SourceRecord[]): string {
+function sourcesTable(sources: readonly SourceRecord[]): string {
   return formatTable(
     ["NAME", "SCHEME", "SECRETS", "TOLERANCE", "IDEMPOTENCY", "TYPE FROM", "DEDUPE TTL"],
     sources.map((s) => [
@@ -84,7 +84,7 @@ export function sourcesTable(sources: readonly SourceRecord[]): string {
   );
 }
 
-export async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promise<number> {
+async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const sources = await store.listSources();
     if (flags.json === true) printJson(io, { data: sources.map(sourceToWire) });
@@ -94,7 +94,7 @@ export async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promis
   });
 }
 
-export async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
+async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   // The API's rule: a secret the scheme cannot verify with is refused before anything is stored.
   checkSourceSecrets(flags.scheme, null, secrets, {

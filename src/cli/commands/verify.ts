@@ -27,7 +27,7 @@ import {
   secretOption,
 } from "../options.js";
 
-export interface VerifyFlags {
+interface VerifyFlags {
   scheme: SchemeName;
   secret?: string[];
   header?: string[];
@@ -69,7 +69,7 @@ function describeValid(result: Extract<VerifyResult, { ok: true }>): string {
   return text;
 }
 
-export async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> {
+async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   const headers = await collectHeaders(flags);
   const body = await io.readStdin();

@@ -31,7 +31,7 @@ import { type EventColumns, storedEvent } from "../sql/eventRow.js";
 import type { SqliteDatabase } from "./database.js";
 import { type EventStatements, prepareEventStatements } from "./eventStatements.js";
 
-export interface SqliteEventRow extends Omit<EventColumns, "payload" | "metadata"> {
+interface SqliteEventRow extends Omit<EventColumns, "payload" | "metadata"> {
   position: number;
   payload: string;
   metadata: string;
