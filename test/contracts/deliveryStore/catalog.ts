@@ -11,6 +11,14 @@ import {
   START,
 } from "./fixtures.js";
 
+/** An enabled endpoint with no failure run. */
+const ENABLED_AND_HEALTHY = {
+  enabled: true,
+  disabledReason: null,
+  consecutiveFailures: 0,
+  failingSince: null,
+} as const;
+
 export function catalogContract(t: ContractContext): void {
   describe("event types", () => {
     it("upserts with defaults, gets, and answers undefined for an unknown name", async () => {
@@ -298,10 +306,7 @@ export function catalogContract(t: ContractContext): void {
       await expectStored(t.store, {
         endpoint: {
           id: endpoint.id,
-          enabled: true,
-          disabledReason: null,
-          consecutiveFailures: 0,
-          failingSince: null,
+          ...ENABLED_AND_HEALTHY,
           updatedAt: iso(START),
         },
       });
@@ -337,10 +342,7 @@ export function catalogContract(t: ContractContext): void {
       await expectStored(t.store, {
         endpoint: {
           id: endpoint.id,
-          enabled: true,
-          disabledReason: null,
-          consecutiveFailures: 0,
-          failingSince: null,
+          ...ENABLED_AND_HEALTHY,
           updatedAt: iso(START + 2_000),
         },
       });

@@ -13,6 +13,7 @@ import {
   LEASE_MS,
   makeEndpoint,
   START,
+  UNLEASED,
 } from "./fixtures.js";
 
 export function claimContract(t: ContractContext): void {
@@ -137,8 +138,7 @@ export function claimContract(t: ContractContext): void {
           status: "retrying",
           attempts: 0,
           nextAttemptAt: iso(START + 60_000),
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           updatedAt: iso(START),
         },
         attempts: [],
@@ -152,8 +152,7 @@ export function claimContract(t: ContractContext): void {
           id: ids[0]!,
           status: "delivered",
           nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           updatedAt: iso(START + 60_000),
         },
         attempts: [],
@@ -166,8 +165,7 @@ export function claimContract(t: ContractContext): void {
           status: "dead_lettered",
           attempts: 0,
           nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastError: "gave up",
           updatedAt: iso(START + 60_000),
         },

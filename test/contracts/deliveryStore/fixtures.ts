@@ -105,6 +105,18 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The fields of a delivery no worker holds. */
+export const UNLEASED = { leaseOwner: null, leaseExpiresAt: null } as const;
+/** The fields of a delivery after one `failedAttempt()` at START. */
+export const FAILED_ONCE = {
+  attempts: 1,
+  lastAttemptAt: iso(START),
+  lastError: "HTTP 500",
+  lastStatusCode: 500,
+} as const;
+/** The attempt log entry of that attempt. */
+export const LOGGED_FAILURE = { number: 1, statusCode: 500, error: "HTTP 500" } as const;
+
 /** Every delivery of the store (all pages), oldest first. */
 export async function allDeliveryIds(store: DeliveryStore): Promise<string[]> {
   const ids: string[] = [];

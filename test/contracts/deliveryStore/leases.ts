@@ -7,12 +7,32 @@ import {
   dispatch,
   expectCode,
   expectStored,
+  FAILED_ONCE,
   failedAttempt,
   iso,
   LEASE_MS,
+  LOGGED_FAILURE,
   makeEndpoint,
   START,
+  type StoredState,
+  UNLEASED,
 } from "./fixtures.js";
+
+/** A delivery completed at `at` with no attempt logged, as stored. */
+function deliveredUntried(id: string, at: number): StoredState & { delivery: object } {
+  return {
+    delivery: {
+      id,
+      status: "delivered",
+      attempts: 0,
+      nextAttemptAt: null,
+      ...UNLEASED,
+      lastAttemptAt: null,
+      updatedAt: iso(at),
+    },
+    attempts: [],
+  };
+}
 
 export function leaseContract(t: ContractContext): void {
   async function claimed(owner = "w") {
@@ -53,13 +73,10 @@ export function leaseContract(t: ContractContext): void {
         delivery: {
           id: deliveryId,
           status: "delivering",
-          attempts: 1,
+          ...FAILED_ONCE,
           nextAttemptAt: iso(START + LEASE_MS),
           leaseOwner: "w",
           leaseExpiresAt: iso(START + LEASE_MS),
-          lastAttemptAt: iso(START),
-          lastError: "HTTP 500",
-          lastStatusCode: 500,
           updatedAt: iso(START),
         },
         attempts: [first.attempt],
@@ -186,8 +203,7 @@ export function leaseContract(t: ContractContext): void {
           status: "delivered",
           attempts: 1,
           nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastAttemptAt: iso(START),
           lastError: null,
           lastStatusCode: 200,
@@ -219,16 +235,12 @@ export function leaseContract(t: ContractContext): void {
         delivery: {
           id: deliveryId,
           status: "retrying",
-          attempts: 1,
+          ...FAILED_ONCE,
           nextAttemptAt: iso(START + 5_000),
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          lastAttemptAt: iso(START),
-          lastError: "HTTP 500",
-          lastStatusCode: 500,
+          ...UNLEASED,
           updatedAt: iso(START),
         },
-        attempts: [{ number: 1, statusCode: 500, error: "HTTP 500" }],
+        attempts: [LOGGED_FAILURE],
         endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
       });
       t.clock.advance(4_999);
@@ -251,16 +263,12 @@ export function leaseContract(t: ContractContext): void {
         delivery: {
           id: deliveryId,
           status: "dead_lettered",
-          attempts: 1,
+          ...FAILED_ONCE,
           nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          lastAttemptAt: iso(START),
-          lastError: "HTTP 500",
-          lastStatusCode: 500,
+          ...UNLEASED,
           updatedAt: iso(START),
         },
-        attempts: [{ number: 1, statusCode: 500, error: "HTTP 500" }],
+        attempts: [LOGGED_FAILURE],
         endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
       });
       const other = await claimed("v");
@@ -276,8 +284,7 @@ export function leaseContract(t: ContractContext): void {
           status: "dead_lettered",
           attempts: 0,
           nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastAttemptAt: null,
           lastError: "endpoint disabled",
           lastStatusCode: null,
@@ -304,8 +311,7 @@ export function leaseContract(t: ContractContext): void {
           status: "pending",
           attempts: 0,
           nextAttemptAt: iso(START),
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastAttemptAt: null,
           lastError: null,
           lastStatusCode: null,
@@ -329,16 +335,12 @@ export function leaseContract(t: ContractContext): void {
         delivery: {
           id: deliveryId,
           status: "retrying",
-          attempts: 1,
+          ...FAILED_ONCE,
           nextAttemptAt: iso(START + 2_000),
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          lastAttemptAt: iso(START),
-          lastError: "HTTP 500",
-          lastStatusCode: 500,
+          ...UNLEASED,
           updatedAt: iso(START),
         },
-        attempts: [{ number: 1, statusCode: 500, error: "HTTP 500" }],
+        attempts: [LOGGED_FAILURE],
       });
     });
 
@@ -362,19 +364,7 @@ export function leaseContract(t: ContractContext): void {
       t.clock.advance(1);
       expect(await t.store.claimDueDeliveries({ owner: "x", limit: 5, leaseMs: 1 })).toEqual([]);
       await t.store.completeDelivery({ deliveryId, owner: "w" });
-      await expectStored(t.store, {
-        delivery: {
-          id: deliveryId,
-          status: "delivered",
-          attempts: 0,
-          nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          lastAttemptAt: null,
-          updatedAt: iso(START + LEASE_MS),
-        },
-        attempts: [],
-      });
+      await expectStored(t.store, deliveredUntried(deliveryId, START + LEASE_MS));
     });
 
     it("refuses a worker whose lease is gone (delivery.lease_lost) and changes nothing", async () => {
@@ -401,16 +391,7 @@ export function leaseContract(t: ContractContext): void {
       await expectCode(t.store.completeDelivery({ deliveryId, owner: "w" }), "delivery.lease_lost");
       await t.store.completeDelivery({ deliveryId, owner: "w2" });
       await expectStored(t.store, {
-        delivery: {
-          id: deliveryId,
-          status: "delivered",
-          attempts: 0,
-          nextAttemptAt: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          updatedAt: iso(START + LEASE_MS),
-        },
-        attempts: [],
+        ...deliveredUntried(deliveryId, START + LEASE_MS),
         endpoint: { id: endpoint.id, consecutiveFailures: 0, failingSince: null },
       });
       await expectCode(

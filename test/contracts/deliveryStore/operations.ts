@@ -14,6 +14,7 @@ import {
   LEASE_MS,
   makeEndpoint,
   START,
+  UNLEASED,
 } from "./fixtures.js";
 
 const failed = failedAttempt({ durationMs: 1, statusCode: 503, error: "HTTP 503" });
@@ -160,8 +161,7 @@ export function operationsContract(t: ContractContext): void {
           status: "pending",
           attempts: 0,
           nextAttemptAt: iso(START + 10_001),
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastAttemptAt: iso(START),
           lastError: null,
           lastStatusCode: null,
@@ -190,8 +190,7 @@ export function operationsContract(t: ContractContext): void {
           status: "pending",
           attempts: 0,
           nextAttemptAt: iso(START + 10_001 + LEASE_MS),
-          leaseOwner: null,
-          leaseExpiresAt: null,
+          ...UNLEASED,
           lastAttemptAt: iso(START),
           lastError: null,
           lastStatusCode: null,
@@ -239,8 +238,7 @@ export function operationsContract(t: ContractContext): void {
             status: "pending",
             attempts: 0,
             nextAttemptAt: iso(t.clock.now()),
-            leaseOwner: null,
-            leaseExpiresAt: null,
+            ...UNLEASED,
             lastAttemptAt: iso(START),
             lastError: null,
             lastStatusCode: null,
