@@ -4,7 +4,7 @@ import { HeraldError } from "../core/errors.js";
 import type { DedupeClaim, DedupeStore } from "../store/ports.js";
 
 /** Longest consumer name; the event id may be as long as the envelope allows. */
-export const MAX_INBOX_CONSUMER_LENGTH = 200;
+const MAX_INBOX_CONSUMER_LENGTH = 200;
 
 // A consumer never holds ":", so the first ":" of a key always ends the consumer name and two
 // different (consumer, eventId) pairs can never share a key.

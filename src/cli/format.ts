@@ -46,7 +46,7 @@ export function isTerminal(sink: TextSink): boolean {
   return (sink as { isTTY?: unknown }).isTTY === true;
 }
 
-export interface ProgressBar {
+interface ProgressBar {
   /** Redraws at most every `intervalMs`, and always when done reaches total. */
   update(done: number, total: number): void;
   /** Draws the last state and ends the line. */

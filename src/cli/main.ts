@@ -3,6 +3,7 @@
 import { type Command, CommanderError } from "commander";
 import { coerceError } from "../core/errors.js";
 import { readPackageVersion } from "../core/version.js";
+import { DEFAULT_SQLITE_PATH } from "../store/openDatabase.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerEndpoints } from "./commands/endpoints.js";
@@ -25,7 +26,7 @@ Errors name a stable code, e.g. "error: cli.invalid_argument: …".
 Environment:
   ${SECRET_ENV}   secret(s) for sign, verify and sources add, one per line, when no --secret is given
   ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints and sources
-                  (a SQLite path or postgres:// URL; default ./herald.db)
+                  (a SQLite path or postgres:// URL; default ${DEFAULT_SQLITE_PATH})
 
 Examples:
   $ export ${SECRET_ENV}=$(herald secret generate)
@@ -36,7 +37,7 @@ Examples:
   $ herald replay --endpoint ep_orders --since 1h
 `;
 
-export function buildProgram(io: CliIo = createIo()): Command {
+function buildProgram(io: CliIo = createIo()): Command {
   const program = new HeraldCommand("herald")
     .description("Events in, webhooks out: sign, verify, receive and deliver webhooks.")
     .version(readPackageVersion(), "-v, --version")

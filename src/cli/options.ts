@@ -2,6 +2,7 @@
 // parsers that turn a bad value into a clear `cli.invalid_argument` error.
 import { InvalidArgumentError, Option } from "commander";
 import { HeraldError } from "../core/errors.js";
+import { MAX_PAGE_LIMIT } from "../model/constants.js";
 import { resolveScheme, type SchemeName, schemeNames } from "../signing/registry.js";
 
 export const SECRET_ENV = "HERALD_SECRET";
@@ -12,7 +13,7 @@ export const SECRET_ENV_HELP = `Environment:
 `;
 
 /** Scheme names are read from the registry when the program is built, never listed here. */
-export function parseScheme(value: string): SchemeName {
+function parseScheme(value: string): SchemeName {
   try {
     resolveScheme(value as SchemeName);
   } catch (error) {
@@ -140,12 +141,12 @@ export function resolveSince(since: SinceFlag, nowMs: number): Date {
   return "at" in since ? since.at : new Date(nowMs - since.agoMs);
 }
 
-/** A page size: an integer from 1 to 1000. */
+/** A page size: an integer from 1 to MAX_PAGE_LIMIT. */
 export function parseLimitFlag(value: string): number {
   const text = value.trim();
   const limit = Number(text);
-  if (!/^\d{1,4}$/.test(text) || limit < 1 || limit > 1000) {
-    throw new InvalidArgumentError("Expected an integer from 1 to 1000.");
+  if (!/^\d{1,4}$/.test(text) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new InvalidArgumentError(`Expected an integer from 1 to ${MAX_PAGE_LIMIT}.`);
   }
   return limit;
 }

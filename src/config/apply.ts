@@ -3,6 +3,14 @@
 import type { Clock } from "../core/clock.js";
 import { isHeraldError } from "../core/errors.js";
 import { rotateEndpointSecret } from "../delivery/endpointSecrets.js";
+import {
+  DEFAULT_DEDUPE_TTL_S,
+  DEFAULT_ENDPOINT_SCHEME,
+  DEFAULT_ENDPOINT_TIMEOUT_MS,
+  DEFAULT_ENDPOINT_TRANSPORT,
+  DEFAULT_SOURCE_TOLERANCE_S,
+  DEFAULT_TENANT,
+} from "../model/constants.js";
 import type {
   EndpointPatch,
   EndpointRecord,
@@ -12,13 +20,6 @@ import type {
   SourceRecord,
 } from "../model/deliveryRecords.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import {
-  DEFAULT_ENDPOINT_SCHEME,
-  DEFAULT_ENDPOINT_TIMEOUT_MS,
-  DEFAULT_ENDPOINT_TRANSPORT,
-  DEFAULT_TENANT,
-} from "../wire/endpoint.js";
-import { DEFAULT_DEDUPE_TTL_S, DEFAULT_TOLERANCE_S } from "../wire/source.js";
 import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 
 export interface ApplyConfigResult {
@@ -77,7 +78,7 @@ function sameSource(existing: SourceRecord, input: SourceInput): boolean {
     existing.scheme === input.scheme &&
     sameJson(existing.schemeOptions, input.schemeOptions ?? null) &&
     sameJson(existing.secrets, input.secrets ?? []) &&
-    existing.toleranceS === (input.toleranceS ?? DEFAULT_TOLERANCE_S) &&
+    existing.toleranceS === (input.toleranceS ?? DEFAULT_SOURCE_TOLERANCE_S) &&
     existing.idempotencyHeader === (input.idempotencyHeader ?? null) &&
     existing.idempotencyRequired === (input.idempotencyRequired ?? false) &&
     existing.dedupeTtlS === (input.dedupeTtlS ?? DEFAULT_DEDUPE_TTL_S) &&

@@ -2,6 +2,11 @@
 // defaults are applied by the loader (CONFIG_DEFAULTS) so they are stated once.
 import { z } from "zod";
 import {
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_WORKER_CONCURRENCY,
+} from "../delivery/deliveryWorker.js";
+import {
   DEFAULT_REQUEST_DEADLINE_MS,
   MAX_REQUEST_DEADLINE_MS,
   MIN_REQUEST_DEADLINE_MS,
@@ -24,9 +29,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   bodyTimeoutMs: 10_000,
   requestDeadlineMs: DEFAULT_REQUEST_DEADLINE_MS,
   workerEnabled: true,
-  concurrency: 10,
-  leaseMs: 60_000,
-  pollIntervalMs: 1_000,
+  concurrency: DEFAULT_WORKER_CONCURRENCY,
+  leaseMs: DEFAULT_LEASE_MS,
+  pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   maxBatch: 256,
   maxWaitMs: 2,
   logLevel: "info" as LogLevel,
@@ -34,7 +39,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
 
 export const MAX_PORT = 65_535;
 
-export const logLevelSchema = z.enum(LOG_LEVELS);
+const logLevelSchema = z.enum(LOG_LEVELS);
 
 /** Endpoints declared in the file need an id, so a restart updates the same endpoint. */
 export const configEndpointSchema = wireEndpointCreateSchema.extend({ id: keySchema });

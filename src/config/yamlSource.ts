@@ -14,7 +14,7 @@ import {
 import { HeraldError } from "../core/errors.js";
 import { formatPath, type IssuePath, location } from "../wire/zodIssues.js";
 
-export interface Position {
+interface Position {
   line: number;
   column: number;
 }

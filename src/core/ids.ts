@@ -1,7 +1,6 @@
 // Identifiers: prefixed ULIDs (`msg_01J…`) for Herald's own records, UUIDs for event envelopes.
 
 import { randomFillSync, randomUUID } from "node:crypto";
-import { decodeTime } from "ulid";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { HeraldError } from "./errors.js";
@@ -61,6 +60,12 @@ function increment(digits: Uint8Array): void {
   throw new HeraldError("id.invalid", "ULID random part overflowed within one millisecond");
 }
 
+function decodeTime(ulid: string): number {
+  let time = 0;
+  for (let i = 0; i < 10; i++) time = time * 32 + CROCKFORD.indexOf(ulid[i]!);
+  return time;
+}
+
 function encodeTime(time: number): string {
   let out = "";
   for (let i = 0; i < 10; i++) {
@@ -74,8 +79,8 @@ function encodeTime(time: number): string {
 type UlidFactory = (time: number) => string;
 
 /**
- * Monotonic ULIDs (as the `ulid` package's monotonicFactory): a time not after the last one
- * keeps the last time and increments the last random part, so ids stay strictly increasing.
+ * Monotonic ULIDs (the spec's monotonicity): a time not after the last one keeps the last time
+ * and increments the last random part, so ids stay strictly increasing.
  */
 function monotonicFactory(): UlidFactory {
   let lastTime = -1;
@@ -134,8 +139,8 @@ export function newId(prefix: IdPrefix, options: NewIdOptions = {}): string {
       details: { time: now },
     });
   }
-  // Kept from the `ulid` package, which read a seed of 0 as "use Date.now()": the epoch itself
-  // is encoded as 1 ms (only a ManualClock left at its default start ever hits this).
+  // The epoch itself is encoded as 1 ms, as ids made with the `ulid` package had it (it read a
+  // time of 0 as "now"); only a ManualClock left at its default start ever hits this.
   return `${prefix}_${factoryFor(clock)(Math.max(now, 1))}`;
 }
 

@@ -14,7 +14,7 @@ export interface AutoDisableOptions {
 export const DEFAULT_AUTO_DISABLE_AFTER_FAILING_MS = 5 * 24 * 60 * 60 * 1000;
 
 /** The endpoint's failure run, as the store keeps it (`AttemptOutcome.endpointHealth`). */
-export type EndpointHealth = Pick<EndpointRecord, "consecutiveFailures" | "failingSince">;
+type EndpointHealth = Pick<EndpointRecord, "consecutiveFailures" | "failingSince">;
 
 interface AutoDisableSettings {
   afterFailingMs: number | null;

@@ -1,6 +1,6 @@
 // A counting semaphore: at most `limit` holders at once, waiters served first come, first served.
 
-export interface ConcurrencyGate {
+interface ConcurrencyGate {
   /** Resolves with a release function once a slot is free; call it exactly once. */
   acquire(): Promise<() => void>;
   /** Holders plus waiters. */

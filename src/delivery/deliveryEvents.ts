@@ -60,7 +60,7 @@ export interface DeliveryListenerOptions {
   enabled?: () => boolean;
 }
 
-export interface DeliveryEventEmitter {
+interface DeliveryEventEmitter {
   /** Returns a function that removes the listener. */
   on<K extends DeliveryWorkerEventName>(
     name: K,

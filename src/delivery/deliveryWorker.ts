@@ -22,6 +22,7 @@ import {
   type DeliveryWorkerEventName,
 } from "./deliveryEvents.js";
 import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
+import { failedAttempt, startAttempt } from "./transports/attemptResult.js";
 import type { Transport, TransportResult } from "./transports/types.js";
 
 export interface DeliveryWorkerOptions {
@@ -75,7 +76,7 @@ export interface DeliveryWorker {
 }
 
 /** `lastError` of a delivery dead-lettered because its endpoint answered 410. */
-export const GONE_REASON = "410 Gone";
+const GONE_REASON = "410 Gone";
 
 function positiveInteger(key: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -101,31 +102,22 @@ function describeFailure(result: TransportResult): string {
   return attempt.statusCode === null ? "failed" : `HTTP ${attempt.statusCode}`;
 }
 
-/** A transport that threw (a bug: failures should be results) still costs an attempt. */
-function thrownResult(error: unknown, startedAt: number, started: number): TransportResult {
-  return {
-    attempt: {
-      startedAt: iso(startedAt),
-      durationMs: Math.max(0, Math.round(performance.now() - started)),
-      succeeded: false,
-      statusCode: null,
-      responseHeaders: null,
-      responseBody: null,
-      error: `transport.failed: ${coerceError(error).message}`,
-    },
-    classification: { outcome: "retry", reason: "network_error" },
-    responseBodyTruncated: false,
-  };
-}
+/** The worker's defaults, which herald.yaml's `worker:` section states too. */
+export const DEFAULT_WORKER_CONCURRENCY = 10;
+export const DEFAULT_LEASE_MS = 60_000;
+export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
   const clock = options.clock ?? systemClock;
   const owner = options.owner ?? newId("worker", { clock: systemClock });
-  const concurrency = positiveInteger("concurrency", options.concurrency ?? 10);
-  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? 60_000);
+  const concurrency = positiveInteger(
+    "concurrency",
+    options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+  );
+  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS);
   const batchSize = positiveInteger("batchSize", options.batchSize ?? concurrency);
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const limiter = options.limiter ?? createEndpointLimiter({ clock });
   const events = createDeliveryEventEmitter(options.onEvent);
   const gate = createConcurrencyGate(concurrency);
@@ -216,12 +208,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       attempt: attemptNumber,
     };
     let result: TransportResult;
-    const startedAt = clock.now();
-    const started = performance.now();
+    const timer = startAttempt(clock);
     try {
       result = await transport.send({ delivery, message, endpoint, attemptNumber });
     } catch (error) {
-      result = thrownResult(error, startedAt, started);
+      // A transport that threw (a bug: failures should be results) still costs an attempt.
+      result = failedAttempt(
+        timer,
+        `transport.failed: ${coerceError(error).message}`,
+        "network_error",
+      );
     } finally {
       permit.release();
     }

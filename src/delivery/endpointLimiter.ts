@@ -43,8 +43,8 @@ export interface EndpointLimiter {
   trackedEndpoints(): number;
 }
 
-export const DEFAULT_IN_FLIGHT_RETRY_MS = 100;
-export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+const DEFAULT_IN_FLIGHT_RETRY_MS = 100;
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 interface EndpointState {
   inFlight: number;

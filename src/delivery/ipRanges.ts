@@ -21,7 +21,7 @@ export type AddressVerdict =
   | { allowed: true; address: string; allowlisted: boolean }
   | { allowed: false; address: string; reason: BlockReason };
 
-export interface CidrEntry {
+interface CidrEntry {
   /** The entry as written, trimmed. */
   readonly text: string;
   readonly address: string;

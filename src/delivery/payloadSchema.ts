@@ -14,7 +14,7 @@ const AJV_OPTIONS = { allErrors: false, strict: false, logger: false } as const;
 /** Bounds memory when event types are edited over and over; clearing costs one recompile each. */
 const CACHE_LIMIT = 1_000;
 
-export interface PayloadValidator {
+interface PayloadValidator {
   /** Throws `payload.invalid` naming the failing path; `event_type.invalid` for a bad schema. */
   validate(eventType: EventTypeRecord, payload: JsonObject): void;
   /** How many compiled validators are cached (tests, metrics). */
@@ -44,7 +44,7 @@ function compile(eventType: EventTypeRecord, schema: JsonObject): ValidateFuncti
 }
 
 /** `/items/0/price must be number`; a missing property is named in the path. */
-export function describeSchemaError(error: ErrorObject): { path: string; message: string } {
+function describeSchemaError(error: ErrorObject): { path: string; message: string } {
   let path = error.instancePath;
   const missing = (error.params as { missingProperty?: unknown }).missingProperty;
   if (error.keyword === "required" && typeof missing === "string") {

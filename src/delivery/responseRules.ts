@@ -1,6 +1,7 @@
 // What an HTTP attempt's outcome means for the delivery (Standard Webhooks rules), as a pure function.
 
 import { HeraldError } from "../core/errors.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../model/constants.js";
 import {
   clampRetryAfterMs,
   parseRetryAfter,
@@ -11,13 +12,12 @@ import {
 export {
   DEFAULT_MAX_RETRY_AFTER_MS,
   DEFAULT_MIN_RETRY_AFTER_MS,
-  parseHttpDate,
   parseRetryAfter,
   type RetryAfterBounds,
 } from "./retryAfter.js";
 
 /** A fetch `Headers` or a plain record (undici `request`, node:http); names match case-insensitively. */
-export type HeadersLike =
+type HeadersLike =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -46,9 +46,7 @@ export type ResponseClassification =
   | { outcome: "retry"; reason: RetryReason; retryAfterMs?: number };
 
 /** Statuses whose Retry-After is honoured (within bounds). */
-export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-
-export const DEFAULT_BODY_LIMIT_BYTES = 20 * 1024;
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 const TIMEOUT_CODES = new Set([
   "ETIMEDOUT",
@@ -57,6 +55,11 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
 ]);
+
+/** Why a send without a response failed: `timeout` when what it threw was one. */
+export function failureReason(error: unknown): "timeout" | "network_error" {
+  return isTimeout(error) ? "timeout" : "network_error";
+}
 
 function isTimeout(error: unknown): boolean {
   // undici and AbortSignal.timeout() wrap the telling error in `cause`; look a few levels down.
@@ -95,7 +98,7 @@ export function classifyResponse(input: SendResult): ResponseClassification {
   const bounds = retryAfterBounds(input);
   const { status } = input;
   if (status === undefined || status === null) {
-    return { outcome: "retry", reason: isTimeout(input.error) ? "timeout" : "network_error" };
+    return { outcome: "retry", reason: failureReason(input.error) };
   }
   if (!Number.isInteger(status)) return { outcome: "retry", reason: "http_error" };
   if (status >= 200 && status <= 299) return { outcome: "success" };
@@ -130,7 +133,7 @@ const encoder = new TextEncoder();
  */
 export function truncateBody(
   body: Uint8Array | string,
-  limit: number = DEFAULT_BODY_LIMIT_BYTES,
+  limit: number = MAX_RESPONSE_BODY_BYTES,
 ): TruncatedBody {
   if (!Number.isSafeInteger(limit) || limit < 0) {
     throw new HeraldError("config.invalid", "Body limit must be a non-negative integer of bytes", {

@@ -45,7 +45,7 @@ function utc(year: number, month: string, day: string, h: string, m: string, s: 
 }
 
 /** Milliseconds since the epoch for an HTTP-date in any of its three forms, or null. */
-export function parseHttpDate(value: string, now: number): number | null {
+function parseHttpDate(value: string, now: number): number | null {
   let match = IMF_FIXDATE.exec(value);
   if (match !== null) {
     const [, day, month, year, h, m, s] = match as unknown as string[];

@@ -28,7 +28,7 @@ export interface SsrfGuardOptions {
 }
 
 /** Connector options the guard leaves to the caller (everything but where to connect). */
-export type GuardedConnectOptions = Omit<
+type GuardedConnectOptions = Omit<
   ConnectionOptions,
   "host" | "port" | "path" | "socket" | "lookup"
 > & {
@@ -41,7 +41,7 @@ export type GuardedConnectOptions = Omit<
   autoSelectFamilyAttemptTimeout?: number;
 };
 
-export type GuardedAgentOptions = Omit<Agent.Options, "connect" | "socketPath"> & {
+type GuardedAgentOptions = Omit<Agent.Options, "connect" | "socketPath"> & {
   connect?: GuardedConnectOptions;
 };
 

@@ -102,7 +102,7 @@ export interface StoredId {
   version: number;
 }
 
-export type IdempotencyDecision =
+type IdempotencyDecision =
   | { kind: "new" }
   | { kind: "idempotent"; fromVersion: number; toVersion: number };
 
@@ -233,7 +233,7 @@ export function closedError(): HeraldError {
 const POSITION = /^(0|[1-9]\d{0,15})$/;
 
 /** Backends whose writers are serialised use the global position alone as checkpoint. */
-export function parsePositionCheckpoint(after: string | undefined): number {
+function parsePositionCheckpoint(after: string | undefined): number {
   if (after === undefined) return 0;
   if (typeof after !== "string" || !POSITION.test(after) || !Number.isSafeInteger(Number(after))) {
     throw invalidCheckpoint(after);

@@ -4,7 +4,7 @@ import type { Clock } from "../core/clock.js";
 import { newId } from "../core/ids.js";
 import { isPlainObject } from "../core/json.js";
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
-import { compileTypeMatcher } from "../core/typePattern.js";
+import { compileTypeMatcher, MAX_TYPE_PATTERN_LENGTH } from "../core/typePattern.js";
 import {
   bool,
   freeText,
@@ -24,6 +24,7 @@ import {
   DEFAULT_DEDUPE_TTL_S,
   DEFAULT_ENDPOINT_SCHEME,
   DEFAULT_ENDPOINT_TIMEOUT_MS,
+  DEFAULT_ENDPOINT_TRANSPORT,
   DEFAULT_SOURCE_TOLERANCE_S,
   DEFAULT_SOURCE_TYPE_FROM,
   DEFAULT_TENANT,
@@ -136,11 +137,11 @@ type EndpointSettings = Omit<
 
 function endpointSettings(input: EndpointPatch & EndpointInput, nowIso: string): EndpointSettings {
   const code = "endpoint.invalid";
-  const transport = input.transport ?? "http";
+  const transport = input.transport ?? DEFAULT_ENDPOINT_TRANSPORT;
   if (!ENDPOINT_TRANSPORTS.includes(transport)) {
     throw invalid(code, "transport", `must be one of ${ENDPOINT_TRANSPORTS.join(", ")}`);
   }
-  const eventTypes = stringList(input.eventTypes, "eventTypes", code, 255);
+  const eventTypes = stringList(input.eventTypes, "eventTypes", code, MAX_TYPE_PATTERN_LENGTH);
   if (eventTypes.length === 0) throw invalid(code, "eventTypes", "must list at least one pattern");
   compileTypeMatcher(eventTypes); // throws type_pattern.invalid naming the bad pattern
   return {

@@ -5,7 +5,7 @@ import { findJsonProblem, isPlainObject, type JsonObject, type JsonValue } from 
 import { scanJsonText } from "../core/jsonText.js";
 import { textProblem } from "../core/text.js";
 import { isValidTypePattern } from "../core/typePattern.js";
-import { MAX_NAME_LENGTH } from "./constants.js";
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from "./constants.js";
 
 export function invalid(code: HeraldErrorCode, field: string, problem: string): HeraldError {
   return new HeraldError(code, `${field} ${problem}`, { details: { field } });
@@ -44,7 +44,12 @@ export function textOrNull(
 }
 
 /** Any string, "" included (descriptions). */
-export function freeText(value: unknown, field: string, code: HeraldErrorCode, max = 4096): string {
+export function freeText(
+  value: unknown,
+  field: string,
+  code: HeraldErrorCode,
+  max = MAX_TEXT_LENGTH,
+): string {
   if (value === undefined) return "";
   if (typeof value !== "string") throw invalid(code, field, "must be a string");
   if (value.length > max) throw invalid(code, field, `must be at most ${max} characters`);
@@ -60,13 +65,6 @@ export function bool(value: unknown, field: string, code: HeraldErrorCode): bool
 export function positiveInteger(value: unknown, field: string, code: HeraldErrorCode): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
     throw invalid(code, field, "must be a positive integer");
-  }
-  return value;
-}
-
-export function nonNegativeInteger(value: unknown, field: string, code: HeraldErrorCode): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(code, field, "must be a non-negative integer");
   }
   return value;
 }
@@ -165,7 +163,7 @@ export function stringList(
   value: unknown,
   field: string,
   code: HeraldErrorCode,
-  max = 4096,
+  max = MAX_TEXT_LENGTH,
 ): string[] {
   if (!Array.isArray(value)) throw invalid(code, field, "must be an array of strings");
   return value.map((item, i) => text(item, `${field}[${i}]`, code, max));

@@ -1,4 +1,6 @@
-// Defaults and enumerations of the delivery store, shared by every adapter so they agree.
+// Defaults and enumerations of the delivery store, shared by every adapter so they agree, and by
+// the wire schemas, herald.yaml and the CLI, which state the same defaults.
+import { DEFAULT_TOLERANCE_SECONDS } from "../core/signatureTolerance.js";
 import type { QueuedDeliveryStatus } from "./deliveryOperations.js";
 import type { DeliveryStatus, EndpointTransport } from "./deliveryRecords.js";
 
@@ -18,12 +20,6 @@ export const QUEUED_DELIVERY_STATUSES: readonly QueuedDeliveryStatus[] = Object.
   "retrying",
   "dead_lettered",
   "cancelled",
-]);
-
-/** Statuses a claim picks up when due (plus `delivering` with an expired lease). */
-export const DUE_DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.freeze([
-  "pending",
-  "retrying",
 ]);
 
 /** Not final: an ordered endpoint's next delivery waits while an older one is in one of these. */
@@ -46,9 +42,10 @@ export const ENDPOINT_TRANSPORTS: readonly EndpointTransport[] = Object.freeze([
 ]);
 
 export const DEFAULT_TENANT = "default";
+export const DEFAULT_ENDPOINT_TRANSPORT: EndpointTransport = "http";
 export const DEFAULT_ENDPOINT_SCHEME = "standard";
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 15_000;
-export const DEFAULT_SOURCE_TOLERANCE_S = 300;
+export const DEFAULT_SOURCE_TOLERANCE_S = DEFAULT_TOLERANCE_SECONDS;
 /** Three days: longer than the retry horizon of the providers Herald receives from. */
 export const DEFAULT_DEDUPE_TTL_S = 259_200;
 export const DEFAULT_SOURCE_TYPE_FROM = Object.freeze({ fixed: "received" });
@@ -62,3 +59,5 @@ export const DEFAULT_PREFIX_MATCHES = 10;
 
 /** Longest name, tenant, key or reason the store accepts (indexes stay small). */
 export const MAX_NAME_LENGTH = 255;
+/** Longest free text (description, header value, attempt error, dead-letter reason). */
+export const MAX_TEXT_LENGTH = 4096;

@@ -4,7 +4,7 @@ import { HeraldError } from "../core/errors.js";
 import { invalid } from "./check.js";
 import { DEFAULT_PREFIX_MATCHES } from "./constants.js";
 
-export interface IdRange {
+interface IdRange {
   /** Inclusive. */
   from: string;
   /** Exclusive. */

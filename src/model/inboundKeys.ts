@@ -6,7 +6,7 @@ import type { TimeInput } from "./deliveryRecords.js";
 import { toIso } from "./time.js";
 
 /** Longest key in UTF-8 bytes: with a source name it stays well inside a btree index entry. */
-export const MAX_INBOUND_KEY_BYTES = 1024;
+const MAX_INBOUND_KEY_BYTES = 1024;
 
 /** Keys deleted by one `pruneInboundKeys` call unless it says otherwise. */
 export const DEFAULT_PRUNE_LIMIT = 1000;
@@ -44,7 +44,7 @@ export function isLive(key: { expiresAt: string }, nowIso: string): boolean {
   return key.expiresAt > nowIso;
 }
 
-export function pruneLimit(limit: unknown): number {
+function pruneLimit(limit: unknown): number {
   return limit === undefined
     ? DEFAULT_PRUNE_LIMIT
     : positiveInteger(limit, "limit", "query.invalid");

@@ -2,7 +2,7 @@
 // lease here and writes back what these return, so the rules cannot drift between backends.
 import { HeraldError } from "../core/errors.js";
 import { positiveInteger, text } from "./check.js";
-import { OPEN_DELIVERY_STATUSES } from "./constants.js";
+import { MAX_TEXT_LENGTH, OPEN_DELIVERY_STATUSES } from "./constants.js";
 import type { DeliveryRecord, EndpointRecord } from "./deliveryRecords.js";
 
 export function deliveryNotFound(id: string): HeraldError {
@@ -166,7 +166,7 @@ export function deadLettered(
   const lastError =
     reason === undefined || reason === null
       ? delivery.lastError
-      : text(reason, "reason", "delivery.invalid", 4096);
+      : text(reason, "reason", "delivery.invalid", MAX_TEXT_LENGTH);
   return {
     ...delivery,
     ...unleased,

@@ -7,10 +7,10 @@ import type { DeliveryListOptions, EndpointListOptions } from "./deliveryOperati
 import type { DeliveryStatus, PageOptions } from "./deliveryRecords.js";
 import { toIso } from "./time.js";
 
-export type ListOrder = "newest" | "oldest";
+type ListOrder = "newest" | "oldest";
 
 /** Where the previous page stopped: rows after it (in the list's order) come next. */
-export interface Keyset {
+interface Keyset {
   createdAt: string;
   id: string;
 }
@@ -35,7 +35,7 @@ function badCursor(): HeraldError {
   });
 }
 
-export function encodeCursor(kind: string, order: ListOrder, last: Keyset): string {
+function encodeCursor(kind: string, order: ListOrder, last: Keyset): string {
   const body: CursorBody = { k: kind, o: order, c: last.createdAt, i: last.id };
   return Buffer.from(JSON.stringify(body), "utf8").toString("base64url");
 }
@@ -68,7 +68,7 @@ function pageWindow(kind: string, options: PageOptions, order: ListOrder): ListW
   return { limit, order, after: decodeCursor(kind, order, options.cursor) };
 }
 
-export interface DeliveryQuery extends ListWindow {
+interface DeliveryQuery extends ListWindow {
   /** Null = every status. */
   statuses: DeliveryStatus[] | null;
   endpointId: string | null;
@@ -104,7 +104,7 @@ export function deliveryQuery(options: DeliveryListOptions = {}): DeliveryQuery 
   };
 }
 
-export interface EndpointQuery extends ListWindow {
+interface EndpointQuery extends ListWindow {
   tenant: string | null;
   enabled: boolean | null;
 }

@@ -29,7 +29,7 @@ export type BatchOutcome =
   /** A duplicate of a stored message. */
   | { kind: "existing"; messageId: string };
 
-export interface BatchPlan {
+interface BatchPlan {
   outcomes: BatchOutcome[];
   /** The inputs to store, in order, with their index in the batch. */
   created: { index: number; records: NewMessage }[];
@@ -139,13 +139,6 @@ export function assertEndpoints(
     const missing = records.deliveries.find((d) => !known(d.endpointId));
     if (missing !== undefined) throw atIndex(endpointNotFound(missing.endpointId), index, size);
   }
-}
-
-/** Every endpoint a created input delivers to, once each. */
-export function plannedEndpointIds(plan: BatchPlan): string[] {
-  return [
-    ...new Set(plan.created.flatMap(({ records }) => records.deliveries.map((d) => d.endpointId))),
-  ];
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   textOrNull,
   typeName,
 } from "./check.js";
-import { DEFAULT_TENANT, MAX_RESPONSE_BODY_BYTES } from "./constants.js";
+import { DEFAULT_TENANT, MAX_RESPONSE_BODY_BYTES, MAX_TEXT_LENGTH } from "./constants.js";
 import type { CreateMessageInput } from "./deliveryOperations.js";
 import type {
   AttemptInput,
@@ -203,6 +203,6 @@ export function attemptRecord(
       "attempt.responseBody",
       MAX_RESPONSE_BODY_BYTES,
     ),
-    error: optionalOutsideText(input.error, "attempt.error", 4096),
+    error: optionalOutsideText(input.error, "attempt.error", MAX_TEXT_LENGTH),
   };
 }

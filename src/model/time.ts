@@ -7,11 +7,7 @@ import { isoTime } from "../core/isoTime.js";
 import type { TimeInput } from "./deliveryRecords.js";
 
 /** Milliseconds since the epoch of a TimeInput; throws `code` naming `field` for anything else. */
-export function toMillis(
-  value: unknown,
-  field: string,
-  code: HeraldErrorCode = "query.invalid",
-): number {
+function toMillis(value: unknown, field: string, code: HeraldErrorCode = "query.invalid"): number {
   let ms: number;
   if (typeof value === "number") ms = value;
   else if (value instanceof Date) ms = value.getTime();

@@ -28,7 +28,7 @@ import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
 import { errorResponse } from "./routes/shapes.js";
 
-export interface AppOptions extends ManagementDeps {
+interface AppOptions extends ManagementDeps {
   store: DeliveryStore;
   ingestor: Ingestor;
   metrics: ServiceMetrics;
@@ -47,7 +47,7 @@ export interface AppOptions extends ManagementDeps {
   requestDeadline?: StoreDeadlines;
 }
 
-export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = CONFIG_DEFAULTS.bodyLimitBytes;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**

@@ -9,7 +9,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeraldError } from "../core/errors.js";
 
-export interface BodyBudgetOptions {
+interface BodyBudgetOptions {
   /** Most body bytes held by all requests together. */
   maxInFlightBytes: number;
   /** The largest single body (Fastify refuses larger ones itself, before reading them). */
@@ -20,7 +20,7 @@ export interface BodyBudgetOptions {
   retryAfterS?: number;
 }
 
-export interface BodyBudget {
+interface BodyBudget {
   /** Body bytes currently held (received and not yet answered). */
   readonly inFlightBytes: number;
 }

@@ -15,7 +15,7 @@ import { jsonTextError, scanJsonText } from "../core/jsonText.js";
 import { textProblem } from "../core/text.js";
 
 /** `text.invalid` for the first path parameter or query value no store can hold. */
-export function requestTextError(params: unknown, query: unknown): HeraldError | undefined {
+function requestTextError(params: unknown, query: unknown): HeraldError | undefined {
   for (const [part, values] of [
     ["path parameter", params],
     ["query parameter", query],

@@ -37,7 +37,7 @@ function describePath(path: readonly PropertyKey[]): string {
 }
 
 /** `body.retry.schedule_s[0]: Too small: expected number to be >=0`, issues joined by `; `. */
-export function describeZodError(error: z.ZodError, part: string): string {
+function describeZodError(error: z.ZodError, part: string): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
@@ -62,7 +62,7 @@ export const zodValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, h
   };
 };
 
-export interface RouteSpec {
+interface RouteSpec {
   summary: string;
   description?: string;
   tags?: string[];

@@ -2,8 +2,8 @@
 // strict decoding of signatures, and a bounded cache of derived keys.
 import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto";
 
-export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
-export type DigestEncoding = "hex" | "base64";
+type HmacAlgorithm = "sha1" | "sha256" | "sha512";
+type DigestEncoding = "hex" | "base64";
 
 export const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 

@@ -1,6 +1,7 @@
 // Public API: signWebhook, verifyWebhook and generateSecret.
 import type { Clock } from "../core/clock.js";
 import { HeraldError } from "../core/errors.js";
+import { DEFAULT_TOLERANCE_SECONDS } from "../core/signatureTolerance.js";
 import { toBodyBytes } from "./body.js";
 import { headerReader } from "./headers.js";
 import { resolveScheme, type SchemeSpec } from "./registry.js";
@@ -8,7 +9,7 @@ import { standardScheme, verifyStandardRequest } from "./schemes/standard.js";
 import { fail } from "./timestamp.js";
 import type { HeadersLike, RawBody, VerifyFailure, VerifyResult } from "./types.js";
 
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+export { DEFAULT_TOLERANCE_SECONDS };
 
 export interface SignWebhookOptions {
   scheme: SchemeSpec;

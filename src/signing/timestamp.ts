@@ -4,7 +4,7 @@ import type { VerifyFailure } from "./types.js";
 
 const INTEGER = /^\d{1,15}$/;
 
-export type TimestampCheck = { ok: true; seconds: number } | VerifyFailure;
+type TimestampCheck = { ok: true; seconds: number } | VerifyFailure;
 
 export function fail(code: VerifyFailure["code"], message: string): VerifyFailure {
   return { ok: false, code, message };

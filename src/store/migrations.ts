@@ -7,7 +7,7 @@ import { HeraldError } from "../core/errors.js";
 
 export type Dialect = "sqlite" | "postgres";
 
-export interface Migration {
+interface Migration {
   version: number;
   name: string;
   sql: string;
@@ -52,7 +52,7 @@ export function loadMigrations(dialect: Dialect): Migration[] {
   return migrations;
 }
 
-export interface AppliedMigration {
+interface AppliedMigration {
   version: number;
   checksum: string;
 }

@@ -21,7 +21,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
 import type { CreateMessageResult, DeliveryStore } from "./deliveryPorts.js";
 
-export interface WriteReadinessSettings {
+interface WriteReadinessSettings {
   /** How long a write that stored something, or a passed probe, vouches for the store. */
   freshMs: number;
   /** Least time between two probes while writes fail. */
@@ -46,7 +46,7 @@ export interface WriteReadinessOptions extends Partial<WriteReadinessSettings> {
   onChange?: (failure: HeraldError | null) => void;
 }
 
-export interface WriteReadiness {
+interface WriteReadiness {
   /** The store, with its message writes observed and `ready()` answering from them and probes. */
   readonly store: DeliveryStore;
   /** Another writer of messages (the SQLite writer thread), its outcomes observed too. */

@@ -2,6 +2,9 @@
 // plain zod checks (regex, bounds) so every schema converts to JSON Schema for Fastify/OpenAPI.
 import { z } from "zod";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.js";
+import { MAX_EVENT_TYPE_LENGTH } from "../core/eventType.js";
+import { MAX_TYPE_PATTERN_LENGTH } from "../core/typePattern.js";
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from "../model/constants.js";
 import { schemeNames } from "../signing/registry.js";
 
 /** Ids and names used as keys and URL path segments (the store's rule). */
@@ -19,10 +22,6 @@ export const TYPE_NAME_PATTERN = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`);
 /** An event-type pattern (`order.*`, `*.created.*`, `*`), see src/core/typePattern.ts. */
 export const TYPE_PATTERN_PATTERN = new RegExp(`^${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*$`);
 
-export const MAX_TYPE_LENGTH = 255;
-export const MAX_TEXT_LENGTH = 4096;
-export const MAX_NAME_LENGTH = 255;
-
 export const keySchema = z
   .string()
   .regex(KEY_PATTERN, { error: "must be 1–64 characters of A–Z, a–z, 0–9, _, - and ." });
@@ -39,13 +38,16 @@ export const headerMapSchema = z.record(
     .regex(HEADER_VALUE_PATTERN, { error: "must not contain CR, LF or NUL" }),
 );
 
-export const typeNameSchema = z.string().max(MAX_TYPE_LENGTH).regex(TYPE_NAME_PATTERN, {
+export const typeNameSchema = z.string().max(MAX_EVENT_TYPE_LENGTH).regex(TYPE_NAME_PATTERN, {
   error: "must be a type like order.created.v1 (dot-separated segments, no spaces or *)",
 });
 
-export const typePatternSchema = z.string().max(MAX_TYPE_LENGTH).regex(TYPE_PATTERN_PATTERN, {
-  error: 'must be a type pattern like order.* (dot-separated segments, "*" as a whole segment)',
-});
+export const typePatternSchema = z
+  .string()
+  .max(MAX_TYPE_PATTERN_LENGTH)
+  .regex(TYPE_PATTERN_PATTERN, {
+    error: 'must be a type pattern like order.* (dot-separated segments, "*" as a whole segment)',
+  });
 
 export const nameSchema = z
   .string()

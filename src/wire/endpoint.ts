@@ -2,6 +2,11 @@
 // wire the destination is `url` whatever the transport; the store calls it `target`.
 import { z } from "zod";
 import type { HeraldErrorCode } from "../core/errors.js";
+import {
+  DEFAULT_ENDPOINT_SCHEME,
+  DEFAULT_ENDPOINT_TRANSPORT,
+  ENDPOINT_TRANSPORTS,
+} from "../model/constants.js";
 import type {
   EndpointInput,
   EndpointPatch,
@@ -25,12 +30,8 @@ import { toRetryPolicy, wireRetrySchema } from "./retry.js";
 import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
 
 export const MAX_ENDPOINT_TIMEOUT_MS = 300_000;
-export const DEFAULT_ENDPOINT_TRANSPORT: EndpointTransport = "http";
-export const DEFAULT_ENDPOINT_SCHEME = "standard";
-export const DEFAULT_ENDPOINT_TIMEOUT_MS = 15_000;
-export const DEFAULT_TENANT = "default";
 
-const transportSchema = z.enum(["http", "nats", "function"]);
+const transportSchema = z.enum(ENDPOINT_TRANSPORTS);
 
 /** The fields an update may change (no id, no secret: rotation has its own route). */
 const patchFields = {

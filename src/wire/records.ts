@@ -19,7 +19,7 @@ import type {
 } from "../model/deliveryRecords.js";
 import { schemeOptionsToWire } from "./schemeOptions.js";
 
-export interface DeliveryWire {
+interface DeliveryWire {
   id: string;
   message_id: string;
   endpoint_id: string;
@@ -35,7 +35,7 @@ export interface DeliveryWire {
   updated_at: string;
 }
 
-export interface AttemptWire {
+interface AttemptWire {
   id: string;
   delivery_id: string;
   /** 1, 2, … per delivery, counting on across replays. */
@@ -64,7 +64,7 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export interface MessageWire {
+interface MessageWire {
   id: string;
   type: string;
   /** The inbound source it came from; null for API, library and event-store messages. */
@@ -78,7 +78,7 @@ export interface MessageWire {
   deliveries: DeliveryWire[];
 }
 
-export interface EndpointWire {
+interface EndpointWire {
   id: string;
   tenant: string;
   description: string;
@@ -107,7 +107,7 @@ export interface EndpointWire {
   updated_at: string;
 }
 
-export interface SourceWire {
+interface SourceWire {
   name: string;
   scheme: string;
   scheme_options: JsonObject | null;
@@ -123,7 +123,7 @@ export interface SourceWire {
   updated_at: string;
 }
 
-export interface EventTypeWire {
+interface EventTypeWire {
   name: string;
   description: string;
   schema: JsonObject | null;

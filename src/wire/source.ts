@@ -2,6 +2,12 @@
 import { z } from "zod";
 import type { HeraldErrorCode } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
+import {
+  DEFAULT_DEDUPE_TTL_S,
+  DEFAULT_SOURCE_TOLERANCE_S,
+  DEFAULT_SOURCE_TYPE_FROM,
+  MAX_NAME_LENGTH,
+} from "../model/constants.js";
 import type { SourceInput, SourceTypeFrom } from "../model/deliveryRecords.js";
 import {
   headerNameSchema,
@@ -13,12 +19,9 @@ import {
 import { checkSecret, schemeSpec } from "./endpoint.js";
 import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
 
-export const DEFAULT_TOLERANCE_S = 300;
-export const DEFAULT_DEDUPE_TTL_S = 259_200;
-
 export const wireTypeFromSchema = z.union(
   [
-    z.strictObject({ body: z.string().min(1).max(255) }),
+    z.strictObject({ body: z.string().min(1).max(MAX_NAME_LENGTH) }),
     z.strictObject({ header: headerNameSchema }),
     z.strictObject({ fixed: typeNameSchema }),
   ],
@@ -33,13 +36,13 @@ export const wireSourceSchema = z.strictObject({
   scheme_options: wireHmacOptionsSchema.nullable().optional(),
   /** Every secret accepted (rotation on the provider's side). */
   secrets: z.array(secretSchema).min(1).max(16),
-  tolerance_s: z.number().min(0).max(86_400).default(DEFAULT_TOLERANCE_S),
+  tolerance_s: z.number().min(0).max(86_400).default(DEFAULT_SOURCE_TOLERANCE_S),
   /** Header carrying the dedupe key; null = the scheme's id, else a hash of the body. */
   idempotency_header: headerNameSchema.nullable().default(null),
   idempotency_required: z.boolean().default(false),
   dedupe_ttl_s: z.number().gt(0).max(31_536_000).default(DEFAULT_DEDUPE_TTL_S),
   /** How the message type `<source>.<type>` is taken. */
-  type_from: wireTypeFromSchema.default({ fixed: "received" }),
+  type_from: wireTypeFromSchema.default(() => ({ ...DEFAULT_SOURCE_TYPE_FROM })),
 });
 
 /** What a client sends (defaults optional). */
@@ -62,11 +65,11 @@ export function toSourceInput(wire: WireSourceInput): SourceInput {
     scheme: wire.scheme,
     schemeOptions,
     secrets,
-    toleranceS: wire.tolerance_s ?? DEFAULT_TOLERANCE_S,
+    toleranceS: wire.tolerance_s ?? DEFAULT_SOURCE_TOLERANCE_S,
     idempotencyHeader: wire.idempotency_header ?? null,
     idempotencyRequired: wire.idempotency_required ?? false,
     dedupeTtlS: wire.dedupe_ttl_s ?? DEFAULT_DEDUPE_TTL_S,
-    typeFrom: { ...(wire.type_from ?? { fixed: "received" }) } as SourceTypeFrom,
+    typeFrom: { ...(wire.type_from ?? DEFAULT_SOURCE_TYPE_FROM) } as SourceTypeFrom,
   };
 }
 

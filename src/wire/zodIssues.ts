@@ -27,16 +27,6 @@ export function formatPath(path: IssuePath): string {
   return out;
 }
 
-function kindOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "number") return Number.isInteger(value) ? "an integer" : "a number";
-  if (typeof value === "boolean") return "a boolean";
-  if (typeof value === "string") return "a string";
-  return typeof value;
-}
-
 const EXPECTED: Record<string, string> = {
   string: "a string",
   number: "a number",
@@ -58,18 +48,13 @@ const RECEIVED: Record<string, string> = {
   NaN: "NaN",
 };
 
-function hasInput(issue: Issue): issue is Issue & { input: unknown } {
-  return "input" in issue;
-}
-
+// Parsed without reportInput, issues never carry the value given: its kind is read from zod's
+// own message (`Invalid input: expected string, received number`).
 function isMissing(issue: Issue): boolean {
-  if (issue.code !== "invalid_type") return false;
-  if (hasInput(issue)) return issue.input === undefined;
-  return /received undefined$/.test(issue.message);
+  return issue.code === "invalid_type" && /received undefined$/.test(issue.message);
 }
 
 function received(issue: Issue): string | undefined {
-  if (hasInput(issue)) return kindOf(issue.input);
   const match = /received (\w+)$/.exec(issue.message);
   return match === null ? undefined : (RECEIVED[match[1]!] ?? match[1]);
 }
@@ -102,13 +87,7 @@ function chosenBranch(issue: z.core.$ZodIssueInvalidUnion): Issue | undefined {
   const structural = (i: Issue): boolean => {
     if (i.code === "unrecognized_keys" && i.path.length === 0) return true;
     if (isMissing(i) && i.path.length <= 1) return true;
-    if (isDiscriminatorIssue(i)) {
-      const input = hasInput(i) ? i.input : undefined;
-      const given =
-        (typeof input === "object" && input !== null && i.discriminator in input) ||
-        unknownAtRoot.has(i.discriminator);
-      return !given;
-    }
+    if (isDiscriminatorIssue(i)) return !unknownAtRoot.has(i.discriminator);
     return false;
   };
   const matched = issue.errors.filter(

@@ -5,7 +5,7 @@ import { HeraldError } from "../../core/errors.js";
 
 export type { NatsConnection } from "@nats-io/transport-node";
 
-export type NatsModules = {
+type NatsModules = {
   transport: typeof import("@nats-io/transport-node");
   jetstream: typeof import("@nats-io/jetstream");
 };
@@ -36,7 +36,7 @@ export interface NatsConnectionOptions {
   connectOptions?: Omit<NodeConnectionOptions, "servers">;
 }
 
-export interface OpenedConnection {
+interface OpenedConnection {
   connection: NatsConnection;
   /** Drains the connection if Herald opened it; a no-op for a borrowed one. */
   release(): Promise<void>;

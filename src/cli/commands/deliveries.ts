@@ -1,7 +1,7 @@
 // `herald deliveries`: one page of deliveries, newest first, filtered by status, endpoint and
 // message; a table with a ready-to-run "next page" command, or the API's JSON page.
 import { type Command, InvalidArgumentError } from "commander";
-import { DELIVERY_STATUSES } from "../../model/constants.js";
+import { DEFAULT_PAGE_LIMIT, DELIVERY_STATUSES, MAX_PAGE_LIMIT } from "../../model/constants.js";
 import type { DeliveryRecord, DeliveryStatus } from "../../store/deliveryPorts.js";
 import { parseDatabaseUrl } from "../../store/openDatabase.js";
 import { deliveryToWire } from "../../wire/records.js";
@@ -11,7 +11,7 @@ import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore
 import { parseLimitFlag, parseSingleLine } from "../options.js";
 import { storeCommand } from "../storeCommand.js";
 
-export interface DeliveriesFlags extends StoreFlags {
+interface DeliveriesFlags extends StoreFlags {
   status?: DeliveryStatus[];
   endpoint?: string;
   message?: string;
@@ -83,7 +83,7 @@ export function nextPageCommand(flags: DeliveriesFlags, cursor: string): string 
       : ["--status", flags.status.join(",")]),
     ...(flags.endpoint === undefined ? [] : ["--endpoint", flags.endpoint]),
     ...(flags.message === undefined ? [] : ["--message", flags.message]),
-    ...(flags.limit === DEFAULT_LIMIT ? [] : ["--limit", String(flags.limit)]),
+    ...(flags.limit === DEFAULT_PAGE_LIMIT ? [] : ["--limit", String(flags.limit)]),
     ...databaseArgs(flags),
     "--cursor",
     cursor,
@@ -91,9 +91,7 @@ export function nextPageCommand(flags: DeliveriesFlags, cursor: string): string 
   return args.map(shellArg).join(" ");
 }
 
-const DEFAULT_LIMIT = 50;
-
-export async function runDeliveries(flags: DeliveriesFlags, io: CliIo): Promise<number> {
+async function runDeliveries(flags: DeliveriesFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const page = await store.listDeliveries({
       ...(flags.status === undefined ? {} : { status: flags.status }),
@@ -155,7 +153,12 @@ export function registerDeliveries(program: Command, io: CliIo): Command {
     )
     .option("--endpoint <id>", "only this endpoint's deliveries", parseSingleLine)
     .option("--message <id>", "only this message's deliveries", parseSingleLine)
-    .option("--limit <n>", "deliveries per page, 1–1000", parseLimitFlag, DEFAULT_LIMIT)
+    .option(
+      "--limit <n>",
+      `deliveries per page, 1–${MAX_PAGE_LIMIT}`,
+      parseLimitFlag,
+      DEFAULT_PAGE_LIMIT,
+    )
     .option(
       "--cursor <cursor>",
       "the page after the one that printed this cursor",

@@ -1,6 +1,7 @@
 // `herald endpoints list|add|disable|enable`: the endpoints messages are delivered to. `add`
 // prints the signing secret once — the only command that ever prints an endpoint's secret.
 import { type Command, InvalidArgumentError } from "commander";
+import { DEFAULT_ENDPOINT_SCHEME, MAX_PAGE_LIMIT } from "../../model/constants.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { generateSecret } from "../../signing/sign.js";
 import type { EndpointRecord } from "../../store/deliveryPorts.js";
@@ -13,7 +14,7 @@ import { collect, parseSingleLine, parseUrlFlag, schemeOption } from "../options
 import { type StoreCommandText, storeCommand } from "../storeCommand.js";
 
 /** An absolute http(s) URL: endpoints added here use the HTTP transport. */
-export function parseHttpUrlFlag(value: string): string {
+function parseHttpUrlFlag(value: string): string {
   const url = parseUrlFlag(value);
   if (!/^https?:$/i.test(new URL(url).protocol)) {
     throw new InvalidArgumentError("Expected an http:// or https:// URL.");
@@ -21,11 +22,11 @@ export function parseHttpUrlFlag(value: string): string {
   return url;
 }
 
-export interface EndpointsListFlags extends StoreFlags {
+interface EndpointsListFlags extends StoreFlags {
   tenant?: string;
 }
 
-export interface EndpointsAddFlags extends StoreFlags {
+interface EndpointsAddFlags extends StoreFlags {
   url: string;
   eventType: string[];
   id?: string;
@@ -35,11 +36,9 @@ export interface EndpointsAddFlags extends StoreFlags {
   description?: string;
 }
 
-export interface EndpointsDisableFlags extends StoreFlags {
+interface EndpointsDisableFlags extends StoreFlags {
   reason?: string;
 }
-
-const LIST_PAGE = 1000;
 
 function endpointStatus(endpoint: EndpointRecord): string {
   if (endpoint.enabled) return "enabled";
@@ -48,7 +47,7 @@ function endpointStatus(endpoint: EndpointRecord): string {
     : `disabled: ${truncate(endpoint.disabledReason, 40)}`;
 }
 
-export function endpointsTable(endpoints: readonly EndpointRecord[]): string {
+function endpointsTable(endpoints: readonly EndpointRecord[]): string {
   return formatTable(
     ["ID", "TENANT", "TARGET", "EVENT TYPES", "SECRETS", "FAILURES", "STATUS"],
     endpoints.map((e) => [
@@ -63,14 +62,14 @@ export function endpointsTable(endpoints: readonly EndpointRecord[]): string {
   );
 }
 
-export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Promise<number> {
+async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const endpoints: EndpointRecord[] = [];
     let cursor: string | null = null;
     do {
       const page = await store.listEndpoints({
         ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
-        limit: LIST_PAGE,
+        limit: MAX_PAGE_LIMIT,
         cursor,
       });
       endpoints.push(...page.data);
@@ -83,7 +82,7 @@ export async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Pr
   });
 }
 
-export async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
+async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
   // The API's rule: a secret the scheme cannot sign with is refused before anything is stored.
   if (flags.secret !== undefined) {
     checkSecret(
@@ -137,15 +136,11 @@ async function setEnabled(
   });
 }
 
-export function runEndpointsDisable(
-  id: string,
-  flags: EndpointsDisableFlags,
-  io: CliIo,
-): Promise<number> {
+function runEndpointsDisable(id: string, flags: EndpointsDisableFlags, io: CliIo): Promise<number> {
   return setEnabled(id, false, flags, io);
 }
 
-export function runEndpointsEnable(id: string, flags: StoreFlags, io: CliIo): Promise<number> {
+function runEndpointsEnable(id: string, flags: StoreFlags, io: CliIo): Promise<number> {
   return setEnabled(id, true, flags, io);
 }
 
@@ -231,7 +226,7 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
     )
     .option("--id <id>", "a stable id instead of a generated ep_…", parseSingleLine)
     .option("--tenant <tenant>", "owner of the endpoint (default: default)", parseSingleLine)
-    .addOption(schemeOption("signing scheme").default("standard"))
+    .addOption(schemeOption("signing scheme").default(DEFAULT_ENDPOINT_SCHEME))
     .option(
       "--secret <secret>",
       "signing secret (default: a new one for the scheme)",

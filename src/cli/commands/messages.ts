@@ -10,16 +10,12 @@ import { parseSingleLine } from "../options.js";
 import { storeCommand } from "../storeCommand.js";
 import { deliveriesTable } from "./deliveries.js";
 
-export type MessagesShowFlags = StoreFlags;
+type MessagesShowFlags = StoreFlags;
 
 /** Characters of the payload shown in the text view; --json prints all of it. */
 const PAYLOAD_PREVIEW = 200;
 
-export async function runMessagesShow(
-  id: string,
-  flags: MessagesShowFlags,
-  io: CliIo,
-): Promise<number> {
+async function runMessagesShow(id: string, flags: MessagesShowFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const found = await store.getMessage(id);
     if (found === undefined) {

@@ -17,7 +17,7 @@ import type { CliIo } from "../io.js";
 
 export const DB_ENV = "HERALD_DB";
 
-export interface MigrateFlags {
+interface MigrateFlags {
   db?: string;
   schema?: string;
   json?: boolean;
@@ -41,7 +41,7 @@ function label(version: number, name: string): string {
   return `${String(version).padStart(3, "0")}_${name}`;
 }
 
-export async function runMigrate(flags: MigrateFlags, io: CliIo): Promise<number> {
+async function runMigrate(flags: MigrateFlags, io: CliIo): Promise<number> {
   const target = resolveDatabaseFlag(flags, io.env);
   const where =
     target.dialect === "sqlite"

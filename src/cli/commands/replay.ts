@@ -3,6 +3,7 @@
 // since then, one by one with a progress bar on a terminal.
 import type { Command } from "commander";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
+import { MAX_PAGE_LIMIT, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
 import type { DeliveryListOptions, DeliveryStore } from "../../store/deliveryPorts.js";
 import { deliveryToWire } from "../../wire/records.js";
 import { createProgressBar, isTerminal, plural } from "../format.js";
@@ -11,22 +12,20 @@ import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore
 import { parseSinceFlag, parseSingleLine, resolveSince, type SinceFlag } from "../options.js";
 import { storeCommand } from "../storeCommand.js";
 
-export interface ReplayFlags extends StoreFlags {
+interface ReplayFlags extends StoreFlags {
   endpoint?: string;
   since?: SinceFlag;
 }
 
 /** What a bulk replay picks up (the statuses `recoverEndpoint` replays). */
-const REPLAYABLE = ["retrying", "dead_lettered"] as const;
 /** Deliveries listed, then replayed, per page. */
 const BULK_PAGE = 100;
-const COUNT_PAGE = 1000;
 
 function usage(message: string): HeraldError {
   return new HeraldError("cli.invalid_argument", message);
 }
 
-export async function runReplay(
+async function runReplay(
   idOrPrefix: string | undefined,
   flags: ReplayFlags,
   io: CliIo,
@@ -61,7 +60,7 @@ async function countMatches(store: DeliveryStore, filter: DeliveryListOptions): 
   let total = 0;
   let cursor: string | null = null;
   do {
-    const page = await store.listDeliveries({ ...filter, limit: COUNT_PAGE, cursor });
+    const page = await store.listDeliveries({ ...filter, limit: MAX_PAGE_LIMIT, cursor });
     total += page.data.length;
     cursor = page.nextCursor;
   } while (cursor !== null);
@@ -82,7 +81,7 @@ export async function replayEndpoint(
   }
   const filter: DeliveryListOptions = {
     endpointId,
-    status: REPLAYABLE,
+    status: RECOVERABLE_DELIVERY_STATUSES,
     createdSince: resolveSince(sinceFlag, io.clock.now()),
     order: "oldest",
   };

@@ -9,13 +9,13 @@ import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
 import { SECRET_ENV, schemeOption } from "../options.js";
 
-export interface SecretGenerateFlags {
+interface SecretGenerateFlags {
   scheme: SchemeName;
   ed25519?: boolean;
   json?: boolean;
 }
 
-export async function runSecretGenerate(flags: SecretGenerateFlags, io: CliIo): Promise<number> {
+async function runSecretGenerate(flags: SecretGenerateFlags, io: CliIo): Promise<number> {
   if (flags.ed25519 === true) {
     if (flags.scheme !== "standard") {
       throw new HeraldError(

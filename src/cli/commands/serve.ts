@@ -2,6 +2,7 @@
 // `herald worker` (the delivery worker only, for more sending capacity on PostgreSQL).
 import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
+import { CONFIG_DEFAULTS } from "../../config/fileSchema.js";
 import type { HeraldConfig } from "../../config/types.js";
 import { coerceError } from "../../core/errors.js";
 import { DEFAULT_RETRY_POLICY } from "../../core/retryPolicy.js";
@@ -157,8 +158,8 @@ unreachable, port in use…), 2 usage or configuration error.
 Environment (flags win, then the environment, then herald.yaml):
   HERALD_DB          SQLite path or postgres:// URL (default ${DEFAULT_SQLITE_PATH})
   HERALD_CONFIG      the config file (default ./herald.yaml when it exists)
-  HERALD_PORT        listening port (default 8080)
-  HERALD_HOST        listening address (default 127.0.0.1)
+  HERALD_PORT        listening port (default ${CONFIG_DEFAULTS.port})
+  HERALD_HOST        listening address (default ${CONFIG_DEFAULTS.host})
   HERALD_API_KEY     Bearer key of the /v1 management API (required off loopback)
   HERALD_SSRF_ALLOW  CIDRs deliveries may reach despite the SSRF guard, e.g. 127.0.0.0/8
   HERALD_LOG_LEVEL   trace, debug, info (default), warn, error, fatal, silent
@@ -175,7 +176,11 @@ function databaseOptions(command: Command): Command {
       "--config <file>",
       "herald.yaml to load (default $HERALD_CONFIG, then ./herald.yaml if present)",
     )
-    .option("--concurrency <n>", "deliveries sent at once by the worker (default 10)", parseCount);
+    .option(
+      "--concurrency <n>",
+      `deliveries sent at once by the worker (default ${CONFIG_DEFAULTS.concurrency})`,
+      parseCount,
+    );
 }
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -184,10 +189,17 @@ export function registerServe(program: Command, io: CliIo): void {
       .command("serve")
       .summary("run the service: webhooks in, API, delivery")
       .description(
-        "Serve POST /webhooks/:source, the /v1 management API, /health, /ready, /metrics and /openapi.json, and deliver messages to endpoints, on SQLite (default ./herald.db, created and migrated at start) or PostgreSQL.",
+        `Serve POST /webhooks/:source, the /v1 management API, /health, /ready, /metrics and /openapi.json, and deliver messages to endpoints, on SQLite (default ${DEFAULT_SQLITE_PATH}, created and migrated at start) or PostgreSQL.`,
       )
-      .option("--port <port>", "listening port (default $HERALD_PORT, then 8080)", parsePort)
-      .option("--host <address>", "listening address (default $HERALD_HOST, then 127.0.0.1)")
+      .option(
+        "--port <port>",
+        `listening port (default $HERALD_PORT, then ${CONFIG_DEFAULTS.port})`,
+        parsePort,
+      )
+      .option(
+        "--host <address>",
+        `listening address (default $HERALD_HOST, then ${CONFIG_DEFAULTS.host})`,
+      )
       .option("--no-worker", "do not deliver in this process (run `herald worker` elsewhere)"),
   )
     .addHelpText(

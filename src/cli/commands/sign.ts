@@ -17,10 +17,10 @@ import {
 } from "../options.js";
 import { addSigningOptions, signingUsageError } from "../signingFlags.js";
 
-export const SIGN_FORMATS = ["headers", "json", "curl"] as const;
-export type SignFormat = (typeof SIGN_FORMATS)[number];
+const SIGN_FORMATS = ["headers", "json", "curl"] as const;
+type SignFormat = (typeof SIGN_FORMATS)[number];
 
-export interface SignFlags {
+interface SignFlags {
   scheme: SchemeName;
   secret?: string[];
   id?: string;
@@ -53,7 +53,7 @@ export function formatSignedHeaders(
 }
 
 /** Signs stdin; the `msg_` id is generated only when the scheme refuses to sign without one. */
-export async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
+async function runSign(flags: SignFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   const body = await io.readStdin();
   const options = {

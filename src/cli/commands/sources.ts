@@ -2,6 +2,7 @@
 // and are never printed again: the list shows how many each source has.
 import { type Command, InvalidArgumentError } from "commander";
 import { HeraldError } from "../../core/errors.js";
+import { DEFAULT_DEDUPE_TTL_S, DEFAULT_SOURCE_TOLERANCE_S } from "../../model/constants.js";
 import type { SchemeName } from "../../signing/registry.js";
 import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
 import { sourceToWire } from "../../wire/records.js";
@@ -19,9 +20,9 @@ import {
 } from "../options.js";
 import { storeCommand } from "../storeCommand.js";
 
-export type SourcesListFlags = StoreFlags;
+type SourcesListFlags = StoreFlags;
 
-export interface SourcesAddFlags extends StoreFlags {
+interface SourcesAddFlags extends StoreFlags {
   name: string;
   scheme: SchemeName;
   secret?: string[];
@@ -60,7 +61,7 @@ function parsePositiveSecondsFlag(value: string): number {
   return seconds;
 }
 
-export function sourcesTable(sources: readonly SourceRecord[]): string {
+function sourcesTable(sources: readonly SourceRecord[]): string {
   return formatTable(
     ["NAME", "SCHEME", "SECRETS", "TOLERANCE", "IDEMPOTENCY", "TYPE FROM", "DEDUPE TTL"],
     sources.map((s) => [
@@ -77,7 +78,7 @@ export function sourcesTable(sources: readonly SourceRecord[]): string {
   );
 }
 
-export async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promise<number> {
+async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promise<number> {
   return withStore(flags, io, async (store) => {
     const sources = await store.listSources();
     if (flags.json === true) printJson(io, { data: sources.map(sourceToWire) });
@@ -87,7 +88,7 @@ export async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promis
   });
 }
 
-export async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
+async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   // The API's rule: a secret the scheme cannot verify with is refused before anything is stored.
   checkSourceSecrets(flags.scheme, null, secrets, {
@@ -187,7 +188,7 @@ export function registerSources(program: Command, io: CliIo): Command {
     .addOption(secretOption("verify"))
     .option(
       "--tolerance <seconds>",
-      "accepted clock skew, either way (default 300)",
+      `accepted clock skew, either way (default ${DEFAULT_SOURCE_TOLERANCE_S})`,
       parseSecondsFlag,
     )
     .option("--idempotency-header <name>", "header carrying the dedupe key", parseSingleLine)
@@ -199,7 +200,7 @@ export function registerSources(program: Command, io: CliIo): Command {
     )
     .option(
       "--dedupe-ttl <seconds>",
-      "how long a dedupe key is remembered (default 259200, 3 days)",
+      `how long a dedupe key is remembered (default ${DEFAULT_DEDUPE_TTL_S}, 3 days)`,
       parsePositiveSecondsFlag,
     )
     .option("--replace", "replace a source of the same name");

@@ -26,7 +26,7 @@ import {
 } from "../options.js";
 import { addSigningOptions, signingUsageError } from "../signingFlags.js";
 
-export interface VerifyFlags {
+interface VerifyFlags {
   scheme: SchemeName;
   secret?: string[];
   header?: string[];
@@ -68,7 +68,7 @@ function describeValid(result: Extract<VerifyResult, { ok: true }>): string {
   return text;
 }
 
-export async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> {
+async function runVerify(flags: VerifyFlags, io: CliIo): Promise<number> {
   const secrets = resolveSecrets(flags.secret, io.env);
   const headers = await collectHeaders(flags);
   const body = await io.readStdin();

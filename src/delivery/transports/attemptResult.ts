@@ -1,27 +1,38 @@
-// Builds the TransportResult of a non-HTTP attempt (function, NATS): no status, no headers.
+// Builds TransportResults: a success without a response status (function, NATS), and the one
+// failed result every transport and the worker give when no response arrived.
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
 import { isoTime } from "../../core/isoTime.js";
-import { DEFAULT_BODY_LIMIT_BYTES, type RetryReason, truncateBody } from "../responseRules.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
+import { type RetryReason, truncateBody } from "../responseRules.js";
 import type { TransportResult } from "./types.js";
 
 export interface AttemptTimer {
+  /** The clock's time at the start, in ms and as ISO 8601. */
+  startedMs: number;
   startedAt: string;
+  /** `performance.now()` at the start. */
+  monotonicStart: number;
   /** Monotonic milliseconds since the attempt started. */
   elapsed(): number;
 }
 
 export function startAttempt(clock: Clock): AttemptTimer {
-  const startedAt = isoTime(clock.now());
-  const started = performance.now();
-  return { startedAt, elapsed: () => Math.round(performance.now() - started) };
+  const startedMs = clock.now();
+  const monotonicStart = performance.now();
+  return {
+    startedMs,
+    startedAt: isoTime(startedMs),
+    monotonicStart,
+    elapsed: () => Math.round(performance.now() - monotonicStart),
+  };
 }
 
 /** A success whose `responseBody` (the function's return value, the PubAck) is kept ≤ the limit. */
 export function succeededAttempt(
   timer: AttemptTimer,
   responseBody: string | null,
-  limit: number = DEFAULT_BODY_LIMIT_BYTES,
+  limit: number = MAX_RESPONSE_BODY_BYTES,
 ): TransportResult {
   const kept = responseBody === null ? null : truncateBody(responseBody, limit);
   return {
@@ -39,7 +50,7 @@ export function succeededAttempt(
   };
 }
 
-/** A failure: always a retry (there is no `410` to disable an endpoint with here). */
+/** A failure without a response: always a retry (no status, so no `410` to disable with). */
 export function failedAttempt(
   timer: AttemptTimer,
   error: string,

@@ -1,7 +1,7 @@
 // Function transport: an attempt calls an in-process function registered by name (library mode).
 import { type Clock, systemClock } from "../../core/clock.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
 import type { MessageRecord } from "../../model/deliveryRecords.js";
-import { DEFAULT_BODY_LIMIT_BYTES } from "../responseRules.js";
 import {
   failedAttempt,
   startAttempt,
@@ -64,7 +64,7 @@ function describeReturn(value: unknown): string | null {
 }
 
 export function createFunctionTransport(options: FunctionTransportOptions): Transport {
-  const { functions, clock = systemClock, maxResponseBytes = DEFAULT_BODY_LIMIT_BYTES } = options;
+  const { functions, clock = systemClock, maxResponseBytes = MAX_RESPONSE_BODY_BYTES } = options;
 
   async function send({
     delivery,

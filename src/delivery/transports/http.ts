@@ -3,15 +3,16 @@ import { performance } from "node:perf_hooks";
 import { type Dispatcher, util } from "undici";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
-import { isoTime } from "../../core/isoTime.js";
 import { readPackageVersion } from "../../core/version.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
 import {
   classifyResponse,
-  DEFAULT_BODY_LIMIT_BYTES,
+  failureReason,
   type RetryAfterBounds,
   truncateBody,
 } from "../responseRules.js";
 import { createSsrfGuard, type SsrfGuard } from "../ssrfGuard.js";
+import { type AttemptTimer, failedAttempt, startAttempt } from "./attemptResult.js";
 import { buildRequestHeaders } from "./requestHeaders.js";
 import { describeSendError, timeoutError } from "./sendErrors.js";
 import { signingHeaders } from "./signingHeaders.js";
@@ -270,7 +271,7 @@ class DeadlineQueue {
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const {
     clock = systemClock,
-    maxResponseBytes = DEFAULT_BODY_LIMIT_BYTES,
+    maxResponseBytes = MAX_RESPONSE_BODY_BYTES,
     connections,
     retryAfter = {},
   } = options;
@@ -361,9 +362,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     message,
     endpoint,
   }: TransportSendInput): Promise<TransportResult> {
-    const nowMs = clock.now();
-    const startedAt = isoTime(nowMs);
-    const started = performance.now();
+    const timer = startAttempt(clock);
     const timeoutMs = endpoint.timeoutMs;
 
     const body = Buffer.from(JSON.stringify(message.payload ?? null), "utf8");
@@ -372,33 +371,28 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     try {
       target = parseTarget(endpoint.target);
       if (target.protocol !== "http:" && target.protocol !== "https:") {
-        return failed(
-          startedAt,
-          started,
-          `request.invalid: unsupported protocol ${target.protocol}`,
-          new Error("invalid"),
-        );
+        return failed(timer, `request.invalid: unsupported protocol ${target.protocol}`, null);
       }
       headers = requestHeaders(
         endpoint,
         delivery.id,
         message.type,
-        signingHeaders({ endpoint, messageId: message.id, body, nowMs }),
+        signingHeaders({ endpoint, messageId: message.id, body, nowMs: timer.startedMs }),
       );
     } catch (error) {
       if (error instanceof TypeError) {
-        return failed(startedAt, started, "request.invalid: target is not a URL", error);
+        return failed(timer, "request.invalid: target is not a URL", error);
       }
       const code = isHeraldError(error) ? `${error.code} ` : "";
       const text = error instanceof Error ? error.message : "could not sign";
-      return failed(startedAt, started, `signing: ${code}${text}`, error);
+      return failed(timer, `signing: ${code}${text}`, error);
     }
 
     // One deadline for the whole attempt: connect, headers and the (limited) body read.
     const handler = new SendHandler(cap);
     const outcome = await new Promise<Outcome>((resolve) => {
       handler.settle = resolve;
-      deadlines.add(handler, timeoutMs, started);
+      deadlines.add(handler, timeoutMs, timer.monotonicStart);
       agent.dispatch(
         {
           origin: target.origin,
@@ -415,15 +409,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     deadlines.remove(handler, timeoutMs);
 
     if (!outcome.ok) {
-      if (handler.timedOut) {
-        return failed(
-          startedAt,
-          started,
-          timeoutError(timeoutMs),
-          new DOMException("timeout", "TimeoutError"),
-        );
-      }
-      return failed(startedAt, started, describeSendError(outcome.error, timeoutMs), outcome.error);
+      if (handler.timedOut) return failedAttempt(timer, timeoutError(timeoutMs), "timeout");
+      return failed(timer, describeSendError(outcome.error, timeoutMs), outcome.error);
     }
     const { statusCode, headers: responseHeaders } = outcome;
     const error =
@@ -441,8 +428,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     });
     return {
       attempt: {
-        startedAt,
-        durationMs: Math.round(performance.now() - started),
+        startedAt: timer.startedAt,
+        durationMs: timer.elapsed(),
         succeeded: classification.outcome === "success",
         statusCode,
         responseHeaders,
@@ -454,26 +441,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     };
   }
 
-  function failed(
-    startedAt: string,
-    started: number,
-    error: string,
-    cause: unknown,
-  ): TransportResult {
-    const classification = classifyResponse({ error: cause, now: clock.now(), ...retryAfter });
-    return {
-      attempt: {
-        startedAt,
-        durationMs: Math.round(performance.now() - started),
-        succeeded: false,
-        statusCode: null,
-        responseHeaders: null,
-        responseBody: null,
-        error,
-      },
-      classification,
-      responseBodyTruncated: false,
-    };
+  /** No response: a timeout when `cause` is one, else a network error. */
+  function failed(timer: AttemptTimer, error: string, cause: unknown): TransportResult {
+    return failedAttempt(timer, error, failureReason(cause));
   }
 
   return {

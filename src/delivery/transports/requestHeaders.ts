@@ -19,7 +19,7 @@ const FRAMING_HEADERS: ReadonlySet<string> = new Set([
   "upgrade",
 ]);
 
-export interface RequestHeaderParts {
+interface RequestHeaderParts {
   /** `EndpointRecord.headers`: lowest precedence. */
   extra: Readonly<Record<string, string>>;
   /** content-type, user-agent, x-herald-*: override the extras. */

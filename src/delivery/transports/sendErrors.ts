@@ -1,14 +1,6 @@
 // Turns what a failed send threw into the attempt log's `error`: a stable prefix, no secrets.
 import { isHeraldError } from "../../core/errors.js";
 
-/** Prefixes of `TransportAttempt.error`; match on these, not on the text after them. */
-export type SendErrorPrefix =
-  | "timeout"
-  | "ssrf.blocked"
-  | "network"
-  | "signing"
-  | "request.invalid";
-
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
   "ETIMEDOUT",
   "UND_ERR_BODY_TIMEOUT",

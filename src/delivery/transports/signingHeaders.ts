@@ -8,7 +8,7 @@ import { signWebhook } from "../../signing/sign.js";
  * Every secret that has not expired at `nowMs`, newest first: during a rotation the new and
  * the old secret both sign, so receivers can switch over at their own pace.
  */
-export function activeSecrets(secrets: readonly EndpointSecret[], nowMs: number): string[] {
+function activeSecrets(secrets: readonly EndpointSecret[], nowMs: number): string[] {
   // The usual endpoint: one secret that never expires.
   if (secrets.length === 1 && secrets[0]?.expiresAt === null) return [secrets[0].secret];
   return secrets
@@ -36,7 +36,7 @@ export function schemeSpecFor(
   return spec;
 }
 
-export interface SigningInput {
+interface SigningInput {
   endpoint: EndpointRecord;
   /** The message id: `webhook-id` (and the signed id), stable across retries and replays. */
   messageId: string;

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
+import { MAX_NAME_LENGTH } from "../../model/constants.js";
 import {
   toEventTypeInput,
   type WireEventTypeInput,
@@ -14,7 +15,7 @@ import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
 import { DELETED } from "./shapes.js";
 
-const nameParams = z.object({ name: z.string().min(1).max(255) });
+const nameParams = z.object({ name: z.string().min(1).max(MAX_NAME_LENGTH) });
 const list = (item: z.ZodType) => z.object({ data: z.array(item) });
 
 function notFound(kind: "event_type" | "source", name: string): HeraldError {

@@ -3,8 +3,9 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
-import { rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
+import { DEFAULT_SECRET_OVERLAP_MS, rotateEndpointSecret } from "../../delivery/endpointSecrets.js";
 import { schemeSpecFor } from "../../delivery/transports/signingHeaders.js";
+import { MAX_NAME_LENGTH } from "../../model/constants.js";
 import {
   checkSecret,
   toEndpointInput,
@@ -22,7 +23,7 @@ import { DELETED } from "./shapes.js";
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({
-  tenant: z.string().min(1).max(255).optional(),
+  tenant: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
   enabled: z.enum(["true", "false"]).optional(),
   ...pageQuery,
 });
@@ -35,7 +36,9 @@ const rotateBody = z
       .min(0)
       .max(30 * 86_400)
       .optional()
-      .describe("How long the old secret keeps signing; default 86400"),
+      .describe(
+        `How long the old secret keeps signing; default ${DEFAULT_SECRET_OVERLAP_MS / 1000}`,
+      ),
   })
   .default({});
 const recoverBody = z.strictObject({

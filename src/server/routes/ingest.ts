@@ -8,7 +8,7 @@ import type { ServiceMetrics } from "../metrics.js";
 import { jsonSchema, responseSchema } from "../routeSchema.js";
 import { errorResponse } from "./shapes.js";
 
-export interface IngestRouteOptions {
+interface IngestRouteOptions {
   ingestor: Ingestor;
   metrics: ServiceMetrics;
   bodyLimitBytes: number;

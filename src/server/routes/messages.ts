@@ -3,16 +3,22 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
+import { MAX_EVENT_TYPE_LENGTH } from "../../core/eventType.js";
 import type { JsonObject } from "../../core/json.js";
+import { DEFAULT_TENANT, MAX_NAME_LENGTH } from "../../model/constants.js";
 import { errorShape, messageShape } from "../../wire/recordShapes.js";
 import { messageToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
 import type { ManagementDeps } from "./management.js";
 
 const body = z.strictObject({
-  type: z.string().min(1).max(255).describe("A concrete event type, e.g. order.created.v1"),
+  type: z
+    .string()
+    .min(1)
+    .max(MAX_EVENT_TYPE_LENGTH)
+    .describe("A concrete event type, e.g. order.created.v1"),
   payload: z.record(z.string(), z.unknown()).describe("A JSON object"),
-  tenant: z.string().min(1).max(255).optional().describe("Default: default"),
+  tenant: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe(`Default: ${DEFAULT_TENANT}`),
 });
 const dispatched = z.object({
   message_id: z.string(),
@@ -20,15 +26,14 @@ const dispatched = z.object({
   duplicate: z.boolean().describe("True when the Idempotency-Key was used before"),
 });
 const idParams = z.object({ id: z.string().min(1).max(64) });
-const MAX_KEY = 255;
 
 function idempotencyKey(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   const key = Array.isArray(value) ? value.join(",") : value;
-  if (key.trim() === "" || key.length > MAX_KEY) {
+  if (key.trim() === "" || key.length > MAX_NAME_LENGTH) {
     throw new HeraldError(
       "request.invalid",
-      `The Idempotency-Key header must be 1–${MAX_KEY} characters`,
+      `The Idempotency-Key header must be 1–${MAX_NAME_LENGTH} characters`,
     );
   }
   return key;

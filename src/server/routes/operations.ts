@@ -10,7 +10,7 @@ import { withinStoreWait } from "../requestDeadline.js";
 import { responseSchema } from "../routeSchema.js";
 import { errorResponse } from "./shapes.js";
 
-export interface OperationsRouteOptions {
+interface OperationsRouteOptions {
   /** `ready()` when the store has it (writeReadiness.ts), else `ping()`. */
   store: Pick<DeliveryStore, "ping" | "ready">;
   metrics: ServiceMetrics;

@@ -23,7 +23,7 @@ import type {
 } from "../deliveryPorts.js";
 
 /** Everything the memory store holds; records are never handed out without a copy. */
-export interface MemoryDeliveryState {
+interface MemoryDeliveryState {
   eventTypes: Map<string, EventTypeRecord>;
   sources: Map<string, SourceRecord>;
   endpoints: Map<string, EndpointRecord>;

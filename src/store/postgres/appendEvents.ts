@@ -27,7 +27,7 @@ import {
 } from "./eventStatements.js";
 
 /** The form of every PostgreSQL checkpoint: the writing transaction's id, then the position. */
-export function pgCheckpoint(transactionId: string, position: string): string {
+function pgCheckpoint(transactionId: string, position: string): string {
   return `${transactionId}:${position}`;
 }
 

@@ -27,7 +27,7 @@ LIMIT 1`;
 const DEPTH = `SELECT status, COUNT(*)::int AS n FROM deliveries
 WHERE status IN (${inList(QUEUED_DELIVERY_STATUSES)}) GROUP BY status`;
 
-export async function messageWithDeliveries(
+async function messageWithDeliveries(
   db: Queryable,
   id: string,
 ): Promise<MessageWithDeliveries | undefined> {

@@ -3,14 +3,9 @@
 // commit), and each listener holds one dedicated connection, filtering on its own schema so schemas sharing a
 // database (tests, tenants) do not wake each other's workers.
 import pg from "pg";
-import type { PgClient, PgPool } from "./database.js";
+import type { PgPool } from "./database.js";
 
 export const DELIVERIES_CHANNEL = "herald_deliveries";
-
-/** Run inside createMessages' transaction when it stored at least one delivery. */
-export async function notifyDeliveries(client: PgClient): Promise<void> {
-  await client.query("SELECT pg_notify($1, current_schema())", [DELIVERIES_CHANNEL]);
-}
 
 /** After a lost connection, wait this long before listening again (polling covers the gap). */
 const RECONNECT_MS = 2_000;

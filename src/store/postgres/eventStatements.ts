@@ -34,7 +34,7 @@ export const INSERT_EVENTS = `INSERT INTO events (stream, version, event_id, typ
     committed_at`;
 
 /** A one-statement append: for a batch (one jsonb array) and for a single event (scalars). */
-export interface OneStatementAppend {
+interface OneStatementAppend {
   batch: { name: string; text: string };
   single: { name: string; text: string };
 }

@@ -12,7 +12,7 @@ interface PgErrorLike {
   message?: unknown;
 }
 
-export interface AppendContext {
+interface AppendContext {
   stream: string;
   expected: ExpectedVersion;
   /** Re-reads the head after the failed transaction rolled back. */

@@ -13,7 +13,7 @@ import type {
 /** A row as a driver returns it, or the parameters of an INSERT/UPDATE (column → value). */
 export type Row = Record<string, unknown>;
 
-export interface RowCodec {
+interface RowCodec {
   /** ISO 8601 record time → column value. */
   time(iso: string): unknown;
   /** Column value → ISO 8601 record time. */

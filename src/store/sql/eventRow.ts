@@ -18,7 +18,7 @@ export interface EventColumns {
 }
 
 /** The envelope in validateEnvelope's canonical key order, absent optionals left out. */
-export function envelopeFromColumns(row: EventColumns): EventEnvelope {
+function envelopeFromColumns(row: EventColumns): EventEnvelope {
   const { type, id } = parseStreamName(row.stream);
   return {
     id: row.event_id,

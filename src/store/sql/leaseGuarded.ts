@@ -41,7 +41,7 @@ export type Guarded = (
 ) => Promise<GuardedResult>;
 
 /** Every transition but replay and recovery, which need no lease. */
-export type LeaseGuardedMethods = Omit<DeliveryTransitions, "replayDelivery" | "recoverEndpoint">;
+type LeaseGuardedMethods = Omit<DeliveryTransitions, "replayDelivery" | "recoverEndpoint">;
 
 export function leaseGuardedMethods(guarded: Guarded, clock: Clock): LeaseGuardedMethods {
   const nextIso = (value: TimeInput) => toIso(value, "nextAttemptAt", "delivery.invalid");

@@ -169,7 +169,7 @@ function applyBatch(
 }
 
 /** Decides and writes a batch in one IMMEDIATE transaction on `ctx`'s connection. */
-export function writeBatch(
+function writeBatch(
   ctx: SqliteContext,
   batch: BatchToWrite,
   stored: (id: string) => MessageWithDeliveries | undefined,
@@ -181,7 +181,7 @@ export function writeBatch(
 }
 
 /** What became of one batch of `writeBatches`. */
-export type BatchAnswer = { written: WrittenBatch } | { error: unknown };
+type BatchAnswer = { written: WrittenBatch } | { error: unknown };
 
 /** One transaction of `writeBatches` (metrics, tests). */
 export interface TransactionReport {

@@ -17,7 +17,7 @@ import {
   sqliteWriteProbe,
 } from "./writeProbe.js";
 
-export interface SqliteDeliveryStoreOptions extends DeliveryStoreOptions {
+interface SqliteDeliveryStoreOptions extends DeliveryStoreOptions {
   /** probeWrite's settings (writeProbe.ts); defaults SQLITE_WRITE_PROBE_DEFAULTS. */
   writeProbe?: Partial<SqliteWriteProbeSettings>;
 }

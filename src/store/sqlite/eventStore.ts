@@ -32,7 +32,7 @@ import type { SqliteDatabase } from "./database.js";
 import { type EventStatements, prepareEventStatements } from "./eventStatements.js";
 import { isSqliteUnavailable } from "./unavailable.js";
 
-export interface SqliteEventRow extends Omit<EventColumns, "payload" | "metadata"> {
+interface SqliteEventRow extends Omit<EventColumns, "payload" | "metadata"> {
   position: number;
   payload: string;
   metadata: string;

@@ -4,11 +4,20 @@ import {
   type ContractContext,
   dispatch,
   expectCode,
+  expectStored,
   failedAttempt,
   iso,
   makeEndpoint,
   START,
 } from "./fixtures.js";
+
+/** An enabled endpoint with no failure run. */
+const ENABLED_AND_HEALTHY = {
+  enabled: true,
+  disabledReason: null,
+  consecutiveFailures: 0,
+  failingSince: null,
+} as const;
 
 export function catalogContract(t: ContractContext): void {
   describe("event types", () => {
@@ -252,6 +261,16 @@ export function catalogContract(t: ContractContext): void {
         updatedAt: iso(START + 1_000),
       });
       expect(await t.store.getEndpoint(endpoint.id)).toEqual(updated);
+      await expectStored(t.store, {
+        endpoint: {
+          id: endpoint.id,
+          target: "https://other.example/in",
+          retry: null,
+          headers: { "X-New": "yes" },
+          maxInFlight: 2,
+          updatedAt: iso(START + 1_000),
+        },
+      });
       await expectCode(t.store.updateEndpoint(endpoint.id, { timeoutMs: -1 }), "endpoint.invalid");
       await expectCode(
         t.store.updateEndpoint(endpoint.id, { id: "ep_x" } as never),
@@ -269,6 +288,14 @@ export function catalogContract(t: ContractContext): void {
       const disabled = await t.store.setEndpointEnabled(endpoint.id, false, "HTTP 410 Gone");
       expect(disabled).toMatchObject({ enabled: false, disabledReason: "HTTP 410 Gone" });
       expect(await t.store.getEndpoint(endpoint.id)).toEqual(disabled);
+      await expectStored(t.store, {
+        endpoint: {
+          id: endpoint.id,
+          enabled: false,
+          disabledReason: "HTTP 410 Gone",
+          updatedAt: iso(START),
+        },
+      });
       const enabled = await t.store.setEndpointEnabled(endpoint.id, true);
       expect(enabled).toMatchObject({
         enabled: true,
@@ -276,7 +303,49 @@ export function catalogContract(t: ContractContext): void {
         consecutiveFailures: 0,
         failingSince: null,
       });
+      await expectStored(t.store, {
+        endpoint: {
+          id: endpoint.id,
+          ...ENABLED_AND_HEALTHY,
+          updatedAt: iso(START),
+        },
+      });
       await expectCode(t.store.setEndpointEnabled("ep_missing", false), "endpoint.not_found");
+    });
+
+    it("stores the failure run an attempt leaves, and clears it on enabling", async () => {
+      const endpoint = await makeEndpoint(t.store);
+      await dispatch(t.store, [endpoint.id]);
+      const [claimed] = await t.store.claimDueDeliveries({ owner: "w", limit: 1, leaseMs: 1_000 });
+      await t.store.deadLetter({
+        deliveryId: claimed!.delivery.id,
+        owner: "w",
+        attempt: failedAttempt(),
+      });
+      await expectStored(t.store, {
+        endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
+      });
+      t.clock.advance(1_000);
+      await t.store.setEndpointEnabled(endpoint.id, false, "failing");
+      await expectStored(t.store, {
+        endpoint: {
+          id: endpoint.id,
+          enabled: false,
+          disabledReason: "failing",
+          consecutiveFailures: 1,
+          failingSince: iso(START),
+          updatedAt: iso(START + 1_000),
+        },
+      });
+      t.clock.advance(1_000);
+      await t.store.setEndpointEnabled(endpoint.id, true);
+      await expectStored(t.store, {
+        endpoint: {
+          id: endpoint.id,
+          ...ENABLED_AND_HEALTHY,
+          updatedAt: iso(START + 2_000),
+        },
+      });
     });
 
     it("lists by tenant and enabled, oldest first, page by page", async () => {

@@ -8,10 +8,12 @@ import {
   claimOne,
   dispatch,
   expectCode,
+  expectStored,
   iso,
   LEASE_MS,
   makeEndpoint,
   START,
+  UNLEASED,
 } from "./fixtures.js";
 
 export function claimContract(t: ContractContext): void {
@@ -56,6 +58,18 @@ export function claimContract(t: ContractContext): void {
         status: "delivering",
         leaseOwner: "worker-2",
         leaseExpiresAt: iso(START + 2 * LEASE_MS),
+      });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveries[0]!.id,
+          status: "delivering",
+          attempts: 0,
+          nextAttemptAt: iso(START + 2 * LEASE_MS),
+          leaseOwner: "worker-2",
+          leaseExpiresAt: iso(START + 2 * LEASE_MS),
+          updatedAt: iso(START + LEASE_MS),
+        },
+        attempts: [],
       });
     });
 
@@ -118,12 +132,45 @@ export function claimContract(t: ContractContext): void {
         owner: "w",
         nextAttemptAt: START + 60_000,
       });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[0]!,
+          status: "retrying",
+          attempts: 0,
+          nextAttemptAt: iso(START + 60_000),
+          ...UNLEASED,
+          updatedAt: iso(START),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([]);
       t.clock.advance(60_000);
       expect(await orderedClaims()).toEqual([ids[0]]);
       await t.store.completeDelivery({ deliveryId: ids[0]!, owner: "w" });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[0]!,
+          status: "delivered",
+          nextAttemptAt: null,
+          ...UNLEASED,
+          updatedAt: iso(START + 60_000),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([ids[1]]);
       await t.store.deadLetter({ deliveryId: ids[1]!, owner: "w", reason: "gave up" });
+      await expectStored(t.store, {
+        delivery: {
+          id: ids[1]!,
+          status: "dead_lettered",
+          attempts: 0,
+          nextAttemptAt: null,
+          ...UNLEASED,
+          lastError: "gave up",
+          updatedAt: iso(START + 60_000),
+        },
+        attempts: [],
+      });
       expect(await orderedClaims()).toEqual([ids[2]]);
     });
 

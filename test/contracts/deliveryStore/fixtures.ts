@@ -3,8 +3,10 @@ import { expect } from "vitest";
 import type { ManualClock } from "../../../src/core/clock.js";
 import type {
   AttemptInput,
+  AttemptRecord,
   ClaimedDelivery,
   CreateMessageResult,
+  DeliveryRecord,
   DeliveryStore,
   EndpointInput,
   EndpointRecord,
@@ -103,6 +105,18 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The fields of a delivery no worker holds. */
+export const UNLEASED = { leaseOwner: null, leaseExpiresAt: null } as const;
+/** The fields of a delivery after one `failedAttempt()` at START. */
+export const FAILED_ONCE = {
+  attempts: 1,
+  lastAttemptAt: iso(START),
+  lastError: "HTTP 500",
+  lastStatusCode: 500,
+} as const;
+/** The attempt log entry of that attempt. */
+export const LOGGED_FAILURE = { number: 1, statusCode: 500, error: "HTTP 500" } as const;
+
 /** Every delivery of the store (all pages), oldest first. */
 export async function allDeliveryIds(store: DeliveryStore): Promise<string[]> {
   const ids: string[] = [];
@@ -113,4 +127,36 @@ export async function allDeliveryIds(store: DeliveryStore): Promise<string[]> {
     cursor = page.nextCursor;
   } while (cursor !== null);
   return ids;
+}
+
+/** What a write should have left in the store: the fields it changed, by record. */
+export type StoredState =
+  | {
+      /** The delivery's id and fields, read back by getDelivery and through getMessage. */
+      delivery: Partial<DeliveryRecord> & { id: string };
+      /** The delivery's whole attempt log, by number: one entry (its fields) per attempt. */
+      attempts?: readonly Partial<AttemptRecord>[];
+      /** The endpoint's id and fields (its failure run after an attempt). */
+      endpoint?: Partial<EndpointRecord> & { id: string };
+    }
+  | { endpoint: Partial<EndpointRecord> & { id: string } };
+
+/**
+ * Re-reads every record a write changed and checks the given fields as stored: a write that
+ * answers the right record but leaves a column unsaved fails here.
+ */
+export async function expectStored(store: DeliveryStore, expected: StoredState): Promise<void> {
+  if ("delivery" in expected) {
+    const { id } = expected.delivery;
+    const stored = await store.getDelivery(id);
+    expect(stored?.delivery).toMatchObject(expected.delivery);
+    if (expected.attempts !== undefined) {
+      expect(stored?.attempts).toMatchObject(expected.attempts);
+    }
+    const message = await store.getMessage(stored!.delivery.messageId);
+    expect(message?.deliveries.find((d) => d.id === id)).toEqual(stored!.delivery);
+  }
+  if (expected.endpoint !== undefined) {
+    expect(await store.getEndpoint(expected.endpoint.id)).toMatchObject(expected.endpoint);
+  }
 }

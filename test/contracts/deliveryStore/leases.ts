@@ -6,12 +6,33 @@ import {
   claimOne,
   dispatch,
   expectCode,
+  expectStored,
+  FAILED_ONCE,
   failedAttempt,
   iso,
   LEASE_MS,
+  LOGGED_FAILURE,
   makeEndpoint,
   START,
+  type StoredState,
+  UNLEASED,
 } from "./fixtures.js";
+
+/** A delivery completed at `at` with no attempt logged, as stored. */
+function deliveredUntried(id: string, at: number): StoredState & { delivery: object } {
+  return {
+    delivery: {
+      id,
+      status: "delivered",
+      attempts: 0,
+      nextAttemptAt: null,
+      ...UNLEASED,
+      lastAttemptAt: null,
+      updatedAt: iso(at),
+    },
+    attempts: [],
+  };
+}
 
 export function leaseContract(t: ContractContext): void {
   async function claimed(owner = "w") {
@@ -48,6 +69,19 @@ export function leaseContract(t: ContractContext): void {
         lastStatusCode: 500,
       });
       expect(first.endpointHealth).toEqual({ consecutiveFailures: 1, failingSince: iso(START) });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "delivering",
+          ...FAILED_ONCE,
+          nextAttemptAt: iso(START + LEASE_MS),
+          leaseOwner: "w",
+          leaseExpiresAt: iso(START + LEASE_MS),
+          updatedAt: iso(START),
+        },
+        attempts: [first.attempt],
+        endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
+      });
       t.clock.advance(1_000);
       const second = await t.store.recordAttempt({
         deliveryId,
@@ -56,6 +90,34 @@ export function leaseContract(t: ContractContext): void {
       });
       expect(second.attempt.number).toBe(2);
       expect(second.endpointHealth).toEqual({ consecutiveFailures: 2, failingSince: iso(START) });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "delivering",
+          attempts: 2,
+          leaseOwner: "w",
+          lastAttemptAt: iso(START + 1_000),
+          lastError: "timeout",
+          lastStatusCode: null,
+          updatedAt: iso(START + 1_000),
+        },
+        attempts: [
+          first.attempt,
+          {
+            id: second.attempt.id,
+            deliveryId,
+            number: 2,
+            startedAt: iso(START + 1_000),
+            durationMs: 12,
+            succeeded: false,
+            statusCode: null,
+            responseHeaders: { "content-type": "text/plain" },
+            responseBody: "boom",
+            error: "timeout",
+          },
+        ],
+        endpoint: { id: endpoint.id, consecutiveFailures: 2, failingSince: iso(START) },
+      });
       const third = await t.store.recordAttempt({
         deliveryId,
         owner: "w",
@@ -63,6 +125,33 @@ export function leaseContract(t: ContractContext): void {
       });
       expect(third.endpointHealth).toEqual({ consecutiveFailures: 0, failingSince: null });
       expect(third.delivery).toMatchObject({ attempts: 3, lastError: null, lastStatusCode: 204 });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "delivering",
+          attempts: 3,
+          lastAttemptAt: iso(START + 1_000),
+          lastError: null,
+          lastStatusCode: 204,
+          updatedAt: iso(START + 1_000),
+        },
+        attempts: [
+          first.attempt,
+          second.attempt,
+          {
+            id: third.attempt.id,
+            number: 3,
+            startedAt: iso(START + 1_000),
+            durationMs: 1,
+            succeeded: true,
+            statusCode: 204,
+            responseHeaders: null,
+            responseBody: null,
+            error: null,
+          },
+        ],
+        endpoint: { id: endpoint.id, consecutiveFailures: 0, failingSince: null },
+      });
       expect(await t.store.getEndpoint(endpoint.id)).toMatchObject({
         consecutiveFailures: 0,
         failingSince: null,
@@ -83,13 +172,17 @@ export function leaseContract(t: ContractContext): void {
       });
       expect(attempt.responseBody).toBe("a".repeat(20_479));
       expect(attempt.error).toBe("nul\uFFFDbyte");
+      await expectStored(t.store, {
+        delivery: { id: deliveryId, attempts: 1, lastError: "nul\uFFFDbyte", lastStatusCode: 500 },
+        attempts: [{ responseBody: "a".repeat(20_479), error: "nul\uFFFDbyte" }],
+      });
       expect((await t.store.getDelivery(deliveryId))?.attempts[0]?.responseBody).toBe(
         "a".repeat(20_479),
       );
     });
 
     it("completes: delivered, lease cleared, with the attempt in the same call", async () => {
-      const { deliveryId } = await claimed();
+      const { endpoint, deliveryId } = await claimed();
       const done = await t.store.completeDelivery({
         deliveryId,
         owner: "w",
@@ -104,10 +197,27 @@ export function leaseContract(t: ContractContext): void {
         lastStatusCode: 200,
       });
       expect((await t.store.getDelivery(deliveryId))?.attempts).toHaveLength(1);
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "delivered",
+          attempts: 1,
+          nextAttemptAt: null,
+          ...UNLEASED,
+          lastAttemptAt: iso(START),
+          lastError: null,
+          lastStatusCode: 200,
+          updatedAt: iso(START),
+        },
+        attempts: [
+          { number: 1, startedAt: iso(START), durationMs: 5, succeeded: true, statusCode: 200 },
+        ],
+        endpoint: { id: endpoint.id, consecutiveFailures: 0, failingSince: null },
+      });
     });
 
     it("schedules a retry that is claimable at its time and not before", async () => {
-      const { deliveryId } = await claimed();
+      const { endpoint, deliveryId } = await claimed();
       const retrying = await t.store.scheduleRetry({
         deliveryId,
         owner: "w",
@@ -121,6 +231,18 @@ export function leaseContract(t: ContractContext): void {
         leaseOwner: null,
         lastError: "HTTP 500",
       });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "retrying",
+          ...FAILED_ONCE,
+          nextAttemptAt: iso(START + 5_000),
+          ...UNLEASED,
+          updatedAt: iso(START),
+        },
+        attempts: [LOGGED_FAILURE],
+        endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
+      });
       t.clock.advance(4_999);
       expect(await t.store.claimDueDeliveries({ owner: "w", limit: 5, leaseMs: LEASE_MS })).toEqual(
         [],
@@ -130,12 +252,24 @@ export function leaseContract(t: ContractContext): void {
     });
 
     it("dead-letters with a reason, or keeps the last error without one", async () => {
-      const { deliveryId } = await claimed();
+      const { endpoint, deliveryId } = await claimed();
       const dead = await t.store.deadLetter({ deliveryId, owner: "w", attempt: failedAttempt() });
       expect(dead).toMatchObject({
         status: "dead_lettered",
         nextAttemptAt: null,
         lastError: "HTTP 500",
+      });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "dead_lettered",
+          ...FAILED_ONCE,
+          nextAttemptAt: null,
+          ...UNLEASED,
+          updatedAt: iso(START),
+        },
+        attempts: [LOGGED_FAILURE],
+        endpoint: { id: endpoint.id, consecutiveFailures: 1, failingSince: iso(START) },
       });
       const other = await claimed("v");
       const reasoned = await t.store.deadLetter({
@@ -144,6 +278,21 @@ export function leaseContract(t: ContractContext): void {
         reason: "endpoint disabled",
       });
       expect(reasoned).toMatchObject({ status: "dead_lettered", lastError: "endpoint disabled" });
+      await expectStored(t.store, {
+        delivery: {
+          id: other.deliveryId,
+          status: "dead_lettered",
+          attempts: 0,
+          nextAttemptAt: null,
+          ...UNLEASED,
+          lastAttemptAt: null,
+          lastError: "endpoint disabled",
+          lastStatusCode: null,
+          updatedAt: iso(START),
+        },
+        attempts: [],
+        endpoint: { id: other.endpoint.id, consecutiveFailures: 0, failingSince: null },
+      });
       expect(await t.store.claimDueDeliveries({ owner: "w", limit: 5, leaseMs: 1 })).toEqual([]);
     });
 
@@ -155,6 +304,20 @@ export function leaseContract(t: ContractContext): void {
         attempts: 0,
         nextAttemptAt: iso(START),
         leaseOwner: null,
+      });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: iso(START),
+          ...UNLEASED,
+          lastAttemptAt: null,
+          lastError: null,
+          lastStatusCode: null,
+          updatedAt: iso(START),
+        },
+        attempts: [],
       });
       await claimOne(t.store, "w");
       await t.store.recordAttempt({ deliveryId, owner: "w", attempt: failedAttempt() });
@@ -168,6 +331,17 @@ export function leaseContract(t: ContractContext): void {
         attempts: 1,
         nextAttemptAt: iso(START + 2_000),
       });
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "retrying",
+          ...FAILED_ONCE,
+          nextAttemptAt: iso(START + 2_000),
+          ...UNLEASED,
+          updatedAt: iso(START),
+        },
+        attempts: [LOGGED_FAILURE],
+      });
     });
 
     it("extends a lease so nobody else can claim in the extra time", async () => {
@@ -175,9 +349,22 @@ export function leaseContract(t: ContractContext): void {
       t.clock.advance(LEASE_MS - 1);
       const extended = await t.store.extendLease({ deliveryId, owner: "w", leaseMs: LEASE_MS });
       expect(extended.leaseExpiresAt).toBe(iso(START + 2 * LEASE_MS - 1));
+      await expectStored(t.store, {
+        delivery: {
+          id: deliveryId,
+          status: "delivering",
+          attempts: 0,
+          nextAttemptAt: iso(START + 2 * LEASE_MS - 1),
+          leaseOwner: "w",
+          leaseExpiresAt: iso(START + 2 * LEASE_MS - 1),
+          updatedAt: iso(START + LEASE_MS - 1),
+        },
+        attempts: [],
+      });
       t.clock.advance(1);
       expect(await t.store.claimDueDeliveries({ owner: "x", limit: 5, leaseMs: 1 })).toEqual([]);
       await t.store.completeDelivery({ deliveryId, owner: "w" });
+      await expectStored(t.store, deliveredUntried(deliveryId, START + LEASE_MS));
     });
 
     it("refuses a worker whose lease is gone (delivery.lease_lost) and changes nothing", async () => {
@@ -203,6 +390,10 @@ export function leaseContract(t: ContractContext): void {
       expect(await claimOne(t.store, "w2")).toBe(deliveryId);
       await expectCode(t.store.completeDelivery({ deliveryId, owner: "w" }), "delivery.lease_lost");
       await t.store.completeDelivery({ deliveryId, owner: "w2" });
+      await expectStored(t.store, {
+        ...deliveredUntried(deliveryId, START + LEASE_MS),
+        endpoint: { id: endpoint.id, consecutiveFailures: 0, failingSince: null },
+      });
       await expectCode(
         t.store.completeDelivery({ deliveryId, owner: "w2" }),
         "delivery.lease_lost",

@@ -8,11 +8,13 @@ import {
   claimAll,
   dispatch,
   expectCode,
+  expectStored,
   failedAttempt,
   iso,
   LEASE_MS,
   makeEndpoint,
   START,
+  UNLEASED,
 } from "./fixtures.js";
 
 const failed = failedAttempt({ durationMs: 1, statusCode: 503, error: "HTTP 503" });
@@ -152,6 +154,21 @@ export function operationsContract(t: ContractContext): void {
         leaseOwner: null,
         messageId: delivery!.messageId,
       });
+      const deadAttempt = { number: 1, statusCode: 503, error: "HTTP 503" };
+      await expectStored(t.store, {
+        delivery: {
+          id,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: iso(START + 10_001),
+          ...UNLEASED,
+          lastAttemptAt: iso(START),
+          lastError: null,
+          lastStatusCode: null,
+          updatedAt: iso(START + 10_001),
+        },
+        attempts: [deadAttempt],
+      });
       const [again] = await claimAll(t.store, "w");
       expect(again?.delivery.id).toBe(id);
       const { attempt } = await t.store.recordAttempt({
@@ -161,8 +178,26 @@ export function operationsContract(t: ContractContext): void {
       });
       expect(attempt.number).toBe(2);
       await expectCode(t.store.replayDelivery(id), "delivery.in_progress");
+      await expectStored(t.store, {
+        delivery: { id, status: "delivering", attempts: 1, leaseOwner: "w", lastError: "HTTP 503" },
+        attempts: [deadAttempt, { number: 2, statusCode: 503, error: "HTTP 503" }],
+      });
       t.clock.advance(LEASE_MS);
       expect((await t.store.replayDelivery(id)).status).toBe("pending");
+      await expectStored(t.store, {
+        delivery: {
+          id,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: iso(START + 10_001 + LEASE_MS),
+          ...UNLEASED,
+          lastAttemptAt: iso(START),
+          lastError: null,
+          lastStatusCode: null,
+          updatedAt: iso(START + 10_001 + LEASE_MS),
+        },
+        attempts: [deadAttempt, { number: 2 }],
+      });
       await expectCode(
         t.store.completeDelivery({ deliveryId: id, owner: "w" }),
         "delivery.lease_lost",
@@ -196,6 +231,35 @@ export function operationsContract(t: ContractContext): void {
         attempts: 0,
         nextAttemptAt: iso(t.clock.now()),
       });
+      for (const recovered of [dead!, retrying!]) {
+        await expectStored(t.store, {
+          delivery: {
+            id: recovered.id,
+            status: "pending",
+            attempts: 0,
+            nextAttemptAt: iso(t.clock.now()),
+            ...UNLEASED,
+            lastAttemptAt: iso(START),
+            lastError: null,
+            lastStatusCode: null,
+            updatedAt: iso(t.clock.now()),
+          },
+          attempts: [{ number: 1, statusCode: 503, error: "HTTP 503" }],
+        });
+      }
+      for (const untouched of [old!, otherDead!]) {
+        await expectStored(t.store, {
+          delivery: {
+            id: untouched.id,
+            status: "dead_lettered",
+            attempts: 1,
+            nextAttemptAt: null,
+            lastError: "HTTP 503",
+            lastStatusCode: 503,
+          },
+          attempts: [{ number: 1 }],
+        });
+      }
       await expectCode(
         t.store.recoverEndpoint({ endpointId: "ep_nobody", since: START }),
         "endpoint.not_found",
