@@ -6,6 +6,7 @@ import {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_WORKER_CONCURRENCY,
 } from "../delivery/deliveryWorker.js";
+import { DEFAULT_MAX_BODY_BYTES } from "../model/constants.js";
 import {
   DEFAULT_REQUEST_DEADLINE_MS,
   MAX_REQUEST_DEADLINE_MS,
@@ -23,7 +24,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const CONFIG_DEFAULTS = Object.freeze({
   host: "127.0.0.1",
   port: 8080,
-  bodyLimitBytes: 2_097_152,
+  bodyLimitBytes: DEFAULT_MAX_BODY_BYTES,
   /** All request bodies being received at once (bytes); at least bodyLimitBytes. */
   maxInFlightBodyBytes: 33_554_432,
   bodyTimeoutMs: 10_000,

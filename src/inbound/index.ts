@@ -1,5 +1,6 @@
 // Inbound webhooks: the receiver, its adapters, and the dedupe stores it claims deliveries in.
 
+export { DEFAULT_MAX_BODY_BYTES } from "../model/constants.js";
 export {
   createMemoryDedupeStore,
   type MemoryDedupeStoreOptions,
@@ -26,7 +27,6 @@ export {
 export {
   createReceiver,
   DEFAULT_DEDUPE_TTL_SECONDS,
-  DEFAULT_MAX_BODY_BYTES,
   DEFAULT_PROCESSING_TIMEOUT_SECONDS,
 } from "./receiver.js";
 export type * from "./types.js";

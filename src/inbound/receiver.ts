@@ -3,6 +3,7 @@
 import { systemClock } from "../core/clock.js";
 import { coerceError, HeraldError } from "../core/errors.js";
 import { jsonTextError, scanJsonText } from "../core/jsonText.js";
+import { DEFAULT_DEDUPE_TTL_S, DEFAULT_MAX_BODY_BYTES } from "../model/constants.js";
 import { toBodyBytes } from "../signing/body.js";
 import { headerReader } from "../signing/headers.js";
 import { resolveScheme } from "../signing/registry.js";
@@ -26,8 +27,8 @@ import type {
   WebhookContext,
 } from "./types.js";
 
-export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
-export const DEFAULT_DEDUPE_TTL_SECONDS = 259_200;
+/** How long a processed delivery is remembered: the same 3 days as the service's sources. */
+export const DEFAULT_DEDUPE_TTL_SECONDS = DEFAULT_DEDUPE_TTL_S;
 export const DEFAULT_PROCESSING_TIMEOUT_SECONDS = 300;
 
 function positive(name: string, value: number): number {

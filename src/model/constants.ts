@@ -49,6 +49,8 @@ export const DEFAULT_SOURCE_TOLERANCE_S = DEFAULT_TOLERANCE_SECONDS;
 /** Three days: longer than the retry horizon of the providers Herald receives from. */
 export const DEFAULT_DEDUPE_TTL_S = 259_200;
 export const DEFAULT_SOURCE_TYPE_FROM = Object.freeze({ fixed: "received" });
+/** The largest webhook body accepted by default (the receiver's and the service's): 2 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** The attempt log keeps at most this many bytes (UTF-8) of a response body. */
 export const MAX_RESPONSE_BODY_BYTES = 20_480;
