@@ -17,7 +17,7 @@ export interface StoreFlags {
 }
 
 /** Exit status of a run the store refused or could not serve. */
-export const STORE_FAILURE_EXIT_CODE = 1;
+const STORE_FAILURE_EXIT_CODE = 1;
 
 /**
  * Store errors that are really bad flag values: reported like usage errors (exit 2). Every
@@ -42,7 +42,7 @@ export const DB_ENV_HELP = `Environment:
 `;
 
 /** `error: <code>: <message>` on stderr (with the matches of an ambiguous prefix); JSON on stdout with --json. */
-export function reportStoreError(error: HeraldError, flags: { json?: boolean }, io: CliIo): void {
+function reportStoreError(error: HeraldError, flags: { json?: boolean }, io: CliIo): void {
   const matches = error.details?.matches;
   if (flags.json === true) {
     const body: Record<string, unknown> = { code: error.code, message: error.message };

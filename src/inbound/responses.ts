@@ -2,7 +2,7 @@
 import type { VerifyErrorCode } from "../signing/types.js";
 import type { ReceiverResponse } from "./types.js";
 
-export const JSON_HEADERS: Readonly<Record<string, string>> = {
+const JSON_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "application/json; charset=utf-8",
 };
 

@@ -136,7 +136,7 @@ export function newDeliveryRecords(
 }
 
 /** Cuts `value` to at most `maxBytes` of UTF-8 without splitting a character. */
-export function truncateUtf8(value: string, maxBytes: number): string {
+function truncateUtf8(value: string, maxBytes: number): string {
   // Every UTF-16 unit is at most 3 UTF-8 bytes: short strings need no encoding at all.
   if (value.length * 3 <= maxBytes) return value;
   const bytes = Buffer.from(value, "utf8");

@@ -46,7 +46,7 @@ interface Entry {
 
 const MAX_ENTRIES = 1000;
 
-export function schemeSpecOf(source: SourceRecord): SchemeSpec {
+function schemeSpecOf(source: SourceRecord): SchemeSpec {
   if (source.scheme === "hmac") {
     return { name: "hmac", ...(source.schemeOptions ?? {}) } as SchemeSpec;
   }
@@ -54,7 +54,7 @@ export function schemeSpecOf(source: SourceRecord): SchemeSpec {
 }
 
 /** Why `source` cannot verify any webhook (the secret rule of the API, checkSecret), or undefined. */
-export function unusableSource(source: SourceRecord, scheme: SchemeSpec): string | undefined {
+function unusableSource(source: SourceRecord, scheme: SchemeSpec): string | undefined {
   if (source.secrets.length === 0) return "it has no secret";
   try {
     for (const [i, secret] of source.secrets.entries()) {
