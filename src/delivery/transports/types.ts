@@ -1,5 +1,10 @@
 // What every delivery transport receives and returns: one attempt in, one logged outcome out.
-import type { DeliveryRecord, EndpointRecord, MessageRecord } from "../../model/deliveryRecords.js";
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  EndpointRecord,
+  MessageRecord,
+} from "../../model/deliveryRecords.js";
 import type { ResponseClassification } from "../responseRules.js";
 
 export interface TransportSendInput {
@@ -10,20 +15,15 @@ export interface TransportSendInput {
   attemptNumber: number;
 }
 
-/** One attempt as the store's `AttemptInput` wants it (lowercase header names, body ≤ the limit). */
-export interface TransportAttempt {
-  /** ISO 8601 (UTC, ms) from the injected clock, taken just before the request is sent. */
-  startedAt: string;
-  /** Measured with a monotonic timer, so a ManualClock does not make it 0. */
-  durationMs: number;
-  /** `classification.outcome === "success"`. */
-  succeeded: boolean;
-  statusCode: number | null;
-  responseHeaders: Record<string, string> | null;
-  responseBody: string | null;
-  /** `timeout: …`, `ssrf.blocked: …`, `network: …`, `signing: …`, `request.invalid: …`; never a secret. */
-  error: string | null;
-}
+/**
+ * One attempt as the store's `AttemptInput` wants it: an `AttemptRecord` before the store gives
+ * it an id and a number (lowercase header names, body ≤ the limit). `startedAt` is ISO 8601 from
+ * the injected clock, taken just before the request is sent; `durationMs` comes from a monotonic
+ * timer (a ManualClock does not make it 0); `succeeded` is `classification.outcome ===
+ * "success"`; `error` is `timeout: …`, `ssrf.blocked: …`, `network: …`, `signing: …` or
+ * `request.invalid: …`, never a secret.
+ */
+export type TransportAttempt = Omit<AttemptRecord, "id" | "deliveryId" | "number">;
 
 export interface TransportResult {
   attempt: TransportAttempt;
