@@ -1,6 +1,6 @@
 // `npx vite-node bench/profileSummary.ts <file.cpuprofile>… [--top N]`: prints the largest
 // items of each CPU profile (bench/profile.ts), e.g. the ones `HERALD_BENCH_CPU_PROF=<dir> npm
-// run bench -- ingest-sqlite` writes for Herald's main thread and its writer thread.
+// run bench -- ingest-sqlite` writes for Herald's process.
 import { readFileSync } from "node:fs";
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from "./profile.js";
 

@@ -12,16 +12,10 @@ import { createDeliveryWorker, type DeliveryWorker } from "../delivery/deliveryW
 import { createDispatcher } from "../delivery/dispatcher.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
-import { DEFAULT_TENANT } from "../model/constants.js";
 import { backendFor } from "../store/backends.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
-import {
-  type SqliteWriter,
-  sqliteWriterAvailable,
-  startSqliteWriter,
-} from "../store/sqlite/writerThread.js";
 import { storeDeadlines } from "../store/storeDeadlines.js";
 import { withWriteReadiness } from "../store/writeReadiness.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
@@ -59,15 +53,6 @@ export interface ServiceSettings {
    * timeouts derive from it (../store/storeDeadlines.ts). Default DEFAULT_REQUEST_DEADLINE_MS.
    */
   requestDeadlineMs?: number;
-  /**
-   * SQLite: write ingestion's group commits on a writer thread with its own connection, so the
-   * COMMIT (and its fsync) never blocks the event loop. Default: on when the thread's compiled
-   * script is there (a build) and the delivery worker does not run in this process; off when
-   * running from TypeScript sources. With an in-process worker its writes (claims, results) would
-   * wait for the thread's write lock in SQLite's busy handler, which sleeps on the event loop:
-   * measured, that halved ingestion and slowed delivery, so that setup keeps one connection.
-   */
-  sqliteWriterThread?: boolean;
   logger?: Logger;
   clock?: Clock;
   version: string;
@@ -102,15 +87,14 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   });
   let app: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
-  let writer: SqliteWriter | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
   try {
     const report = await backend.migrate(database);
     if (report.applied.length > 0) {
       logger.info({ applied: report.applied, version: report.version }, "database migrated");
     }
-    // /ready answers whether a write can succeed: from the outcomes of message writes (the
-    // writer thread's too, below) and a write probe (writeReadiness.ts).
+    // /ready answers whether a write can succeed: from the outcomes of message writes and a
+    // write probe (writeReadiness.ts).
     const readiness = withWriteReadiness(await backend.deliveryStore(database, { clock }), {
       onChange: (failure) => {
         if (failure === null) logger.info("writes to the store succeed again: /ready answers 200");
@@ -142,29 +126,10 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       attachWorkerLogger(worker, logger);
     }
 
-    if (
-      settings.http &&
-      database.dialect === "sqlite" &&
-      settings.database.dialect === "sqlite" &&
-      settings.database.path !== ":memory:" &&
-      (settings.sqliteWriterThread ?? (!settings.worker && sqliteWriterAvailable()))
-    ) {
-      writer = await startSqliteWriter({
-        path: settings.database.path,
-        clock,
-        // Inbound messages belong to the default tenant (as in createIngestBatches).
-        routing: { tenant: DEFAULT_TENANT, defaultRetry },
-      });
-      // The writer thread checkpoints the WAL (after its own commits, and when idle); commits
-      // on this connection (API, an in-process delivery worker) never run one on the event loop.
-      database.db.pragma("wal_autocheckpoint = 0");
-    }
-
     let stopping = false;
     let url: string | null = null;
     const batches = createIngestBatches({
       store,
-      ...(writer === null ? {} : { writer: readiness.observe(writer) }),
       defaultRetry,
       dialect: database.dialect,
       metrics,
@@ -233,7 +198,6 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         // Closing waits for requests in progress; each of them waits for its commit.
         await app?.close();
         await batches.drain();
-        await writer?.close();
         await worker?.stop();
         await database.close();
         logger.info("Herald stopped");
@@ -245,7 +209,6 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     clearInterval(pruneTimer);
     await app?.close().catch(() => {});
     await worker?.stop().catch(() => {});
-    await writer?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -49,8 +49,6 @@ export interface WriteReadinessOptions extends Partial<WriteReadinessSettings> {
 interface WriteReadiness {
   /** The store, with its message writes observed and `ready()` answering from them and probes. */
   readonly store: DeliveryStore;
-  /** Another writer of messages (the SQLite writer thread), its outcomes observed too. */
-  observe<W extends Pick<DeliveryStore, "createMessages">>(writer: W): W;
 }
 
 function asUnavailable(error: unknown): HeraldError {
@@ -157,12 +155,6 @@ export function withWriteReadiness(
       createMessage: async (input) =>
         (await observed(async () => [await store.createMessage(input)]))[0]!,
       ready,
-    },
-    observe(writer) {
-      return {
-        ...writer,
-        createMessages: (inputs) => observed(() => writer.createMessages(inputs)),
-      };
     },
   };
 }

@@ -64,8 +64,7 @@ const CONFIG = `worker:
 
 /**
  * `killedArgs`: extra arguments of the process that is killed (the restart runs without them):
- * `--no-worker` makes SQLite ingestion write through the writer thread (src/store/sqlite/
- * writerThread.ts), so the kill lands while that thread commits.
+ * with `--no-worker` the killed process only ingests, so the kill lands while it commits.
  */
 function crashSuite(
   name: string,
@@ -282,9 +281,9 @@ function crashSuite(
 {
   let dir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   crashSuite(
-    "sqlite-writer-thread",
+    "sqlite-no-worker",
     async () => {
-      dir = await makeTempDir("crash-sqlite-thread-db");
+      dir = await makeTempDir("crash-sqlite-no-worker-db");
       return ["--db", join(dir.path, "herald.db")];
     },
     async () => {

@@ -5,8 +5,8 @@
 // PRAGMA integrity_check.
 //
 // The filesystem is a small tmpfs this file mounts (root only) and fills with a file; both ways
-// SQLite writes in `herald serve` run: the writer thread (--no-worker, from the build) and the
-// main connection (with the in-process delivery worker).
+// `herald serve` runs: ingestion alone (--no-worker) and with the in-process delivery worker
+// writing on the same connection.
 //
 // What breaking it shows: a /ready that only pings the store stays 200 while webhooks fail; a
 // probe that a commit into WAL pages the file already has satisfies (a one-row write without the
@@ -64,8 +64,8 @@ if (mountProblem !== null) {
 }
 
 const modes = [
-  { name: "writer thread (--no-worker)", args: ["--no-worker"] },
-  { name: "main connection (in-process worker)", args: [] },
+  { name: "ingestion alone (--no-worker)", args: ["--no-worker"] },
+  { name: "with the in-process worker", args: [] },
 ] as const;
 
 describe.skipIf(mountProblem !== null)("/ready with the database's filesystem full", () => {

@@ -132,21 +132,6 @@ describe("withWriteReadiness", () => {
     expect(t.changes).toEqual([]);
   });
 
-  it("observes another writer (the SQLite writer thread) the same way", async () => {
-    const t = setup();
-    await t.ready();
-    const thread: Pick<DeliveryStore, "createMessages"> = {
-      createMessages: async () => {
-        throw full();
-      },
-    };
-    const writer = t.readiness.observe(thread);
-    await expect(writer.createMessages([input([])])).rejects.toMatchObject({
-      code: "store.unavailable",
-    });
-    expect(await t.isReady()).toBe(false);
-  });
-
   it("runs one probe at a time: concurrent calls share it, and a stuck one holds back the rest", async () => {
     const t = setup();
     let open!: () => void;

@@ -1,6 +1,7 @@
 // Lease-guarded transitions, replay and recovery on PostgreSQL. A guarded change locks the
 // delivery row (FOR UPDATE), checks the lease with the shared lifecycle rules and writes back
 // their result, the attempt log and the endpoint's failure run in the same transaction.
+import type { Settled } from "../../core/batcher.js";
 import type { Clock } from "../../core/clock.js";
 import { RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
 import {
@@ -13,14 +14,14 @@ import {
 } from "../../model/lifecycle.js";
 import { attemptRecord } from "../../model/messageRecords.js";
 import { isoNow, toIso } from "../../model/time.js";
-import type {
-  AttemptInput,
-  AttemptRecord,
-  DeliveryRecord,
-  DeliveryTransitions,
-} from "../deliveryPorts.js";
+import type { AttemptRecord, DeliveryRecord, DeliveryTransitions } from "../deliveryPorts.js";
 import type { Row } from "../sql/deliveryRows.js";
-import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../sql/leaseGuarded.js";
+import {
+  batchedGuarded,
+  type GuardedResult,
+  type GuardedWrite,
+  leaseGuardedMethods,
+} from "../sql/leaseGuarded.js";
 import { inList } from "../sql/sqlText.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { pgCall, rows, updateStatement } from "./deliverySql.js";
@@ -51,16 +52,6 @@ async function lockDelivery(client: PgClient, id: string): Promise<DeliveryRecor
 async function writeDelivery(client: PgClient, delivery: DeliveryRecord): Promise<void> {
   const update = updateStatement("deliveries", rows.deliveryParams(delivery), "id");
   await client.query(update.text, update.values);
-}
-
-interface GroupedWrite {
-  deliveryId: string;
-  owner: string;
-  nowIso: string;
-  change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord;
-  attempt: AttemptInput | undefined;
-  resolve: (result: GuardedResult) => void;
-  reject: (error: unknown) => void;
 }
 
 /** Most writes in one group commit (the attempts INSERT has 10 parameters per row). */
@@ -131,7 +122,7 @@ const FAST_WRITE = `WITH v AS (
 )
 SELECT w.id, l.attempt_number FROM written w LEFT JOIN logged l ON l.delivery_id = w.id`;
 
-type Outcome = { ok: true; value: GuardedResult } | { ok: false; error: unknown };
+type Outcome = Settled<GuardedResult>;
 
 /** A write the fast path can take: its row as last seen, its new state and attempt. */
 interface FastWrite {
@@ -149,7 +140,7 @@ async function commitFast(
   pool: PgPool,
   clock: Clock,
   leases: LeaseCache,
-  writes: readonly GroupedWrite[],
+  writes: readonly GuardedWrite[],
 ): Promise<(Outcome | undefined)[]> {
   const outcomes: (Outcome | undefined)[] = writes.map(() => undefined);
   const candidates: FastWrite[] = [];
@@ -245,7 +236,7 @@ async function commitFast(
 async function commitGroup(
   client: PgClient,
   clock: Clock,
-  writes: readonly GroupedWrite[],
+  writes: readonly GuardedWrite[],
 ): Promise<Outcome[]> {
   const ids = writes.map((w) => w.deliveryId);
   const { rows: locked } = await client.query<Row>(
@@ -366,78 +357,58 @@ async function commitGroup(
   return results;
 }
 
-export function postgresLease(pool: PgPool, clock: Clock, leases: LeaseCache): DeliveryTransitions {
-  // Group commit: the lease-guarded writes asked for in one turn of the event loop (a worker's
-  // sends finish in bursts) share one transaction, answered after its COMMIT — a handful of
-  // round trips per burst instead of seven per delivery. A delivery already in the group (a
-  // second write for it) waits for the next group, so each group touches a row once.
-  let queue: GroupedWrite[] = [];
-  let scheduled = false;
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      void flush();
-    });
+/**
+ * A group of lease-guarded writes: the fast path first, the slow path (one transaction) for the
+ * writes it did not take. A database error fails every write of the statement that hit it
+ * (nothing of it is committed; the leases run out and the deliveries are sent again).
+ */
+async function applyGroup(
+  pool: PgPool,
+  clock: Clock,
+  leases: LeaseCache,
+  group: readonly GuardedWrite[],
+): Promise<Outcome[]> {
+  const answered: Outcome[] = [];
+  const settle = (i: number, r: Outcome) => {
+    if (r.ok) leases.set(r.value.delivery);
+    else leases.delete(group[i]!.deliveryId);
+    answered[i] = r;
   };
-  const flush = async () => {
-    const group: GroupedWrite[] = [];
-    const seen = new Set<string>();
-    const rest: GroupedWrite[] = [];
-    for (const w of queue) {
-      if (group.length < MAX_GROUP && !seen.has(w.deliveryId)) {
-        seen.add(w.deliveryId);
-        group.push(w);
-      } else {
-        rest.push(w);
-      }
-    }
-    queue = rest;
-    if (rest.length > 0) schedule();
-    const settle = (w: GroupedWrite, r: Outcome) => {
-      if (r.ok) {
-        leases.set(r.value.delivery);
-        w.resolve(r.value);
-      } else {
-        leases.delete(w.deliveryId);
-        w.reject(r.error);
-      }
-    };
-    // A database error fails every write of the statement that hit it (nothing of it is
-    // committed; the leases run out and the deliveries are sent again).
-    let outcomes: (Outcome | undefined)[];
-    try {
-      outcomes = await pgCall(() => commitFast(pool, clock, leases, group));
-    } catch (error) {
-      for (const w of group) settle(w, { ok: false, error });
-      return;
-    }
-    const slow: GroupedWrite[] = [];
-    group.forEach((w, i) => {
-      const r = outcomes[i];
-      if (r === undefined) slow.push(w);
-      else settle(w, r);
-    });
-    if (slow.length === 0) return;
-    try {
-      const results = await pgCall(() =>
-        withTransaction(pool, (client) => commitGroup(client, clock, slow)),
-      );
-      for (const [i, w] of slow.entries()) settle(w, results[i]!);
-    } catch (error) {
-      for (const w of slow) settle(w, { ok: false, error });
-    }
-  };
+  let outcomes: (Outcome | undefined)[];
+  try {
+    outcomes = await pgCall(() => commitFast(pool, clock, leases, group));
+  } catch (error) {
+    for (let i = 0; i < group.length; i++) settle(i, { ok: false, error });
+    return answered;
+  }
+  const slow: number[] = [];
+  outcomes.forEach((r, i) => {
+    if (r === undefined) slow.push(i);
+    else settle(i, r);
+  });
+  if (slow.length === 0) return answered;
+  try {
+    const writes = slow.map((i) => group[i]!);
+    const results = await pgCall(() =>
+      withTransaction(pool, (client) => commitGroup(client, clock, writes)),
+    );
+    for (const [j, i] of slow.entries()) settle(i, results[j]!);
+  } catch (error) {
+    for (const i of slow) settle(i, { ok: false, error });
+  }
+  return answered;
+}
 
-  const guarded: Guarded = async (deliveryId, owner, now, change, attempt) => {
-    const nowIso = isoNow(clock, now);
-    if (typeof deliveryId !== "string") throw deliveryNotFound(deliveryId);
-    return new Promise<GuardedResult>((resolve, reject) => {
-      queue.push({ deliveryId, owner, nowIso, change, attempt, resolve, reject });
-      schedule();
-    });
-  };
+export function postgresLease(pool: PgPool, clock: Clock, leases: LeaseCache): DeliveryTransitions {
+  // Group commit (../../core/batcher.ts): a handful of round trips per burst of a worker's
+  // results instead of seven per delivery. A delivery already in a group (a second write for
+  // it) waits for the next group, so each group touches a row once; groups are not capped in
+  // number (each takes a connection of the pool).
+  const guarded = batchedGuarded((group) => applyGroup(pool, clock, leases, group), clock, {
+    maxBatch: MAX_GROUP,
+    maxConcurrent: Number.POSITIVE_INFINITY,
+    key: (w) => w.deliveryId,
+  });
 
   return {
     ...leaseGuardedMethods(guarded, clock),

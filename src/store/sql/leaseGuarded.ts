@@ -1,17 +1,20 @@
 // The lease-guarded worker methods of the SQL adapters, written once over each adapter's
-// `guarded` (lock the delivery, check the lease, log the attempt, write back the change, all in
-// one transaction), so the two backends cannot disagree on what a method changes.
+// batch-shaped write (lock the deliveries, check each lease, log the attempts, write back the
+// changes, all in one transaction), so the two backends cannot disagree on what a method
+// changes; the writes asked for together are batched by the shared group commit.
+import { type BatcherOptions, createBatcher, type Settled } from "../../core/batcher.js";
 import type { Clock } from "../../core/clock.js";
 import { isoTime } from "../../core/isoTime.js";
 import { positiveInteger } from "../../model/check.js";
 import {
   completed,
   deadLettered,
+  deliveryNotFound,
   leaseExtended,
   released,
   retryScheduled,
 } from "../../model/lifecycle.js";
-import { nowMs, toIso } from "../../model/time.js";
+import { isoNow, nowMs, toIso } from "../../model/time.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -39,6 +42,41 @@ export type Guarded = (
   change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord,
   attempt?: AttemptInput,
 ) => Promise<GuardedResult>;
+
+/** One lease-guarded write as an adapter's batch method takes it. */
+export interface GuardedWrite {
+  deliveryId: string;
+  owner: string;
+  nowIso: string;
+  change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord;
+  attempt: AttemptInput | undefined;
+}
+
+/**
+ * Writes a batch of lease-guarded writes in one transaction (or as few as it must): one outcome
+ * per write, in order; a write whose lease is lost fails alone.
+ */
+export type ApplyGuardedWrites = (
+  writes: readonly GuardedWrite[],
+) => Promise<readonly Settled<GuardedResult>[]> | readonly Settled<GuardedResult>[];
+
+/**
+ * `guarded` over an adapter's batch-shaped write: the writes asked for in one turn of the event
+ * loop (a worker's sends finish in bursts) share one transaction, each answered after its
+ * commit: the same durability as one transaction each, for one commit per burst.
+ */
+export function batchedGuarded(
+  apply: ApplyGuardedWrites,
+  clock: Clock,
+  scheduling: Omit<BatcherOptions<GuardedWrite, GuardedResult>, "write">,
+): Guarded {
+  const batcher = createBatcher<GuardedWrite, GuardedResult>({ ...scheduling, write: apply });
+  return async (deliveryId, owner, now, change, attempt) => {
+    const nowIso = isoNow(clock, now);
+    if (typeof deliveryId !== "string") throw deliveryNotFound(deliveryId);
+    return batcher.submit({ deliveryId, owner, nowIso, change, attempt });
+  };
+}
 
 /** Every transition but replay and recovery, which need no lease. */
 type LeaseGuardedMethods = Omit<DeliveryTransitions, "replayDelivery" | "recoverEndpoint">;

@@ -2,6 +2,7 @@
 // lease-guarded transitions, replay and recovery. Each runs in one IMMEDIATE transaction, so the write lock
 // makes it atomic across connections and processes (SQLite has one writer at a time).
 import type { Statement } from "better-sqlite3";
+import type { Settled } from "../../core/batcher.js";
 import type { Clock } from "../../core/clock.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
 import {
@@ -21,19 +22,14 @@ import type {
   DeliveryTransitions,
 } from "../deliveryPorts.js";
 import type { Row } from "../sql/deliveryRows.js";
-import { type Guarded, type GuardedResult, leaseGuardedMethods } from "../sql/leaseGuarded.js";
+import {
+  batchedGuarded,
+  type GuardedResult,
+  type GuardedWrite,
+  leaseGuardedMethods,
+} from "../sql/leaseGuarded.js";
 import { inList } from "../sql/sqlText.js";
 import { call, rows, type SqliteContext, updateSql } from "./deliverySql.js";
-
-interface GroupedWrite {
-  deliveryId: string;
-  owner: string;
-  nowIso: string;
-  change: (delivery: DeliveryRecord, nowIso: string) => DeliveryRecord;
-  attempt: Parameters<Guarded>[4];
-  resolve: (result: GuardedResult) => void;
-  fail: (error: unknown) => void;
-}
 
 /** A grouped write checked and computed, nothing written yet. */
 interface PlannedWrite {
@@ -42,7 +38,7 @@ interface PlannedWrite {
   attempt: AttemptRecord | undefined;
 }
 
-type Outcome = { ok: true; value: GuardedResult } | { ok: false; error: unknown };
+type Outcome = Settled<GuardedResult>;
 
 /** Thrown out of a group's fast path (no savepoints) when a write failed half-way. */
 class HalfWritten extends Error {}
@@ -161,7 +157,7 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
    * The lease check, the attempt's number and record and the delivery's next state: reads
    * only, so a write refused here (lost lease, bad input) has changed nothing.
    */
-  const plan = (write: GroupedWrite): PlannedWrite => {
+  const plan = (write: GuardedWrite): PlannedWrite => {
     const { deliveryId, owner, nowIso, attempt } = write;
     const row =
       typeof deliveryId !== "string"
@@ -221,7 +217,7 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
    * writing (a database error) throws HalfWritten, and the group is run again with a savepoint
    * per write, so that one failure undoes only its own change.
    */
-  const runGroup = (writes: readonly GroupedWrite[], savepoints: boolean): Outcome[] => {
+  const runGroup = (writes: readonly GuardedWrite[], savepoints: boolean): Outcome[] => {
     const outcomes: Outcome[] = [];
     for (const write of writes) {
       if (savepoints) {
@@ -248,79 +244,48 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     return outcomes;
   };
 
-  // Group commit: the lease-guarded writes asked for in one turn of the event loop (a worker's
-  // sends finish in bursts) share one IMMEDIATE transaction; one lost lease fails only its own
-  // write. Every caller is answered after the COMMIT (and its fsync, at synchronous=FULL): the
-  // same durability as one transaction each, for one commit per burst instead of one per
-  // delivery.
-  let batch: GroupedWrite[] = [];
-  let committedThisTurn = false;
-  /** The last commit had more than one write: more are likely in the turns to come. */
-  let bursting = false;
-  const flush = () => {
-    const writes = batch;
-    batch = [];
-    bursting = writes.length > 1;
+  /**
+   * A group of lease-guarded writes in one IMMEDIATE transaction; one lost lease fails only its
+   * own write. Errors are translated as every other store call's (SQLITE_BUSY →
+   * store.unavailable).
+   */
+  const applyGroup = async (writes: readonly GuardedWrite[]): Promise<Outcome[]> => {
     let outcomes: Outcome[];
     try {
-      try {
-        outcomes = ctx.immediate(() => runGroup(writes, false));
-      } catch (error) {
-        if (!(error instanceof HalfWritten)) throw error;
-        outcomes = ctx.immediate(() => runGroup(writes, true));
-      }
+      outcomes = await call(() => {
+        try {
+          return ctx.immediate(() => runGroup(writes, false));
+        } catch (error) {
+          if (!(error instanceof HalfWritten)) throw error;
+          return ctx.immediate(() => runGroup(writes, true));
+        }
+      });
     } catch (error) {
-      for (const write of writes) write.fail(error);
-      return;
+      return writes.map(() => ({ ok: false, error }));
     }
-    for (let i = 0; i < writes.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) writes[i]!.resolve(outcome.value);
-      else writes[i]!.fail(outcome.error);
-    }
+    return Promise.all(
+      outcomes.map((outcome) =>
+        outcome.ok
+          ? outcome
+          : call(() => {
+              throw outcome.error;
+            }).catch((error: unknown) => ({ ok: false as const, error })),
+      ),
+    );
   };
 
-  const guarded: Guarded = (deliveryId, owner, now, change, attempt) => {
-    let nowIso: string;
-    try {
-      nowIso = isoNow(clock, now);
-    } catch (error) {
-      return call(() => {
-        throw error;
-      });
-    }
-    return new Promise<GuardedResult>((resolve, reject) => {
-      if (batch.length === 0) {
-        // While writes come in bursts (the last commit had several), each turn's writes wait
-        // for its end and commit together: one commit (and fsync) per turn. Otherwise the
-        // first write of a turn commits at once (after the current callback), as a lone write
-        // always did, and the writes that follow in the same turn commit together at its end.
-        // (Committing lone writes at the turn's end too let one worker of eight in one process
-        // win every claim of an ordered endpoint.)
-        if (bursting || committedThisTurn) setImmediate(flush);
-        else {
-          committedThisTurn = true;
-          queueMicrotask(flush);
-          setImmediate(() => {
-            committedThisTurn = false;
-          });
-        }
-      }
-      batch.push({
-        deliveryId,
-        owner,
-        nowIso,
-        change,
-        attempt,
-        resolve,
-        // The same translation as every other store call (SQLITE_BUSY → store.unavailable).
-        fail: (error) =>
-          void call(() => {
-            throw error;
-          }).catch(reject),
-      });
-    });
-  };
+  // Group commit (../../core/batcher.ts): every caller is answered after the COMMIT (and its
+  // fsync, at synchronous=FULL). While writes come in bursts (the last commit had several),
+  // each turn's writes wait for its end and commit together: one commit per turn. Otherwise
+  // the first write of a turn commits at once (after the current callback), as a lone write
+  // always did, and the writes that follow in the same turn commit together at its end.
+  // (Committing lone writes at the turn's end too let one worker of eight in one process win
+  // every claim of an ordered endpoint.)
+  const guarded = batchedGuarded(applyGroup, clock, {
+    start: "eager",
+    maxBatch: Number.POSITIVE_INFINITY,
+    maxConcurrent: Number.POSITIVE_INFINITY,
+  });
 
   return {
     claimDueDeliveries: (options) =>
