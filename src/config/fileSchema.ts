@@ -6,7 +6,7 @@ import {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_WORKER_CONCURRENCY,
 } from "../delivery/deliveryWorker.js";
-import { DEFAULT_MAX_BODY_BYTES } from "../model/constants.js";
+import { DEFAULT_INGEST_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../model/constants.js";
 import {
   DEFAULT_REQUEST_DEADLINE_MS,
   MAX_REQUEST_DEADLINE_MS,
@@ -33,7 +33,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   concurrency: DEFAULT_WORKER_CONCURRENCY,
   leaseMs: DEFAULT_LEASE_MS,
   pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
-  maxBatch: 256,
+  maxBatch: DEFAULT_INGEST_MAX_BATCH,
   maxWaitMs: 2,
   logLevel: "info" as LogLevel,
 });

@@ -52,6 +52,9 @@ export const DEFAULT_SOURCE_TYPE_FROM = Object.freeze({ fixed: "received" });
 /** The largest webhook body accepted by default (the receiver's and the service's): 2 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
+/** Most webhooks ingestion writes in one transaction (`ingest.max_batch`). */
+export const DEFAULT_INGEST_MAX_BATCH = 256;
+
 /** The attempt log keeps at most this many bytes (UTF-8) of a response body. */
 export const MAX_RESPONSE_BODY_BYTES = 20_480;
 

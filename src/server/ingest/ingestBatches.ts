@@ -1,7 +1,7 @@
 // The group committer of ingestion, with each batch's deliveries planned from one read of the
 // enabled endpoints (inbound messages belong to the default tenant).
 import type { RetryPolicy } from "../../core/retryPolicy.js";
-import { DEFAULT_TENANT } from "../../model/constants.js";
+import { DEFAULT_INGEST_MAX_BATCH, DEFAULT_TENANT } from "../../model/constants.js";
 import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../../model/routing.js";
 import { backendFor } from "../../store/backends.js";
 import type { DeliveryStore } from "../../store/deliveryPorts.js";
@@ -23,7 +23,7 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
   const { store, defaultRetry, metrics } = options;
   return createGroupCommitter({
     store,
-    maxBatch: options.maxBatch ?? 256,
+    maxBatch: options.maxBatch ?? DEFAULT_INGEST_MAX_BATCH,
     maxWaitMs: options.maxWaitMs ?? 0,
     // Transactions in flight at once: the backend profile's ingest writers.
     maxConcurrent: backendFor(options.dialect).ingestWriters,
