@@ -2,7 +2,8 @@
 // Svix does) or N times in a row is disabled, so a dead receiver stops costing retries.
 import type { Clock } from "../core/clock.js";
 import { HeraldError } from "../core/errors.js";
-import type { DeliveryStore, EndpointRecord } from "../store/deliveryPorts.js";
+import type { EndpointRecord } from "../model/deliveryRecords.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
 
 export interface AutoDisableOptions {
   /** Disable once every attempt since this long ago has failed; null turns it off. Default 5 days. */

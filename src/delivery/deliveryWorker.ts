@@ -5,12 +5,9 @@ import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { isoTime } from "../core/isoTime.js";
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from "../core/retryPolicy.js";
-import type {
-  AttemptInput,
-  ClaimedDelivery,
-  DeliveryStore,
-  EndpointTransport,
-} from "../store/deliveryPorts.js";
+import type { ClaimedDelivery } from "../model/deliveryOperations.js";
+import type { AttemptInput, EndpointTransport } from "../model/deliveryRecords.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type AutoDisableOptions, createAutoDisableCheck } from "./autoDisable.js";
 import { createConcurrencyGate } from "./concurrencyGate.js";
 import {

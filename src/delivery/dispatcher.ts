@@ -7,8 +7,10 @@ import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
 import { invalid, text, textOrNull, typeName } from "../model/check.js";
 import { DEFAULT_TENANT } from "../model/constants.js";
+import type { CreateMessageResult } from "../model/deliveryOperations.js";
+import type { MessageRecord } from "../model/deliveryRecords.js";
 import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../model/routing.js";
-import type { CreateMessageResult, DeliveryStore, MessageRecord } from "../store/deliveryPorts.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { createPayloadValidator } from "./payloadSchema.js";
 
 export interface DispatcherOptions {

@@ -6,7 +6,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { HeraldError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
-import type { EventTypeRecord } from "../store/deliveryPorts.js";
+import type { EventTypeRecord } from "../model/deliveryRecords.js";
 
 /** Schemas are the user's: strict mode would reject harmless unknown keywords and formats. */
 const AJV_OPTIONS = { allErrors: false, strict: false, logger: false } as const;

@@ -2,7 +2,7 @@
 // message; a table with a ready-to-run "next page" command, or the API's JSON page.
 import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_PAGE_LIMIT, DELIVERY_STATUSES, MAX_PAGE_LIMIT } from "../../model/constants.js";
-import type { DeliveryRecord, DeliveryStatus } from "../../store/deliveryPorts.js";
+import type { DeliveryRecord, DeliveryStatus } from "../../model/deliveryRecords.js";
 import { parseDatabaseUrl } from "../../store/openDatabase.js";
 import { deliveryToWire } from "../../wire/records.js";
 import { formatTable, shellArg, shortTime, truncate } from "../format.js";

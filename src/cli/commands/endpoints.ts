@@ -2,9 +2,9 @@
 // prints the signing secret once — the only command that ever prints an endpoint's secret.
 import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_ENDPOINT_SCHEME, MAX_PAGE_LIMIT } from "../../model/constants.js";
+import type { EndpointRecord } from "../../model/deliveryRecords.js";
 import type { SchemeName } from "../../signing/registry.js";
 import { generateSecret } from "../../signing/sign.js";
-import type { EndpointRecord } from "../../store/deliveryPorts.js";
 import { checkSecret } from "../../wire/endpoint.js";
 import { endpointToWire } from "../../wire/records.js";
 import { formatTable, truncate } from "../format.js";

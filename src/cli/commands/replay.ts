@@ -4,7 +4,8 @@
 import type { Command } from "commander";
 import { HeraldError, isHeraldError } from "../../core/errors.js";
 import { MAX_PAGE_LIMIT, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
-import type { DeliveryListOptions, DeliveryStore } from "../../store/deliveryPorts.js";
+import type { DeliveryListOptions } from "../../model/deliveryOperations.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
 import { deliveryToWire } from "../../wire/records.js";
 import { createProgressBar, isTerminal, plural } from "../format.js";
 import type { CliIo } from "../io.js";

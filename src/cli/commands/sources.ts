@@ -3,8 +3,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { HeraldError } from "../../core/errors.js";
 import { DEFAULT_DEDUPE_TTL_S, DEFAULT_SOURCE_TOLERANCE_S } from "../../model/constants.js";
+import type { SourceRecord, SourceTypeFrom } from "../../model/deliveryRecords.js";
 import type { SchemeName } from "../../signing/registry.js";
-import type { SourceRecord, SourceTypeFrom } from "../../store/deliveryPorts.js";
 import { sourceToWire } from "../../wire/records.js";
 import { checkSourceSecrets } from "../../wire/source.js";
 import { formatTable, plural } from "../format.js";

@@ -3,11 +3,8 @@
 // commit (one fsync on SQLite) instead of N.
 import { createBatcher } from "../../core/batcher.js";
 import { coerceError, HeraldError, isHeraldError } from "../../core/errors.js";
-import type {
-  CreateMessageInput,
-  CreateMessageResult,
-  DeliveryStore,
-} from "../../store/deliveryPorts.js";
+import type { CreateMessageInput, CreateMessageResult } from "../../model/deliveryOperations.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
 
 export interface GroupCommitOptions {
   store: Pick<DeliveryStore, "createMessages">;

@@ -7,7 +7,7 @@ import { jsonTextError, scanJsonText } from "../../core/jsonText.js";
 import { textProblem } from "../../core/text.js";
 import { isValidTypePattern } from "../../core/typePattern.js";
 import { type DedupeIdentity, idempotencyValue } from "../../inbound/dedupeKey.js";
-import type { SourceRecord } from "../../store/deliveryPorts.js";
+import type { SourceRecord } from "../../model/deliveryRecords.js";
 
 export type BodyKind = "json" | "form";
 

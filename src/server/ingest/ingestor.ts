@@ -7,10 +7,10 @@ import { type Clock, systemClock } from "../../core/clock.js";
 import { HeraldError } from "../../core/errors.js";
 import { authenticate } from "../../inbound/authenticate.js";
 import { idempotencyValue } from "../../inbound/dedupeKey.js";
+import type { SourceRecord } from "../../model/deliveryRecords.js";
 import { resolveScheme } from "../../signing/registry.js";
 import { checkWebhookHeaders } from "../../signing/sign.js";
 import type { HeadersLike, WebhookScheme } from "../../signing/types.js";
-import type { SourceRecord } from "../../store/deliveryPorts.js";
 import { publicMessage, statusForCode } from "../httpErrors.js";
 import type { GroupCommitter } from "./groupCommit.js";
 import {

@@ -10,9 +10,10 @@
 // webhook and retry, so nothing is lost once the secret is fixed, and `onUnusable` tells the
 // operator why.
 import { HeraldError } from "../../core/errors.js";
+import type { SourceRecord } from "../../model/deliveryRecords.js";
 import type { SchemeSpec } from "../../signing/registry.js";
 import { secretProblem } from "../../signing/secretCheck.js";
-import type { DeliveryStore, SourceRecord } from "../../store/deliveryPorts.js";
+import type { DeliveryStore } from "../../store/deliveryPorts.js";
 
 export interface CachedSource {
   record: SourceRecord;

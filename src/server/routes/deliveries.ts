@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HeraldError } from "../../core/errors.js";
 import { DELIVERY_STATUSES } from "../../model/constants.js";
-import type { DeliveryStatus } from "../../store/deliveryPorts.js";
+import type { DeliveryStatus } from "../../model/deliveryRecords.js";
 import {
   attemptShape,
   deliveryShape,
