@@ -8,12 +8,12 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import type { RetryPolicy } from "../core/retryPolicy.js";
 import { createDeliveryWorker } from "../delivery/deliveryWorker.js";
+import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../delivery/pruneExpiredKeys.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
 import { backendFor } from "../store/backends.js";
 import type { DatabaseTarget } from "../store/databaseTarget.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
-import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
 import { storeDeadlines } from "../store/storeDeadlines.js";
 
 export interface WorkerServiceSettings {

@@ -10,14 +10,13 @@ import { HeraldError } from "../core/errors.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
 import { createDeliveryWorker, type DeliveryWorker } from "../delivery/deliveryWorker.js";
 import { createDispatcher } from "../delivery/dispatcher.js";
+import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../delivery/pruneExpiredKeys.js";
 import { createHttpTransport } from "../delivery/transports/http.js";
 import { attachWorkerLogger } from "../delivery/workerLogging.js";
 import { backendFor } from "../store/backends.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
-import { PRUNE_INTERVAL_MS, pruneExpiredKeys } from "../store/pruneExpiredKeys.js";
 import { storeDeadlines } from "../store/storeDeadlines.js";
-import { withWriteReadiness } from "../store/writeReadiness.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
@@ -25,6 +24,7 @@ import { createIngestor } from "./ingest/ingestor.js";
 import { createSourceCache } from "./ingest/sourceCache.js";
 import { createServiceMetrics } from "./metrics.js";
 import { storeWithWaitLimit } from "./requestDeadline.js";
+import { withWriteReadiness } from "./writeReadiness.js";
 
 export interface ServiceSettings {
   database: DatabaseTarget;

@@ -1,7 +1,7 @@
 // Housekeeping shared by `herald serve` and `herald worker`: expired inbound dedupe keys are
 // deleted every minute, in small transactions, so one run never holds the writer for long.
 import { DEFAULT_PRUNE_LIMIT } from "../model/inboundKeys.js";
-import type { DeliveryStore } from "./deliveryPorts.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
 
 export const PRUNE_INTERVAL_MS = 60 * 1000;
 /** At most this many batches per run. */

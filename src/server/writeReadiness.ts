@@ -19,7 +19,7 @@
 // /ready then flaps ever more slowly instead of every second.
 import { type Clock, systemClock } from "../core/clock.js";
 import { coerceError, HeraldError, isHeraldError } from "../core/errors.js";
-import type { CreateMessageResult, DeliveryStore } from "./deliveryPorts.js";
+import type { CreateMessageResult, DeliveryStore } from "../store/deliveryPorts.js";
 
 interface WriteReadinessSettings {
   /** How long a write that stored something, or a passed probe, vouches for the store. */

@@ -5,13 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { HeraldError } from "../../src/core/errors.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
 import {
   WRITE_READINESS_DEFAULTS,
   type WriteReadinessOptions,
   withWriteReadiness,
-} from "../../src/store/writeReadiness.js";
+} from "../../src/server/writeReadiness.js";
+import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
 import { input } from "../contracts/deliveryStore/batches.js";
 
 const { freshMs, retryMs, maxRetryMs } = WRITE_READINESS_DEFAULTS;
