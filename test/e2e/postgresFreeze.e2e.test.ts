@@ -24,7 +24,6 @@ import {
   createEndpoint,
   createStripeSource,
   errorCode,
-  type HttpResult,
   keepAliveAgent,
   makeTempDir,
   mapLimit,
@@ -32,12 +31,11 @@ import {
   type Receiver,
   send,
   startReceiver,
-  stripeEvent,
-  stripeHeaders,
   waitUntil,
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
 import { createPgCluster, type PgCluster, privateClusterUsable } from "../helpers/pgCluster.js";
+import { type LaneSample, postStripeWebhook, startWebhookLanes } from "../helpers/webhookLanes.js";
 
 const DEADLINE_MS = 2_000;
 /** Scheduling on a shared 2-core machine: the event loop, undici, the test's own loop. */
@@ -60,31 +58,10 @@ const clusterUsable = await privateClusterUsable("the PostgreSQL freeze test");
 /** freezing / thawing: while the processes are being signalled one by one. */
 type Phase = "up" | "freezing" | "frozen" | "thawing" | "thawed";
 
-interface Sample {
-  eventId: string;
-  phase: Phase;
-  sentAt: number;
-  answeredAt?: number;
-  status: number | null;
-  code?: string;
-  retryAfter?: string;
-  shapeOk?: boolean;
-  messageId?: string;
-  error?: string;
-}
+type Sample = LaneSample<Phase>;
 
-/** `{"error": {"code", "message"}}` and nothing else. */
-function isErrorShape(result: HttpResult): boolean {
-  const body = result.json as { error?: Record<string, unknown> } | undefined;
-  const error = body?.error;
-  return (
-    body !== undefined &&
-    Object.keys(body).length === 1 &&
-    typeof error?.code === "string" &&
-    typeof error.message === "string"
-  );
-}
-
+// A private cluster to freeze; privateClusterUsable skips loudly where none can be made, and
+// fails the run under CI=true.
 describe.skipIf(!clusterUsable)("postgres freeze", () => {
   let cluster: PgCluster | undefined;
   let herald: HeraldProcess | undefined;
@@ -137,45 +114,18 @@ describe.skipIf(!clusterUsable)("postgres freeze", () => {
 
     // ---- continuous load: LANES senders of distinct webhooks
     let phase: Phase = "up";
-    let running = true;
-    let counter = 0;
-    const samples: Sample[] = [];
-    const post = (eventId: string) => {
-      const body = stripeEvent(eventId);
-      return send(`${base}/webhooks/stripe`, {
-        method: "POST",
-        headers: stripeHeaders(secret, body),
-        body,
-        agent,
-        // Far beyond the deadline: a request that hangs shows as a latency, not a hung test.
-        timeoutMs: FREEZE_MS + 10_000,
-      });
-    };
-    const lane = async () => {
-      while (running) {
-        const eventId = `evt_freeze_${counter++}`;
-        const sample: Sample = { eventId, phase, sentAt: Date.now(), status: null };
-        samples.push(sample);
-        try {
-          const r = await post(eventId);
-          sample.answeredAt = Date.now();
-          sample.status = r.status;
-          const code = errorCode(r);
-          if (code !== undefined) sample.code = code;
-          if (r.status >= 400) sample.shapeOk = isErrorShape(r);
-          const retryAfter = r.headers["retry-after"];
-          if (typeof retryAfter === "string") sample.retryAfter = retryAfter;
-          const id = (r.json as { message_id?: string } | undefined)?.message_id;
-          if (id !== undefined) sample.messageId = id;
-        } catch (error) {
-          sample.answeredAt = Date.now();
-          sample.error = String((error as { code?: string }).code ?? error);
-        }
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-      }
-    };
-    const load = Promise.all(Array.from({ length: LANES }, lane));
-    const inPhase = (p: Phase) => samples.filter((s) => s.phase === p);
+    const lanes = startWebhookLanes({
+      url: `${base}/webhooks/stripe`,
+      secret,
+      agent,
+      lanes: LANES,
+      pauseMs: PAUSE_MS,
+      idPrefix: "evt_freeze_",
+      // Far beyond the deadline: a request that hangs shows as a latency, not a hung test.
+      timeoutMs: FREEZE_MS + 10_000,
+      phase: () => phase,
+    });
+    const { samples, inPhase } = lanes;
 
     // ---- /ready and the management API, probed while frozen
     interface Probe {
@@ -243,8 +193,7 @@ describe.skipIf(!clusterUsable)("postgres freeze", () => {
         () => `fewer than 100 accepted since the thaw: ${summarize(inPhase("thawed"))}`,
       );
       const recoveredMs = Date.now() - thawedAt;
-      running = false;
-      await load;
+      await lanes.stop();
 
       // ---- the answers
       const latency = (s: Sample) => (s.answeredAt ?? Date.now()) - s.sentAt;
@@ -323,7 +272,10 @@ describe.skipIf(!clusterUsable)("postgres freeze", () => {
       const retriedIds: string[] = [];
       const badRetries: string[] = [];
       await mapLimit(refused, 16, async (s) => {
-        const r = await post(s.eventId);
+        const r = await postStripeWebhook(`${base}/webhooks/stripe`, secret, s.eventId, {
+          agent,
+          timeoutMs: FREEZE_MS + 10_000,
+        });
         const id = (r.json as { message_id?: string } | undefined)?.message_id;
         if ((r.status !== 200 && r.status !== 202) || id === undefined) {
           badRetries.push(`${s.eventId}: ${r.status} ${r.text}`);
@@ -378,9 +330,9 @@ describe.skipIf(!clusterUsable)("postgres freeze", () => {
       );
       expect(herald.child.exitCode, "herald kept running").toBeNull();
     } finally {
-      running = false;
+      const stopped = lanes.stop();
       await pg.thaw().catch(() => {});
-      await load;
+      await stopped;
     }
   });
 });

@@ -21,12 +21,11 @@ import {
   mapLimit,
   newStripeSecret,
   send,
-  stripeEvent,
-  stripeHeaders,
   waitUntil,
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
 import { createPgCluster, type PgCluster, privateClusterUsable } from "../helpers/pgCluster.js";
+import { type LaneSample, postStripeWebhook, startWebhookLanes } from "../helpers/webhookLanes.js";
 
 const LANES = 6;
 const PAUSE_MS = 15;
@@ -37,16 +36,10 @@ const clusterUsable = await privateClusterUsable("the PostgreSQL outage test");
 
 type Phase = "up" | "stopping" | "down" | "starting" | "recovered";
 
-interface Sample {
-  eventId: string;
-  phase: Phase;
-  sentAt: number;
-  status: number | null;
-  code?: string;
-  messageId?: string;
-  error?: string;
-}
+type Sample = LaneSample<Phase>;
 
+// A private cluster to stop and start; privateClusterUsable skips loudly where none can be made,
+// and fails the run under CI=true.
 describe.skipIf(!clusterUsable)("postgres outage", () => {
   let cluster: PgCluster | undefined;
   let herald: HeraldProcess | undefined;
@@ -93,37 +86,18 @@ describe.skipIf(!clusterUsable)("postgres outage", () => {
     // ---- continuous load: LANES senders of distinct webhooks, each answer tagged with the
     // phase in which its request was sent.
     let phase: Phase = "up";
-    let running = true;
-    let counter = 0;
-    const samples: Sample[] = [];
-    const lane = async () => {
-      while (running) {
-        const eventId = `evt_outage_${counter++}`;
-        const body = stripeEvent(eventId);
-        const sample: Sample = { eventId, phase, sentAt: Date.now(), status: null };
-        samples.push(sample);
-        try {
-          const r = await send(`${base}/webhooks/stripe`, {
-            method: "POST",
-            headers: stripeHeaders(secret, body),
-            body,
-            agent,
-            timeoutMs: 20_000,
-          });
-          sample.status = r.status;
-          const code = errorCode(r);
-          if (code !== undefined) sample.code = code;
-          const id = (r.json as { message_id?: string } | undefined)?.message_id;
-          if (id !== undefined) sample.messageId = id;
-        } catch (error) {
-          sample.error = String((error as { code?: string }).code ?? error);
-        }
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-      }
-    };
-    const load = Promise.all(Array.from({ length: LANES }, lane));
+    const lanes = startWebhookLanes({
+      url: `${base}/webhooks/stripe`,
+      secret,
+      agent,
+      lanes: LANES,
+      pauseMs: PAUSE_MS,
+      idPrefix: "evt_outage_",
+      timeoutMs: 20_000,
+      phase: () => phase,
+    });
+    const { samples, inPhase } = lanes;
     const ready = async () => (await send(`${base}/ready`, { timeoutMs: 10_000 })).status;
-    const inPhase = (p: Phase) => samples.filter((s) => s.phase === p);
 
     try {
       // Up.
@@ -179,8 +153,7 @@ describe.skipIf(!clusterUsable)("postgres outage", () => {
         15_000,
         () => "load stalled after the recovery",
       );
-      running = false;
-      await load;
+      await lanes.stop();
 
       // ---- the answers
       const unanswered = samples.filter((s) => s.status === null);
@@ -221,12 +194,7 @@ describe.skipIf(!clusterUsable)("postgres outage", () => {
       const refused = samples.filter((s) => s.status === 503);
       const retry = { accepted: 0, duplicate: 0 };
       await mapLimit(refused, 16, async (s) => {
-        const body = stripeEvent(s.eventId);
-        const r = await send(`${base}/webhooks/stripe`, {
-          method: "POST",
-          headers: stripeHeaders(secret, body),
-          body,
-        });
+        const r = await postStripeWebhook(`${base}/webhooks/stripe`, secret, s.eventId);
         expect([200, 202], `retry of ${s.eventId}`).toContain(r.status);
         const id = (r.json as { message_id: string }).message_id;
         if (r.status === 200) {
@@ -248,8 +216,7 @@ describe.skipIf(!clusterUsable)("postgres outage", () => {
       );
       expect(herald.child.exitCode, "herald kept running").toBeNull();
     } finally {
-      running = false;
-      await load;
+      await lanes.stop();
     }
   });
 });

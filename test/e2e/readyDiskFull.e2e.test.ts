@@ -68,6 +68,7 @@ const modes = [
   { name: "with the in-process worker", args: [] },
 ] as const;
 
+// Skipped (loudly, above) only where no tmpfs can be mounted; under CI=true that fails instead.
 describe.skipIf(mountProblem !== null)("/ready with the database's filesystem full", () => {
   const cleanups: Array<() => Promise<unknown>> = [];
 
