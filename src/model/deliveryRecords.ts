@@ -188,8 +188,9 @@ export interface MessageInput {
   payload: JsonValue;
   /**
    * The JSON text `payload` was parsed from (an ingested webhook's body), stored as is instead
-   * of serialising `payload` again. It must be that text: it is checked like any payload text
-   * (nesting depth, no U+0000 or unpaired surrogate) but not parsed again.
+   * of serialising `payload` again (numbers keep their digits). When given, it is the payload:
+   * it is checked like any payload text (nesting depth, no U+0000 or unpaired surrogate, JSON),
+   * and what it parses to is what every backend stores and answers.
    */
   payloadText?: string;
   idempotencyKey?: string | null;

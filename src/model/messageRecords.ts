@@ -45,8 +45,10 @@ export function payloadJson(record: NewMessage): string {
 }
 
 /**
- * The checked payload, and the JSON text to store for it when the input gave one: that text is
- * scanned (depth, text no store can hold) instead of walking and copying the payload.
+ * The checked payload, and the JSON text to store for it when the input gave one. That text is
+ * the payload: it is scanned (depth, text no store can hold) and parsed once, and what it parses
+ * to is the record's payload, so every backend stores and answers the same value (the `payload`
+ * given beside it, required all the same, is not consulted). Its numbers keep their digits in the stored text.
  */
 function payloadOf(
   value: unknown,
@@ -60,10 +62,16 @@ function payloadOf(
   const problem = scanJsonText(payloadText);
   if (problem !== undefined) throw invalid(code, "payloadText", problem.reason);
   if (value === undefined) throw invalid(code, "payload", "is required");
-  if (typeof value !== "object" || value === null || MAY_OVERFLOW.test(payloadText)) {
-    return { value: json(value, "payload", code), text: payloadText };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payloadText);
+  } catch {
+    throw invalid(code, "payloadText", "is not JSON");
   }
-  return { value: value as JsonValue, text: payloadText };
+  // Infinity (from 1e999) is not JSON: the full check refuses it.
+  if (MAY_OVERFLOW.test(payloadText))
+    return { value: json(parsed, "payload", code), text: payloadText };
+  return { value: parsed as JsonValue, text: payloadText };
 }
 
 /** The message, its deliveries and its dedupe key as they will be stored (ids from `clock`). */

@@ -3,6 +3,10 @@
 import { describe, expect, it } from "vitest";
 import type { CreateMessageInput } from "../../src/model/deliveryOperations.js";
 import { newMessageRecords, payloadJson } from "../../src/model/messageRecords.js";
+import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import { openSqlite } from "../../src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
 
 const clock = { now: () => Date.parse("2026-01-01T00:00:00.000Z") };
 const NOW = "2026-01-01T00:00:00.000Z";
@@ -43,5 +47,37 @@ describe("payloadText", () => {
     expect(() => build(JSON.parse(text), text)).toThrow(
       expect.objectContaining({ code: "message.invalid" }),
     );
+  });
+
+  it("is the payload: text that is not JSON is refused, and its value is what is stored", () => {
+    for (const text of ["not json", '{"a":1', "{}}"]) {
+      expect(() => build({ a: 1 }, text)).toThrow(
+        expect.objectContaining({ code: "message.invalid" }),
+      );
+    }
+    const record = build({ a: 1 }, '{"a":2}');
+    expect(record.message.payload).toEqual({ a: 2 });
+    expect(payloadJson(record)).toBe('{"a":2}');
+  });
+
+  it("reads back the same on memory and SQLite", async () => {
+    const db = openSqlite(":memory:");
+    await migrateSqlite(db);
+    for (const store of [createMemoryDeliveryStore(), createSqliteDeliveryStore(db)]) {
+      const created = await store.createMessage({
+        message: { type: "a.b", payload: { a: 1 }, payloadText: '{"a":2,"n":1.50}' },
+        deliveries: [],
+      });
+      const back = await store.getMessage(created.message.id);
+      expect(back?.message.payload).toEqual({ a: 2, n: 1.5 });
+      await expect(
+        store.createMessage({
+          message: { type: "a.b", payload: { a: 1 }, payloadText: "not json" },
+          deliveries: [],
+        }),
+      ).rejects.toMatchObject({ code: "message.invalid" });
+      await store.close();
+    }
+    db.close();
   });
 });
