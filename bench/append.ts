@@ -6,10 +6,10 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { getPostgreSQLEventStore, schemaSQL } from "@event-driven-io/emmett-postgresql";
 import pg from "pg";
-import type { JsonObject } from "../src/core/json.js";
-import { createPgPool, type PgPool } from "../src/store/postgres/database.js";
-import { createPostgresEventStore } from "../src/store/postgres/eventStore.js";
-import { migratePostgres } from "../src/store/postgres/migrate.js";
+import { createPgPool, type PgPool } from "../packages/postgres/src/store/postgres/database.js";
+import { createPostgresEventStore } from "../packages/postgres/src/store/postgres/eventStore.js";
+import { migratePostgres } from "../packages/postgres/src/store/postgres/migrate.js";
+import type { JsonObject } from "../packages/webhooks/src/core/json.js";
 import { formatTable } from "./measure.js";
 
 export interface AppendBenchOptions {

@@ -6,13 +6,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_RETRY_POLICY, maxAttempts } from "../src/core/retryPolicy.js";
-import type { DeliveryStore } from "../src/store/deliveryPorts.js";
+import { DEFAULT_RETRY_POLICY, maxAttempts } from "../packages/core/src/core/retryPolicy.js";
+import type { DeliveryStore } from "../packages/core/src/store/deliveryPorts.js";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 /** The built CLI; `HERALD_BENCH_BIN` points the benchmarks at another build (A/B runs). */
 export const heraldBin =
-  process.env.HERALD_BENCH_BIN ?? fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+  process.env.HERALD_BENCH_BIN ??
+  fileURLToPath(new URL("../packages/server/dist/cli/bin.js", import.meta.url));
 
 /**
  * Extra node flags for the worker child from `HERALD_BENCH_NODE_ARGS` (space-separated), e.g.
@@ -240,7 +241,7 @@ function spawnChild(
   });
 }
 
-/** The built `herald worker` (dist/cli/bin.js), allowed to reach 127.0.0.0/8, logging at warn. */
+/** The built `herald worker` (packages/server/dist/cli/bin.js), allowed to reach 127.0.0.0/8, logging at warn. */
 export function startHeraldWorker(
   args: readonly string[],
   options: { env?: Record<string, string>; nodeArgs?: readonly string[]; bin?: string } = {},

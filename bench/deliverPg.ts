@@ -9,9 +9,9 @@
 // same 20 ms poll of the database, from the first poll that saw any item done to the one that
 // saw all N done.
 import PgBoss from "pg-boss";
-import { createPgPool, type PgPool } from "../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../src/store/postgres/deliveryStore.js";
-import { migratePostgres } from "../src/store/postgres/migrate.js";
+import { createPgPool, type PgPool } from "../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../packages/postgres/src/store/postgres/deliveryStore.js";
+import { migratePostgres } from "../packages/postgres/src/store/postgres/migrate.js";
 import {
   type ChildWorker,
   cpuSecondsOf,

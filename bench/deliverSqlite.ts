@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqlite } from "../src/store/sqlite/database.js";
-import { createSqliteDeliveryStore } from "../src/store/sqlite/deliveryStore.js";
-import { migrateSqlite } from "../src/store/sqlite/migrate.js";
+import { openSqlite } from "../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { migrateSqlite } from "../packages/sqlite/src/store/sqlite/migrate.js";
 import {
   type ChildWorker,
   cpuSecondsOf,

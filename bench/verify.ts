@@ -3,7 +3,7 @@
 // HMAC-SHA256 plus timingSafeEqual over the same bytes.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { signWebhook, verifyWebhook } from "../src/webhooks.js";
+import { signWebhook, verifyWebhook } from "../packages/webhooks/src/index.js";
 import { formatTable, measureInterleaved } from "./measure.js";
 
 export interface VerifyBenchOptions {

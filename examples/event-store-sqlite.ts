@@ -1,7 +1,6 @@
 // The event store on one SQLite file: an append checked against the expected version, then
 // a publish that stores the events and their outbox record in one transaction.
-import { createSqliteEventStore } from "herald/events";
-import { migrateSqlite, openSqlite } from "herald/store";
+import { createSqliteEventStore, migrateSqlite, openSqlite } from "@heraldjs/sqlite";
 
 export async function placeAndPay(path = "./herald.db") {
   const db = openSqlite(path); // WAL with synchronous=FULL: a commit survives power loss

@@ -1,6 +1,7 @@
 // Express: Stripe webhooks next to a JSON API, verified on the raw bytes.
+
+import { createReceiver, expressReceiver } from "@heraldjs/webhooks";
 import express from "express";
-import { createReceiver, expressReceiver } from "herald/webhooks";
 
 export interface StripeEvent {
   id: string;

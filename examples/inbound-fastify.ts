@@ -1,6 +1,7 @@
 // Fastify: GitHub webhooks on one route; the rest of the app keeps Fastify's JSON parser.
+
+import { createReceiver, fastifyReceiver } from "@heraldjs/webhooks";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createReceiver, fastifyReceiver } from "herald/webhooks";
 
 export async function buildApp(options: {
   secret: string;

@@ -1,5 +1,5 @@
 // Hono (and any fetch runtime: Next.js route handlers, Bun, Deno, workers): Request → Response.
-import { createReceiver, toFetchHandler } from "herald/webhooks";
+import { createReceiver, toFetchHandler } from "@heraldjs/webhooks";
 import { Hono } from "hono";
 
 export function createApp(options: {

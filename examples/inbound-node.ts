@@ -1,6 +1,7 @@
 // node:http: receive Standard Webhooks exactly once, sharing dedupe across replicas via Redis.
 import { createServer, type Server } from "node:http";
-import { createReceiver, createRedisDedupeStore, toNodeHandler } from "herald/webhooks";
+import { createRedisDedupeStore } from "@heraldjs/redis";
+import { createReceiver, toNodeHandler } from "@heraldjs/webhooks";
 
 export interface OrderEvent {
   type: string;

@@ -1,5 +1,5 @@
 // Verifying by hand: the raw body, every secret of a rotation, a typed result.
-import { verifyWebhook } from "herald/webhooks";
+import { verifyWebhook } from "@heraldjs/webhooks";
 
 export function isAuthentic(
   headers: Record<string, string | string[] | undefined>,

@@ -1,5 +1,5 @@
-// Copies the non-TypeScript files the library reads at run time (SQL migrations) from src/
-// to dist/, keeping their paths, after tsc has compiled the rest.
+// Copies the non-TypeScript files a package reads at run time (SQL migrations) from each
+// package's src/ to its dist/, keeping their paths, after tsc has compiled the rest.
 import { cpSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,4 +12,6 @@ function copySql(from, to) {
   }
 }
 
-copySql("src", "dist");
+for (const name of readdirSync("packages")) {
+  copySql(join("packages", name, "src"), join("packages", name, "dist"));
+}

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const heraldBin = fileURLToPath(new URL("../../dist/cli/bin.js", import.meta.url));
+const heraldBin = fileURLToPath(new URL("../../packages/server/dist/cli/bin.js", import.meta.url));
 const bareScript = fileURLToPath(new URL("./bareServer.mjs", import.meta.url));
 
 export interface ServerChild {
@@ -133,7 +133,7 @@ export interface HeraldChildOptions {
   worker?: boolean;
 }
 
-/** `node dist/cli/bin.js serve --port 0 --no-worker --db …` with HERALD_LOG_LEVEL=warn (`worker`: without --no-worker). */
+/** `node packages/server/dist/cli/bin.js serve --port 0 --no-worker --db …` with HERALD_LOG_LEVEL=warn (`worker`: without --no-worker). */
 export function startHeraldServe(options: HeraldChildOptions): Promise<ServerChild> {
   const args = [
     ...(options.nodeArgs ?? []),

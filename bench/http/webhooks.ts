@@ -2,7 +2,7 @@
 // webhook-id (so Herald's dedupe never answers 200 on its cheaper path) and a 1 KiB JSON body
 // signed with the Standard Webhooks scheme.
 import { randomBytes } from "node:crypto";
-import { signWebhook } from "../../src/webhooks.js";
+import { signWebhook } from "../../packages/webhooks/src/index.js";
 import type { PooledRequest } from "./load.js";
 
 export const EVENT_TYPE = "order.created";

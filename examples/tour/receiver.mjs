@@ -10,7 +10,7 @@
 // It imports the package by its name, which Node resolves to this clone's dist/ (npm run build).
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
-import { verifyWebhook } from "herald/webhooks";
+import { verifyWebhook } from "@heraldjs/webhooks";
 
 const { values } = parseArgs({
   options: { port: { type: "string" }, fail: { type: "boolean", default: false } },

@@ -1,15 +1,34 @@
-// The import graph of src/ and the rules it must keep (docs/development.md, "Dependency
-// direction"). Every relative import counts: static, `export … from`, `import type` and dynamic
-// `import()`.
+// The import graph of the workspace's packages and the rules it must keep (docs/development.md,
+// "Dependency direction"). Every import counts: static, `export … from`, `import type` and
+// dynamic `import()`; relative ones stay in their package, `@heraldjs/<name>[/…]` ones cross.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import ts from "typescript";
 
-/** One import: `from` imports `to` (both paths relative to src/, with `.ts`). */
+/**
+ * One import: `from` imports `to`, both paths relative to their package's src/, with `.ts`.
+ * The packages are named when the edge was read from the workspace (`webhooks`, `core`, …).
+ */
 export interface ImportEdge {
   from: string;
   to: string;
+  fromPackage?: string;
+  toPackage?: string;
 }
+
+/**
+ * The packages, lowest first, and the Herald packages each may import (its `dependencies`
+ * list them, and no others). A package imports only packages below it.
+ */
+export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  webhooks: [],
+  core: ["webhooks"],
+  sqlite: ["core", "webhooks"],
+  postgres: ["core", "webhooks"],
+  redis: ["core", "webhooks"],
+  nats: ["core", "webhooks"],
+  server: ["core", "postgres", "sqlite", "webhooks"],
+};
 
 /**
  * The layers, lowest first, and what each may import besides itself. A layer never imports one
@@ -46,7 +65,11 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
 export const SERVER_IMPORTERS: readonly string[] = ["cli/commands/serve.ts"];
 
 /** The store's ports: what adapters implement. They import core/ and model/ only. */
-export const STORE_PORTS: readonly string[] = ["store/ports.ts", "store/deliveryPorts.ts"];
+export const STORE_PORTS: readonly string[] = [
+  "store/ports.ts",
+  "store/deliveryPorts.ts",
+  "store/dedupePort.ts",
+];
 
 /** The store's adapters, one folder each; none imports another. */
 export const STORE_ADAPTERS: readonly string[] = ["memory", "sqlite", "postgres", "redis"];
@@ -58,16 +81,26 @@ export function layerOf(path: string): string {
 }
 
 /**
- * Why `edge` breaks the rules, or null when it keeps them. `entries` are the package's entry
- * files (package.json `exports`): they only re-export the published API, may name any layer, and
- * no other file may import them.
+ * Why `edge` breaks the rules, or null when it keeps them. `entries` are the packages' entry
+ * files (each package.json's `exports`, as `name:path` or, for one package, `path`): they only
+ * re-export the published API, may name any layer, and no other file may import them.
  */
 export function violation(edge: ImportEdge, entries: ReadonlySet<string>): string | null {
-  const { from, to } = edge;
-  if (entries.has(to) && !entries.has(from)) {
-    return `${from} imports the package entry ${to}: import the module itself`;
+  const { from, to, fromPackage, toPackage } = edge;
+  const at = (pkg: string | undefined, path: string) =>
+    pkg === undefined ? path : `${pkg}:${path}`;
+  const fromEntry = entries.has(at(fromPackage, from));
+  if (entries.has(at(toPackage, to)) && !fromEntry) {
+    return `${at(fromPackage, from)} imports the package entry ${at(toPackage, to)}: import the module itself`;
   }
-  if (entries.has(from)) return null;
+  if (fromPackage !== undefined && toPackage !== undefined && fromPackage !== toPackage) {
+    const allowed = PACKAGES[fromPackage];
+    if (allowed === undefined) return `packages/${fromPackage} is not a known package`;
+    if (!allowed.includes(toPackage)) {
+      return `${at(fromPackage, from)} imports ${at(toPackage, to)}: @heraldjs/${fromPackage} may import only ${allowed.map((p) => `@heraldjs/${p}`).join(", ") || "no Herald package"}`;
+    }
+  }
+  if (fromEntry) return null;
   const a = layerOf(from);
   const b = layerOf(to);
   if (a === ".") return `${from} is not in a layer folder`;
@@ -106,29 +139,65 @@ function sourceFiles(dir: string): string[] {
 
 const toPosix = (path: string) => path.split(sep).join("/");
 
-/** Every relative import of every `.ts` file below `srcDir`. */
-export function readImportGraph(srcDir: string): ImportEdge[] {
+/** The file a `@heraldjs/…` specifier names, as `[package, path below its src/]`. */
+export function resolveHeraldSpecifier(specifier: string): [string, string] | null {
+  const match = /^@heraldjs\/([a-z]+)(?:\/(.+))?$/.exec(specifier);
+  if (match === null) return null;
+  const [, pkg, rest] = match as unknown as [string, string, string | undefined];
+  if (rest === undefined) return [pkg, "index.ts"];
+  if (rest.startsWith("internal/"))
+    return [pkg, rest.slice("internal/".length).replace(/\.js$/, ".ts")];
+  return [pkg, `${rest}/index.ts`];
+}
+
+/** One import of a file: the specifier as written. */
+export interface ImportSite {
+  file: string;
+  specifier: string;
+}
+
+/** Every import specifier of every `.ts` file below `srcDir` (paths relative to it). */
+export function readImports(srcDir: string): ImportSite[] {
+  return sourceFiles(srcDir).flatMap((file) =>
+    ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map(({ fileName }) => ({
+      file: toPosix(relative(srcDir, file)),
+      specifier: fileName,
+    })),
+  );
+}
+
+/**
+ * Every import between Herald's sources in the workspace `packagesDir` (one folder per package,
+ * its sources in src/): relative ones within a package, `@heraldjs/…` ones across packages.
+ */
+export function readImportGraph(packagesDir: string): ImportEdge[] {
   const edges: ImportEdge[] = [];
-  for (const file of sourceFiles(srcDir)) {
-    const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-    for (const { fileName } of info.importedFiles) {
-      if (!fileName.startsWith(".")) continue;
-      const target = join(dirname(file), fileName).replace(/\.js$/, ".ts");
-      edges.push({
-        from: toPosix(relative(srcDir, file)),
-        to: toPosix(relative(srcDir, target)),
-      });
+  for (const pkg of readdirSync(packagesDir)) {
+    const srcDir = join(packagesDir, pkg, "src");
+    for (const { file, specifier } of readImports(srcDir)) {
+      if (specifier.startsWith(".")) {
+        const target = toPosix(join(dirname(file), specifier)).replace(/\.js$/, ".ts");
+        edges.push({ from: file, to: target, fromPackage: pkg, toPackage: pkg });
+        continue;
+      }
+      const herald = resolveHeraldSpecifier(specifier);
+      if (herald !== null) {
+        edges.push({ from: file, to: herald[1], fromPackage: pkg, toPackage: herald[0] });
+      }
     }
   }
   return edges;
 }
 
-/** The package entry files below src/, from package.json `exports` (`./dist/x.js` → `x.ts`). */
+/**
+ * The entry files of one package below its src/, from its package.json `exports`
+ * (`./dist/x.js` → `x.ts`; the `./internal/*` pattern names no entry).
+ */
 export function packageEntries(packageJson: { exports?: unknown }): Set<string> {
   const entries = new Set<string>();
   const visit = (value: unknown) => {
     if (typeof value === "string") {
-      const match = /^\.\/dist\/(.+)\.js$/.exec(value);
+      const match = /^\.\/dist\/([^*]+)\.js$/.exec(value);
       if (match) entries.add(`${match[1]}.ts`);
     } else if (value !== null && typeof value === "object") {
       for (const inner of Object.values(value)) visit(inner);

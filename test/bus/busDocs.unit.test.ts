@@ -2,11 +2,11 @@
 // NATS one in natsBus.int.test.ts against a real server.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { inboxHandler } from "../../src/bus/inboxHandler.js";
-import { createMemoryBus } from "../../src/bus/memory.js";
-import { createForwarder } from "../../src/events/forwarder.js";
-import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
-import { createMemoryEventStore } from "../../src/store/memory/eventStore.js";
+import { inboxHandler } from "../../packages/core/src/bus/inboxHandler.js";
+import { createMemoryBus } from "../../packages/core/src/bus/memory.js";
+import { createForwarder } from "../../packages/core/src/events/forwarder.js";
+import { createMemoryEventStore } from "../../packages/core/src/store/memory/eventStore.js";
+import { createMemoryDedupeStore } from "../../packages/webhooks/src/store/memory/dedupeStore.js";
 import { waitFor } from "./waitFor.js";
 
 function region(file: string, name: string): string {

@@ -1,10 +1,10 @@
 // The inbox facade over the reference (memory) store: keys, per-consumer claims, pruning.
 import { describe, expect, it } from "vitest";
-import { createInbox, inboxKey } from "../../src/bus/inbox.js";
-import { ManualClock } from "../../src/core/clock.js";
-import { HeraldError } from "../../src/core/errors.js";
-import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
-import type { DedupeStore } from "../../src/store/ports.js";
+import { createInbox, inboxKey } from "../../packages/core/src/bus/inbox.js";
+import type { DedupeStore } from "../../packages/core/src/store/ports.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { HeraldError } from "../../packages/webhooks/src/core/errors.js";
+import { createMemoryDedupeStore } from "../../packages/webhooks/src/store/memory/dedupeStore.js";
 
 const eventId = "0b4a7e1e-5f7d-4d4c-9a64-2f1d0d0c9b11";
 

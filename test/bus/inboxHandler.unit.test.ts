@@ -1,14 +1,14 @@
 // The inbox makes a handler run once per event id on an at-least-once bus: copies of an event
 // (re-published past the dedupe window, redelivered) are acked without running it again.
-import { createEnvelope, type EventEnvelope, ManualClock } from "herald/core";
+import { createEnvelope, type EventEnvelope, ManualClock } from "@heraldjs/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { envelopeToMessage } from "../../src/bus/envelopeCodec.js";
-import { inboxKey } from "../../src/bus/inbox.js";
-import { inboxHandler } from "../../src/bus/inboxHandler.js";
-import { createMemoryBus, type MemoryBus } from "../../src/bus/memory.js";
-import type { DeadLetter } from "../../src/bus/port.js";
-import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
-import type { DedupeStore } from "../../src/store/ports.js";
+import { envelopeToMessage } from "../../packages/core/src/bus/envelopeCodec.js";
+import { inboxKey } from "../../packages/core/src/bus/inbox.js";
+import { inboxHandler } from "../../packages/core/src/bus/inboxHandler.js";
+import { createMemoryBus, type MemoryBus } from "../../packages/core/src/bus/memory.js";
+import type { DeadLetter } from "../../packages/core/src/bus/port.js";
+import type { DedupeStore } from "../../packages/core/src/store/ports.js";
+import { createMemoryDedupeStore } from "../../packages/webhooks/src/store/memory/dedupeStore.js";
 import { waitFor } from "./waitFor.js";
 
 const event = (n: number): EventEnvelope =>

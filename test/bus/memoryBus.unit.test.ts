@@ -1,10 +1,10 @@
 // The in-memory bus honours the bus contract: dedupe by id within the window, durable
 // consumers, ack / nak-with-delay redelivery, dead letters after maxDeliver.
-import { ManualClock } from "herald/core";
+import { ManualClock } from "@heraldjs/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMemoryBus, type MemoryBus } from "../../src/bus/memory.js";
-import type { BusMessage, DeadLetter, DeliveryContext } from "../../src/bus/port.js";
-import { retryDelayMs } from "../../src/bus/settle.js";
+import { createMemoryBus, type MemoryBus } from "../../packages/core/src/bus/memory.js";
+import type { BusMessage, DeadLetter, DeliveryContext } from "../../packages/core/src/bus/port.js";
+import { retryDelayMs } from "../../packages/core/src/bus/settle.js";
 import { waitFor } from "./waitFor.js";
 
 const message = (id: string, subject = "herald.test.thing.thing.done.v1"): BusMessage => ({

@@ -1,9 +1,13 @@
 // Subjects and the envelope encoding: what lands on the wire for a given event.
-import { createEnvelope } from "herald/core";
+import { createEnvelope } from "@heraldjs/core";
 import { describe, expect, it } from "vitest";
-import { BUS_HEADERS, envelopeToMessage, messageToEnvelope } from "../../src/bus/envelopeCodec.js";
-import { encodeSubjectToken, subjectFor } from "../../src/bus/subject.js";
-import { subjectMatches } from "../../src/bus/subjectMatch.js";
+import {
+  BUS_HEADERS,
+  envelopeToMessage,
+  messageToEnvelope,
+} from "../../packages/core/src/bus/envelopeCodec.js";
+import { encodeSubjectToken, subjectFor } from "../../packages/core/src/bus/subject.js";
+import { subjectMatches } from "../../packages/core/src/bus/subjectMatch.js";
 
 const order = createEnvelope({
   type: "order.created.v1",

@@ -7,15 +7,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseHeaderLine } from "../../src/cli/headerLines.js";
-import { resolveScheme, schemeNames } from "../../src/signing/registry.js";
-import { signWebhook, verifyWebhook } from "../../src/signing/sign.js";
+import { parseHeaderLine } from "../../packages/server/src/cli/headerLines.js";
+import { resolveScheme, schemeNames } from "../../packages/webhooks/src/signing/registry.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { type ChildRun, repoRoot, runNode } from "../helpers/spawnNode.js";
 
-const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+const pkg = JSON.parse(readFileSync(join(repoRoot, "packages/server/package.json"), "utf8")) as {
   bin: Record<string, string>;
 };
-const bin = join(repoRoot, pkg.bin.herald ?? "dist/cli/main.js");
+const bin = join(repoRoot, "packages/server", pkg.bin.herald ?? "dist/cli/bin.js");
 const dir = mkdtempSync(join(tmpdir(), "herald-cli-e2e-"));
 const url = "https://example.com/hooks/in?tenant=acme";
 

@@ -6,20 +6,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { usageCode } from "../../src/cli/command.js";
-import { formatSignedHeaders } from "../../src/cli/commands/sign.js";
+import { usageCode } from "../../packages/server/src/cli/command.js";
+import { formatSignedHeaders } from "../../packages/server/src/cli/commands/sign.js";
 import {
   formatHeaderLines,
   parseHeaderFile,
   parseHeaderLine,
   toHeaderRecord,
-} from "../../src/cli/headerLines.js";
-import { createIo, readAll } from "../../src/cli/io.js";
-import { main } from "../../src/cli/main.js";
-import { redactSecrets } from "../../src/cli/options.js";
-import { ManualClock } from "../../src/core/clock.js";
-import { schemeNames } from "../../src/signing/registry.js";
-import { signWebhook } from "../../src/signing/sign.js";
+} from "../../packages/server/src/cli/headerLines.js";
+import { createIo, readAll } from "../../packages/server/src/cli/io.js";
+import { main } from "../../packages/server/src/cli/main.js";
+import { redactSecrets } from "../../packages/server/src/cli/options.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { schemeNames } from "../../packages/webhooks/src/signing/registry.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadMigrations } from "../../src/store/migrations.js";
+import { postgresMigrations } from "../../packages/postgres/src/store/postgres/migrate.js";
+import { sqliteMigrations } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 import { uniqueSchemaName } from "../helpers/postgres.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 import { runHerald } from "../helpers/spawnNode.js";
@@ -13,8 +14,8 @@ import { runHerald } from "../helpers/spawnNode.js";
 const dir = mkdtempSync(join(tmpdir(), "herald-migrate-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sqlite = loadMigrations("sqlite").map((m) => ({ version: m.version, name: m.name }));
-const postgres = loadMigrations("postgres").map((m) => ({ version: m.version, name: m.name }));
+const sqlite = sqliteMigrations().map((m) => ({ version: m.version, name: m.name }));
+const postgres = postgresMigrations().map((m) => ({ version: m.version, name: m.name }));
 
 describe("herald migrate (built bin) on SQLite", () => {
   it("is listed in the program help", async () => {

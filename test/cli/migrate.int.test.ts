@@ -1,7 +1,7 @@
 // `herald migrate` in-process through runCli on PostgreSQL (a schema of its own per run): what it
 // applies and prints, and that a second run applies nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMigrations } from "../../src/store/migrations.js";
+import { postgresMigrations } from "../../packages/postgres/src/store/postgres/migrate.js";
 import { createTestSchema, type TestSchema, uniqueSchemaName } from "../helpers/postgres.js";
 import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
@@ -26,7 +26,7 @@ describe.skipIf(!pgAvailable)("herald migrate on PostgreSQL", () => {
     await admin.drop();
   });
 
-  const versions = loadMigrations("postgres").map((m) => ({ version: m.version, name: m.name }));
+  const versions = postgresMigrations().map((m) => ({ version: m.version, name: m.name }));
 
   it("migrates a new schema given by --schema, then finds nothing to do", async () => {
     const schema = uniqueSchemaName("cli_migrate");

@@ -3,8 +3,8 @@
 // migrate.int.test.ts.
 import { existsSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { loadMigrations } from "../../src/store/migrations.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { sqliteMigrations } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
@@ -12,7 +12,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> 
   return runCliCaptured(["migrate", ...args], { env });
 }
 
-const sqliteVersions = loadMigrations("sqlite").map((m) => ({ version: m.version, name: m.name }));
+const sqliteVersions = sqliteMigrations().map((m) => ({ version: m.version, name: m.name }));
 const files: { cleanup(): void }[] = [];
 function tempDb(): string {
   const file = tempSqlitePath();

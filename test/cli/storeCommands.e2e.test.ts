@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/core/clock.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { systemClock } from "../../packages/webhooks/src/core/clock.js";
 import { type ChildRun, runHerald } from "../helpers/spawnNode.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-store-e2e-"));

@@ -1,9 +1,9 @@
 // The store commands against PostgreSQL (--db postgres://… --schema <schema>): endpoints,
 // deliveries with pages, messages show, replay by prefix and in bulk, sources.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 import { serviceAvailable } from "../helpers/services.js";

@@ -3,13 +3,13 @@
 // by the seed and the CLI.
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { replayEndpoint } from "../../src/cli/commands/replay.js";
-import { createIo } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/main.js";
-import { ManualClock } from "../../src/core/clock.js";
-import { HeraldError } from "../../src/core/errors.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { replayEndpoint } from "../../packages/server/src/cli/commands/replay.js";
+import { createIo } from "../../packages/server/src/cli/io.js";
+import { runCli } from "../../packages/server/src/cli/main.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { type CliRun, runCliCaptured } from "../helpers/runCliCaptured.js";
 import { type MigratedSqlite, migratedSqlite, tempSqlitePath } from "../helpers/sqlite.js";
 import { seedDeliveries } from "./storeSeed.js";

@@ -1,8 +1,14 @@
 // The store commands' text helpers: tables, the progress bar's rate limit, --since and --limit.
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { nextPageCommand, parseStatusFlag } from "../../src/cli/commands/deliveries.js";
-import { formatTypeFrom, parseTypeFromFlag } from "../../src/cli/commands/sources.js";
+import {
+  nextPageCommand,
+  parseStatusFlag,
+} from "../../packages/server/src/cli/commands/deliveries.js";
+import {
+  formatTypeFrom,
+  parseTypeFromFlag,
+} from "../../packages/server/src/cli/commands/sources.js";
 import {
   createProgressBar,
   formatTable,
@@ -10,9 +16,13 @@ import {
   shellArg,
   shortTime,
   truncate,
-} from "../../src/cli/format.js";
-import { parseLimitFlag, parseSinceFlag, resolveSince } from "../../src/cli/options.js";
-import { ManualClock } from "../../src/core/clock.js";
+} from "../../packages/server/src/cli/format.js";
+import {
+  parseLimitFlag,
+  parseSinceFlag,
+  resolveSince,
+} from "../../packages/server/src/cli/options.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 
 describe("formatTable", () => {
   it("pads every column but the last to its widest cell", () => {

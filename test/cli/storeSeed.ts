@@ -1,12 +1,13 @@
 // Seeds a delivery store for the CLI's store-command tests: endpoints, messages, and deliveries
 // driven to a status through claims, as a worker would drive them.
-import type { ManualClock } from "../../src/core/clock.js";
+
 import type {
   AttemptInput,
   DeliveryRecord,
   DeliveryStatus,
   DeliveryStore,
-} from "../../src/store/deliveryPorts.js";
+} from "../../packages/core/src/store/deliveryPorts.js";
+import type { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 
 export const OWNER = "seed-worker";
 const LEASE_MS = 600_000;

@@ -1,8 +1,12 @@
 // applyConfig writes what differs between herald.yaml and the store, and nothing on a re-run.
 import { afterAll, describe, expect, it } from "vitest";
-import { applyConfig, type HeraldConfig, loadConfig } from "../../src/config/index.js";
-import { ManualClock } from "../../src/core/clock.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import {
+  applyConfig,
+  type HeraldConfig,
+  loadConfig,
+} from "../../packages/server/src/config/index.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { configDir, removeConfigDirs, STANDARD_SECRET } from "./helpers.js";
 
 afterAll(removeConfigDirs);

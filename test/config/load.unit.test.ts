@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CONFIG_DEFAULTS, loadConfig } from "../../src/config/index.js";
+import { CONFIG_DEFAULTS, loadConfig } from "../../packages/server/src/config/index.js";
 import { configDir, rejection, removeConfigDirs, STANDARD_SECRET } from "./helpers.js";
 
 afterAll(removeConfigDirs);
@@ -408,7 +408,7 @@ describe("herald.example.yaml", () => {
   });
 
   it("documents every key of the file schema in docs/config.md", async () => {
-    const { configFileSchema } = await import("../../src/config/index.js");
+    const { configFileSchema } = await import("../../packages/server/src/config/index.js");
     const doc = readFileSync(join(root, "docs/config.md"), "utf8");
     const keys: string[] = [];
     for (const [section, schema] of Object.entries(configFileSchema.shape)) {

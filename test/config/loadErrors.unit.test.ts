@@ -2,7 +2,7 @@
 // line:column and the key path.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is herald.yaml's syntax.
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
+import { loadConfig } from "../../packages/server/src/config/index.js";
 import { configDir, rejection, removeConfigDirs } from "./helpers.js";
 
 afterAll(removeConfigDirs);

@@ -3,8 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { DedupeStore, PrunableDedupeStore } from "../../src/store/ports.js";
+import type { DedupeStore, PrunableDedupeStore } from "../../packages/core/src/store/ports.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 
 /** Short real leases: long enough not to lapse between two calls, short enough to wait out. */
 const SHORT_MS = 60;

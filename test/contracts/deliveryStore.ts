@@ -1,7 +1,7 @@
 // The DeliveryStore contract: memory, SQLite and PostgreSQL run this suite unchanged, each test
 // on an empty store driven by a ManualClock (no sleeps; SQL backends never read database time).
 import { afterEach, beforeEach, describe } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { batchContract } from "./deliveryStore/batches.js";
 import { catalogContract } from "./deliveryStore/catalog.js";
 import { claimContract } from "./deliveryStore/claims.js";

@@ -3,13 +3,13 @@
 // shared by the whole file (one PostgreSQL schema) never lets one test see another's events.
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { HeraldError } from "../../src/core/errors.js";
 import type {
   CheckpointStore,
   EventStore,
   EventStoreOptions,
   EventToAppend,
-} from "../../src/store/ports.js";
+} from "../../packages/core/src/store/ports.js";
+import type { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { testEventStoreConcurrency } from "./eventStoreConcurrency.js";
 import { testEventStoreIdempotency } from "./eventStoreIdempotency.js";
 import { testEventStoreReads } from "./eventStoreReads.js";

@@ -1,7 +1,7 @@
 // Part of the EventStore contract: concurrent writers to one stream.
 import { describe, expect, it } from "vitest";
-import { isHeraldError } from "../../src/core/errors.js";
-import type { AppendResult } from "../../src/store/ports.js";
+import type { AppendResult } from "../../packages/core/src/store/ports.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { event, type Store, uniqueStream } from "./eventStore.js";
 
 const WRITERS = 20;

@@ -7,7 +7,7 @@
 // of the log with a marker event rather than by reading until empty.
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../../src/store/ports.js";
+import type { StoredEvent } from "../../packages/core/src/store/ports.js";
 import { event, rejection, type Store, uniqueStream } from "./eventStore.js";
 
 type Read = "readAll" | "readOutbox";

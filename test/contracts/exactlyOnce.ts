@@ -2,9 +2,9 @@
 // deliveries invoke the handler once; a failed handler's retry is processed.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createReceiver, type Receiver, signWebhook } from "herald/webhooks";
+import { createReceiver, type Receiver, signWebhook } from "@heraldjs/webhooks";
 import { afterEach, describe, expect, it } from "vitest";
-import type { DedupeStore } from "../../src/store/ports.js";
+import type { DedupeStore } from "../../packages/core/src/store/ports.js";
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const body = '{"type":"invoice.paid","amount":4200}';

@@ -2,7 +2,11 @@
 // once, items with one key in separate batches, giving up, failure isolation, drain, the
 // metrics hook and the two ways a batch starts.
 import { describe, expect, it } from "vitest";
-import { type BatcherOptions, createBatcher, type Settled } from "../../src/core/batcher.js";
+import {
+  type BatcherOptions,
+  createBatcher,
+  type Settled,
+} from "../../packages/core/src/core/batcher.js";
 
 const ok = <R>(value: R): Settled<R> => ({ ok: true, value });
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

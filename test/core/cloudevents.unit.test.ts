@@ -19,7 +19,7 @@ import {
   toCloudEvent,
   toStructured,
   validateEnvelope,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 const envelope: EventEnvelope = {
   id: "0b4a7e1e-5f7d-4d4c-9a64-2f1d0d0c9b11",

@@ -9,7 +9,7 @@ import {
   ManualClock,
   parseEventType,
   validateEnvelope,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 const valid: EventEnvelope = {
   id: "0b4a7e1e-5f7d-4d4c-9a64-2f1d0d0c9b11",

@@ -9,7 +9,7 @@ import {
   newId,
   newUuid,
   parseId,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 function idError(fn: () => unknown): HeraldError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isoTime } from "../../src/core/isoTime.js";
+import { isoTime } from "../../packages/core/src/core/isoTime.js";
 
 describe("isoTime", () => {
   it("matches toISOString for whole milliseconds, across seconds and years", () => {

@@ -2,9 +2,9 @@
 // on values (findJsonProblem, textProblem): property tests against a plain recursive reference.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findJsonProblem, MAX_JSON_DEPTH } from "../../src/core/json.js";
-import { jsonTextError, scanJsonText } from "../../src/core/jsonText.js";
-import { textProblem } from "../../src/core/text.js";
+import { findJsonProblem, MAX_JSON_DEPTH } from "../../packages/webhooks/src/core/json.js";
+import { jsonTextError, scanJsonText } from "../../packages/webhooks/src/core/jsonText.js";
+import { textProblem } from "../../packages/webhooks/src/core/text.js";
 
 /** Nesting of arrays and objects in a parsed value (the reference; recursion is fine here). */
 function depthOf(value: unknown): number {

@@ -5,7 +5,7 @@ import {
   HeraldError,
   maxAttempts,
   normalizeRetryPolicy,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 function badKey(input: unknown): unknown {
   try {

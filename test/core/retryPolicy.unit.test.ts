@@ -9,7 +9,7 @@ import {
   nextRetryDelayMs,
   nominalRetryDelayMs,
   type RetryPolicy,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 const lowest = () => 0;
 const middle = () => 0.5;

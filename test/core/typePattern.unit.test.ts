@@ -6,7 +6,7 @@ import {
   HeraldError,
   isValidTypePattern,
   matchesType,
-} from "../../src/core/index.js";
+} from "../../packages/core/src/index.js";
 
 // #region type-patterns
 const table: [pattern: string, type: string, matches: boolean][] = [

@@ -2,25 +2,25 @@
 // endpoint disabled after N failures in a row or a failing span, with the reason stored.
 import { createServer, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { RetryPolicy } from "../../src/core/retryPolicy.js";
+import type { RetryPolicy } from "../../packages/core/src/core/retryPolicy.js";
 import {
   autoDisableReason,
   autoDisableSettings,
   DEFAULT_AUTO_DISABLE_AFTER_FAILING_MS,
-} from "../../src/delivery/autoDisable.js";
-import type { DeliveryWorkerEvent } from "../../src/delivery/deliveryEvents.js";
+} from "../../packages/core/src/delivery/autoDisable.js";
+import type { DeliveryWorkerEvent } from "../../packages/core/src/delivery/deliveryEvents.js";
 import {
   createDeliveryWorker,
   type DeliveryWorker,
   type DeliveryWorkerOptions,
-} from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+} from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 
 const START = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDeliveryEventEmitter } from "../../src/delivery/deliveryEvents.js";
+import { createDeliveryEventEmitter } from "../../packages/core/src/delivery/deliveryEvents.js";
 
 const base = { deliveryId: "dlv_1", endpointId: "ep_1", messageId: "msg_1", attempt: 1 };
 

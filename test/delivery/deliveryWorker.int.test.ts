@@ -1,6 +1,6 @@
 // The delivery worker's contract suite on a real PostgreSQL server (a schema of its own).
 import { afterAll, beforeAll, describe } from "vitest";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { testDeliveryWorker } from "./deliveryWorkerSuite.js";

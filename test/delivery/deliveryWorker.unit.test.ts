@@ -1,10 +1,10 @@
 // The delivery worker's contract suite on the in-memory store and on SQLite; PostgreSQL runs it
 // in deliveryWorker.int.test.ts.
 import { describe, expect, it } from "vitest";
-import { createDeliveryWorker } from "../../src/delivery/deliveryWorker.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { createDeliveryWorker } from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 import { testDeliveryWorker } from "./deliveryWorkerSuite.js";
 

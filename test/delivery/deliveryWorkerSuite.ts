@@ -1,19 +1,19 @@
 // The delivery worker's behaviour on any DeliveryStore, against a real HTTP receiver on 127.0.0.1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { RetryPolicy } from "../../src/core/retryPolicy.js";
-import type { DeliveryWorkerEvent } from "../../src/delivery/deliveryEvents.js";
+import type { RetryPolicy } from "../../packages/core/src/core/retryPolicy.js";
+import type { DeliveryWorkerEvent } from "../../packages/core/src/delivery/deliveryEvents.js";
 import {
   createDeliveryWorker,
   type DeliveryWorker,
   type DeliveryWorkerOptions,
-} from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret, verifyWebhook } from "../../src/signing/sign.js";
-import type { DeliveryStore, EndpointInput } from "../../src/store/deliveryPorts.js";
+} from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type { DeliveryStore, EndpointInput } from "../../packages/core/src/store/deliveryPorts.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 
 export const START = Date.UTC(2025, 0, 1);
 

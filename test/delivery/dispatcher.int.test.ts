@@ -1,7 +1,7 @@
 // The dispatcher on a real PostgreSQL server (its own schema), including concurrent dispatches
 // with one idempotency key racing through the pool.
 import { afterAll, beforeAll, describe } from "vitest";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { testDispatcher } from "./dispatcherSuite.js";

@@ -1,12 +1,12 @@
 // The dispatcher on the in-memory and SQLite delivery stores, plus what needs no real backend.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createPayloadValidator } from "../../src/delivery/payloadSchema.js";
-import type { EventTypeRecord } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createPayloadValidator } from "../../packages/core/src/delivery/payloadSchema.js";
+import type { EventTypeRecord } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 import { START, testDispatcher } from "./dispatcherSuite.js";
 

@@ -1,15 +1,18 @@
 // The dispatcher's behaviour on any DeliveryStore: memory and SQLite (unit) and PostgreSQL (int)
 // run this suite unchanged, each test on an empty store driven by a ManualClock.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { JsonObject } from "../../src/core/json.js";
-import { createDispatcher, type DispatchInput } from "../../src/delivery/dispatcher.js";
+import {
+  createDispatcher,
+  type DispatchInput,
+} from "../../packages/core/src/delivery/dispatcher.js";
 import type {
   DeliveryRecord,
   DeliveryStore,
   EndpointInput,
   EndpointRecord,
-} from "../../src/store/deliveryPorts.js";
+} from "../../packages/core/src/store/deliveryPorts.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import type { JsonObject } from "../../packages/webhooks/src/core/json.js";
 
 export const START = Date.UTC(2025, 0, 1);
 

@@ -1,13 +1,13 @@
 // Per-endpoint flow control as a worker of concurrency 50 would see it, on simulated time.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { isHeraldError } from "../../src/core/errors.js";
 import {
   createEndpointLimiter,
   type EndpointLimiter,
   type EndpointLimits,
-} from "../../src/delivery/endpointLimiter.js";
+} from "../../packages/core/src/delivery/endpointLimiter.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 function acquired(limiter: EndpointLimiter, endpoint: EndpointLimits): () => void {
   const result = limiter.tryAcquire(endpoint);

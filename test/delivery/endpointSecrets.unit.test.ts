@@ -3,20 +3,20 @@
 // once the overlap ends only the new secret signs.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createDeliveryWorker } from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
+import { createDeliveryWorker } from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
 import {
   DEFAULT_SECRET_OVERLAP_MS,
   rotateEndpointSecret,
-} from "../../src/delivery/endpointSecrets.js";
-import { rotateEndpointSecret as exported } from "../../src/delivery/index.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret, verifyWebhook } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+} from "../../packages/core/src/delivery/endpointSecrets.js";
+import { rotateEndpointSecret as exported } from "../../packages/core/src/delivery/index.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 
 const START = Date.UTC(2025, 0, 1);

@@ -1,8 +1,8 @@
 // Flow control (rate limit, ordered FIFO under 8 workers) on a real PostgreSQL server, each
 // worker with a pool of its own, as separate processes would have.
 import { afterAll, beforeAll, describe } from "vitest";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { testFlowControl } from "./flowControlSuite.js";

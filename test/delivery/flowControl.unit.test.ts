@@ -1,7 +1,10 @@
 // Flow control (rate limit, ordered FIFO under 8 workers) on one SQLite file, each worker with
 // a connection of its own.
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import {
+  openSqlite,
+  type SqliteDatabase,
+} from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 import { testFlowControl } from "./flowControlSuite.js";
 

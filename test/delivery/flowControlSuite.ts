@@ -3,12 +3,15 @@
 import { createServer, type Server } from "node:http";
 import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDeliveryWorker, type DeliveryWorker } from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryStore, EndpointInput } from "../../src/store/deliveryPorts.js";
+import {
+  createDeliveryWorker,
+  type DeliveryWorker,
+} from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type { DeliveryStore, EndpointInput } from "../../packages/core/src/store/deliveryPorts.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 
 /** One database several workers share, each through a store of its own. */
 export interface SharedStore {

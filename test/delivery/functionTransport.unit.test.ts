@@ -1,17 +1,17 @@
 // The function transport: a registered in-process function per endpoint; return = delivered, throw = retry.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
 import {
   createFunctionTransport,
   type DeliveryFunction,
   type FunctionDeliveryContext,
-} from "../../src/delivery/transports/function.js";
+} from "../../packages/core/src/delivery/transports/function.js";
 import type {
   DeliveryRecord,
   EndpointRecord,
   MessageRecord,
-} from "../../src/model/deliveryRecords.js";
+} from "../../packages/core/src/model/deliveryRecords.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { testEndpoint } from "../helpers/deliveryRecords.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,14 +1,21 @@
 // The HTTP transport against real HTTP servers on 127.0.0.1 (allowlisted): bytes on the wire and the attempt log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readPackageVersion } from "../../src/core/version.js";
-import { createHttpTransport, type HttpTransport } from "../../src/delivery/transports/http.js";
+import { readPackageVersion } from "../../packages/core/src/core/version.js";
+import {
+  createHttpTransport,
+  type HttpTransport,
+} from "../../packages/core/src/delivery/transports/http.js";
 import type {
   DeliveryRecord,
   EndpointRecord,
   EndpointSecret,
-} from "../../src/model/deliveryRecords.js";
-import { generateSecret, signWebhook, verifyWebhook } from "../../src/signing/sign.js";
+} from "../../packages/core/src/model/deliveryRecords.js";
+import {
+  generateSecret,
+  signWebhook,
+  verifyWebhook,
+} from "../../packages/webhooks/src/signing/sign.js";
 import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 interface Received {

@@ -3,13 +3,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { util } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHttpTransport, rawResponseHeaders } from "../../src/delivery/transports/http.js";
+import {
+  createHttpTransport,
+  rawResponseHeaders,
+} from "../../packages/core/src/delivery/transports/http.js";
 import {
   buildRequestHeaders,
   flattenResponseHeaders,
-} from "../../src/delivery/transports/requestHeaders.js";
-import type { DeliveryRecord, EndpointRecord } from "../../src/model/deliveryRecords.js";
-import { generateSecret } from "../../src/signing/sign.js";
+} from "../../packages/core/src/delivery/transports/requestHeaders.js";
+import type {
+  DeliveryRecord,
+  EndpointRecord,
+} from "../../packages/core/src/model/deliveryRecords.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

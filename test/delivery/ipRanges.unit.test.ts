@@ -1,7 +1,11 @@
 // Address classification and allowlist parsing for the SSRF guard (pure: nothing is contacted).
 import { describe, expect, it } from "vitest";
-import { isHeraldError } from "../../src/core/errors.js";
-import { type BlockReason, classifyAddress, parseCidrList } from "../../src/delivery/ipRanges.js";
+import {
+  type BlockReason,
+  classifyAddress,
+  parseCidrList,
+} from "../../packages/core/src/delivery/ipRanges.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 const blocked: readonly [string, BlockReason][] = [
   // loopback and unspecified

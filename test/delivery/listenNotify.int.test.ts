@@ -2,13 +2,16 @@
 // a freshly dispatched message at once, and schemas sharing the database do not wake each other.
 import { createServer, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDeliveryWorker, type DeliveryWorker } from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import {
+  createDeliveryWorker,
+  type DeliveryWorker,
+} from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 

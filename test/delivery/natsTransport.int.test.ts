@@ -1,14 +1,14 @@
 // The NATS transport against a real JetStream: the PubAck is success, re-sends of a delivery are
 // stored once, an unreachable server is a retry.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNatsPublisher } from "../../src/bus/nats/publisher.js";
-import { createNatsTransport } from "../../src/delivery/transports/nats.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
 import type {
   DeliveryRecord,
   EndpointRecord,
   MessageRecord,
-} from "../../src/model/deliveryRecords.js";
+} from "../../packages/core/src/model/deliveryRecords.js";
+import { createNatsPublisher } from "../../packages/nats/src/bus/nats/publisher.js";
+import { createNatsTransport } from "../../packages/nats/src/delivery/transports/nats.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { testEndpoint } from "../helpers/deliveryRecords.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";

@@ -1,14 +1,14 @@
 // What each HTTP outcome means for a delivery, Retry-After parsing and clamping, body truncation.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isHeraldError } from "../../src/core/errors.js";
 import {
   classifyResponse,
   DEFAULT_MAX_RETRY_AFTER_MS,
   DEFAULT_MIN_RETRY_AFTER_MS,
   parseRetryAfter,
   truncateBody,
-} from "../../src/delivery/responseRules.js";
+} from "../../packages/core/src/delivery/responseRules.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 const now = Date.parse("2024-05-01T12:00:00Z");
 

@@ -3,7 +3,7 @@
 // trigger) makes the group run again with savepoints, so only that write fails and nothing of
 // it stays, while the others of the group commit.
 import { afterEach, describe, expect, it } from "vitest";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { okAttempt } from "../helpers/deliveryRecords.js";
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 

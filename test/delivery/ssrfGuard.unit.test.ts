@@ -4,8 +4,12 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { HeraldError, isHeraldError } from "../../src/core/errors.js";
-import { createSsrfGuard, type HostResolver, isSsrfBlocked } from "../../src/delivery/ssrfGuard.js";
+import {
+  createSsrfGuard,
+  type HostResolver,
+  isSsrfBlocked,
+} from "../../packages/core/src/delivery/ssrfGuard.js";
+import { HeraldError, isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 let server: Server;
 let port = 0;

@@ -1,9 +1,9 @@
 // The token bucket over simulated time: rate and burst honoured, fractional rates, validation.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { isHeraldError } from "../../src/core/errors.js";
-import { createTokenBucket } from "../../src/delivery/tokenBucket.js";
+import { createTokenBucket } from "../../packages/core/src/delivery/tokenBucket.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 describe("createTokenBucket", () => {
   it("starts full with burst = max(1, rate) and refuses once empty", () => {

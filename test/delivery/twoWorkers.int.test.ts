@@ -4,9 +4,9 @@
 // work. Leases (60 s) outlast the run, so no expiry can excuse a duplicate. Needs the built dist/.
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import {

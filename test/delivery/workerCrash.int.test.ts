@@ -4,11 +4,11 @@
 // SQLite (file shared with the child) and PostgreSQL (a schema). Needs the built dist/.
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { migratedSqlite } from "../helpers/sqlite.js";

@@ -4,15 +4,18 @@ import { createServer, type Server } from "node:http";
 import { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createDeliveryWorker, type DeliveryWorker } from "../../src/delivery/deliveryWorker.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createHttpTransport } from "../../src/delivery/transports/http.js";
-import type { Transport } from "../../src/delivery/transports/types.js";
-import { attachWorkerLogger } from "../../src/delivery/workerLogging.js";
-import { generateSecret } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import {
+  createDeliveryWorker,
+  type DeliveryWorker,
+} from "../../packages/core/src/delivery/deliveryWorker.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import { attachWorkerLogger } from "../../packages/core/src/delivery/workerLogging.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 
 const START = Date.UTC(2025, 0, 1);
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;

@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { DeliveryRecord, DeliveryStore } from "../../src/store/deliveryPorts.js";
+import type { DeliveryRecord, DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
 
 export const workerFixture = fileURLToPath(
   new URL("./fixtures/workerProcess.mjs", import.meta.url),
 );
 export const builtWorker = fileURLToPath(
-  new URL("../../dist/delivery/deliveryWorker.js", import.meta.url),
+  new URL("../../packages/core/dist/delivery/deliveryWorker.js", import.meta.url),
 );
 
 export interface CountingReceiver {

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { signWebhook } from "@heraldjs/webhooks";
 import { serve } from "@hono/node-server";
-import { signWebhook } from "herald/webhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp as createExpressApp } from "../../examples/inbound-express.js";
 import { buildApp as buildFastifyApp } from "../../examples/inbound-fastify.js";

@@ -1,6 +1,6 @@
 // The README's code blocks are the examples/ files verbatim, and the verify example works.
 import { readFileSync } from "node:fs";
-import { signWebhook } from "herald/webhooks";
+import { signWebhook } from "@heraldjs/webhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { placeAndPay } from "../../examples/event-store-sqlite.js";
 import { isAuthentic } from "../../examples/verify-webhook.js";

@@ -15,8 +15,8 @@
 // as a 500 (fast-check prints the shrunk request); an error answered by Node or Fastify itself
 // shows as a body without `error.code`; a crash shows as no answer at all.
 import { randomBytes } from "node:crypto";
+import { signWebhook } from "@heraldjs/webhooks";
 import fc from "fast-check";
-import { signWebhook } from "herald/webhooks";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

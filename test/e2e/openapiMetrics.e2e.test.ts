@@ -7,14 +7,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { signWebhook } from "@heraldjs/webhooks";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { signWebhook } from "herald/webhooks";
 import parsePrometheusTextFormat, {
   type PrometheusFamily,
   type PrometheusSample,
 } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { statusForCode } from "../../src/server/httpErrors.js";
+import { statusForCode } from "../../packages/server/src/server/httpErrors.js";
 import { readRepoFile } from "../helpers/docRegions.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
 

@@ -18,7 +18,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_DEFAULTS } from "../../src/config/fileSchema.js";
+import { CONFIG_DEFAULTS } from "../../packages/server/src/config/fileSchema.js";
 import {
   api,
   createEndpoint,

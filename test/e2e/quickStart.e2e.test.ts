@@ -45,8 +45,8 @@ describe("README Quick start", () => {
       .filter(Boolean);
     expect(commands).toEqual(["npm install && npm start", "npm install && npm test"]);
     const scripts = JSON.parse(readRepoFile("package.json")).scripts as Record<string, string>;
-    expect(scripts.start).toMatch(/^(exec )?node dist\/cli\/bin\.js serve$/);
-    expect(scripts.herald).toMatch(/^(exec )?node dist\/cli\/bin\.js$/);
+    expect(scripts.start).toMatch(/^(exec )?node packages\/server\/dist\/cli\/bin\.js serve$/);
+    expect(scripts.herald).toMatch(/^(exec )?node packages\/server\/dist\/cli\/bin\.js$/);
   });
 
   it("`npm start` serves /health and /ready on SQLite, and SIGTERM stops it with exit 0", async () => {

@@ -1,7 +1,7 @@
 // The README's "Run the gateway" tour, run as a script: each `<!-- tour: NAME -->` bash block,
 // in order, in one bash process (so variables, functions and background jobs carry over from
 // step to step, as in the reader's terminal), under `set -euo pipefail`, in a temporary
-// directory that looks like the repository root (dist/ and examples/ linked) with no
+// directory that looks like the repository root (packages/ and examples/ linked) with no
 // herald.db yet, on free ports the test picks through HERALD_PORT and RECEIVER_PORT.
 //
 // Each step's output must be the output the README shows under it (ids aside). The steps
@@ -131,7 +131,7 @@ describe("README tour: run the gateway", () => {
     dir = mkdtempSync(join(tmpdir(), "herald-tour-"));
     mkdirSync(join(dir, ".tour"));
     // The repository root as the reader has it after `npm install`, minus everything else.
-    symlinkSync(join(repoRoot, "dist"), join(dir, "dist"));
+    symlinkSync(join(repoRoot, "packages"), join(dir, "packages"));
     symlinkSync(join(repoRoot, "examples"), join(dir, "examples"));
     const [port, receiverPort] = [await freePort(), await freePort()];
     herald = { port, url: `http://127.0.0.1:${port}` };

@@ -1,13 +1,17 @@
 // The outbox forwarder over the memory event store and memory bus: commit order, checkpoint
 // resume, failures retried on the next run, and nothing lost or stored twice.
 import { afterEach, describe, expect, it } from "vitest";
-import { messageToEnvelope } from "../../src/bus/envelopeCodec.js";
-import { createMemoryBus, type MemoryBus } from "../../src/bus/memory.js";
-import type { BusPublisher } from "../../src/bus/port.js";
-import type { HeraldError } from "../../src/core/errors.js";
-import { createForwarder, type Forwarder } from "../../src/events/forwarder.js";
-import { createMemoryEventStore } from "../../src/store/memory/eventStore.js";
-import type { CheckpointStore, EventStore, EventToAppend } from "../../src/store/ports.js";
+import { messageToEnvelope } from "../../packages/core/src/bus/envelopeCodec.js";
+import { createMemoryBus, type MemoryBus } from "../../packages/core/src/bus/memory.js";
+import type { BusPublisher } from "../../packages/core/src/bus/port.js";
+import { createForwarder, type Forwarder } from "../../packages/core/src/events/forwarder.js";
+import { createMemoryEventStore } from "../../packages/core/src/store/memory/eventStore.js";
+import type {
+  CheckpointStore,
+  EventStore,
+  EventToAppend,
+} from "../../packages/core/src/store/ports.js";
+import type { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { waitFor } from "../bus/waitFor.js";
 
 const event = (n: number): EventToAppend => ({

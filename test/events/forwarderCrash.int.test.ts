@@ -6,10 +6,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { messageToEnvelope } from "../../src/bus/envelopeCodec.js";
-import { createNatsConsumer } from "../../src/bus/nats/envelopeConsumer.js";
-import { createSqliteDedupeStore } from "../../src/store/sqlite/dedupeStore.js";
-import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
+import { messageToEnvelope } from "../../packages/core/src/bus/envelopeCodec.js";
+import { createNatsConsumer } from "../../packages/nats/src/bus/nats/envelopeConsumer.js";
+import { createSqliteDedupeStore } from "../../packages/sqlite/src/store/sqlite/dedupeStore.js";
+import { createSqliteEventStore } from "../../packages/sqlite/src/store/sqlite/eventStore.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { waitFor } from "../bus/waitFor.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
@@ -17,7 +17,9 @@ import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const available = await serviceAvailable("nats");
 const fixture = fileURLToPath(new URL("./fixtures/forwarderProcess.mjs", import.meta.url));
-const built = fileURLToPath(new URL("../../dist/events/forwarder.js", import.meta.url));
+const built = fileURLToPath(
+  new URL("../../packages/core/dist/events/forwarder.js", import.meta.url),
+);
 
 const EVENTS = 500;
 const STREAMS = 7;

@@ -4,14 +4,17 @@
 // each once.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messageToEnvelope } from "../../src/bus/envelopeCodec.js";
-import { createNatsConsumer } from "../../src/bus/nats/envelopeConsumer.js";
-import { createNatsPublisher, type NatsPublisher } from "../../src/bus/nats/publisher.js";
-import { createForwarder, type Forwarder } from "../../src/events/forwarder.js";
-import type { CheckpointStore, EventStore } from "../../src/store/ports.js";
-import { appendInTransaction } from "../../src/store/postgres/appendEvents.js";
-import { createPostgresDedupeStore } from "../../src/store/postgres/dedupeStore.js";
-import { createPostgresEventStore } from "../../src/store/postgres/eventStore.js";
+import { messageToEnvelope } from "../../packages/core/src/bus/envelopeCodec.js";
+import { createForwarder, type Forwarder } from "../../packages/core/src/events/forwarder.js";
+import type { CheckpointStore, EventStore } from "../../packages/core/src/store/ports.js";
+import { createNatsConsumer } from "../../packages/nats/src/bus/nats/envelopeConsumer.js";
+import {
+  createNatsPublisher,
+  type NatsPublisher,
+} from "../../packages/nats/src/bus/nats/publisher.js";
+import { appendInTransaction } from "../../packages/postgres/src/store/postgres/appendEvents.js";
+import { createPostgresDedupeStore } from "../../packages/postgres/src/store/postgres/dedupeStore.js";
+import { createPostgresEventStore } from "../../packages/postgres/src/store/postgres/eventStore.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { waitFor } from "../bus/waitFor.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";

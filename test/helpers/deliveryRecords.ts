@@ -4,7 +4,7 @@ import type {
   EndpointRecord,
   EndpointSecret,
   MessageRecord,
-} from "../../src/store/deliveryPorts.js";
+} from "../../packages/core/src/store/deliveryPorts.js";
 
 export const isoAt = (ms: number) => new Date(ms).toISOString();
 

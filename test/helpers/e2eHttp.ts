@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signWebhook } from "herald/webhooks";
+import { signWebhook } from "@heraldjs/webhooks";
 import { Agent, request } from "undici";
 
 export interface HttpResult {

@@ -2,8 +2,8 @@
 // by `drop()` — or by `dropIfPassed(suite)` in afterAll, which keeps a failed run's schema for
 // inspection.
 import { randomBytes } from "node:crypto";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { migratePostgres } from "../../src/store/postgres/migrate.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { migratePostgres } from "../../packages/postgres/src/store/postgres/migrate.js";
 import { serviceUrl } from "./services.js";
 
 export interface TestSchema {

@@ -1,6 +1,6 @@
 // The CLI in-process through runCli, with stdout and stderr captured as text.
-import type { CliIoOptions } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/main.js";
+import type { CliIoOptions } from "../../packages/server/src/cli/io.js";
+import { runCli } from "../../packages/server/src/cli/main.js";
 
 export interface CliRun {
   code: number;

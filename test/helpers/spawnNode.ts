@@ -1,11 +1,11 @@
-// Runs Node on a script (the built CLI, or a tiny script importing dist/) as a child process,
+// Runs Node on a script (the built CLI, or a tiny script importing a package's dist/) as a child process,
 // feeds it stdin, and collects its exit status and output.
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 /** The built `herald` executable (npm run build first). */
-export const heraldBin = join(repoRoot, "dist/cli/bin.js");
+export const heraldBin = join(repoRoot, "packages/server/dist/cli/bin.js");
 
 export interface ChildRun {
   code: number | null;

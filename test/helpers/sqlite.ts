@@ -2,8 +2,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import {
+  openSqlite,
+  type SqliteDatabase,
+} from "../../packages/sqlite/src/store/sqlite/database.js";
+import { migrateSqlite } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 
 export function tempSqlitePath(name = "herald.db"): { path: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-"));

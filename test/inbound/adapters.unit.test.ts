@@ -1,7 +1,12 @@
 // Every adapter over a real HTTP socket: exact bytes verify, tampering is refused, oversize
 // bodies are cut off before verification, duplicates are answered as such.
 import { connect } from "node:net";
-import { createReceiver, type Receiver, signWebhook, type WebhookContext } from "herald/webhooks";
+import {
+  createReceiver,
+  type Receiver,
+  signWebhook,
+  type WebhookContext,
+} from "@heraldjs/webhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { secret, signedHeaders, unusualJson } from "./fixtures.js";
 import { type Adapter, type Running, start, WEBHOOK_PATH } from "./servers.js";

@@ -1,7 +1,7 @@
 // Exactly-once delivery with real Redis: the 50 requests are spread over two receivers, each
 // with its own connection, as two processes behind a load balancer would be.
 import { randomUUID } from "node:crypto";
-import { createRedisDedupeStore } from "herald/webhooks";
+import { createRedisDedupeStore } from "@heraldjs/redis";
 import { Redis } from "ioredis";
 import { afterAll, describe } from "vitest";
 import { testExactlyOnce } from "../contracts/exactlyOnce.js";

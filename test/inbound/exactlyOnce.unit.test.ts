@@ -1,5 +1,5 @@
 // Exactly-once delivery with the in-process memory store.
-import { createMemoryDedupeStore } from "herald/webhooks";
+import { createMemoryDedupeStore } from "@heraldjs/webhooks";
 import { testExactlyOnce } from "../contracts/exactlyOnce.js";
 
 testExactlyOnce("memory store", (count) => {

@@ -6,10 +6,10 @@ import {
   type ReceiverOptions,
   signWebhook,
   type WebhookContext,
-} from "herald/webhooks";
+} from "@heraldjs/webhooks";
 import { vi } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { DedupeStore } from "../../src/store/ports.js";
+import type { DedupeStore } from "../../packages/core/src/store/ports.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 
 export const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 export const otherSecret = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk=";

@@ -1,8 +1,6 @@
 // Framework-specific adapter behaviour over real sockets: Express body parsers, Fastify
 // encapsulation and prefixes, and the publicUrl option behind a proxy.
 import { createServer } from "node:http";
-import express, { type ErrorRequestHandler } from "express";
-import Fastify from "fastify";
 import {
   createReceiver,
   expressReceiver,
@@ -10,7 +8,9 @@ import {
   signWebhook,
   toNodeHandler,
   type WebhookContext,
-} from "herald/webhooks";
+} from "@heraldjs/webhooks";
+import express, { type ErrorRequestHandler } from "express";
+import Fastify from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { secret, signedHeaders, unusualJson } from "./fixtures.js";
 import { listen, type Running } from "./servers.js";

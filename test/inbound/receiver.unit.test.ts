@@ -1,7 +1,7 @@
 // The framework-agnostic receiver: what a sender sees for each outcome, and what the handler
 // and the dedupe store see.
 import { createHash } from "node:crypto";
-import { createReceiver, signWebhook, type WebhookScheme } from "herald/webhooks";
+import { createReceiver, signWebhook, type WebhookScheme } from "@heraldjs/webhooks";
 import { describe, expect, it } from "vitest";
 import {
   otherSecret,

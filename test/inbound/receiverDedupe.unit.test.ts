@@ -8,7 +8,7 @@ import {
   signWebhook,
   type WebhookContext,
   type WebhookScheme,
-} from "herald/webhooks";
+} from "@heraldjs/webhooks";
 import { describe, expect, it, vi } from "vitest";
 import { parse, receiverSetup as setup, signedHeaders, T } from "./fixtures.js";
 

@@ -1,16 +1,16 @@
 // Starts each adapter on a real socket (127.0.0.1, ephemeral port) for the adapter suites.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import express from "express";
-import Fastify from "fastify";
 import {
   expressReceiver,
   fastifyReceiver,
   type Receiver,
   toFetchHandler,
   toNodeHandler,
-} from "herald/webhooks";
+} from "@heraldjs/webhooks";
+import { serve } from "@hono/node-server";
+import express from "express";
+import Fastify from "fastify";
 import { Hono } from "hono";
 
 export interface Running {

@@ -1,12 +1,12 @@
 // `MessageInput.payloadText`: the JSON text a payload was parsed from is what the adapters
 // store, checked like any payload text but not parsed or serialised again.
 import { describe, expect, it } from "vitest";
-import type { CreateMessageInput } from "../../src/model/deliveryOperations.js";
-import { newMessageRecords, payloadJson } from "../../src/model/messageRecords.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import type { CreateMessageInput } from "../../packages/core/src/model/deliveryOperations.js";
+import { newMessageRecords, payloadJson } from "../../packages/core/src/model/messageRecords.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { migrateSqlite } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 
 const clock = { now: () => Date.parse("2026-01-01T00:00:00.000Z") };
 const NOW = "2026-01-01T00:00:00.000Z";

@@ -12,9 +12,9 @@
 import { connect } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientErrorAnswer } from "../../src/server/protocolErrors.js";
-import { type RunningService, startService } from "../../src/server/service.js";
-import { signWebhook } from "../../src/signing/sign.js";
+import { clientErrorAnswer } from "../../packages/server/src/server/protocolErrors.js";
+import { type RunningService, startService } from "../../packages/server/src/server/service.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
 const BUDGET = 256 * 1024;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { HeraldError } from "../../src/core/errors.js";
-import { createGroupCommitter } from "../../src/server/ingest/groupCommit.js";
-import type { CreateMessageInput, DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import type {
+  CreateMessageInput,
+  DeliveryStore,
+} from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { createGroupCommitter } from "../../packages/server/src/server/ingest/groupCommit.js";
+import { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 function message(n: number, key?: string): CreateMessageInput {
   return {

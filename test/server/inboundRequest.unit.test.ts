@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { dedupeIdentity } from "../../src/inbound/dedupeKey.js";
+import type { SourceRecord } from "../../packages/core/src/store/deliveryPorts.js";
 import {
   bodyKind,
   checkDedupeKey,
   messageType,
   parsePayload,
-} from "../../src/server/ingest/inboundRequest.js";
-import type { WebhookScheme } from "../../src/signing/types.js";
-import type { SourceRecord } from "../../src/store/deliveryPorts.js";
+} from "../../packages/server/src/server/ingest/inboundRequest.js";
+import { dedupeIdentity } from "../../packages/webhooks/src/inbound/dedupeKey.js";
+import type { WebhookScheme } from "../../packages/webhooks/src/signing/types.js";
 
 const source = (patch: Partial<SourceRecord> = {}): SourceRecord => ({
   name: "acme",

@@ -2,13 +2,13 @@
 // the store for a verified webhook (the dedupe key by the one inbound rule, the body's JSON text
 // as received), and a real store keeping that text.
 import { afterEach, describe, expect, it } from "vitest";
-import type { CreateMessageInput } from "../../src/model/deliveryOperations.js";
-import type { GroupCommitter } from "../../src/server/ingest/groupCommit.js";
-import { createIngestor } from "../../src/server/ingest/ingestor.js";
-import { createSourceCache } from "../../src/server/ingest/sourceCache.js";
-import { signWebhook } from "../../src/signing/sign.js";
-import type { SourceRecord } from "../../src/store/deliveryPorts.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
+import type { CreateMessageInput } from "../../packages/core/src/model/deliveryOperations.js";
+import type { SourceRecord } from "../../packages/core/src/store/deliveryPorts.js";
+import type { GroupCommitter } from "../../packages/server/src/server/ingest/groupCommit.js";
+import { createIngestor } from "../../packages/server/src/server/ingest/ingestor.js";
+import { createSourceCache } from "../../packages/server/src/server/ingest/sourceCache.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 
 const secret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;

@@ -9,8 +9,8 @@
 //   webhooks 503 source.misconfigured (never 500), and says why in the log only.
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "../../src/server/service.js";
-import { type SchemeSpec, signWebhook } from "../../src/signing/index.js";
+import { type RunningService, startService } from "../../packages/server/src/server/service.js";
+import { type SchemeSpec, signWebhook } from "../../packages/webhooks/src/signing/index.js";
 import { rawRequest } from "../helpers/e2eHttp.js";
 import type { ServiceSuiteDatabase } from "./serviceSuite.js";
 

@@ -4,8 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningService, startService } from "../../src/server/service.js";
-import { signWebhook } from "../../src/signing/sign.js";
+import { type RunningService, startService } from "../../packages/server/src/server/service.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
 const SOURCE_SECRET = "whsec_c291cmNlLXNlY3JldC1uZXZlci1sb2dnZWQtMTIzNDU=";

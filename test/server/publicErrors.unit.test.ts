@@ -4,15 +4,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { coerceError, HeraldError } from "../../src/core/errors.js";
-import type { SourceRecord } from "../../src/model/deliveryRecords.js";
-import { handleError } from "../../src/server/httpErrors.js";
-import type { GroupCommitter } from "../../src/server/ingest/groupCommit.js";
-import { createIngestor } from "../../src/server/ingest/ingestor.js";
-import { createSourceCache } from "../../src/server/ingest/sourceCache.js";
-import type { ServiceMetrics } from "../../src/server/metrics.js";
-import { ingestRoutes } from "../../src/server/routes/ingest.js";
-import { signWebhook } from "../../src/signing/sign.js";
+import type { SourceRecord } from "../../packages/core/src/model/deliveryRecords.js";
+import { handleError } from "../../packages/server/src/server/httpErrors.js";
+import type { GroupCommitter } from "../../packages/server/src/server/ingest/groupCommit.js";
+import { createIngestor } from "../../packages/server/src/server/ingest/ingestor.js";
+import { createSourceCache } from "../../packages/server/src/server/ingest/sourceCache.js";
+import type { ServiceMetrics } from "../../packages/server/src/server/metrics.js";
+import { ingestRoutes } from "../../packages/server/src/server/routes/ingest.js";
+import { coerceError, HeraldError } from "../../packages/webhooks/src/core/errors.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 
 const DATABASE_TEXT = [
   "CHECK constraint failed: json_valid(payload)",

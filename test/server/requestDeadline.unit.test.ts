@@ -6,19 +6,22 @@
 import Fastify, { type InjectOptions } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/core/clock.js";
-import { DEFAULT_RETRY_POLICY } from "../../src/core/retryPolicy.js";
-import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { buildApp } from "../../src/server/app.js";
-import { createIngestBatches } from "../../src/server/ingest/ingestBatches.js";
-import { createIngestor } from "../../src/server/ingest/ingestor.js";
-import { createSourceCache } from "../../src/server/ingest/sourceCache.js";
-import { createServiceMetrics } from "../../src/server/metrics.js";
-import { addRequestDeadline, storeWithWaitLimit } from "../../src/server/requestDeadline.js";
-import { signWebhook } from "../../src/signing/sign.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
-import { storeDeadlines } from "../../src/store/storeDeadlines.js";
+import { DEFAULT_RETRY_POLICY } from "../../packages/core/src/core/retryPolicy.js";
+import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import { storeDeadlines } from "../../packages/core/src/store/storeDeadlines.js";
+import { buildApp } from "../../packages/server/src/server/app.js";
+import { createIngestBatches } from "../../packages/server/src/server/ingest/ingestBatches.js";
+import { createIngestor } from "../../packages/server/src/server/ingest/ingestor.js";
+import { createSourceCache } from "../../packages/server/src/server/ingest/sourceCache.js";
+import { createServiceMetrics } from "../../packages/server/src/server/metrics.js";
+import {
+  addRequestDeadline,
+  storeWithWaitLimit,
+} from "../../packages/server/src/server/requestDeadline.js";
+import { systemClock } from "../../packages/webhooks/src/core/clock.js";
+import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
 
 const SECRET = "whsec_deadline_test_secret";
 const DEADLINES = storeDeadlines(600);

@@ -3,7 +3,7 @@
 // refuses it — stored, it would fail every delivery to the endpoint from then on.
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "../../src/server/service.js";
+import { type RunningService, startService } from "../../packages/server/src/server/service.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
 describe("POST /v1/endpoints/:id/rotate-secret", () => {

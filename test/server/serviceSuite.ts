@@ -5,9 +5,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "../../src/server/service.js";
-import { signWebhook, verifyWebhook } from "../../src/signing/sign.js";
-import type { DatabaseTarget } from "../../src/store/openDatabase.js";
+import { type RunningService, startService } from "../../packages/server/src/server/service.js";
+import type { DatabaseTarget } from "../../packages/server/src/store/openDatabase.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 
 export interface ServiceSuiteDatabase {
   target: DatabaseTarget;

@@ -3,15 +3,15 @@
 // and that probes never pile up. The backends' own probes: sqliteDeliveryStore.unit.test.ts,
 // postgresWriteReadiness.int.test.ts; the whole service on a full disk: readyDiskFull.e2e.
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { HeraldError } from "../../src/core/errors.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
 import {
   WRITE_READINESS_DEFAULTS,
   type WriteReadinessOptions,
   withWriteReadiness,
-} from "../../src/server/writeReadiness.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+} from "../../packages/server/src/server/writeReadiness.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
+import { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { input } from "../contracts/deliveryStore/batches.js";
 
 const { freshMs, retryMs, maxRetryMs } = WRITE_READINESS_DEFAULTS;

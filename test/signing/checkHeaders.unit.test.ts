@@ -8,13 +8,13 @@
 // differs from verifyWebhook shows as a code mismatch in the property.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { schemeNames } from "../../src/signing/registry.js";
+import { schemeNames } from "../../packages/webhooks/src/signing/registry.js";
 import {
   checkWebhookHeaders,
   generateSecret,
   signWebhook,
   verifyWebhook,
-} from "../../src/signing/sign.js";
+} from "../../packages/webhooks/src/signing/sign.js";
 
 const url = "https://hooks.example.com/in";
 const NOW = 1_800_000_000;

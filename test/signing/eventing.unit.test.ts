@@ -3,7 +3,12 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { headerReader, resolveScheme, signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import {
+  headerReader,
+  resolveScheme,
+  signWebhook,
+  verifyWebhook,
+} from "../../packages/webhooks/src/index.js";
 
 const secret = "evt_secret_9f8e7d";
 const timestamp = 1_700_000_000;

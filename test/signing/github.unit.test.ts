@@ -9,7 +9,7 @@ import {
   resolveScheme,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
 import vectors from "../vectors/github.json" with { type: "json" };
 
 const secret = "It's a Secret to Everybody";

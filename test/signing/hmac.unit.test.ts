@@ -10,7 +10,7 @@ import {
   type SchemeSpec,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
 
 const timestamp = 1_700_000_000;
 const now = new Date(timestamp * 1000);

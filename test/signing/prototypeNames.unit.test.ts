@@ -3,14 +3,14 @@
 // included) and Node's dropped `__proto__` header, with header names drawn at random.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { headerReader, withProtoHeader } from "../../src/signing/headers.js";
 import {
   generateSecret,
   type HmacSchemeOptions,
   type SchemeSpec,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
+import { headerReader, withProtoHeader } from "../../packages/webhooks/src/signing/headers.js";
 
 const PROTO_NAMES = [
   "constructor",

@@ -3,8 +3,8 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { schemeNames } from "../../src/signing/registry.js";
-import { generateSecret, signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import { generateSecret, signWebhook, verifyWebhook } from "../../packages/webhooks/src/index.js";
+import { schemeNames } from "../../packages/webhooks/src/signing/registry.js";
 
 interface Case {
   body: Uint8Array;

@@ -1,9 +1,9 @@
 // The one secret rule (endpoints sign, sources verify): every scheme's generated secret is
 // usable both ways; what a scheme cannot use is named, with the scheme's own message.
 import { describe, expect, it } from "vitest";
-import { type SchemeSpec, schemeNames } from "../../src/signing/registry.js";
-import { secretProblem } from "../../src/signing/secretCheck.js";
-import { generateSecret, generateStandardKeyPair } from "../../src/webhooks.js";
+import { generateSecret, generateStandardKeyPair } from "../../packages/webhooks/src/index.js";
+import { type SchemeSpec, schemeNames } from "../../packages/webhooks/src/signing/registry.js";
+import { secretProblem } from "../../packages/webhooks/src/signing/secretCheck.js";
 
 describe("secretProblem", () => {
   it.each(schemeNames)("accepts a generated %s secret for signing and verifying", (scheme) => {

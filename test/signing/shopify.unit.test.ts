@@ -9,7 +9,7 @@ import {
   resolveScheme,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
 import vectors from "../vectors/shopify.json" with { type: "json" };
 
 const secret = "test_secret_key";

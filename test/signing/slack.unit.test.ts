@@ -9,7 +9,7 @@ import {
   resolveScheme,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
 import vectors from "../vectors/slack.json" with { type: "json" };
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5";

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/index.js";
 
 const secretArb = fc
   .uint8Array({ minLength: 32, maxLength: 32 })

@@ -5,10 +5,10 @@
 // over signature spellings, header shapes, body types and secret lists.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { safeEqualAt } from "../../src/signing/crypto.js";
-import { headerReader } from "../../src/signing/headers.js";
-import type { HeadersLike, VerifyResult } from "../../src/signing/types.js";
-import { signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/index.js";
+import { safeEqualAt } from "../../packages/webhooks/src/signing/crypto.js";
+import { headerReader } from "../../packages/webhooks/src/signing/headers.js";
+import type { HeadersLike, VerifyResult } from "../../packages/webhooks/src/signing/types.js";
 
 const key = Buffer.alloc(32, 42);
 const secret = `whsec_${key.toString("base64")}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/index.js";
 import standardVectors from "../vectors/standard.json" with { type: "json" };
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

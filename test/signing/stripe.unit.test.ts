@@ -2,14 +2,14 @@
 import fc from "fast-check";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { hmac } from "../../src/signing/crypto.js";
 import {
   generateSecret,
   headerReader,
   resolveScheme,
   signWebhook,
   verifyWebhook,
-} from "../../src/webhooks.js";
+} from "../../packages/webhooks/src/index.js";
+import { hmac } from "../../packages/webhooks/src/signing/crypto.js";
 import vectors from "../vectors/stripe.json" with { type: "json" };
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -5,8 +5,13 @@ import { parse as parseQuery } from "node:querystring";
 import fc from "fast-check";
 import twilio from "twilio";
 import { describe, expect, it } from "vitest";
-import { withTwilioBodyHash } from "../../src/signing/schemes/twilio.js";
-import { headerReader, resolveScheme, signWebhook, verifyWebhook } from "../../src/webhooks.js";
+import {
+  headerReader,
+  resolveScheme,
+  signWebhook,
+  verifyWebhook,
+} from "../../packages/webhooks/src/index.js";
+import { withTwilioBodyHash } from "../../packages/webhooks/src/signing/schemes/twilio.js";
 import vectors from "../vectors/twilio.json" with { type: "json" };
 
 type Params = Record<string, string | string[] | undefined>;

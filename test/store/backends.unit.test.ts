@@ -3,9 +3,16 @@
 // building each store through the profile.
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { HeraldError } from "../../src/core/errors.js";
-import { BACKENDS, backendFor, type OpenedDatabase } from "../../src/store/backends.js";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
+import {
+  BACKENDS,
+  backendFor,
+  type OpenedDatabase,
+} from "../../packages/server/src/store/backends.js";
+import {
+  openSqlite,
+  type SqliteDatabase,
+} from "../../packages/sqlite/src/store/sqlite/database.js";
+import { HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { event, uniqueStream } from "../contracts/eventStore.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 

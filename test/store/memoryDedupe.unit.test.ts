@@ -1,7 +1,7 @@
 // The memory DedupeStore: the shared contracts (expiry driven by an injected clock among them),
 // plus what only memory does.
 import { describe, expect, it } from "vitest";
-import { createMemoryDedupeStore } from "../../src/store/memory/dedupeStore.js";
+import { createMemoryDedupeStore } from "../../packages/webhooks/src/store/memory/dedupeStore.js";
 import { testDedupeStore, testDedupeStoreClock } from "../contracts/dedupeStore.js";
 
 testDedupeStore("memory", () => createMemoryDedupeStore());

@@ -1,6 +1,6 @@
 // The memory DeliveryStore: the shared contract, plus isolation of the records it hands out.
 import { describe, expect, it } from "vitest";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
 
 testDeliveryStore("memory", async (clock) => {

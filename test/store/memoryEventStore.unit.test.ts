@@ -1,8 +1,8 @@
 // The memory EventStore: the shared contract, the injected clock, and the docs quick start.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createMemoryEventStore } from "../../src/store/memory/eventStore.js";
+import { createMemoryEventStore } from "../../packages/core/src/store/memory/eventStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { event, testEventStore, uniqueStream } from "../contracts/eventStore.js";
 
 testEventStore("memory", (options) => createMemoryEventStore(options));

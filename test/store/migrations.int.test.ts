@@ -6,16 +6,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMigrations } from "../../src/store/migrations.js";
-import { migratePostgres } from "../../src/store/postgres/migrate.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import {
+  migratePostgres,
+  postgresMigrations,
+} from "../../packages/postgres/src/store/postgres/migrate.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { migrateSqlite, sqliteMigrations } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 import { createTestSchema, type TestSchema, uniqueSchemaName } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { type ChildRun, repoRoot, runHerald, runNode } from "../helpers/spawnNode.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-migrations-"));
-const dist = pathToFileURL(join(repoRoot, "dist/store/openDatabase.js")).href;
+const dist = pathToFileURL(join(repoRoot, "packages/server/dist/store/openDatabase.js")).href;
 // Imports the built library first, then waits for the shared start time, so the processes
 // reach the migration itself within a millisecond or two of each other.
 const script = join(dir, "migrate-at.mjs");
@@ -59,8 +61,8 @@ function expectMigratedOnce(runs: ChildRun[], versions: number[]): void {
   expect(applied.sort((a, b) => a - b)).toEqual(versions);
 }
 
-const sqliteVersions = loadMigrations("sqlite").map((m) => m.version);
-const postgresVersions = loadMigrations("postgres").map((m) => m.version);
+const sqliteVersions = sqliteMigrations().map((m) => m.version);
+const postgresVersions = postgresMigrations().map((m) => m.version);
 
 describe("SQLite: processes migrating one new file at once", () => {
   function appliedRows(path: string): unknown[] {

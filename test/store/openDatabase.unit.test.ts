@@ -5,7 +5,7 @@ import {
   openDatabase,
   parseDatabaseUrl,
   redactDatabaseUrl,
-} from "../../src/store/openDatabase.js";
+} from "../../packages/server/src/store/openDatabase.js";
 
 describe("parseDatabaseUrl", () => {
   it.each([

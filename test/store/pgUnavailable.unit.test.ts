@@ -1,7 +1,7 @@
 // Which PostgreSQL driver failures count as "database unreachable" (store.unavailable) for
 // every PostgreSQL store, and which are ordinary errors.
 import { describe, expect, it } from "vitest";
-import { isPgUnavailable } from "../../src/store/postgres/unavailable.js";
+import { isPgUnavailable } from "../../packages/postgres/src/store/postgres/unavailable.js";
 
 describe("isPgUnavailable", () => {
   it.each([

@@ -2,11 +2,11 @@
 // the database clock and an injected one, pruning, and 50 connections racing for one key.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInbox } from "../../src/bus/inbox.js";
-import { ManualClock } from "../../src/core/clock.js";
-import type { DedupeClaim } from "../../src/store/ports.js";
-import { createPgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDedupeStore } from "../../src/store/postgres/dedupeStore.js";
+import { createInbox } from "../../packages/core/src/bus/inbox.js";
+import type { DedupeClaim } from "../../packages/core/src/store/ports.js";
+import { createPgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDedupeStore } from "../../packages/postgres/src/store/postgres/dedupeStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import {
   testDedupeStore,
   testDedupeStoreClock,

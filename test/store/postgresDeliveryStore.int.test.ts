@@ -2,9 +2,9 @@
 // extra pools on the same schema, as other processes would be), plus what only PostgreSQL shows.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { input } from "../contracts/deliveryStore/batches.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";

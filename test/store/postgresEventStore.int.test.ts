@@ -1,9 +1,12 @@
 // The PostgreSQL EventStore against a real server: the shared contract in a schema of its own,
 // plus appending inside the caller's transaction and the errors a caller turns into 503.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendInTransaction } from "../../src/store/postgres/appendEvents.js";
-import { createPgPool, withTransaction } from "../../src/store/postgres/database.js";
-import { createPostgresEventStore } from "../../src/store/postgres/eventStore.js";
+import { appendInTransaction } from "../../packages/postgres/src/store/postgres/appendEvents.js";
+import {
+  createPgPool,
+  withTransaction,
+} from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresEventStore } from "../../packages/postgres/src/store/postgres/eventStore.js";
 import { event, rejection, testEventStore, uniqueStream } from "../contracts/eventStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";

@@ -4,15 +4,15 @@
 // take the transaction path, with the results that path gives. Statements are counted by
 // wrapping the query function of each connection of the store's pool.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { createMemoryDeliveryStore } from "../../src/store/memory/deliveryStore.js";
+import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
 import type {
   CreateMessageInput,
   CreateMessageResult,
   DeliveryStore,
-} from "../../src/store/ports.js";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+} from "../../packages/core/src/store/ports.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { input } from "../contracts/deliveryStore/batches.js";
 import {
   allDeliveryIds,

@@ -2,10 +2,10 @@
 // fast path): a write computed from the row as this store last saw it must be refused when the
 // row changed meanwhile, and taken by the slow path (lock, read, check) with its usual result.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import type { DeliveryStore } from "../../src/store/deliveryPorts.js";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import {
   dispatch,
   expectCode,

@@ -5,10 +5,10 @@
 // commits later. (A position-only cursor fails them: it skips the late event.)
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventStore, ReadResult, StoredEvent } from "../../src/store/ports.js";
-import { appendInTransaction } from "../../src/store/postgres/appendEvents.js";
-import type { PgClient } from "../../src/store/postgres/database.js";
-import { createPostgresEventStore } from "../../src/store/postgres/eventStore.js";
+import type { EventStore, ReadResult, StoredEvent } from "../../packages/core/src/store/ports.js";
+import { appendInTransaction } from "../../packages/postgres/src/store/postgres/appendEvents.js";
+import type { PgClient } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresEventStore } from "../../packages/postgres/src/store/postgres/eventStore.js";
 import { event, uniqueStream } from "../contracts/eventStore.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";

@@ -6,11 +6,15 @@
 // test/e2e/postgresFreeze.e2e.test.ts.)
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { coerceError } from "../../src/core/errors.js";
-import { createPgPool, type PgPool, withTransaction } from "../../src/store/postgres/database.js";
-import { pgCall } from "../../src/store/postgres/deliverySql.js";
-import { migratePostgres } from "../../src/store/postgres/migrate.js";
-import { type PgTimeouts, storeDeadlines } from "../../src/store/storeDeadlines.js";
+import { type PgTimeouts, storeDeadlines } from "../../packages/core/src/store/storeDeadlines.js";
+import {
+  createPgPool,
+  type PgPool,
+  withTransaction,
+} from "../../packages/postgres/src/store/postgres/database.js";
+import { pgCall } from "../../packages/postgres/src/store/postgres/deliverySql.js";
+import { migratePostgres } from "../../packages/postgres/src/store/postgres/migrate.js";
+import { coerceError } from "../../packages/webhooks/src/core/errors.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 

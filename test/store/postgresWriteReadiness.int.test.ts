@@ -4,10 +4,13 @@
 // configuration is never touched.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { WRITE_READINESS_DEFAULTS, withWriteReadiness } from "../../src/server/writeReadiness.js";
-import { createPgPool, type PgPool } from "../../src/store/postgres/database.js";
-import { createPostgresDeliveryStore } from "../../src/store/postgres/deliveryStore.js";
+import { createPgPool, type PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import {
+  WRITE_READINESS_DEFAULTS,
+  withWriteReadiness,
+} from "../../packages/server/src/server/writeReadiness.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { input } from "../contracts/deliveryStore/batches.js";
 import { waitUntil } from "../helpers/e2eHttp.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisDedupeStore } from "../../src/store/redis/dedupeStore.js";
+import { createRedisDedupeStore } from "../../packages/redis/src/store/redis/dedupeStore.js";
 import { testDedupeStore } from "../contracts/dedupeStore.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 

@@ -4,8 +4,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import {
+  openSqlite,
+  type SqliteDatabase,
+} from "../../packages/sqlite/src/store/sqlite/database.js";
+import { migrateSqlite } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { dumpPostgresSchema, dumpSqliteSchema } from "./schemaDump.js";

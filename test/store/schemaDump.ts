@@ -1,7 +1,7 @@
 // A stable, normalised text dump of a migrated database's schema, for the schema-drift test:
 // SQLite from sqlite_master, PostgreSQL from the catalogs, sorted, without the schema name.
-import type { PgPool } from "../../src/store/postgres/database.js";
-import type { SqliteDatabase } from "../../src/store/sqlite/database.js";
+import type { PgPool } from "../../packages/postgres/src/store/postgres/database.js";
+import type { SqliteDatabase } from "../../packages/sqlite/src/store/sqlite/database.js";
 
 const rtrimLines = (text: string) =>
   text

@@ -2,12 +2,12 @@
 // clock and pruning among them), how it stores times, and two connections (as two processes
 // would hold) racing for one key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInbox, inboxKey } from "../../src/bus/inbox.js";
-import { ManualClock } from "../../src/core/clock.js";
-import { createEnvelope, type EventEnvelope } from "../../src/core/envelope.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { createSqliteDedupeStore } from "../../src/store/sqlite/dedupeStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import { createInbox, inboxKey } from "../../packages/core/src/bus/inbox.js";
+import { createEnvelope, type EventEnvelope } from "../../packages/core/src/core/envelope.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDedupeStore } from "../../packages/sqlite/src/store/sqlite/dedupeStore.js";
+import { migrateSqlite } from "../../packages/sqlite/src/store/sqlite/migrate.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import {
   testDedupeStore,
   testDedupeStoreClock,

@@ -2,9 +2,12 @@
 // connections to the same file), plus what only SQLite shows.
 import { existsSync, mkdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDatabase } from "../../src/store/sqlite/database.js";
-import { createSqliteDeliveryStore } from "../../src/store/sqlite/deliveryStore.js";
-import { migrateSqlite } from "../../src/store/sqlite/migrate.js";
+import {
+  openSqlite,
+  type SqliteDatabase,
+} from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
+import { migrateSqlite } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 import { testDeliveryStore } from "../contracts/deliveryStore.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 

@@ -1,9 +1,9 @@
 // The SQLite EventStore: the shared contract on a temporary file, plus what only SQLite has —
 // durable rows across reopening, and a second connection (another process) writing the file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteEventStore } from "../../packages/sqlite/src/store/sqlite/eventStore.js";
+import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { event, rejection, testEventStore, uniqueStream } from "../contracts/eventStore.js";
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 

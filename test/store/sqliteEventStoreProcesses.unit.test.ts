@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
+import { createSqliteEventStore } from "../../packages/sqlite/src/store/sqlite/eventStore.js";
 import { uniqueStream } from "../contracts/eventStore.js";
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 

@@ -3,9 +3,9 @@
 // version each conflict reports. Prints a JSON summary on stdout.
 // Usage: vite-node sqliteEventStoreWriter.ts <file> <stream> <count> <name>
 import { randomUUID } from "node:crypto";
-import { isHeraldError } from "../../src/core/errors.js";
-import { openSqlite } from "../../src/store/sqlite/database.js";
-import { createSqliteEventStore } from "../../src/store/sqlite/eventStore.js";
+import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteEventStore } from "../../packages/sqlite/src/store/sqlite/eventStore.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
 
 const [path, stream, countText, name] = process.argv.slice(2) as [string, string, string, string];
 const db = openSqlite(path, { busyTimeoutMs: 10_000 });

@@ -1,13 +1,13 @@
 // The limits derived from the request deadline: the default answers before providers give up,
 // each limit sits where its role needs it, and a deadline out of range is a config error.
 import { describe, expect, it } from "vitest";
-import { coerceError } from "../../src/core/errors.js";
 import {
   DEFAULT_REQUEST_DEADLINE_MS,
   MAX_REQUEST_DEADLINE_MS,
   MIN_REQUEST_DEADLINE_MS,
   storeDeadlines,
-} from "../../src/store/storeDeadlines.js";
+} from "../../packages/core/src/store/storeDeadlines.js";
+import { coerceError } from "../../packages/webhooks/src/core/errors.js";
 
 describe("storeDeadlines", () => {
   it("defaults to 8 s, under the 10 s providers wait", () => {

@@ -3,6 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+} from "../../packages/core/src/core/retryPolicy.js";
+import {
   formatZodIssue,
   parseWire,
   retryToWire,
@@ -18,9 +22,8 @@ import {
   wireRetrySchema,
   wireSourceSchema,
   zodErrorToHerald,
-} from "../../src/config/index.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../src/core/retryPolicy.js";
-import { signWebhook, verifyWebhook } from "../../src/signing/sign.js";
+} from "../../packages/server/src/config/index.js";
+import { signWebhook, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { STANDARD_SECRET } from "../config/helpers.js";
 
 type JsonSchema = {

@@ -9,7 +9,7 @@ import type {
   EventTypeRecord,
   MessageRecord,
   SourceRecord,
-} from "../../src/model/deliveryRecords.js";
+} from "../../packages/core/src/model/deliveryRecords.js";
 import {
   attemptToWire,
   deliveryToWire,
@@ -18,7 +18,7 @@ import {
   messageStatus,
   messageToWire,
   sourceToWire,
-} from "../../src/wire/records.js";
+} from "../../packages/server/src/wire/records.js";
 
 const T0 = "2025-03-01T10:00:00.000Z";
 const T1 = "2025-03-01T10:05:00.000Z";

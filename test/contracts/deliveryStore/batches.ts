@@ -1,7 +1,7 @@
 // DeliveryStore contract, group commit: createMessages stores a batch in one transaction, in
 // order; a later input sees the earlier ones; any error stores nothing of the batch.
 import { describe, expect, it } from "vitest";
-import type { CreateMessageInput } from "../../../src/store/ports.js";
+import type { CreateMessageInput } from "../../../packages/core/src/store/ports.js";
 import {
   allDeliveryIds,
   type ContractContext,

@@ -1,7 +1,7 @@
 // DeliveryStore contract, claims: leases that exclude other workers while they hold, expire
 // into reclaims, skip disabled endpoints and keep ordered endpoints first-in first-out.
 import { describe, expect, it } from "vitest";
-import type { DeliveryStore } from "../../../src/store/ports.js";
+import type { DeliveryStore } from "../../../packages/core/src/store/ports.js";
 import {
   type ContractContext,
   claimAll,

@@ -1,6 +1,5 @@
 // Shared set-up of the DeliveryStore contract: the per-test context, fixtures and assertions.
 import { expect } from "vitest";
-import type { ManualClock } from "../../../src/core/clock.js";
 import type {
   AttemptInput,
   AttemptRecord,
@@ -12,7 +11,8 @@ import type {
   EndpointRecord,
   InboundDedupe,
   MessageInput,
-} from "../../../src/store/ports.js";
+} from "../../../packages/core/src/store/ports.js";
+import type { ManualClock } from "../../../packages/webhooks/src/core/clock.js";
 
 /** 2025-01-01T00:00:00.000Z: every test starts here on a ManualClock. */
 export const START = Date.UTC(2025, 0, 1);

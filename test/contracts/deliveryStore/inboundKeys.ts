@@ -2,7 +2,7 @@
 // holding it (also under concurrent calls from several connections), an expired key is taken
 // over, pruneInboundKeys deletes expired keys; and ping.
 import { describe, expect, it } from "vitest";
-import type { InboundDedupe } from "../../../src/store/ports.js";
+import type { InboundDedupe } from "../../../packages/core/src/store/ports.js";
 import { input } from "./batches.js";
 import {
   allDeliveryIds,

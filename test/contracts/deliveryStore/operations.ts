@@ -1,7 +1,7 @@
 // DeliveryStore contract, operations: lists with cursors, id prefixes, replay, recovery and
 // the metrics queries.
 import { describe, expect, it } from "vitest";
-import type { DeliveryRecord, DeliveryStatus } from "../../../src/store/ports.js";
+import type { DeliveryRecord, DeliveryStatus } from "../../../packages/core/src/store/ports.js";
 import {
   allDeliveryIds,
   type ContractContext,

@@ -1,0 +1,156 @@
+// The dispatcher: turns one `dispatch({ type, payload })` into a stored message plus one pending
+// delivery per matching enabled endpoint, in one store transaction, idempotent per tenant key.
+import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import {
+  findJsonProblem,
+  isPlainObject,
+  type JsonObject,
+} from "@heraldjs/webhooks/internal/core/json.js";
+import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
+import { invalid, text, textOrNull, typeName } from "../model/check.js";
+import { DEFAULT_TENANT } from "../model/constants.js";
+import type { CreateMessageResult } from "../model/deliveryOperations.js";
+import type { MessageRecord } from "../model/deliveryRecords.js";
+import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../model/routing.js";
+import type { DeliveryStore } from "../store/deliveryPorts.js";
+import { createPayloadValidator } from "./payloadSchema.js";
+
+export interface DispatcherOptions {
+  store: DeliveryStore;
+  /**
+   * Source of the deliveries' first due time. Default: none, so they are due at the message's
+   * creation time as the store's own clock sees it.
+   */
+  clock?: Clock;
+  /**
+   * Validate payloads against their event type's JSON Schema (when it has one). Default true;
+   * false skips the catalogue's schemas (the deprecated flag is still reported).
+   */
+  validatePayloads?: boolean;
+  /** Policy of endpoints without their own; default DEFAULT_RETRY_POLICY (8 attempts). */
+  defaultRetry?: RetryPolicy;
+}
+
+export interface DispatchInput {
+  /** A concrete type such as `order.created.v1` (dot-separated segments, no `*`). */
+  type: string;
+  /** A plain JSON object. */
+  payload: JsonObject;
+  /** Default `default`. */
+  tenant?: string;
+  /** Unique per tenant: repeating it returns the first message and creates nothing. */
+  idempotencyKey?: string | null;
+  /** The inbound source the message came from; null/absent for API and library messages. */
+  source?: string | null;
+}
+
+export interface DispatchResult {
+  messageId: string;
+  /** How many deliveries the message has (0 when no endpoint matched). */
+  deliveries: number;
+  /** Oldest first (the endpoints' creation order). */
+  deliveryIds: string[];
+  /** False when the idempotency key was already used: nothing was created. */
+  created: boolean;
+  /** `!created`. */
+  duplicate: boolean;
+  /** The event type is in the catalogue and marked deprecated; the message was sent anyway. */
+  deprecated: boolean;
+  /** The stored message (the first one for a duplicate). */
+  message: MessageRecord;
+}
+
+export interface Dispatcher {
+  /**
+   * Throws HeraldError `message.invalid` (bad input, `details.field` names it), `payload.invalid`
+   * (schema violation, `details.path` names it), `event_type.invalid` (the registered schema
+   * does not compile), and whatever the store throws (`store.unavailable`…).
+   */
+  dispatch(input: DispatchInput): Promise<DispatchResult>;
+}
+
+const CODE = "message.invalid";
+/** Tries of match + insert when endpoints vanish in between (see dispatch). */
+const MATCH_ROUNDS = 3;
+
+function toResult(result: CreateMessageResult, deprecated: boolean): DispatchResult {
+  return {
+    messageId: result.message.id,
+    deliveries: result.deliveries.length,
+    deliveryIds: result.deliveries.map((d) => d.id),
+    created: result.created,
+    duplicate: !result.created,
+    deprecated,
+    message: result.message,
+  };
+}
+
+interface CheckedInput {
+  type: string;
+  payload: JsonObject;
+  tenant: string;
+  idempotencyKey: string | null;
+  source: string | null;
+}
+
+function checkInput(input: unknown): CheckedInput {
+  if (!isPlainObject(input)) throw invalid(CODE, "input", "must be an object");
+  const type = typeName(input.type, "type", CODE);
+  const payload = input.payload;
+  if (!isPlainObject(payload)) throw invalid(CODE, "payload", "must be a JSON object");
+  const problem = findJsonProblem(payload, "payload");
+  if (problem !== undefined) throw invalid(CODE, problem.path, problem.reason);
+  return {
+    type,
+    payload: payload as JsonObject,
+    tenant: text(input.tenant ?? DEFAULT_TENANT, "tenant", CODE),
+    idempotencyKey: textOrNull(input.idempotencyKey, "idempotencyKey", CODE),
+    source: textOrNull(input.source, "source", CODE),
+  };
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { store, clock, validatePayloads = true } = options;
+  if (store === undefined || store === null) {
+    throw new HeraldError("config.invalid", "createDispatcher needs a store");
+  }
+  const defaultRetry =
+    options.defaultRetry === undefined
+      ? DEFAULT_RETRY_POLICY
+      : normalizeRetryPolicy(options.defaultRetry);
+  const validator = createPayloadValidator();
+
+  return {
+    async dispatch(rawInput) {
+      const input = checkInput(rawInput);
+      const eventType = await store.getEventType(input.type);
+      if (eventType !== undefined && validatePayloads) {
+        validator.validate(eventType, input.payload);
+      }
+      const message = {
+        tenant: input.tenant,
+        type: input.type,
+        source: input.source,
+        payload: input.payload,
+        idempotencyKey: input.idempotencyKey,
+      };
+      const nextAttemptAt = clock?.now();
+      // An endpoint deleted between the match and the insert makes the store refuse the whole
+      // message (nothing stored); matching again sees the catalogue without it.
+      for (let round = 1; ; round++) {
+        const endpoints = createEndpointRouter(await enabledEndpoints(store, input.tenant)).match(
+          input.type,
+        );
+        const deliveries = deliveryInputs(endpoints, defaultRetry, nextAttemptAt);
+        try {
+          const result = await store.createMessage({ message, deliveries });
+          return toResult(result, eventType?.deprecated ?? false);
+        } catch (error) {
+          if (round >= MATCH_ROUNDS || !isHeraldError(error, "endpoint.not_found")) throw error;
+        }
+      }
+    },
+  };
+}

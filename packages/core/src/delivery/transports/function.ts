@@ -1,0 +1,116 @@
+// Function transport: an attempt calls an in-process function registered by name (library mode).
+import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
+import type { MessageRecord } from "../../model/deliveryRecords.js";
+import {
+  failedAttempt,
+  startAttempt,
+  succeededAttempt,
+  thrownText,
+  withDeadline,
+} from "./attemptResult.js";
+import type { Transport, TransportResult, TransportSendInput } from "./types.js";
+
+/** What a delivery function learns about the attempt besides the message. */
+export interface FunctionDeliveryContext {
+  deliveryId: string;
+  endpointId: string;
+  /** 1, 2, … counting on across replays (`AttemptRecord.number`). */
+  attemptNumber: number;
+  /** The endpoint's extra headers, as metadata. */
+  headers: Readonly<Record<string, string>>;
+  /** Aborted when the endpoint's `timeoutMs` passes; the attempt has then already failed. */
+  signal: AbortSignal;
+}
+
+/**
+ * Returning (or resolving) means delivered; throwing (or rejecting) means retry. A returned
+ * value is kept, as JSON, as the attempt's `responseBody`.
+ */
+export type DeliveryFunction = (
+  message: Readonly<MessageRecord>,
+  context: FunctionDeliveryContext,
+) => unknown;
+
+export interface FunctionTransportOptions {
+  /**
+   * Functions by name (`EndpointRecord.target`). Looked up on every send, so entries added
+   * after the transport was created are found.
+   */
+  functions: Record<string, DeliveryFunction> | ReadonlyMap<string, DeliveryFunction>;
+  /** `startedAt` of each attempt. */
+  clock?: Clock;
+  /** Bytes of the returned value kept for the attempt log; default 20 KiB. */
+  maxResponseBytes?: number;
+}
+
+function lookup(
+  functions: FunctionTransportOptions["functions"],
+  name: string,
+): DeliveryFunction | undefined {
+  if (functions instanceof Map) return functions.get(name);
+  const record = functions as Record<string, DeliveryFunction>;
+  // Own properties only: a target of `toString` must not call Object.prototype.toString.
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+function describeReturn(value: unknown): string | null {
+  if (value === undefined) return null;
+  try {
+    return JSON.stringify(value) ?? null;
+  } catch {
+    return null; // a cycle or a BigInt: delivered all the same, just not logged
+  }
+}
+
+export function createFunctionTransport(options: FunctionTransportOptions): Transport {
+  const { functions, clock = systemClock, maxResponseBytes = MAX_RESPONSE_BODY_BYTES } = options;
+
+  async function send({
+    delivery,
+    message,
+    endpoint,
+    attemptNumber,
+  }: TransportSendInput): Promise<TransportResult> {
+    const timer = startAttempt(clock);
+    const fn = lookup(functions, endpoint.target);
+    if (fn === undefined) {
+      // A retry, not a dead end: the application may register the function after start-up.
+      return failedAttempt(
+        timer,
+        `function.unknown: no function registered as "${endpoint.target}"`,
+        "network_error",
+      );
+    }
+    const timeoutMs = endpoint.timeoutMs;
+    try {
+      const outcome = await withDeadline(
+        async (signal) =>
+          fn(message, {
+            deliveryId: delivery.id,
+            endpointId: endpoint.id,
+            attemptNumber,
+            headers: endpoint.headers,
+            signal,
+          }),
+        timeoutMs,
+      );
+      if (outcome.timedOut) {
+        return failedAttempt(
+          timer,
+          `timeout: function did not settle within ${timeoutMs} ms`,
+          "timeout",
+        );
+      }
+      return succeededAttempt(timer, describeReturn(outcome.value), maxResponseBytes);
+    } catch (error) {
+      return failedAttempt(
+        timer,
+        `function: ${thrownText(error, "threw a non-Error value")}`,
+        "network_error",
+      );
+    }
+  }
+
+  return { send, close: async () => {} };
+}

@@ -1,0 +1,133 @@
+// NATS transport: an attempt publishes the message to the endpoint's subject on JetStream; the PubAck is success.
+
+import type { BusPublisher, PublishAck } from "@heraldjs/core/internal/bus/port.js";
+import {
+  failedAttempt,
+  startAttempt,
+  succeededAttempt,
+  withDeadline,
+} from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import type {
+  Transport,
+  TransportResult,
+  TransportSendInput,
+} from "@heraldjs/core/internal/delivery/transports/types.js";
+import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import {
+  createNatsPublisher,
+  type NatsPublisher,
+  type NatsPublisherOptions,
+} from "../../bus/nats/publisher.js";
+
+export interface NatsTransportOptions {
+  /**
+   * A publisher to use (borrowed: `close()` leaves it open). Without it, one is created from
+   * the remaining options on the first send, and re-tried on the next send if that fails.
+   */
+  publisher?: BusPublisher;
+  /** Connection and stream options for the publisher created when `publisher` is not given. */
+  nats?: NatsPublisherOptions;
+  /** `startedAt` of each attempt. */
+  clock?: Clock;
+}
+
+/** The `Nats-Msg-Id` of a delivery: one per (message, endpoint), stable across retries and replays. */
+export function natsMsgId(input: Pick<TransportSendInput, "delivery">): string {
+  return input.delivery.id;
+}
+
+/** Herald's headers on every published message; they override an endpoint's extra headers. */
+function heraldHeaders({ delivery, message }: TransportSendInput): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "x-herald-message-id": message.id,
+    "x-herald-delivery-id": delivery.id,
+    "x-herald-event-type": message.type,
+    "x-herald-tenant": message.tenant,
+  };
+}
+
+function describeNatsError(error: unknown): string {
+  const parts: string[] = [];
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current.message !== "" && !parts.includes(current.message)) parts.push(current.message);
+    current = current.cause;
+  }
+  return `nats: ${parts.length > 0 ? parts.join(": ") : "publish failed"}`;
+}
+
+/** The stream a Herald-made publisher found or created; null for a publisher that does not say. */
+function streamName(bus: BusPublisher): string | null {
+  const stream = (bus as Partial<NatsPublisher>).stream;
+  return stream?.stream ?? null;
+}
+
+export function createNatsTransport(options: NatsTransportOptions): Transport {
+  const { clock = systemClock } = options;
+  const borrowed = options.publisher;
+  let owned: Promise<BusPublisher> | undefined;
+
+  function publisher(): Promise<BusPublisher> {
+    if (borrowed !== undefined) return Promise.resolve(borrowed);
+    if (options.nats === undefined) {
+      return Promise.reject(new Error("the NATS transport needs `publisher` or `nats` options"));
+    }
+    owned ??= createNatsPublisher(options.nats).catch((error: unknown) => {
+      owned = undefined; // the next attempt connects again
+      throw error;
+    });
+    return owned;
+  }
+
+  async function send(input: TransportSendInput): Promise<TransportResult> {
+    const { message, endpoint } = input;
+    const timer = startAttempt(clock);
+    const timeoutMs = endpoint.timeoutMs;
+    // No prototype: an endpoint header named `__proto__` is kept like any other.
+    const headers = Object.create(null) as Record<string, string>;
+    for (const [name, value] of Object.entries(endpoint.headers))
+      headers[name.toLowerCase()] = value;
+    Object.assign(headers, heraldHeaders(input));
+    try {
+      const outcome = await withDeadline(
+        async (): Promise<PublishAck & { stream: string | null }> => {
+          const bus = await publisher();
+          const ack = await bus.publish({
+            id: natsMsgId(input),
+            subject: endpoint.target,
+            data: Buffer.from(JSON.stringify(message.payload ?? null), "utf8"),
+            headers,
+          });
+          return { ...ack, stream: streamName(bus) };
+        },
+        timeoutMs,
+      );
+      if (outcome.timedOut) {
+        return failedAttempt(timer, `timeout: no PubAck within ${timeoutMs} ms`, "timeout");
+      }
+      const ack = outcome.value;
+      return succeededAttempt(
+        timer,
+        JSON.stringify({
+          stream: ack.stream,
+          subject: endpoint.target,
+          sequence: ack.sequence ?? null,
+          duplicate: ack.duplicate,
+        }),
+      );
+    } catch (error) {
+      return failedAttempt(timer, describeNatsError(error), "network_error");
+    }
+  }
+
+  async function close(): Promise<void> {
+    const pending = owned;
+    owned = undefined;
+    if (pending === undefined) return;
+    const bus = await pending.catch(() => undefined);
+    await bus?.close();
+  }
+
+  return { send, close };
+}

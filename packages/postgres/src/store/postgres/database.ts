@@ -1,0 +1,148 @@
+// PostgreSQL connection pool scoped to one schema (search_path), and a transaction helper.
+
+import type { PgTimeouts } from "@heraldjs/core/internal/store/storeDeadlines.js";
+import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import pg from "pg";
+import { isPgUnavailable } from "./unavailable.js";
+
+export type PgPool = pg.Pool;
+export type PgClient = pg.PoolClient;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * TCP keepalive on every connection, first probe after this much silence (Node then probes every
+ * second, 10 times): an idle pooled connection, or the workers' LISTEN connection, to a host
+ * that is gone is noticed in ~20 s instead of the kernel's two hours. It cannot see a frozen
+ * server whose kernel still acknowledges: the client-side query timeout covers that.
+ */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
+export interface PgPoolOptions {
+  connectionString: string;
+  /** Schema holding Herald's tables (created by the migrations); default `public`. */
+  schema?: string;
+  /** Pool size; default 10. */
+  max?: number;
+  /**
+   * How long to wait for a connection before failing; default `timeouts.connectTimeoutMs`,
+   * else 10000 ms (never hang).
+   */
+  connectionTimeoutMs?: number;
+  /**
+   * Statement, idle-in-transaction and client-side query timeouts (storeDeadlines().pg, as
+   * `herald serve` and `herald worker` use). Without them a query may wait as long as the server
+   * takes: fine for one-off commands (migrations, bulk replays), not for a service.
+   */
+  timeouts?: PgTimeouts;
+}
+
+export function assertSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new HeraldError(
+      "config.invalid",
+      `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lowercase letters, digits, _`,
+    );
+  }
+  return schema;
+}
+
+export function createPgPool(options: PgPoolOptions): PgPool {
+  const schema = assertSchemaName(options.schema ?? "public");
+  const { timeouts } = options;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? timeouts?.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    ...(timeouts === undefined
+      ? {}
+      : {
+          // Start-up parameters: the server applies them to every statement of the session.
+          statement_timeout: timeouts.statementTimeoutMs,
+          idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+          // pg's own timer: rejects with "Query read timeout" whatever the server does. pool.query
+          // then closes the connection; withTransaction does the same (below).
+          query_timeout: timeouts.queryTimeoutMs,
+        }),
+    // Every connection resolves unqualified table names in Herald's schema.
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client losing its connection must not crash the process; the next query fails.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** The pool's connection settings without its timeouts (migrations may wait and run long). */
+export function untimedClientConfig(pool: PgPool): pg.ClientConfig {
+  const {
+    statement_timeout: _statement,
+    idle_in_transaction_session_timeout: _idle,
+    query_timeout: _query,
+    ...config
+  } = pool.options;
+  return config;
+}
+
+/**
+ * SQLSTATEs that mean the database is unavailable (isPgUnavailable) but were answered on a live
+ * session: a read-only transaction, a lock not obtained. The connection is rolled back and reused.
+ */
+const ANSWERED_ON_LIVE_SESSION = new Set(["25006", "55P03"]);
+
+/**
+ * The connection cannot be trusted: closed, timed out, or its query still running — as for
+ * any failure meaning the database is unavailable (isPgUnavailable, store.unavailable included)
+ * but those answered on a live session.
+ */
+function connectionSuspect(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    isPgUnavailable(error) && !(typeof code === "string" && ANSWERED_ON_LIVE_SESSION.has(code))
+  );
+}
+
+/** Runs `fn` in a transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function withTransaction<T>(
+  pool: PgPool,
+  fn: (client: PgClient) => Promise<T>,
+  isolation: "read committed" | "repeatable read" | "serializable" = "read committed",
+): Promise<T> {
+  const client = await pool.connect();
+  // The server may end the session between two statements (the idle-in-transaction timeout, a
+  // shutdown): without a listener pg's 'error' event would crash the process; with one, the next
+  // statement fails and the connection is closed below.
+  client.on("error", ignore);
+  const release = (error?: unknown) => {
+    client.off("error", ignore);
+    client.release(
+      error === undefined || error instanceof Error ? error : new Error(String(error)),
+    );
+  };
+  let result: T;
+  try {
+    await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+    result = await fn(client);
+    await client.query("COMMIT");
+  } catch (error) {
+    if (connectionSuspect(error)) {
+      // After a client-side timeout the statement may still be in flight (a frozen server
+      // answers it when it resumes): a ROLLBACK would queue behind it, and the next user of the
+      // connection too. Closing it ends the session; the server rolls back what it holds.
+      release(error);
+      throw error;
+    }
+    try {
+      await client.query("ROLLBACK");
+      release();
+    } catch (rollbackError) {
+      release(rollbackError);
+    }
+    throw error;
+  }
+  release();
+  return result;
+}
+
+function ignore(): void {}

@@ -1,0 +1,89 @@
+// Group commit for ingestion (../../core/batcher.ts): requests that arrive while a transaction
+// is being written wait and go together into the next one, so N concurrent webhooks cost one
+// commit (one fsync on SQLite) instead of N.
+import { createBatcher } from "@heraldjs/core/internal/core/batcher.js";
+import type {
+  CreateMessageInput,
+  CreateMessageResult,
+} from "@heraldjs/core/internal/model/deliveryOperations.js";
+import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
+import {
+  coerceError,
+  HeraldError,
+  isHeraldError,
+} from "@heraldjs/webhooks/internal/core/errors.js";
+
+export interface GroupCommitOptions {
+  store: Pick<DeliveryStore, "createMessages">;
+  /** Most messages per transaction. Default 256. */
+  maxBatch?: number;
+  /** Transactions written at once (1 for SQLite's single writer). Default 1. */
+  maxConcurrent?: number;
+  /** Extra wait before writing a batch that is not full, to gather more. Default 0. */
+  maxWaitMs?: number;
+  /** Called once per written batch (metrics). */
+  onBatch?: (size: number, durationMs: number, failed: boolean) => void;
+  /**
+   * Turns a batch into store inputs just before it is written (e.g. the deliveries of each
+   * message from one read of the endpoints). Default: the inputs as submitted.
+   */
+  prepare?: (inputs: readonly CreateMessageInput[]) => Promise<CreateMessageInput[]>;
+  /**
+   * A submitter stops waiting after this long (the request deadline): its promise rejects with
+   * store.unavailable. A message still queued is then dropped, never written; one whose batch is
+   * being written may still be committed — its dedupe key with it, so a retry is answered as a
+   * duplicate. Default: wait as long as the store takes.
+   */
+  giveUpAfterMs?: number;
+}
+
+export interface GroupCommitter {
+  /** Resolves once the message is committed (or found to be a duplicate); rejects as the store did. */
+  submit(input: CreateMessageInput): Promise<CreateMessageResult>;
+  /** Waits for every submitted message to be settled. */
+  drain(): Promise<void>;
+  readonly pending: number;
+}
+
+const PREPARE_ROUNDS = 3;
+
+export function createGroupCommitter(options: GroupCommitOptions): GroupCommitter {
+  const { store, giveUpAfterMs } = options;
+  const prepare = options.prepare ?? (async (inputs) => [...inputs]);
+  return createBatcher<CreateMessageInput, CreateMessageResult>({
+    async write(inputs) {
+      try {
+        // An endpoint deleted between `prepare` and the write makes the store refuse the batch
+        // (nothing stored); preparing again sees the catalogue without it.
+        for (let round = 1; ; round++) {
+          try {
+            const results = await store.createMessages(await prepare(inputs));
+            return results.map((value) => ({ ok: true, value }));
+          } catch (error) {
+            if (round >= PREPARE_ROUNDS || !isHeraldError(error, "endpoint.not_found")) throw error;
+          }
+        }
+      } catch (error) {
+        throw coerceError(error);
+      }
+    },
+    // One bad input must not fail the others: each is written on its own.
+    retryAlone: (error) => !isHeraldError(error, "store.unavailable"),
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+    ...(giveUpAfterMs === undefined
+      ? {}
+      : {
+          giveUp: {
+            afterMs: giveUpAfterMs,
+            error: () =>
+              new HeraldError(
+                "store.unavailable",
+                `The store did not commit within ${giveUpAfterMs} ms; try again later`,
+              ),
+          },
+        }),
+  });
+}

@@ -1,0 +1,29 @@
+// The /v1 management API: one plugin per resource, all behind the API key (added by app.ts).
+
+import type { RetryPolicy } from "@heraldjs/core/internal/core/retryPolicy.js";
+import type { Dispatcher } from "@heraldjs/core/internal/delivery/dispatcher.js";
+import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
+import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import type { FastifyInstance } from "fastify";
+import type { SourceCache } from "../ingest/sourceCache.js";
+import { catalogRoutes } from "./catalog.js";
+import { deliveryRoutes } from "./deliveries.js";
+import { endpointRoutes } from "./endpoints.js";
+import { messageRoutes } from "./messages.js";
+
+export interface ManagementDeps {
+  store: DeliveryStore;
+  dispatcher: Dispatcher;
+  /** Invalidated when a source changes through the API. */
+  sources: SourceCache;
+  clock: Clock;
+  /** Policy of endpoints without their own (for the deliveries a message creates). */
+  defaultRetry?: RetryPolicy;
+}
+
+export async function managementRoutes(app: FastifyInstance, deps: ManagementDeps) {
+  catalogRoutes(app, deps);
+  endpointRoutes(app, deps);
+  messageRoutes(app, deps);
+  deliveryRoutes(app, deps);
+}

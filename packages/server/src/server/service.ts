@@ -1,0 +1,226 @@
+// The Herald service: opens and migrates the database, starts the HTTP server (ingestion,
+// management API, operations) and/or the delivery worker, and stops them gracefully: stop
+// accepting, finish the requests in progress (each answered only after its commit), let sends
+// in progress finish and give back the leases not started, then close the store.
+import type { AddressInfo } from "node:net";
+import {
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+} from "@heraldjs/core/internal/core/retryPolicy.js";
+import {
+  createDeliveryWorker,
+  type DeliveryWorker,
+} from "@heraldjs/core/internal/delivery/deliveryWorker.js";
+import { createDispatcher } from "@heraldjs/core/internal/delivery/dispatcher.js";
+import {
+  PRUNE_INTERVAL_MS,
+  pruneExpiredKeys,
+} from "@heraldjs/core/internal/delivery/pruneExpiredKeys.js";
+import { createHttpTransport } from "@heraldjs/core/internal/delivery/transports/http.js";
+import { attachWorkerLogger } from "@heraldjs/core/internal/delivery/workerLogging.js";
+import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
+import { storeDeadlines } from "@heraldjs/core/internal/store/storeDeadlines.js";
+import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import type { FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { backendFor } from "../store/backends.js";
+import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
+import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
+import { isLoopbackHost } from "./auth.js";
+import { createIngestBatches } from "./ingest/ingestBatches.js";
+import { createIngestor } from "./ingest/ingestor.js";
+import { createSourceCache } from "./ingest/sourceCache.js";
+import { createServiceMetrics } from "./metrics.js";
+import { storeWithWaitLimit } from "./requestDeadline.js";
+import { withWriteReadiness } from "./writeReadiness.js";
+
+export interface ServiceSettings {
+  database: DatabaseTarget;
+  /** Serve HTTP (ingestion + API); false for `herald worker`. */
+  http: boolean;
+  /** Run the delivery worker in this process. */
+  worker: boolean;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  apiKey: string | null;
+  bodyLimitBytes?: number;
+  /** Body bytes all requests may hold at once; default 32 MiB. */
+  maxInFlightBodyBytes?: number;
+  /** Time one request body may take to arrive; default 10 s. */
+  bodyTimeoutMs?: number;
+  defaultRetry?: RetryPolicy | null;
+  ssrfAllow?: readonly string[];
+  workerConcurrency?: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  ingestMaxBatch?: number;
+  ingestMaxWaitMs?: number;
+  /**
+   * A request waiting for the store is answered 503 store.unavailable by then; PostgreSQL's
+   * timeouts derive from it (../store/storeDeadlines.ts). Default DEFAULT_REQUEST_DEADLINE_MS.
+   */
+  requestDeadlineMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+  version: string;
+  /** Runs on the store after migrating, before serving (config upserts). */
+  seed?: (store: DeliveryStore) => Promise<void>;
+}
+
+export interface RunningService {
+  /** `http://host:port` when serving HTTP, else null. */
+  readonly url: string | null;
+  readonly app: FastifyInstance | null;
+  readonly store: DeliveryStore;
+  readonly worker: DeliveryWorker | null;
+  /** Graceful; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export async function startService(settings: ServiceSettings): Promise<RunningService> {
+  const clock = settings.clock ?? systemClock;
+  const logger = settings.logger ?? pino({ level: "info" });
+  if (settings.http && settings.apiKey === null && !isLoopbackHost(settings.host)) {
+    throw new HeraldError(
+      "config.invalid",
+      `Refusing to listen on ${settings.host} without an API key: set HERALD_API_KEY (or server.api_key in herald.yaml), or listen on 127.0.0.1`,
+    );
+  }
+  const deadlines = storeDeadlines(settings.requestDeadlineMs);
+  const backend = backendFor(settings.database.dialect);
+  const database = await backend.open(settings.database, {
+    role: "serve",
+    pgTimeouts: deadlines.pg,
+  });
+  let app: FastifyInstance | null = null;
+  let worker: DeliveryWorker | null = null;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  try {
+    const report = await backend.migrate(database);
+    if (report.applied.length > 0) {
+      logger.info({ applied: report.applied, version: report.version }, "database migrated");
+    }
+    // /ready answers whether a write can succeed: from the outcomes of message writes and a
+    // write probe (writeReadiness.ts).
+    const readiness = withWriteReadiness(await backend.deliveryStore(database, { clock }), {
+      onChange: (failure) => {
+        if (failure === null) logger.info("writes to the store succeed again: /ready answers 200");
+        else logger.warn({ err: failure }, "writes to the store fail: /ready answers 503");
+      },
+    });
+    const store = readiness.store;
+    await settings.seed?.(store);
+    // What HTTP requests (and /metrics scrapes) reach: each wait for the store ends in time.
+    const httpStore = storeWithWaitLimit(store, deadlines.storeWaitMs);
+    const metrics = createServiceMetrics(httpStore);
+    const defaultRetry = settings.defaultRetry ?? DEFAULT_RETRY_POLICY;
+
+    if (settings.worker) {
+      worker = createDeliveryWorker({
+        store,
+        clock,
+        transports: { http: createHttpTransport({ ssrfAllow: settings.ssrfAllow ?? [] }) },
+        defaultRetry,
+        onEvent: (event) => metrics.workerEvent(event),
+        ...(settings.workerConcurrency === undefined
+          ? {}
+          : { concurrency: settings.workerConcurrency }),
+        ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+        ...(settings.pollIntervalMs === undefined
+          ? {}
+          : { pollIntervalMs: settings.pollIntervalMs }),
+      });
+      attachWorkerLogger(worker, logger);
+    }
+
+    let stopping = false;
+    let url: string | null = null;
+    const batches = createIngestBatches({
+      store,
+      defaultRetry,
+      dialect: database.dialect,
+      metrics,
+      ...(settings.ingestMaxBatch === undefined ? {} : { maxBatch: settings.ingestMaxBatch }),
+      ...(settings.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: settings.ingestMaxWaitMs }),
+      // A request stops waiting for its commit in time (its message dropped if not yet taken).
+      giveUpAfterMs: deadlines.storeWaitMs,
+    });
+    if (settings.http) {
+      const sources = createSourceCache(httpStore, {
+        onUnusable: (source, reason) =>
+          logger.error(
+            { source, reason },
+            "this source cannot verify webhooks: each is answered 503 source.misconfigured until its secrets are fixed (POST /v1/sources)",
+          ),
+      });
+      app = await buildApp({
+        store: httpStore,
+        metrics,
+        logger,
+        version: settings.version,
+        apiKey: settings.apiKey,
+        bodyLimitBytes: settings.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+        ...(settings.maxInFlightBodyBytes === undefined
+          ? {}
+          : { maxInFlightBodyBytes: settings.maxInFlightBodyBytes }),
+        ...(settings.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: settings.bodyTimeoutMs }),
+        ingestor: createIngestor({ sources, committer: batches, clock }),
+        dispatcher: createDispatcher({ store: httpStore, clock, defaultRetry }),
+        sources,
+        clock,
+        defaultRetry,
+        isStopping: () => stopping,
+        requestDeadline: deadlines,
+      });
+      await app.listen({ host: settings.host, port: settings.port });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      logger.info(
+        { url, database: describeDatabase(settings.database), worker: settings.worker },
+        `Herald listening on ${url}`,
+      );
+      if (settings.apiKey === null) {
+        logger.warn(
+          "No API key: the management API (/v1) is open to this machine only. Set HERALD_API_KEY to require one.",
+        );
+      }
+    }
+    worker?.start();
+    if (settings.worker) {
+      logger.info({ owner: worker?.owner }, "delivery worker started");
+    }
+    pruneTimer = setInterval(() => {
+      pruneExpiredKeys(store).catch((error: unknown) => {
+        logger.warn({ err: error }, "pruning expired dedupe keys failed");
+      });
+    }, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= (async () => {
+        stopping = true;
+        clearInterval(pruneTimer);
+        // Closing waits for requests in progress; each of them waits for its commit.
+        await app?.close();
+        await batches.drain();
+        await worker?.stop();
+        await database.close();
+        logger.info("Herald stopped");
+      })();
+      return stopped;
+    };
+    return { url, app, store, worker, stop };
+  } catch (error) {
+    clearInterval(pruneTimer);
+    await app?.close().catch(() => {});
+    await worker?.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+export { DEFAULT_BODY_LIMIT };

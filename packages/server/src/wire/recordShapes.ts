@@ -1,0 +1,132 @@
+// The JSON shapes of records as the HTTP API answers them (records.ts makes them), in zod: the
+// routes' OpenAPI descriptions are made from these.
+
+import {
+  DEFAULT_PAGE_LIMIT,
+  DELIVERY_STATUSES,
+  ENDPOINT_TRANSPORTS,
+  MAX_PAGE_LIMIT,
+} from "@heraldjs/core/internal/model/constants.js";
+import type {
+  DeliveryStatus,
+  EndpointTransport,
+} from "@heraldjs/core/internal/model/deliveryRecords.js";
+import { z } from "zod";
+import { MESSAGE_STATUSES } from "./records.js";
+
+export const errorShape = z
+  .object({
+    error: z.object({
+      code: z.string().describe("Stable error code, e.g. signature.invalid"),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .describe("Error");
+
+const time = z.string().describe("ISO 8601, UTC");
+const deliveryStatus = z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]);
+
+export const deliveryShape = z.object({
+  id: z.string(),
+  message_id: z.string(),
+  endpoint_id: z.string(),
+  status: deliveryStatus,
+  attempts: z.int(),
+  max_attempts: z.int(),
+  next_retry_at: time.nullable(),
+  last_error: z.string().nullable(),
+  last_status_code: z.int().nullable(),
+  created_at: time,
+  updated_at: time,
+});
+
+export const attemptShape = z.object({
+  id: z.string(),
+  delivery_id: z.string(),
+  number: z.int(),
+  started_at: time,
+  duration_ms: z.number(),
+  succeeded: z.boolean(),
+  status_code: z.int().nullable(),
+  response_headers: z.record(z.string(), z.string()).nullable(),
+  response_body: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+export const messageShape = z.object({
+  id: z.string(),
+  type: z.string(),
+  source: z.string().nullable(),
+  status: z.enum(MESSAGE_STATUSES),
+  tenant: z.string(),
+  idempotency_key: z.string().nullable(),
+  created_at: time,
+  payload: z.unknown(),
+  deliveries: z.array(deliveryShape),
+});
+
+export const endpointShape = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  description: z.string(),
+  transport: z.enum(ENDPOINT_TRANSPORTS as [EndpointTransport, ...EndpointTransport[]]),
+  url: z.string().nullable(),
+  target: z.string(),
+  event_types: z.array(z.string()),
+  scheme: z.string(),
+  scheme_options: z.record(z.string(), z.unknown()).nullable(),
+  secret_count: z.int(),
+  headers: z.record(z.string(), z.string()),
+  timeout_ms: z.int(),
+  retry: z.record(z.string(), z.unknown()).nullable(),
+  rate_limit_per_s: z.number().nullable(),
+  max_in_flight: z.int().nullable(),
+  ordered: z.boolean(),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  consecutive_failures: z.int(),
+  failing_since: time.nullable(),
+  created_at: time,
+  updated_at: time,
+});
+
+export const sourceShape = z.object({
+  name: z.string(),
+  scheme: z.string(),
+  scheme_options: z.record(z.string(), z.unknown()).nullable(),
+  secret_count: z.int(),
+  tolerance_s: z.number(),
+  idempotency_header: z.string().nullable(),
+  idempotency_required: z.boolean(),
+  dedupe_ttl_s: z.number(),
+  type_from: z.record(z.string(), z.string()),
+  created_at: time,
+  updated_at: time,
+});
+
+export const eventTypeShape = z.object({
+  name: z.string(),
+  description: z.string(),
+  schema: z.record(z.string(), z.unknown()).nullable(),
+  deprecated: z.boolean(),
+  created_at: time,
+  updated_at: time,
+});
+
+/** `{data: [...], next_cursor}`. */
+export function pageOf(item: z.ZodType) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+}
+
+/** `?limit&cursor` of every list. */
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(DEFAULT_PAGE_LIMIT)
+    .describe(`Page size, 1–${MAX_PAGE_LIMIT}`),
+  cursor: z.string().min(1).max(2048).optional().describe("next_cursor of the previous page"),
+};

@@ -1,0 +1,252 @@
+// The snake_case wire shapes of the delivery store's records, in ONE place: the HTTP API and the
+// CLI's --json output both map records through these functions, so they never drift apart.
+// Fields follow DESIGN.md's "Minimal JSON shapes" where it names them; fields may be added here,
+// never renamed. Times are the records' ISO 8601 strings (UTC, milliseconds). Signing secrets
+// never appear: endpoints and sources show `secret_count` only.
+
+import type { RetryPolicy } from "@heraldjs/core/internal/core/retryPolicy.js";
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointRecord,
+  EndpointTransport,
+  EventTypeRecord,
+  MessageRecord,
+  SourceRecord,
+  SourceTypeFrom,
+} from "@heraldjs/core/internal/model/deliveryRecords.js";
+import type { JsonObject, JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
+import { schemeOptionsToWire } from "./schemeOptions.js";
+
+interface DeliveryWire {
+  id: string;
+  message_id: string;
+  endpoint_id: string;
+  status: DeliveryStatus;
+  /** Attempts since creation or the last replay. */
+  attempts: number;
+  max_attempts: number;
+  /** When the next attempt is due: set only while `pending` or `retrying`, else null. */
+  next_retry_at: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface AttemptWire {
+  id: string;
+  delivery_id: string;
+  /** 1, 2, … per delivery, counting on across replays. */
+  number: number;
+  started_at: string;
+  duration_ms: number;
+  succeeded: boolean;
+  status_code: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+/**
+ * A message's overall state, derived from its deliveries (first rule that applies):
+ * `no_deliveries` when no endpoint matched; `failed` when any delivery is dead-lettered;
+ * `pending` while any is pending, delivering or retrying; `delivered` when at least one was
+ * delivered (the others, if any, cancelled); `cancelled` when every delivery was cancelled.
+ */
+export const MESSAGE_STATUSES = [
+  "no_deliveries",
+  "failed",
+  "pending",
+  "delivered",
+  "cancelled",
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+interface MessageWire {
+  id: string;
+  type: string;
+  /** The inbound source it came from; null for API, library and event-store messages. */
+  source: string | null;
+  status: MessageStatus;
+  created_at: string;
+  payload: JsonValue;
+  tenant: string;
+  idempotency_key: string | null;
+  /** Oldest first. */
+  deliveries: DeliveryWire[];
+}
+
+interface EndpointWire {
+  id: string;
+  tenant: string;
+  description: string;
+  transport: EndpointTransport;
+  /** The target when the transport is `http` (the `url` of POST /v1/endpoints), else null. */
+  url: string | null;
+  /** A URL (http), a subject (nats) or a registered function name (function). */
+  target: string;
+  event_types: string[];
+  scheme: string;
+  scheme_options: JsonObject | null;
+  /** How many secrets sign (several during a rotation); the secrets themselves never appear. */
+  secret_count: number;
+  headers: Record<string, string>;
+  timeout_ms: number;
+  /** Already snake_case (`{"schedule_s":[…]}` or `{"backoff",…}`); null = the global default. */
+  retry: RetryPolicy | null;
+  rate_limit_per_s: number | null;
+  max_in_flight: number | null;
+  ordered: boolean;
+  enabled: boolean;
+  disabled_reason: string | null;
+  consecutive_failures: number;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface SourceWire {
+  name: string;
+  scheme: string;
+  scheme_options: JsonObject | null;
+  /** How many secrets verify; the secrets themselves never appear. */
+  secret_count: number;
+  tolerance_s: number;
+  idempotency_header: string | null;
+  idempotency_required: boolean;
+  dedupe_ttl_s: number;
+  /** `{"body":"type"}`, `{"header":"X-GitHub-Event"}` or `{"fixed":"received"}`. */
+  type_from: SourceTypeFrom;
+  created_at: string;
+  updated_at: string;
+}
+
+interface EventTypeWire {
+  name: string;
+  description: string;
+  schema: JsonObject | null;
+  deprecated: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Statuses whose `nextAttemptAt` is a time the delivery will be attempted. */
+const WAITING: readonly DeliveryStatus[] = ["pending", "retrying"];
+const OPEN: readonly DeliveryStatus[] = ["pending", "delivering", "retrying"];
+
+export function deliveryToWire(delivery: DeliveryRecord): DeliveryWire {
+  return {
+    id: delivery.id,
+    message_id: delivery.messageId,
+    endpoint_id: delivery.endpointId,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    max_attempts: delivery.maxAttempts,
+    next_retry_at: WAITING.includes(delivery.status) ? delivery.nextAttemptAt : null,
+    last_error: delivery.lastError,
+    last_status_code: delivery.lastStatusCode,
+    created_at: delivery.createdAt,
+    updated_at: delivery.updatedAt,
+  };
+}
+
+export function attemptToWire(attempt: AttemptRecord): AttemptWire {
+  return {
+    id: attempt.id,
+    delivery_id: attempt.deliveryId,
+    number: attempt.number,
+    started_at: attempt.startedAt,
+    duration_ms: attempt.durationMs,
+    succeeded: attempt.succeeded,
+    status_code: attempt.statusCode,
+    response_headers: attempt.responseHeaders === null ? null : { ...attempt.responseHeaders },
+    response_body: attempt.responseBody,
+    error: attempt.error,
+  };
+}
+
+/** The message's overall state from its deliveries; see MessageStatus for the rules. */
+export function messageStatus(
+  deliveries: readonly Pick<DeliveryRecord, "status">[],
+): MessageStatus {
+  if (deliveries.length === 0) return "no_deliveries";
+  const statuses = deliveries.map((delivery) => delivery.status);
+  if (statuses.includes("dead_lettered")) return "failed";
+  if (statuses.some((status) => OPEN.includes(status))) return "pending";
+  if (statuses.includes("delivered")) return "delivered";
+  return "cancelled";
+}
+
+/** GET /v1/messages/:id: the message with its deliveries (oldest first, as the store returns). */
+export function messageToWire(
+  message: MessageRecord,
+  deliveries: readonly DeliveryRecord[],
+): MessageWire {
+  return {
+    id: message.id,
+    type: message.type,
+    source: message.source,
+    status: messageStatus(deliveries),
+    created_at: message.createdAt,
+    payload: message.payload,
+    tenant: message.tenant,
+    idempotency_key: message.idempotencyKey,
+    deliveries: deliveries.map(deliveryToWire),
+  };
+}
+
+export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
+  return {
+    id: endpoint.id,
+    tenant: endpoint.tenant,
+    description: endpoint.description,
+    transport: endpoint.transport,
+    url: endpoint.transport === "http" ? endpoint.target : null,
+    target: endpoint.target,
+    event_types: [...endpoint.eventTypes],
+    scheme: endpoint.scheme,
+    scheme_options: schemeOptionsToWire(endpoint.schemeOptions),
+    secret_count: endpoint.secrets.length,
+    headers: { ...endpoint.headers },
+    timeout_ms: endpoint.timeoutMs,
+    retry: endpoint.retry,
+    rate_limit_per_s: endpoint.rateLimitPerS,
+    max_in_flight: endpoint.maxInFlight,
+    ordered: endpoint.ordered,
+    enabled: endpoint.enabled,
+    disabled_reason: endpoint.disabledReason,
+    consecutive_failures: endpoint.consecutiveFailures,
+    failing_since: endpoint.failingSince,
+    created_at: endpoint.createdAt,
+    updated_at: endpoint.updatedAt,
+  };
+}
+
+export function sourceToWire(source: SourceRecord): SourceWire {
+  return {
+    name: source.name,
+    scheme: source.scheme,
+    scheme_options: schemeOptionsToWire(source.schemeOptions),
+    secret_count: source.secrets.length,
+    tolerance_s: source.toleranceS,
+    idempotency_header: source.idempotencyHeader,
+    idempotency_required: source.idempotencyRequired,
+    dedupe_ttl_s: source.dedupeTtlS,
+    type_from: { ...source.typeFrom },
+    created_at: source.createdAt,
+    updated_at: source.updatedAt,
+  };
+}
+
+export function eventTypeToWire(eventType: EventTypeRecord): EventTypeWire {
+  return {
+    name: eventType.name,
+    description: eventType.description,
+    schema: eventType.schema,
+    deprecated: eventType.deprecated,
+    created_at: eventType.createdAt,
+    updated_at: eventType.updatedAt,
+  };
+}

@@ -1,3 +1,0 @@
-// `herald`: the whole public library surface.
-export * from "./core/index.js";
-export * from "./webhooks.js";
