@@ -37,7 +37,7 @@ function withHeraldDependencies(name: string): string[] {
 }
 
 /** The first code block of the README's "## Example" section. */
-export function readmeExample(name: string): { lang: string; code: string } {
+function readmeExample(name: string): { lang: string; code: string } {
   const readme = readFileSync(join(repoRoot, "packages", name, "README.md"), "utf8");
   const section = readme.split(/^## Example$/m)[1] ?? "";
   const match = /^```(\w+)\n([\s\S]*?)^```$/m.exec(section);

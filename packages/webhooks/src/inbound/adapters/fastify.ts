@@ -66,51 +66,54 @@ function isFastifyError(error: unknown): error is Error & { code: string } {
   return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
 }
 
-export const fastifyReceiver: FastifyLikePlugin<FastifyReceiverOptions> =
-  function fastifyReceiver(app, { receiver, path, method = "POST", publicUrl }, done) {
-    const { maxBodyBytes } = receiver;
-    // Only this plugin's context: routes registered elsewhere keep their parsers.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser(
-      "*",
-      { parseAs: "buffer", bodyLimit: maxBodyBytes },
-      (_request, body, parsed) => parsed(null, body),
-    );
+export const fastifyReceiver: FastifyLikePlugin<FastifyReceiverOptions> = function fastifyReceiver(
+  app,
+  { receiver, path, method = "POST", publicUrl },
+  done,
+) {
+  const { maxBodyBytes } = receiver;
+  // Only this plugin's context: routes registered elsewhere keep their parsers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    "*",
+    { parseAs: "buffer", bodyLimit: maxBodyBytes },
+    (_request, body, parsed) => parsed(null, body),
+  );
 
-    app.setErrorHandler((error, _request, reply) => {
-      // Fastify refuses an oversize body itself (Content-Length first, then while streaming);
-      // answer it in Herald's shape. Anything else goes to the application's error handler.
-      let response: ReceiverResponse | undefined;
-      if (isFastifyError(error) && error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-        response = tooLargeResponse(maxBodyBytes);
-      } else if (isFastifyError(error) && error.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") {
-        response = errorResponse(
-          400,
-          "body.incomplete",
-          "The body does not match its Content-Length",
-        );
-      }
-      if (response === undefined) throw error;
+  app.setErrorHandler((error, _request, reply) => {
+    // Fastify refuses an oversize body itself (Content-Length first, then while streaming);
+    // answer it in Herald's shape. Anything else goes to the application's error handler.
+    let response: ReceiverResponse | undefined;
+    if (isFastifyError(error) && error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      response = tooLargeResponse(maxBodyBytes);
+    } else if (isFastifyError(error) && error.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") {
+      response = errorResponse(
+        400,
+        "body.incomplete",
+        "The body does not match its Content-Length",
+      );
+    }
+    if (response === undefined) throw error;
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  });
+
+  app.route({
+    method,
+    url: path,
+    bodyLimit: maxBodyBytes,
+    async handler(request, reply) {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const url =
+        publicUrl === undefined
+          ? `${request.protocol}://${request.host}${request.url}`
+          : publicUrl.replace(/\/+$/, "") + request.url;
+      const response = await receiver.handle({
+        headers: withProtoHeader(request.headers, request.raw.rawHeaders),
+        body,
+        url,
+      });
       return reply.code(response.status).headers(response.headers).send(response.body);
-    });
-
-    app.route({
-      method,
-      url: path,
-      bodyLimit: maxBodyBytes,
-      async handler(request, reply) {
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const url =
-          publicUrl === undefined
-            ? `${request.protocol}://${request.host}${request.url}`
-            : publicUrl.replace(/\/+$/, "") + request.url;
-        const response = await receiver.handle({
-          headers: withProtoHeader(request.headers, request.raw.rawHeaders),
-          body,
-          url,
-        });
-        return reply.code(response.status).headers(response.headers).send(response.body);
-      },
-    });
-    done();
-  };
+    },
+  });
+  done();
+};
