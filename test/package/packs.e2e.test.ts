@@ -117,6 +117,13 @@ describe("packed packages", () => {
       const { stdout: tree } = await run("npm", ["ls", "--all", "--parseable"], { cwd: dir });
       expect(tree.trim().split("\n")).toEqual([dir, join(dir, "node_modules/@heraldjs/webhooks")]);
       expect(installed(dir)).toEqual(["@heraldjs/webhooks"]);
+      // No native build: nothing installed has an install script or a compiled addon.
+      const installedManifest = JSON.parse(
+        readFileSync(join(dir, "node_modules/@heraldjs/webhooks/package.json"), "utf8"),
+      ) as { scripts?: unknown; dependencies?: unknown; gypfile?: unknown };
+      expect(installedManifest.scripts).toBeUndefined();
+      expect(installedManifest.dependencies).toBeUndefined();
+      expect(installedManifest.gypfile).toBeUndefined();
       expect(existsSync(join(dir, "node_modules/@heraldjs/webhooks/build"))).toBe(false);
       expect(await runExample(dir, "webhooks")).toBe("true true true evt_1\n");
 
