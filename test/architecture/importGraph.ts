@@ -27,7 +27,8 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   postgres: ["core", "webhooks"],
   redis: ["core", "webhooks"],
   nats: ["core", "webhooks"],
-  server: ["core", "postgres", "sqlite", "webhooks"],
+  spec: ["core", "webhooks"],
+  server: ["core", "postgres", "spec", "sqlite", "webhooks"],
 };
 
 /**
@@ -45,6 +46,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   events: ["core", "model", "store", "bus"],
   wire: ["core", "model", "signing", "store", "delivery"],
   config: ["core", "model", "signing", "store", "delivery", "wire"],
+  spec: ["core", "model", "signing", "wire", "config"],
   server: ["core", "model", "signing", "store", "bus", "inbound", "delivery", "wire", "config"],
   cli: [
     "core",
@@ -57,6 +59,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     "events",
     "wire",
     "config",
+    "spec",
     "server",
   ],
 };

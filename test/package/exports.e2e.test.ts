@@ -44,6 +44,7 @@ describe("package exports", () => {
       const postgres = await import("@heraldjs/postgres");
       const redis = await import("@heraldjs/redis");
       const nats = await import("@heraldjs/nats");
+      const spec = await import("@heraldjs/spec");
       const server = await import("@heraldjs/server");
       console.log(JSON.stringify({
         webhooks: [typeof webhooks.signWebhook, typeof webhooks.verifyWebhook, typeof webhooks.createReceiver, typeof webhooks.HeraldError],
@@ -56,6 +57,7 @@ describe("package exports", () => {
         postgres: [typeof postgres.createPgPool, typeof postgres.createPostgresEventStore, typeof postgres.appendInTransaction],
         redis: [typeof redis.createRedisDedupeStore],
         nats: [typeof nats.createNatsPublisher, typeof nats.createNatsConsumer, typeof nats.createNatsTransport],
+        spec: [typeof spec.loadSpec, typeof spec.renderOpenApi, typeof spec.fromOpenApi, typeof spec.checkOpenApi],
         server: [typeof server.startService, typeof server.loadConfig, typeof server.openDatabase],
         sameError: core.HeraldError === webhooks.HeraldError,
         url: import.meta.resolve("@heraldjs/webhooks"),

@@ -187,6 +187,21 @@ createReceiver({ scheme: "stripe", secrets: ["whsec_x"], handler: async () => {}
   );
 });
 
+describe("packed @heraldjs/spec", () => {
+  it(
+    "installs zod and yaml and no driver or server, and its example runs",
+    async () => {
+      const dir = await install("spec");
+      expect(installed(dir)).toEqual(expect.arrayContaining(["yaml", "zod"]));
+      expect(installed(dir)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(better-sqlite3|pg|ioredis|fastify)$/)]),
+      );
+      expect(await runExample(dir, "spec")).toBe("[ 'order.placed' ]\n8\n");
+    },
+    installTimeout,
+  );
+});
+
 // The examples below talk to the real services. Each describe skips only when its service is
 // unreachable (a loud notice); under CI=true serviceAvailable throws, failing the run.
 const [postgres, redis, nats] = await Promise.all([

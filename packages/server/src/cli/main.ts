@@ -15,6 +15,7 @@ import { registerSecret } from "./commands/secret.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSign } from "./commands/sign.js";
 import { registerSources } from "./commands/sources.js";
+import { registerSpec } from "./commands/spec.js";
 import { registerVerify } from "./commands/verify.js";
 import { type CliIo, type CliIoOptions, createIo } from "./io.js";
 import { SECRET_ENV } from "./options.js";
@@ -60,6 +61,7 @@ function buildProgram(io: CliIo = createIo()): Command {
   registerMessages(program, io);
   registerEndpoints(program, io);
   registerSources(program, io);
+  registerSpec(program, io);
   return program;
 }
 

@@ -15,11 +15,11 @@ import {
   MAX_REQUEST_DEADLINE_MS,
   MIN_REQUEST_DEADLINE_MS,
 } from "@heraldjs/core/internal/store/storeDeadlines.js";
+import { keySchema } from "@heraldjs/spec/internal/wire/common.js";
+import { wireRetrySchema } from "@heraldjs/spec/internal/wire/retry.js";
 import { z } from "zod";
-import { keySchema } from "../wire/common.js";
 import { wireEndpointCreateSchema } from "../wire/endpoint.js";
 import { wireEventTypeSchema } from "../wire/eventType.js";
-import { wireRetrySchema } from "../wire/retry.js";
 import { wireSourceSchema } from "../wire/source.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -3,22 +3,26 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { toEndpointInput } from "../wire/endpoint.js";
-import { toEventTypeInput } from "../wire/eventType.js";
-import { toRetryPolicy } from "../wire/retry.js";
-import { toSourceInput } from "../wire/source.js";
-import { formatPath, type IssuePath, zodErrorToHerald } from "../wire/zodIssues.js";
-import { applyEnvOverrides, checkSsrfAllow } from "./envOverrides.js";
-import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
-import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 import {
   configError,
   interpolateEnv,
   parseYaml,
   positionOf,
   type YamlSource,
-} from "./yamlSource.js";
+} from "@heraldjs/spec/internal/config/yamlSource.js";
+import { toRetryPolicy } from "@heraldjs/spec/internal/wire/retry.js";
+import {
+  formatPath,
+  type IssuePath,
+  zodErrorToHerald,
+} from "@heraldjs/spec/internal/wire/zodIssues.js";
+import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { toEndpointInput } from "../wire/endpoint.js";
+import { toEventTypeInput } from "../wire/eventType.js";
+import { toSourceInput } from "../wire/source.js";
+import { applyEnvOverrides, checkSsrfAllow } from "./envOverrides.js";
+import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
+import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 
 export interface LoadConfigOptions {
   /** The config file; default HERALD_CONFIG, else ./herald.yaml when it exists, else none. */

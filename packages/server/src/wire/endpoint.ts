@@ -12,11 +12,6 @@ import type {
   EndpointTransport,
   TimeInput,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
-import type { HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
-import type { HmacSchemeSpec, SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
-import { type SecretUse, secretProblem } from "@heraldjs/webhooks/internal/signing/secretCheck.js";
-import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
-import { z } from "zod";
 import {
   descriptionSchema,
   headerMapSchema,
@@ -26,9 +21,17 @@ import {
   schemeNameSchema,
   secretSchema,
   typePatternSchema,
-} from "./common.js";
-import { toRetryPolicy, wireRetrySchema } from "./retry.js";
-import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
+} from "@heraldjs/spec/internal/wire/common.js";
+import { toRetryPolicy, wireRetrySchema } from "@heraldjs/spec/internal/wire/retry.js";
+import {
+  toSchemeOptions,
+  wireHmacOptionsSchema,
+} from "@heraldjs/spec/internal/wire/schemeOptions.js";
+import type { HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
+import type { HmacSchemeSpec, SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
+import { type SecretUse, secretProblem } from "@heraldjs/webhooks/internal/signing/secretCheck.js";
+import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
+import { z } from "zod";
 
 export const MAX_ENDPOINT_TIMEOUT_MS = 300_000;
 

@@ -5,10 +5,15 @@ import type {
   EventTypeInput,
   EventTypeRecord,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import {
+  descriptionSchema,
+  invalidField,
+  jsonObjectSchema,
+  typeNameSchema,
+} from "@heraldjs/spec/internal/wire/common.js";
 import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { z } from "zod";
-import { descriptionSchema, invalidField, jsonObjectSchema, typeNameSchema } from "./common.js";
 
 export const wireEventTypeSchema = z.strictObject({
   /** A concrete type, e.g. `order.created.v1`. */

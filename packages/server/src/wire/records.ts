@@ -16,8 +16,8 @@ import type {
   SourceRecord,
   SourceTypeFrom,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import { schemeOptionsToWire } from "@heraldjs/spec/internal/wire/schemeOptions.js";
 import type { JsonObject, JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
-import { schemeOptionsToWire } from "./schemeOptions.js";
 
 interface DeliveryWire {
   id: string;

@@ -7,18 +7,21 @@ import {
   MAX_NAME_LENGTH,
 } from "@heraldjs/core/internal/model/constants.js";
 import type { SourceInput, SourceTypeFrom } from "@heraldjs/core/internal/model/deliveryRecords.js";
-import type { HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
-import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
-import { z } from "zod";
 import {
   headerNameSchema,
   keySchema,
   schemeNameSchema,
   secretSchema,
   typeNameSchema,
-} from "./common.js";
+} from "@heraldjs/spec/internal/wire/common.js";
+import {
+  toSchemeOptions,
+  wireHmacOptionsSchema,
+} from "@heraldjs/spec/internal/wire/schemeOptions.js";
+import type { HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
+import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
+import { z } from "zod";
 import { checkSecret, schemeSpec } from "./endpoint.js";
-import { toSchemeOptions, wireHmacOptionsSchema } from "./schemeOptions.js";
 
 export const wireTypeFromSchema = z.union(
   [

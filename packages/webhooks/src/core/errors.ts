@@ -69,6 +69,7 @@ export type HeraldErrorCode =
   | "source.invalid"
   | "source.misconfigured"
   | "source.not_found"
+  | "spec.invalid"
   | "ssrf.blocked"
   | "store.unavailable"
   | "text.invalid"

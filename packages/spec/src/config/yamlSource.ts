@@ -1,7 +1,7 @@
 // herald.yaml as a YAML document: syntax errors and key paths mapped to line:column, and
 // `${NAME}` references replaced from the environment before anything is validated.
 
-import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { HeraldError, type HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
 import {
   type Document,
   isAlias,
@@ -27,19 +27,20 @@ export interface YamlSource {
   lineCounter: LineCounter;
 }
 
-/** A `config.invalid` error pointing at `file:line:column`, naming the key path. */
+/** A `config.invalid` (or `code`) error pointing at `file:line:column`, naming the key path. */
 export function configError(
   file: string | undefined,
   position: Position | undefined,
   path: IssuePath,
   problem: string,
   cause?: unknown,
+  code: HeraldErrorCode = "config.invalid",
 ): HeraldError {
   const field = formatPath(path);
   const message = [location(file, position), field, problem]
     .filter((part) => part !== undefined && part !== "")
     .join(": ");
-  return new HeraldError("config.invalid", message, {
+  return new HeraldError(code, message, {
     details: {
       field,
       ...(file === undefined ? {} : { file }),
@@ -54,15 +55,22 @@ function positionAt(source: YamlSource, offset: number): Position {
   return { line, column: col };
 }
 
-/** Parses the text; throws `config.invalid` at the first syntax error (never quoting the text). */
-export function parseYaml(text: string, file: string): YamlSource {
+/**
+ * Parses the text (YAML, or JSON, which is YAML); throws `config.invalid` (or `code`) at the
+ * first syntax error, never quoting the text.
+ */
+export function parseYaml(
+  text: string,
+  file: string,
+  code: HeraldErrorCode = "config.invalid",
+): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const source = { file, doc, lineCounter };
   const [error] = doc.errors;
   if (error !== undefined) {
     throw new HeraldError(
-      "config.invalid",
+      code,
       `${location(file, positionAt(source, error.pos[0]))}: YAML syntax error: ${error.message}`,
       { details: { file, ...positionAt(source, error.pos[0]), yamlCode: error.code } },
     );

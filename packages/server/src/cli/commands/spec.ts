@@ -1,0 +1,113 @@
+// `herald spec openapi | import | check`: a webhooks spec as OpenAPI 3.1 (byte-identical for the
+// same spec), the spec back from a document Herald wrote, and the gate for a user's CI.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
+import { parseYaml } from "@heraldjs/spec/internal/config/yamlSource.js";
+import { canonicalJson } from "@heraldjs/spec/internal/spec/canonicalJson.js";
+import { checkOpenApi } from "@heraldjs/spec/internal/spec/check.js";
+import { fromOpenApi } from "@heraldjs/spec/internal/spec/importOpenApi.js";
+import { loadSpec } from "@heraldjs/spec/internal/spec/load.js";
+import { renderOpenApi } from "@heraldjs/spec/internal/spec/openapi.js";
+import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { runAction } from "../command.js";
+import type { CliIo } from "../io.js";
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new HeraldError("cli.invalid_argument", `${what} ${file} cannot be read`, {
+      cause: error,
+    });
+  }
+}
+
+/** Writes `text` to `out`, or to stdout without one. */
+function emit(io: CliIo, text: string, out: string | undefined): void {
+  if (out === undefined) io.stdout.write(text);
+  else writeFileSync(out, text);
+}
+
+const generator = () => ({ version: readPackageVersion() });
+
+function runOpenApi(flags: { spec: string; out?: string }, io: CliIo): number {
+  emit(io, renderOpenApi(loadSpec(flags.spec), generator()), flags.out);
+  return 0;
+}
+
+function runImport(flags: { openapi: string; out?: string; json?: boolean }, io: CliIo): number {
+  const doc = parseYaml(readText(flags.openapi, "--openapi"), flags.openapi, "spec.invalid");
+  const { spec, problems } = fromOpenApi(doc.doc.toJS());
+  if (spec === null) {
+    for (const p of problems) io.stderr.write(`${flags.openapi}: ${p.where}: ${p.problem}\n`);
+    io.stderr.write(`error: spec.invalid: ${flags.openapi} does not give a spec back\n`);
+    return 1;
+  }
+  const canonical = canonicalJson(spec);
+  const text =
+    flags.json === true
+      ? canonical
+      : stringify(JSON.parse(canonical), { lineWidth: 0, aliasDuplicateObjects: false });
+  emit(io, text, flags.out);
+  return 0;
+}
+
+function runCheck(flags: { spec: string; openapi: string }, io: CliIo): number {
+  const loaded = loadSpec(flags.spec);
+  const committed = readText(flags.openapi, "--openapi");
+  const result = checkOpenApi(loaded, committed, generator(), flags.openapi);
+  if (result.ok) {
+    io.stdout.write(`${flags.openapi}: matches ${flags.spec}\n`);
+    return 0;
+  }
+  for (const problem of result.problems) io.stdout.write(`${problem}\n`);
+  io.stdout.write(result.diff);
+  io.stdout.write(`Run: herald spec openapi --spec ${flags.spec} --out ${flags.openapi}\n`);
+  return 1;
+}
+
+const EXAMPLES = `
+Examples:
+  $ herald spec openapi --spec webhooks.yaml --out openapi.json
+  $ herald spec import --openapi openapi.json --out webhooks.yaml
+  $ herald spec check --spec webhooks.yaml --openapi openapi.json   # exit 1 when they differ
+`;
+
+export function registerSpec(program: Command, io: CliIo): Command {
+  const spec = program
+    .command("spec")
+    .summary("a webhooks spec as OpenAPI, and back")
+    .description(
+      "Turn a webhooks spec (its own file, or the webhooks: of herald.yaml) into OpenAPI 3.1, recover the spec from such a document, and check that a committed document matches. See docs/spec.md.",
+    )
+    .addHelpText("after", EXAMPLES);
+  spec
+    .command("openapi")
+    .summary("write the OpenAPI 3.1 document of a spec")
+    .requiredOption("--spec <file>", "the spec (YAML or JSON)")
+    .option("--out <file>", "write here instead of stdout")
+    .action((flags: { spec: string; out?: string }, self: Command) =>
+      runAction(self, io, async () => runOpenApi(flags, io)),
+    );
+  spec
+    .command("import")
+    .summary("recover the spec from an OpenAPI document Herald wrote")
+    .requiredOption("--openapi <file>", "the OpenAPI document (JSON or YAML)")
+    .option("--out <file>", "write here instead of stdout")
+    .option("--json", "write JSON instead of YAML")
+    .action((flags: { openapi: string; out?: string; json?: boolean }, self: Command) =>
+      runAction(self, io, async () => runImport(flags, io)),
+    );
+  spec
+    .command("check")
+    .summary("exit 1 unless the OpenAPI document is what the spec generates")
+    .requiredOption("--spec <file>", "the spec (YAML or JSON)")
+    .requiredOption("--openapi <file>", "the committed OpenAPI document")
+    .action((flags: { spec: string; openapi: string }, self: Command) =>
+      runAction(self, io, async () => runCheck(flags, io)),
+    );
+  return spec;
+}

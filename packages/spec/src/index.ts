@@ -1,0 +1,26 @@
+// `@heraldjs/spec`: a webhooks spec — each inbound and outbound webhook, its signing, window,
+// dedupe, retries and event types with JSON Schemas — loaded with file:line:column errors,
+// written as OpenAPI 3.1 byte for byte the same every time, imported back, and checked.
+
+export { canonicalJson } from "./spec/canonicalJson.js";
+export { type CheckResult, checkOpenApi, lineDiff } from "./spec/check.js";
+export { fromOpenApi, type ImportProblem, type ImportResult } from "./spec/importOpenApi.js";
+export { type LoadedSpec, loadSpec, parseSpec } from "./spec/load.js";
+export {
+  type GeneratorInfo,
+  renderOpenApi,
+  SPEC_EXTENSION,
+  specDigest,
+  toOpenApi,
+  WEBHOOK_EXTENSION,
+} from "./spec/openapi.js";
+export type { JsonSchema } from "./spec/resolveSchemas.js";
+export {
+  type BackoffSpec,
+  type EventSpec,
+  SIGNING_SHORT_FORMS,
+  type SigningSpec,
+  type Spec,
+  type WebhookSpec,
+} from "./spec/schema.js";
+export { receivePath } from "./spec/specRules.js";
