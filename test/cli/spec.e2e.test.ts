@@ -81,6 +81,29 @@ describe("herald spec", () => {
     expect(yaml.stdout).toMatch(/^info:\n {2}title: Shop webhooks\n/);
   });
 
+  it("imports a provider's webhooks, naming each entry it could not import (exit 1)", async () => {
+    const fixture = join(repoRoot, "test/spec/fixtures/provider-openapi.yaml");
+    const args = ["spec", "import", "--openapi", fixture, "--json"];
+    const run = await runHerald([...args, "--name", "acme", "--signing", "hmac-sha256"]);
+    expect(run.code).toBe(1);
+    const spec = JSON.parse(run.stdout) as { webhooks: Array<{ events: Array<{ type: string }> }> };
+    expect(spec.webhooks[0]?.events.map((e) => e.type)).toEqual([
+      "payment.succeeded",
+      "refund-created",
+    ]);
+    for (const name of [
+      'webhooks["Dispute opened"]',
+      'webhooks["payout.paid"]',
+      'webhooks["ping"]',
+    ]) {
+      expect(run.stderr).toContain(name);
+    }
+    const bare = await runHerald(args);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("cli.missing_argument");
+    expect(bare.stderr).toContain("give --name and --signing");
+  });
+
   it("refuses a bad spec with spec.invalid at file:line:column", async () => {
     writeFileSync(join(dir, "bad.yaml"), "webhooks:\n  - name: x\n    direction: sideways\n");
     const run = await runHerald(["spec", "openapi", "--spec", "bad.yaml"], { cwd: dir });

@@ -5,6 +5,11 @@
 export { canonicalJson } from "./spec/canonicalJson.js";
 export { type CheckResult, checkOpenApi, lineDiff } from "./spec/check.js";
 export { fromOpenApi, type ImportProblem, type ImportResult } from "./spec/importOpenApi.js";
+export {
+  fromThirdPartyOpenApi,
+  type ThirdPartyImportOptions,
+  type ThirdPartyImportResult,
+} from "./spec/importThirdParty.js";
 export { type LoadedSpec, loadSpec, parseSpec } from "./spec/load.js";
 export {
   type GeneratorInfo,

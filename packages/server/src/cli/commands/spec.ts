@@ -6,9 +6,11 @@ import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
 import { parseYaml } from "@heraldjs/spec/internal/config/yamlSource.js";
 import { canonicalJson } from "@heraldjs/spec/internal/spec/canonicalJson.js";
 import { checkOpenApi } from "@heraldjs/spec/internal/spec/check.js";
-import { fromOpenApi } from "@heraldjs/spec/internal/spec/importOpenApi.js";
+import { fromOpenApi, type ImportResult } from "@heraldjs/spec/internal/spec/importOpenApi.js";
+import { fromThirdPartyOpenApi } from "@heraldjs/spec/internal/spec/importThirdParty.js";
 import { loadSpec } from "@heraldjs/spec/internal/spec/load.js";
-import { renderOpenApi } from "@heraldjs/spec/internal/spec/openapi.js";
+import { renderOpenApi, SPEC_EXTENSION } from "@heraldjs/spec/internal/spec/openapi.js";
+import { signingSchema, webhookNameSchema } from "@heraldjs/spec/internal/spec/schema.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { Command } from "commander";
 import { stringify } from "yaml";
@@ -38,11 +40,53 @@ function runOpenApi(flags: { spec: string; out?: string }, io: CliIo): number {
   return 0;
 }
 
-function runImport(flags: { openapi: string; out?: string; json?: boolean }, io: CliIo): number {
-  const doc = parseYaml(readText(flags.openapi, "--openapi"), flags.openapi, "spec.invalid");
-  const { spec, problems } = fromOpenApi(doc.doc.toJS());
+interface ImportFlags {
+  openapi: string;
+  out?: string;
+  json?: boolean;
+  name?: string;
+  signing?: string;
+  path?: string;
+}
+
+/** A provider's document: `--name` and `--signing` say what the spec cannot read from it. */
+function importThirdParty(doc: unknown, flags: ImportFlags): ImportResult {
+  if (flags.name === undefined || flags.signing === undefined) {
+    throw new HeraldError(
+      "cli.missing_argument",
+      `${flags.openapi} was not written by Herald: give --name and --signing for the webhook it describes`,
+    );
+  }
+  if (!webhookNameSchema.safeParse(flags.name).success) {
+    throw new HeraldError(
+      "cli.invalid_argument",
+      "--name: lowercase letters, digits, - and _, starting with a letter",
+    );
+  }
+  const signing = signingSchema.safeParse(flags.signing);
+  if (!signing.success) {
+    throw new HeraldError(
+      "cli.invalid_argument",
+      `--signing: not a scheme or short form (see docs/spec.md)`,
+    );
+  }
+  return fromThirdPartyOpenApi(doc, {
+    name: flags.name,
+    signing: signing.data,
+    ...(flags.path === undefined ? {} : { path: flags.path }),
+  });
+}
+
+function runImport(flags: ImportFlags, io: CliIo): number {
+  const doc = parseYaml(
+    readText(flags.openapi, "--openapi"),
+    flags.openapi,
+    "spec.invalid",
+  ).doc.toJS();
+  const herald = typeof doc === "object" && doc !== null && SPEC_EXTENSION in doc;
+  const { spec, problems } = herald ? fromOpenApi(doc) : importThirdParty(doc, flags);
+  for (const p of problems) io.stderr.write(`${flags.openapi}: ${p.where}: ${p.problem}\n`);
   if (spec === null) {
-    for (const p of problems) io.stderr.write(`${flags.openapi}: ${p.where}: ${p.problem}\n`);
     io.stderr.write(`error: spec.invalid: ${flags.openapi} does not give a spec back\n`);
     return 1;
   }
@@ -52,7 +96,8 @@ function runImport(flags: { openapi: string; out?: string; json?: boolean }, io:
       ? canonical
       : stringify(JSON.parse(canonical), { lineWidth: 0, aliasDuplicateObjects: false });
   emit(io, text, flags.out);
-  return 0;
+  // What could not be imported was named above; the spec holds the rest.
+  return problems.length === 0 ? 0 : 1;
 }
 
 function runCheck(flags: { spec: string; openapi: string }, io: CliIo): number {
@@ -73,6 +118,7 @@ const EXAMPLES = `
 Examples:
   $ herald spec openapi --spec webhooks.yaml --out openapi.json
   $ herald spec import --openapi openapi.json --out webhooks.yaml
+  $ herald spec import --openapi acme-openapi.yaml --name acme --signing hmac-sha256
   $ herald spec check --spec webhooks.yaml --openapi openapi.json   # exit 1 when they differ
 `;
 
@@ -94,11 +140,14 @@ export function registerSpec(program: Command, io: CliIo): Command {
     );
   spec
     .command("import")
-    .summary("recover the spec from an OpenAPI document Herald wrote")
+    .summary("the spec from an OpenAPI document: Herald's exactly, or a provider's webhooks")
     .requiredOption("--openapi <file>", "the OpenAPI document (JSON or YAML)")
     .option("--out <file>", "write here instead of stdout")
     .option("--json", "write JSON instead of YAML")
-    .action((flags: { openapi: string; out?: string; json?: boolean }, self: Command) =>
+    .option("--name <name>", "a provider's document: the webhook's name in the spec")
+    .option("--signing <scheme>", "a provider's document: how it signs (stripe, hmac-sha256, …)")
+    .option("--path <path>", "a provider's document: where it is received")
+    .action((flags: ImportFlags, self: Command) =>
       runAction(self, io, async () => runImport(flags, io)),
     );
   spec
