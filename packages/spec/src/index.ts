@@ -4,6 +4,7 @@
 
 export { canonicalJson } from "./spec/canonicalJson.js";
 export { type CheckResult, checkOpenApi, lineDiff } from "./spec/check.js";
+export { type GeneratedFile, generateFiles } from "./spec/generate.js";
 export { fromOpenApi, type ImportProblem, type ImportResult } from "./spec/importOpenApi.js";
 export {
   fromThirdPartyOpenApi,

@@ -113,6 +113,13 @@ export const webhookSpecSchema = z.strictObject({
   max_attempts: z.int().min(1).max(MAX_RETRY_ATTEMPTS).optional(),
   /** `out`: the delays between attempts. */
   backoff: backoffSchema.optional(),
+  /** `in`: where a delivery's event type is read: a body field (`data.type`) or a header. */
+  type_from: z
+    .union([
+      z.strictObject({ field: z.string().min(1).max(256) }),
+      z.strictObject({ header: headerNameSchema }),
+    ])
+    .optional(),
   /** `in`: where the webhook is received; default `/webhooks/<name>`. */
   path: z
     .string()

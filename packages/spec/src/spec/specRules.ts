@@ -24,6 +24,7 @@ function directionRules(webhook: WebhookSpec, at: IssuePath): SpecProblem[] {
   const problems = [
     ...only("path", "in"),
     ...only("dedupe", "in"),
+    ...only("type_from", "in"),
     ...only("max_attempts", "out"),
     ...only("backoff", "out"),
   ];

@@ -1,11 +1,13 @@
-// `herald spec openapi | import | check`: a webhooks spec as OpenAPI 3.1 (byte-identical for the
-// same spec), the spec back from a document Herald wrote, and the gate for a user's CI.
+// `herald spec generate | openapi | import | check`: a webhooks spec as code and OpenAPI 3.1
+// (byte-identical for the same spec), the spec back from a document, and the gate for CI.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
 import { parseYaml } from "@heraldjs/spec/internal/config/yamlSource.js";
 import { canonicalJson } from "@heraldjs/spec/internal/spec/canonicalJson.js";
 import { checkOpenApi } from "@heraldjs/spec/internal/spec/check.js";
+import { generateFiles } from "@heraldjs/spec/internal/spec/generate.js";
 import { fromOpenApi, type ImportResult } from "@heraldjs/spec/internal/spec/importOpenApi.js";
 import { fromThirdPartyOpenApi } from "@heraldjs/spec/internal/spec/importThirdParty.js";
 import { loadSpec } from "@heraldjs/spec/internal/spec/load.js";
@@ -34,6 +36,17 @@ function emit(io: CliIo, text: string, out: string | undefined): void {
 }
 
 const generator = () => ({ version: readPackageVersion() });
+
+function runGenerate(flags: { spec: string; out: string }, io: CliIo): number {
+  const files = generateFiles(loadSpec(flags.spec), generator());
+  for (const file of files) {
+    const target = join(flags.out, file.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.text);
+    io.stdout.write(`${target}\n`);
+  }
+  return 0;
+}
 
 function runOpenApi(flags: { spec: string; out?: string }, io: CliIo): number {
   emit(io, renderOpenApi(loadSpec(flags.spec), generator()), flags.out);
@@ -116,6 +129,7 @@ function runCheck(flags: { spec: string; openapi: string }, io: CliIo): number {
 
 const EXAMPLES = `
 Examples:
+  $ herald spec generate --spec webhooks.yaml --out src/webhooks
   $ herald spec openapi --spec webhooks.yaml --out openapi.json
   $ herald spec import --openapi openapi.json --out webhooks.yaml
   $ herald spec import --openapi acme-openapi.yaml --name acme --signing hmac-sha256
@@ -130,6 +144,14 @@ export function registerSpec(program: Command, io: CliIo): Command {
       "Turn a webhooks spec (its own file, or the webhooks: of herald.yaml) into OpenAPI 3.1, recover the spec from such a document, and check that a committed document matches. See docs/spec.md.",
     )
     .addHelpText("after", EXAMPLES);
+  spec
+    .command("generate")
+    .summary("write the receivers, validators and OpenAPI document of a spec")
+    .requiredOption("--spec <file>", "the spec (YAML or JSON)")
+    .requiredOption("--out <dir>", "the folder to write into (created when missing)")
+    .action((flags: { spec: string; out: string }, self: Command) =>
+      runAction(self, io, async () => runGenerate(flags, io)),
+    );
   spec
     .command("openapi")
     .summary("write the OpenAPI 3.1 document of a spec")

@@ -1,0 +1,203 @@
+// `herald spec generate` on examples/spec: the same bytes from two processes with another
+// working directory and TZ, equal to the committed examples/spec/generated/; the generated
+// receiver compiles under `tsc --strict` against the built @heraldjs/webhooks; and a signed
+// request through each generated mount (node:http, Express, Fastify, fetch/Hono) reaches the
+// typed handler exactly once.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signWebhook } from "@heraldjs/webhooks";
+import { serve } from "@hono/node-server";
+import express from "express";
+import Fastify from "fastify";
+import { Hono } from "hono";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  type StripeEvent,
+  type StripeReceiverOptions,
+  stripeMounts,
+} from "../../examples/spec/generated/stripe.js";
+import { repoRoot, runHerald, runNode } from "../helpers/spawnNode.js";
+
+const example = join(repoRoot, "examples/spec");
+const work = mkdtempSync(join(tmpdir(), "herald-generate-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const readDir = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((file) => [file, readFileSync(join(dir, file), "utf8")]),
+  );
+
+describe("herald spec generate", () => {
+  it("writes the same bytes from two processes, equal to the committed output", async () => {
+    const [a, b] = await Promise.all([
+      runHerald(
+        ["spec", "generate", "--spec", "examples/spec/webhooks.yaml", "--out", join(work, "a")],
+        {
+          env: { TZ: "UTC" },
+        },
+      ),
+      runHerald(["spec", "generate", "--spec", "webhooks.yaml", "--out", join(work, "b")], {
+        cwd: example,
+        env: { TZ: "Asia/Kathmandu" },
+      }),
+    ]);
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, "", 0, ""]);
+    const first = readDir(join(work, "a"));
+    expect(readDir(join(work, "b"))).toEqual(first);
+    const { "openapi.json": openapi, ...code } = first;
+    expect(openapi).toBe(readFileSync(join(example, "openapi.json"), "utf8"));
+    expect(code).toEqual(readDir(join(example, "generated")));
+    for (const text of Object.values(first)) expect(text).not.toContain(repoRoot);
+  });
+
+  it("compiles under tsc --strict against the built @heraldjs/webhooks", async () => {
+    const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
+    const run = await runNode([
+      tsc,
+      "--strict",
+      "--noEmit",
+      "--module",
+      "NodeNext",
+      "--moduleResolution",
+      "NodeNext",
+      "--target",
+      "ES2022",
+      "--types",
+      "node",
+      join(example, "generated/stripe.ts"),
+    ]);
+    expect(run.stdout + run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  });
+});
+
+const secret = "whsec_spec_generate_test";
+const invoice = (id: string) =>
+  JSON.stringify({
+    id,
+    type: "invoice.paid",
+    data: { object: { id: "in_1", amount_paid: 4200, currency: "eur" } },
+  });
+
+async function post(url: string, body: string) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...signWebhook({ scheme: "stripe", secret, body }),
+    },
+    body,
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+type Mount = (
+  options: StripeReceiverOptions,
+) => Promise<{ url: string; close: () => Promise<void> }>;
+
+const listen = (server: Server): Promise<string> =>
+  new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
+  );
+const closing = (server: Server) => () => new Promise<void>((done) => server.close(() => done()));
+
+const mounts: Record<string, Mount> = {
+  node: async (options) => {
+    const server = createServer(stripeMounts.node(options));
+    return { url: `${await listen(server)}/webhooks/stripe`, close: closing(server) };
+  },
+  express: async (options) => {
+    const app = express();
+    app.post("/webhooks/stripe", stripeMounts.express(options));
+    const server = createServer(app);
+    return { url: `${await listen(server)}/webhooks/stripe`, close: closing(server) };
+  },
+  fastify: async (options) => {
+    const app = Fastify();
+    await app.register(...stripeMounts.fastify(options));
+    const origin = await app.listen({ port: 0, host: "127.0.0.1" });
+    return { url: `${origin}/webhooks/stripe`, close: () => app.close() };
+  },
+  fetch: async (options) => {
+    const handler = stripeMounts.fetch(options);
+    const app = new Hono();
+    app.post("/webhooks/stripe", (c) => handler(c.req.raw));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/webhooks/stripe`, close: closing(server) };
+  },
+};
+
+describe.each(Object.keys(mounts))("the generated %s mount", (name) => {
+  const open: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((close) => close()));
+  });
+
+  it("hands a verified, typed event to the handler once, and refuses what does not match", async () => {
+    const events: StripeEvent[] = [];
+    const mount = mounts[name] as Mount;
+    const { url, close } = await mount({
+      secrets: [secret],
+      handler: (event) => {
+        if (event.type === "invoice.paid") {
+          // Typed: amount_paid is a number here, without a cast.
+          const amount: number = event.payload.data.object?.amount_paid ?? 0;
+          expect(amount).toBe(4200);
+        }
+        events.push(event);
+      },
+    });
+    open.push(close);
+    expect((await post(url, invoice("evt_once"))).status).toBe(200);
+    expect((await post(url, invoice("evt_once"))).json).toMatchObject({ status: "duplicate" });
+    expect(events.map((e) => e.type)).toEqual(["invoice.paid"]);
+
+    const invalid = await post(
+      url,
+      JSON.stringify({ id: "evt_bad", type: "invoice.paid", data: { object: { id: 1 } } }),
+    );
+    expect(invalid).toEqual({
+      status: 422,
+      json: {
+        error: {
+          code: "payload.invalid",
+          message: "The invoice.paid payload does not match its schema",
+        },
+      },
+    });
+    const unknown = await post(
+      url,
+      JSON.stringify({ id: "evt_new", type: "customer.created", data: {} }),
+    );
+    expect(unknown).toEqual({ status: 200, json: { status: "ignored", id: "evt_new" } });
+    const unsigned = await fetch(url, { method: "POST", body: invoice("evt_forged") });
+    expect(unsigned.status).toBe(401);
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe("the generated receiver's secrets", () => {
+  it("come from HERALD_STRIPE_SECRETS, and their absence is an error at creation", () => {
+    const saved = process.env.HERALD_STRIPE_SECRETS;
+    try {
+      delete process.env.HERALD_STRIPE_SECRETS;
+      expect(() => stripeMounts.node({ handler: () => {} })).toThrow(
+        "HERALD_STRIPE_SECRETS is not set: the stripe webhook needs its secret",
+      );
+      process.env.HERALD_STRIPE_SECRETS = `${secret}\n`;
+      expect(typeof stripeMounts.node({ handler: () => {} })).toBe("function");
+    } finally {
+      if (saved === undefined) delete process.env.HERALD_STRIPE_SECRETS;
+      else process.env.HERALD_STRIPE_SECRETS = saved;
+    }
+  });
+});
