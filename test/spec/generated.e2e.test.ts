@@ -1,24 +1,33 @@
 // `herald spec generate` on examples/spec: the same bytes from two processes with another
 // working directory and TZ, equal to the committed examples/spec/generated/; the generated
-// receiver compiles under `tsc --strict` against the built @heraldjs/webhooks; and a signed
-// request through each generated mount (node:http, Express, Fastify, fetch/Hono) reaches the
-// typed handler exactly once.
+// modules compile under `tsc --strict` against the built @heraldjs/webhooks; a signed request
+// through each generated mount (node:http, Express, Fastify, fetch/Hono) reaches the typed
+// handler exactly once; and a dispatch through the generated binding, via a running Herald, is
+// delivered and verifies.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signWebhook } from "@heraldjs/webhooks";
+import { createDispatcher } from "@heraldjs/core/delivery";
+import { createMemoryDeliveryStore } from "@heraldjs/core/store";
+import { signWebhook, verifyWebhook } from "@heraldjs/webhooks";
 import { serve } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
+  heraldApi,
+  OrdersPayloadError,
+  ordersBinding,
+} from "../../examples/spec/generated/orders.js";
+import {
   type StripeEvent,
   type StripeReceiverOptions,
   stripeMounts,
 } from "../../examples/spec/generated/stripe.js";
+import { startHerald } from "../helpers/heraldServer.js";
 import { repoRoot, runHerald, runNode } from "../helpers/spawnNode.js";
 
 const example = join(repoRoot, "examples/spec");
@@ -70,6 +79,7 @@ describe("herald spec generate", () => {
       "--types",
       "node",
       join(example, "generated/stripe.ts"),
+      join(example, "generated/orders.ts"),
     ]);
     expect(run.stdout + run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -198,6 +208,78 @@ describe("the generated receiver's secrets", () => {
     } finally {
       if (saved === undefined) delete process.env.HERALD_STRIPE_SECRETS;
       else process.env.HERALD_STRIPE_SECRETS = saved;
+    }
+  });
+});
+
+describe("the generated orders binding", () => {
+  const order = {
+    order_id: "ord_1",
+    total: { amount: 4200, currency: "EUR" },
+    lines: [{ sku: "tea-1", quantity: 2 }],
+  };
+
+  it("takes the library dispatcher as its target, and refuses a payload its schema refuses", async () => {
+    const store = createMemoryDeliveryStore();
+    await store.createEndpoint({ target: "https://hooks.example.com/in", eventTypes: ["order.*"] });
+    const orders = ordersBinding(createDispatcher({ store }));
+    const sent = (await orders.orderPlaced(order, { idempotencyKey: "ord_1" })) as {
+      deliveries: number;
+    };
+    expect(sent.deliveries).toBe(1);
+    const bad = {
+      order_id: "ord_2",
+      total: { amount: "much" },
+      lines: [],
+    } as unknown as typeof order;
+    expect(() => orders.orderPlaced(bad)).toThrow(OrdersPayloadError);
+    expect(() => orders.orderCancelled({ order_id: "ord_1", reason: "whim" as "stock" })).toThrow(
+      "The order.cancelled payload does not match its schema",
+    );
+  });
+
+  it("sends through a running Herald's /v1/messages, delivered signed to the subscriber", async () => {
+    const received: Array<{ headers: Record<string, string>; body: string }> = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        received.push({
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+        res.end("ok");
+      });
+    });
+    const receiverUrl = await listen(receiver);
+    const herald = await startHerald({ cwd: work, env: { HERALD_SSRF_ALLOW: "127.0.0.0/8" } });
+    try {
+      const created = await fetch(`${herald.url}/v1/endpoints`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ url: `${receiverUrl}/hook`, event_types: ["order.*"] }),
+      });
+      const { secret: endpointSecret } = (await created.json()) as { secret: string };
+      const orders = ordersBinding(heraldApi({ url: herald.url as string }));
+      expect(await orders.orderPlaced(order, { idempotencyKey: "ord_1" })).toMatchObject({
+        deliveries: 1,
+        duplicate: false,
+      });
+      for (let i = 0; i < 100 && received.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(received).toHaveLength(1);
+      const [delivery] = received;
+      expect(JSON.parse(delivery?.body ?? "")).toEqual(order);
+      const verified = verifyWebhook({
+        scheme: "standard",
+        secrets: [endpointSecret],
+        headers: delivery?.headers ?? {},
+        body: delivery?.body ?? "",
+      });
+      expect(verified.ok).toBe(true);
+    } finally {
+      await herald.stop();
+      await closing(receiver)();
     }
   });
 });

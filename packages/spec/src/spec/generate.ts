@@ -1,8 +1,10 @@
 // `herald spec generate`: every file a spec gives, as (path, text) pairs in path order — the
-// OpenAPI document, and per `in` webhook its receiver module and precompiled validators. The
+// OpenAPI document, and per webhook its module (a receiver for `in`, a dispatcher binding for
+// `out`) with its precompiled validators. The
 // same spec gives the same bytes: no timestamps, no paths, a header naming the generator and
 // the spec's sha256.
 
+import { dispatcherModule } from "./generateDispatcher.js";
 import { receiverModule, validatorName } from "./generateReceiver.js";
 import type { LoadedSpec } from "./load.js";
 import { type GeneratorInfo, renderOpenApi, specDigest } from "./openapi.js";
@@ -24,7 +26,6 @@ export function generateFiles(loaded: LoadedSpec, generator: GeneratorInfo): Gen
   const header = generatedHeader(loaded, generator);
   const files: GeneratedFile[] = [{ path: "openapi.json", text: renderOpenApi(loaded, generator) }];
   for (const webhook of loaded.spec.webhooks) {
-    if (webhook.direction !== "in") continue;
     const schemas = loaded.schemas.get(webhook.name) ?? new Map();
     const withSchema = webhook.events
       .map((event, index) => [validatorName(index), schemas.get(event.type)] as const)
@@ -36,7 +37,13 @@ export function generateFiles(loaded: LoadedSpec, generator: GeneratorInfo): Gen
       )
       .join("");
     files.push(
-      { path: `${webhook.name}.ts`, text: receiverModule(webhook, schemas, header) },
+      {
+        path: `${webhook.name}.ts`,
+        text:
+          webhook.direction === "in"
+            ? receiverModule(webhook, schemas, header)
+            : dispatcherModule(webhook, schemas, header),
+      },
       {
         path: `${webhook.name}.validators.js`,
         text: `${header}\n${validatorModule(withSchema).trim()}\n`,

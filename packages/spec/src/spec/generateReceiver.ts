@@ -38,9 +38,10 @@ export function eventTypeNames(webhook: WebhookSpec): string[] {
 export const validatorName = (index: number) => `event${index}`;
 
 function typeFromCode(webhook: WebhookSpec): string {
-  const from = webhook.type_from ?? { field: "type" };
+  const from = webhook.type_from ?? { body: "type" };
   if ("header" in from) return `webhook.headers(${JSON.stringify(from.header.toLowerCase())})`;
-  return `fieldAt(payload, ${JSON.stringify(from.field.split("."))})`;
+  if ("fixed" in from) return JSON.stringify(from.fixed);
+  return `fieldAt(payload, ${JSON.stringify(from.body.split("."))})`;
 }
 
 function receiverOptionsCode(webhook: WebhookSpec): string[] {

@@ -113,11 +113,15 @@ export const webhookSpecSchema = z.strictObject({
   max_attempts: z.int().min(1).max(MAX_RETRY_ATTEMPTS).optional(),
   /** `out`: the delays between attempts. */
   backoff: backoffSchema.optional(),
-  /** `in`: where a delivery's event type is read: a body field (`data.type`) or a header. */
+  /**
+   * `in`: where a delivery's event type is read, as for the service's sources: a body field
+   * (`{ body: "data.type" }`, dots between keys; default `{ body: "type" }`), a header, or fixed.
+   */
   type_from: z
     .union([
-      z.strictObject({ field: z.string().min(1).max(256) }),
+      z.strictObject({ body: z.string().min(1).max(255) }),
       z.strictObject({ header: headerNameSchema }),
+      z.strictObject({ fixed: typeNameSchema }),
     ])
     .optional(),
   /** `in`: where the webhook is received; default `/webhooks/<name>`. */
