@@ -35,7 +35,7 @@ describe("herald spec", () => {
     expect(readFileSync(join(dir, "o.json"), "utf8")).toBe(a.stdout);
   });
 
-  it("passes the committed examples/spec/openapi.json (the project's own gate)", async () => {
+  it("passes the committed examples/spec documents (the project's own gate)", async () => {
     const run = await runHerald([
       "spec",
       "check",
@@ -43,9 +43,13 @@ describe("herald spec", () => {
       "examples/spec/webhooks.yaml",
       "--openapi",
       "examples/spec/openapi.json",
+      "--asyncapi",
+      "examples/spec/asyncapi.json",
     ]);
     expect(run.stderr).toBe("");
-    expect(run.stdout).toBe("examples/spec/openapi.json: matches examples/spec/webhooks.yaml\n");
+    expect(run.stdout).toBe(
+      "examples/spec/openapi.json: matches examples/spec/webhooks.yaml\nexamples/spec/asyncapi.json: matches examples/spec/webhooks.yaml\n",
+    );
     expect(run.code).toBe(0);
   });
 
@@ -65,6 +69,18 @@ describe("herald spec", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("webhook stripe: no operation carries its x-herald-webhook block");
     expect(run.stdout).toContain("herald spec openapi --spec examples/spec/webhooks.yaml --out");
+  });
+
+  it("imports the committed AsyncAPI document back to the spec", async () => {
+    const run = await runHerald([
+      "spec",
+      "import",
+      "--asyncapi",
+      "examples/spec/asyncapi.json",
+      "--json",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(canonicalJson(loadSpec("examples/spec/webhooks.yaml", repoRoot).spec));
   });
 
   it("imports the committed document back to the spec", async () => {

@@ -58,8 +58,9 @@ describe("herald spec generate", () => {
     expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, "", 0, ""]);
     const first = readDir(join(work, "a"));
     expect(readDir(join(work, "b"))).toEqual(first);
-    const { "openapi.json": openapi, ...code } = first;
+    const { "openapi.json": openapi, "asyncapi.json": asyncapi, ...code } = first;
     expect(openapi).toBe(readFileSync(join(example, "openapi.json"), "utf8"));
+    expect(asyncapi).toBe(readFileSync(join(example, "asyncapi.json"), "utf8"));
     expect(code).toEqual(readDir(join(example, "generated")));
     for (const text of Object.values(first)) expect(text).not.toContain(repoRoot);
   });

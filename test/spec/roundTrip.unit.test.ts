@@ -3,8 +3,9 @@
 // reference their own $defs (and keys that look like escaped references).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { renderAsyncApi } from "../../packages/spec/src/spec/asyncapi.js";
 import { canonicalJson } from "../../packages/spec/src/spec/canonicalJson.js";
-import { fromOpenApi } from "../../packages/spec/src/spec/importOpenApi.js";
+import { fromAsyncApi, fromOpenApi } from "../../packages/spec/src/spec/importOpenApi.js";
 import { parseSpec } from "../../packages/spec/src/spec/load.js";
 import { renderOpenApi } from "../../packages/spec/src/spec/openapi.js";
 
@@ -123,7 +124,7 @@ const spec = fc
     return new Set(types).size === types.length;
   });
 
-describe("spec → OpenAPI → import → spec", () => {
+describe("spec → OpenAPI (and AsyncAPI) → import → spec", () => {
   it("is the identity, byte for byte in canonical JSON", () => {
     fc.assert(
       fc.property(spec, (written) => {
@@ -134,6 +135,10 @@ describe("spec → OpenAPI → import → spec", () => {
         expect(problems).toEqual([]);
         expect(canonicalJson(back)).toBe(canonicalJson(written));
         expect(renderOpenApi(loaded, generator)).toBe(text);
+        // The same through AsyncAPI, which carries the blocks on its channels.
+        const asyncapi = fromAsyncApi(JSON.parse(renderAsyncApi(loaded, generator)));
+        expect(asyncapi.problems).toEqual([]);
+        expect(canonicalJson(asyncapi.spec)).toBe(canonicalJson(written));
       }),
       { numRuns: 150 },
     );

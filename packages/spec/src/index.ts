@@ -2,10 +2,16 @@
 // dedupe, retries and event types with JSON Schemas — loaded with file:line:column errors,
 // written as OpenAPI 3.1 byte for byte the same every time, imported back, and checked.
 
+export { renderAsyncApi, toAsyncApi } from "./spec/asyncapi.js";
 export { canonicalJson } from "./spec/canonicalJson.js";
-export { type CheckResult, checkOpenApi, lineDiff } from "./spec/check.js";
+export { type CheckResult, checkAsyncApi, checkOpenApi, lineDiff } from "./spec/check.js";
 export { type GeneratedFile, generateFiles } from "./spec/generate.js";
-export { fromOpenApi, type ImportProblem, type ImportResult } from "./spec/importOpenApi.js";
+export {
+  fromAsyncApi,
+  fromOpenApi,
+  type ImportProblem,
+  type ImportResult,
+} from "./spec/importOpenApi.js";
 export {
   fromThirdPartyOpenApi,
   type ThirdPartyImportOptions,

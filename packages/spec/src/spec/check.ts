@@ -2,8 +2,9 @@
 // generates, and importing it must give the spec back. A difference is reported as a short
 // line diff, and a dropped or edited `x-herald-webhook` by the webhook's name.
 
+import { renderAsyncApi } from "./asyncapi.js";
 import { canonicalJson } from "./canonicalJson.js";
-import { fromOpenApi } from "./importOpenApi.js";
+import { fromAsyncApi, fromOpenApi, type ImportResult } from "./importOpenApi.js";
 import type { LoadedSpec } from "./load.js";
 import { type GeneratorInfo, renderOpenApi } from "./openapi.js";
 
@@ -54,6 +55,28 @@ export function checkOpenApi(
   file = "openapi.json",
 ): CheckResult {
   const expected = renderOpenApi(loaded, generator);
+  return checkDocument(loaded, committedText, expected, fromOpenApi, file, "herald spec openapi");
+}
+
+/** Whether `committedText` (an asyncapi.json) is what `loaded` generates and imports back. */
+export function checkAsyncApi(
+  loaded: LoadedSpec,
+  committedText: string,
+  generator: GeneratorInfo,
+  file = "asyncapi.json",
+): CheckResult {
+  const expected = renderAsyncApi(loaded, generator);
+  return checkDocument(loaded, committedText, expected, fromAsyncApi, file, "herald spec asyncapi");
+}
+
+function checkDocument(
+  loaded: LoadedSpec,
+  committedText: string,
+  expected: string,
+  importer: (doc: unknown) => ImportResult,
+  file: string,
+  command: string,
+): CheckResult {
   if (committedText === expected) return { ok: true, problems: [], diff: "" };
   const problems: string[] = [];
   let doc: unknown;
@@ -63,7 +86,7 @@ export function checkOpenApi(
     problems.push(`${file}: is not JSON`);
   }
   if (doc !== undefined) {
-    const imported = fromOpenApi(doc);
+    const imported = importer(doc);
     problems.push(...imported.problems.map((p) => `${file}: ${p.where}: ${p.problem}`));
     if (imported.spec !== null && canonicalJson(imported.spec) !== canonicalJson(loaded.spec)) {
       const names = loaded.spec.webhooks
@@ -77,6 +100,6 @@ export function checkOpenApi(
       );
     }
   }
-  problems.push(`${file}: differs from what ${loaded.file} generates (herald spec openapi)`);
+  problems.push(`${file}: differs from what ${loaded.file} generates (${command})`);
   return { ok: false, problems, diff: lineDiff(committedText, expected) };
 }

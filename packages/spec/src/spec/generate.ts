@@ -4,6 +4,7 @@
 // same spec gives the same bytes: no timestamps, no paths, a header naming the generator and
 // the spec's sha256.
 
+import { renderAsyncApi } from "./asyncapi.js";
 import { dispatcherModule } from "./generateDispatcher.js";
 import { receiverModule, validatorName } from "./generateReceiver.js";
 import type { LoadedSpec } from "./load.js";
@@ -24,7 +25,10 @@ export function generatedHeader(loaded: LoadedSpec, generator: GeneratorInfo): s
 /** Every generated file of `loaded`. */
 export function generateFiles(loaded: LoadedSpec, generator: GeneratorInfo): GeneratedFile[] {
   const header = generatedHeader(loaded, generator);
-  const files: GeneratedFile[] = [{ path: "openapi.json", text: renderOpenApi(loaded, generator) }];
+  const files: GeneratedFile[] = [
+    { path: "asyncapi.json", text: renderAsyncApi(loaded, generator) },
+    { path: "openapi.json", text: renderOpenApi(loaded, generator) },
+  ];
   for (const webhook of loaded.spec.webhooks) {
     const schemas = loaded.schemas.get(webhook.name) ?? new Map();
     const withSchema = webhook.events

@@ -1,5 +1,5 @@
-// The spec back from an OpenAPI document Herald wrote: every `x-herald-webhook` block, in the
-// order `x-herald-spec` lists, with its `info`. Anything that keeps the spec from being
+// The spec back from an OpenAPI or AsyncAPI document Herald wrote: every `x-herald-webhook`
+// block (on operations, or on channels), in the order `x-herald-spec` lists, with its `info`. Anything that keeps the spec from being
 // recovered exactly — a missing or edited block, copies that disagree — is reported by webhook
 // name instead of skipped.
 
@@ -44,8 +44,35 @@ function operations(doc: Record<string, unknown>): Array<{ where: string; operat
   return found;
 }
 
+/** Where each `x-herald-webhook` block of a document is: its operations, or its channels. */
+type Sites = Array<{ where: string; holder: unknown }>;
+
+function channels(doc: Record<string, unknown>): Sites {
+  const items = doc.channels;
+  if (!isPlainObject(items)) return [];
+  return Object.entries(items).map(([key, holder]) => ({
+    where: `channels[${JSON.stringify(key)}]`,
+    holder,
+  }));
+}
+
 /** The spec an OpenAPI document written by Herald was generated from. */
 export function fromOpenApi(doc: unknown): ImportResult {
+  return fromHeraldDocument(doc, "operation", (root) =>
+    operations(root).map(({ where, operation }) => ({ where, holder: operation })),
+  );
+}
+
+/** The spec an AsyncAPI document written by Herald was generated from (from its channels). */
+export function fromAsyncApi(doc: unknown): ImportResult {
+  return fromHeraldDocument(doc, "channel", channels);
+}
+
+function fromHeraldDocument(
+  doc: unknown,
+  holderName: "operation" | "channel",
+  sitesOf: (root: Record<string, unknown>) => Sites,
+): ImportResult {
   const problems: ImportProblem[] = [];
   if (!isPlainObject(doc)) {
     return { spec: null, problems: [{ where: "", problem: "the document is not a JSON object" }] };
@@ -59,8 +86,8 @@ export function fromOpenApi(doc: unknown): ImportResult {
     };
   }
   const blocks = new Map<string, FoundBlock[]>();
-  for (const { where, operation } of operations(doc)) {
-    const written = isPlainObject(operation) ? operation[WEBHOOK_EXTENSION] : undefined;
+  for (const { where, holder } of sitesOf(doc)) {
+    const written = isPlainObject(holder) ? holder[WEBHOOK_EXTENSION] : undefined;
     if (written === undefined) {
       problems.push({ where, problem: `has no ${WEBHOOK_EXTENSION} extension` });
       continue;
@@ -77,7 +104,7 @@ export function fromOpenApi(doc: unknown): ImportResult {
       problems.push({
         webhook: name,
         where: SPEC_EXTENSION,
-        problem: `webhook ${name}: no operation carries its ${WEBHOOK_EXTENSION} block (removed?)`,
+        problem: `webhook ${name}: no ${holderName} carries its ${WEBHOOK_EXTENSION} block (removed?)`,
       });
       continue;
     }

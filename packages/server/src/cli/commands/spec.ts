@@ -5,10 +5,19 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
 import { parseYaml } from "@heraldjs/spec/internal/config/yamlSource.js";
+import { renderAsyncApi } from "@heraldjs/spec/internal/spec/asyncapi.js";
 import { canonicalJson } from "@heraldjs/spec/internal/spec/canonicalJson.js";
-import { checkOpenApi } from "@heraldjs/spec/internal/spec/check.js";
+import {
+  type CheckResult,
+  checkAsyncApi,
+  checkOpenApi,
+} from "@heraldjs/spec/internal/spec/check.js";
 import { generateFiles } from "@heraldjs/spec/internal/spec/generate.js";
-import { fromOpenApi, type ImportResult } from "@heraldjs/spec/internal/spec/importOpenApi.js";
+import {
+  fromAsyncApi,
+  fromOpenApi,
+  type ImportResult,
+} from "@heraldjs/spec/internal/spec/importOpenApi.js";
 import { fromThirdPartyOpenApi } from "@heraldjs/spec/internal/spec/importThirdParty.js";
 import { loadSpec } from "@heraldjs/spec/internal/spec/load.js";
 import { renderOpenApi, SPEC_EXTENSION } from "@heraldjs/spec/internal/spec/openapi.js";
@@ -53,8 +62,14 @@ function runOpenApi(flags: { spec: string; out?: string }, io: CliIo): number {
   return 0;
 }
 
+function runAsyncApi(flags: { spec: string; out?: string }, io: CliIo): number {
+  emit(io, renderAsyncApi(loadSpec(flags.spec), generator()), flags.out);
+  return 0;
+}
+
 interface ImportFlags {
-  openapi: string;
+  openapi?: string;
+  asyncapi?: string;
   out?: string;
   json?: boolean;
   name?: string;
@@ -63,11 +78,11 @@ interface ImportFlags {
 }
 
 /** A provider's document: `--name` and `--signing` say what the spec cannot read from it. */
-function importThirdParty(doc: unknown, flags: ImportFlags): ImportResult {
+function importThirdParty(doc: unknown, file: string, flags: ImportFlags): ImportResult {
   if (flags.name === undefined || flags.signing === undefined) {
     throw new HeraldError(
       "cli.missing_argument",
-      `${flags.openapi} was not written by Herald: give --name and --signing for the webhook it describes`,
+      `${file} was not written by Herald: give --name and --signing for the webhook it describes`,
     );
   }
   if (!webhookNameSchema.safeParse(flags.name).success) {
@@ -91,16 +106,31 @@ function importThirdParty(doc: unknown, flags: ImportFlags): ImportResult {
 }
 
 function runImport(flags: ImportFlags, io: CliIo): number {
-  const doc = parseYaml(
-    readText(flags.openapi, "--openapi"),
-    flags.openapi,
-    "spec.invalid",
-  ).doc.toJS();
+  if ((flags.openapi === undefined) === (flags.asyncapi === undefined)) {
+    throw new HeraldError(
+      "cli.missing_argument",
+      "give one of --openapi <file> or --asyncapi <file>",
+    );
+  }
+  const file = (flags.openapi ?? flags.asyncapi) as string;
+  const doc = parseYaml(readText(file, "the document"), file, "spec.invalid").doc.toJS();
   const herald = typeof doc === "object" && doc !== null && SPEC_EXTENSION in doc;
-  const { spec, problems } = herald ? fromOpenApi(doc) : importThirdParty(doc, flags);
-  for (const p of problems) io.stderr.write(`${flags.openapi}: ${p.where}: ${p.problem}\n`);
+  let result: ImportResult;
+  if (flags.asyncapi !== undefined) {
+    if (!herald) {
+      throw new HeraldError(
+        "spec.invalid",
+        `${file}: only AsyncAPI documents Herald wrote are imported`,
+      );
+    }
+    result = fromAsyncApi(doc);
+  } else {
+    result = herald ? fromOpenApi(doc) : importThirdParty(doc, file, flags);
+  }
+  const { spec, problems } = result;
+  for (const p of problems) io.stderr.write(`${file}: ${p.where}: ${p.problem}\n`);
   if (spec === null) {
-    io.stderr.write(`error: spec.invalid: ${flags.openapi} does not give a spec back\n`);
+    io.stderr.write(`error: spec.invalid: ${file} does not give a spec back\n`);
     return 1;
   }
   const canonical = canonicalJson(spec);
@@ -113,18 +143,36 @@ function runImport(flags: ImportFlags, io: CliIo): number {
   return problems.length === 0 ? 0 : 1;
 }
 
-function runCheck(flags: { spec: string; openapi: string }, io: CliIo): number {
-  const loaded = loadSpec(flags.spec);
-  const committed = readText(flags.openapi, "--openapi");
-  const result = checkOpenApi(loaded, committed, generator(), flags.openapi);
-  if (result.ok) {
-    io.stdout.write(`${flags.openapi}: matches ${flags.spec}\n`);
-    return 0;
+function runCheck(flags: { spec: string; openapi?: string; asyncapi?: string }, io: CliIo): number {
+  if (flags.openapi === undefined && flags.asyncapi === undefined) {
+    throw new HeraldError(
+      "cli.missing_argument",
+      "give --openapi <file>, --asyncapi <file> or both",
+    );
   }
-  for (const problem of result.problems) io.stdout.write(`${problem}\n`);
-  io.stdout.write(result.diff);
-  io.stdout.write(`Run: herald spec openapi --spec ${flags.spec} --out ${flags.openapi}\n`);
-  return 1;
+  const loaded = loadSpec(flags.spec);
+  const results: Array<[string, CheckResult]> = [];
+  if (flags.openapi !== undefined) {
+    const text = readText(flags.openapi, "--openapi");
+    results.push([flags.openapi, checkOpenApi(loaded, text, generator(), flags.openapi)]);
+  }
+  if (flags.asyncapi !== undefined) {
+    const text = readText(flags.asyncapi, "--asyncapi");
+    results.push([flags.asyncapi, checkAsyncApi(loaded, text, generator(), flags.asyncapi)]);
+  }
+  let status = 0;
+  for (const [file, result] of results) {
+    if (result.ok) {
+      io.stdout.write(`${file}: matches ${flags.spec}\n`);
+      continue;
+    }
+    status = 1;
+    for (const problem of result.problems) io.stdout.write(`${problem}\n`);
+    io.stdout.write(result.diff);
+    const kind = file === flags.openapi ? "openapi" : "asyncapi";
+    io.stdout.write(`Run: herald spec ${kind} --spec ${flags.spec} --out ${file}\n`);
+  }
+  return status;
 }
 
 const EXAMPLES = `
@@ -133,7 +181,8 @@ Examples:
   $ herald spec openapi --spec webhooks.yaml --out openapi.json
   $ herald spec import --openapi openapi.json --out webhooks.yaml
   $ herald spec import --openapi acme-openapi.yaml --name acme --signing hmac-sha256
-  $ herald spec check --spec webhooks.yaml --openapi openapi.json   # exit 1 when they differ
+  $ herald spec asyncapi --spec webhooks.yaml --out asyncapi.json
+  $ herald spec check --spec webhooks.yaml --openapi openapi.json --asyncapi asyncapi.json
 `;
 
 export function registerSpec(program: Command, io: CliIo): Command {
@@ -161,9 +210,18 @@ export function registerSpec(program: Command, io: CliIo): Command {
       runAction(self, io, async () => runOpenApi(flags, io)),
     );
   spec
+    .command("asyncapi")
+    .summary("write the AsyncAPI 3.0 document of a spec")
+    .requiredOption("--spec <file>", "the spec (YAML or JSON)")
+    .option("--out <file>", "write here instead of stdout")
+    .action((flags: { spec: string; out?: string }, self: Command) =>
+      runAction(self, io, async () => runAsyncApi(flags, io)),
+    );
+  spec
     .command("import")
     .summary("the spec from an OpenAPI document: Herald's exactly, or a provider's webhooks")
-    .requiredOption("--openapi <file>", "the OpenAPI document (JSON or YAML)")
+    .option("--openapi <file>", "an OpenAPI document (JSON or YAML)")
+    .option("--asyncapi <file>", "an AsyncAPI document Herald wrote")
     .option("--out <file>", "write here instead of stdout")
     .option("--json", "write JSON instead of YAML")
     .option("--name <name>", "a provider's document: the webhook's name in the spec")
@@ -174,10 +232,11 @@ export function registerSpec(program: Command, io: CliIo): Command {
     );
   spec
     .command("check")
-    .summary("exit 1 unless the OpenAPI document is what the spec generates")
+    .summary("exit 1 unless the committed documents are what the spec generates")
     .requiredOption("--spec <file>", "the spec (YAML or JSON)")
-    .requiredOption("--openapi <file>", "the committed OpenAPI document")
-    .action((flags: { spec: string; openapi: string }, self: Command) =>
+    .option("--openapi <file>", "the committed OpenAPI document")
+    .option("--asyncapi <file>", "the committed AsyncAPI document")
+    .action((flags: { spec: string; openapi?: string; asyncapi?: string }, self: Command) =>
       runAction(self, io, async () => runCheck(flags, io)),
     );
   return spec;
