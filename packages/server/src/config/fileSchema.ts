@@ -95,6 +95,10 @@ export const configFileSchema = z.strictObject({
   event_types: list(wireEventTypeSchema),
   sources: list(wireSourceSchema),
   endpoints: list(configEndpointSchema),
+  /** The webhooks spec (docs/spec.md): read by the spec loader, applied by `herald serve`. */
+  webhooks: z.unknown().optional(),
+  /** The webhooks spec's `info` (title and version of its OpenAPI and AsyncAPI documents). */
+  info: z.unknown().optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -76,10 +76,14 @@ async function runService(
     import("../../config/apply.js"),
   ]);
   // A bad config or flag is thrown: runAction reports it as a usage error (exit 2).
-  const config: HeraldConfig = await loadConfig({
-    ...(flags.config === undefined ? {} : { path: flags.config }),
-    env: io.env,
-  });
+  const { withSpec } = await import("../../spec/specConfig.js");
+  const config: HeraldConfig = await withSpec(
+    await loadConfig({
+      ...(flags.config === undefined ? {} : { path: flags.config }),
+      env: io.env,
+    }),
+    io.env,
+  );
   const database = parseDatabaseUrl(flags.db ?? config.database ?? DEFAULT_SQLITE_PATH, {
     schema: flags.schema,
   });

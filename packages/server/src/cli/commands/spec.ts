@@ -25,6 +25,7 @@ import { signingSchema, webhookNameSchema } from "@heraldjs/spec/internal/spec/s
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { Command } from "commander";
 import { stringify } from "yaml";
+import { specRecords } from "../../spec/specWire.js";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
 
@@ -54,6 +55,44 @@ function runGenerate(flags: { spec: string; out: string }, io: CliIo): number {
     writeFileSync(target, file.text);
     io.stdout.write(`${target}\n`);
   }
+  return 0;
+}
+
+async function runPush(
+  flags: { spec: string; url: string; apiKey?: string },
+  io: CliIo,
+): Promise<number> {
+  const records = specRecords(loadSpec(flags.spec), io.env);
+  const apiKey = flags.apiKey ?? io.env.HERALD_API_KEY;
+  const base = flags.url.replace(/\/+$/, "");
+  const post = async (path: string, body: unknown) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (apiKey !== undefined && apiKey !== "") headers.authorization = `Bearer ${apiKey}`;
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new HeraldError("cli.invalid_argument", `--url ${base} cannot be reached`, {
+        cause: error,
+      });
+    }
+    if (response.status !== 200 && response.status !== 201) {
+      const answer = await response.text();
+      throw new HeraldError(
+        "cli.invalid_argument",
+        `POST ${path} answered ${response.status}: ${answer.slice(0, 500)}`,
+      );
+    }
+  };
+  for (const eventType of records.eventTypes) await post("/v1/event-types", eventType);
+  for (const source of records.sources) await post("/v1/sources", source);
+  io.stdout.write(
+    `pushed ${records.sources.length} source(s) and ${records.eventTypes.length} event type(s) to ${base}\n`,
+  );
   return 0;
 }
 
@@ -182,6 +221,7 @@ Examples:
   $ herald spec import --openapi openapi.json --out webhooks.yaml
   $ herald spec import --openapi acme-openapi.yaml --name acme --signing hmac-sha256
   $ herald spec asyncapi --spec webhooks.yaml --out asyncapi.json
+  $ HERALD_STRIPE_SECRETS=whsec_… herald spec push --spec webhooks.yaml --url http://127.0.0.1:8080
   $ herald spec check --spec webhooks.yaml --openapi openapi.json --asyncapi asyncapi.json
 `;
 
@@ -208,6 +248,15 @@ export function registerSpec(program: Command, io: CliIo): Command {
     .option("--out <file>", "write here instead of stdout")
     .action((flags: { spec: string; out?: string }, self: Command) =>
       runAction(self, io, async () => runOpenApi(flags, io)),
+    );
+  spec
+    .command("push")
+    .summary("apply a spec's sources and event types to a running Herald through /v1")
+    .requiredOption("--spec <file>", "the spec (YAML or JSON)")
+    .requiredOption("--url <url>", "the Herald to push to, e.g. http://127.0.0.1:8080")
+    .option("--api-key <key>", "its API key (default $HERALD_API_KEY)")
+    .action((flags: { spec: string; url: string; apiKey?: string }, self: Command) =>
+      runAction(self, io, () => runPush(flags, io)),
     );
   spec
     .command("asyncapi")
