@@ -1,6 +1,8 @@
-// spec → OpenAPI → import → spec is the identity, over generated specs: both directions, every
-// signing form, retries, dedupe, and event schemas that are nested, use oneOf and arrays, and
-// reference their own $defs (and keys that look like escaped references).
+// spec → OpenAPI (and AsyncAPI) → import → spec is the identity, over generated specs: both
+// directions, every signing form, retries, dedupe, and event schemas that are nested, use oneOf
+// and arrays, reference their own $defs (and keys that look like escaped references), or come
+// from a file or a $ref into an OpenAPI document.
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { renderAsyncApi } from "../../packages/spec/src/spec/asyncapi.js";
@@ -8,8 +10,10 @@ import { canonicalJson } from "../../packages/spec/src/spec/canonicalJson.js";
 import { fromAsyncApi, fromOpenApi } from "../../packages/spec/src/spec/importOpenApi.js";
 import { parseSpec } from "../../packages/spec/src/spec/load.js";
 import { renderOpenApi } from "../../packages/spec/src/spec/openapi.js";
+import { repoRoot } from "../helpers/spawnNode.js";
 
 const generator = { version: "0.0.0-test" };
+const specDir = join(repoRoot, "examples/spec");
 const name = fc.stringMatching(/^[a-z][a-z0-9_-]{0,12}$/);
 const segment = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
 const eventType = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join("."));
@@ -40,11 +44,18 @@ const schema = fc
     "x-keys": { $$ref: "not a reference" },
   }));
 
+// Schemas from a file and by $ref into an OpenAPI document (examples/spec/schemas), whose own
+// references are inlined when the spec loads; the spec keeps the reference as written.
+const referenced = fc.constantFrom(
+  { file: "schemas/order.json" },
+  { $ref: "schemas/stripe.yaml#/components/schemas/ChargeEvent" },
+  { $ref: "schemas/stripe.yaml#/components/schemas/Invoice" },
+);
 const event = fc.record(
   {
     type: eventType,
     description: fc.string({ maxLength: 30 }),
-    schema,
+    schema: fc.oneof(schema, referenced),
     examples: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 2 }),
     deprecated: fc.oneof(
       fc.boolean(),
@@ -128,7 +139,7 @@ describe("spec → OpenAPI (and AsyncAPI) → import → spec", () => {
   it("is the identity, byte for byte in canonical JSON", () => {
     fc.assert(
       fc.property(spec, (written) => {
-        const loaded = parseSpec(canonicalJson(written), "spec.json");
+        const loaded = parseSpec(canonicalJson(written), "spec.json", specDir);
         expect(canonicalJson(loaded.spec)).toBe(canonicalJson(written));
         const text = renderOpenApi(loaded, generator);
         const { spec: back, problems } = fromOpenApi(JSON.parse(text));
