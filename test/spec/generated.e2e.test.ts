@@ -4,7 +4,7 @@
 // through each generated mount (node:http, Express, Fastify, fetch/Hono) reaches the typed
 // handler exactly once; and a dispatch through the generated binding, via a running Herald, is
 // delivered and verifies.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -32,6 +32,7 @@ import { repoRoot, runHerald, runNode } from "../helpers/spawnNode.js";
 
 const example = join(repoRoot, "examples/spec");
 const work = mkdtempSync(join(tmpdir(), "herald-generate-"));
+mkdirSync(join(repoRoot, "test-results"), { recursive: true });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const readDir = (dir: string) =>
@@ -193,6 +194,43 @@ describe.each(Object.keys(mounts))("the generated %s mount", (name) => {
     const unsigned = await fetch(url, { method: "POST", body: invoice("evt_forged") });
     expect(unsigned.status).toBe(401);
     expect(events).toHaveLength(1);
+  });
+});
+
+describe("generated code for webhooks without schemas", () => {
+  it("compiles under tsc --strict too", async () => {
+    const out = mkdtempSync(join(repoRoot, "test-results", "generate-bare-"));
+    try {
+      const spec = join(out, "spec.yaml");
+      writeFileSync(
+        spec,
+        "webhooks:\n  - { name: github, direction: in, signing: github, type_from: { header: X-GitHub-Event }, events: [{ type: push }] }\n  - { name: notices, direction: out, signing: hmac-sha512, events: [{ type: notice.sent }] }\n",
+      );
+      const run = await runHerald(["spec", "generate", "--spec", spec, "--out", out]);
+      expect(run.code).toBe(0);
+      const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
+      const compiled = await runNode([
+        tsc,
+        "--strict",
+        "--noEmit",
+        "--module",
+        "NodeNext",
+        "--moduleResolution",
+        "NodeNext",
+        "--target",
+        "ES2022",
+        "--types",
+        "node",
+        join(out, "github.ts"),
+        join(out, "notices.ts"),
+      ]);
+      expect(compiled.stdout + compiled.stderr).toBe("");
+      expect(readFileSync(join(out, "github.ts"), "utf8")).toContain(
+        'webhook.headers("x-github-event")',
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

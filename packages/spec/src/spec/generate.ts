@@ -52,7 +52,11 @@ export function generateFiles(loaded: LoadedSpec, generator: GeneratorInfo): Gen
         path: `${webhook.name}.validators.js`,
         text: `${header}\n${validatorModule(withSchema).trim()}\n`,
       },
-      { path: `${webhook.name}.validators.d.ts`, text: `${header}\n${declarations}` },
+      {
+        path: `${webhook.name}.validators.d.ts`,
+        // A module even without a validator, so `import * as validators` type-checks.
+        text: `${header}\n${declarations === "" ? "export {};\n" : declarations}`,
+      },
     );
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
