@@ -237,6 +237,17 @@ describe("${NAME} interpolation", () => {
     });
   });
 
+  it("leaves the webhooks spec (webhooks:, info:) as written, set or not", async () => {
+    const yaml = [
+      "database: ${DB}",
+      'info: { title: "${TITLE}" }',
+      "webhooks:",
+      '  - { name: a, direction: in, signing: github, description: "${UNSET}", events: [{ type: push }] }',
+    ].join("\n");
+    const config = await loadConfig({ cwd: configDir(yaml), env: { DB: "./x.db" } });
+    expect(config.database).toBe("./x.db");
+  });
+
   it("types an unquoted whole reference as a number or boolean; quoted ones stay strings", async () => {
     const yaml = "server:\n  port: ${PORT}\nworker:\n  enabled: ${ON}\n  concurrency: '${N}'\n";
     const config = await loadConfig({

@@ -217,7 +217,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Heral
       );
     }
     const source = parseYaml(text, chosen.name);
-    interpolateEnv(source, env);
+    // The webhooks spec is read as written (docs/spec.md): the same output wherever it runs.
+    interpolateEnv(source, env, ["webhooks", "info"]);
     const raw = source.doc.toJS({ maxAliasCount: 1000 }) ?? {};
     const result = configFileSchema.safeParse(raw);
     if (!result.success) {

@@ -150,13 +150,19 @@ function substitute(text: string, env: Env, fail: (problem: string) => never): s
  * Replaces `${NAME}` in every string value (not keys) with the environment's value. An
  * unquoted value that is exactly one reference (`port: ${PORT}`) becomes a number or boolean
  * when the variable's text reads as one; quoted values always stay strings. Throws
- * `config.invalid` naming the key, line and variable for an unset variable.
+ * `config.invalid` naming the key, line and variable for an unset variable. Top-level keys in
+ * `skipTopLevel` are left as written.
  */
-export function interpolateEnv(source: YamlSource, env: Env): void {
+export function interpolateEnv(
+  source: YamlSource,
+  env: Env,
+  skipTopLevel: readonly string[] = [],
+): void {
   const visit = (node: unknown, path: PropertyKey[]): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (path.length === 0 && skipTopLevel.includes(String(key))) continue;
         visit(pair.value, [...path, String(key)]);
       }
     } else if (isSeq(node)) {
