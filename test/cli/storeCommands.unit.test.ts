@@ -156,6 +156,10 @@ describe("herald deliveries", () => {
       dead[0]!.id,
     ]);
     expect(await ids(["--message", dead[0]!.messageId])).toEqual([dead[0]!.id]);
+    // --failed: the dead letters, newest first, with --limit and the other filters.
+    expect(await ids(["--failed"])).toEqual([dead[1]!.id, dead[0]!.id]);
+    expect(await ids(["--failed", "--limit", "1"])).toEqual([dead[1]!.id]);
+    expect(await ids(["--failed", "--endpoint", "ep_b"])).toEqual([]);
   });
 
   it("pages with --limit and --cursor, printing the next page's command", async () => {
@@ -213,6 +217,11 @@ describe("herald deliveries", () => {
     [["--limit", "ten"], "cli.invalid_argument", /1 to 1000/],
     [["--cursor", "garbage"], "cursor.invalid", /not one this list returned/],
     [["--bogus"], "cli.unknown_option", /unknown option/],
+    [
+      ["--failed", "--status", "pending"],
+      "cli.invalid_argument",
+      /option '--failed' cannot be used with option '--status <status>'/,
+    ],
   ])("refuses %j with exit 2 (%s)", async (args, code, message) => {
     const run = await cli(["deliveries", ...args]);
     expect(run.code).toBe(2);

@@ -10,7 +10,7 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseDatabaseUrl } from "../../store/openDatabase.js";
 import { deliveryToWire } from "../../wire/records.js";
 import { formatTable, shellArg, shortTime, truncate } from "../format.js";
@@ -21,6 +21,8 @@ import { storeCommand } from "../storeCommand.js";
 
 interface DeliveriesFlags extends StoreFlags {
   status?: DeliveryStatus[];
+  /** `--failed`: the dead letters, as `--status dead_lettered`. */
+  failed?: boolean;
   endpoint?: string;
   message?: string;
   limit: number;
@@ -99,7 +101,10 @@ export function nextPageCommand(flags: DeliveriesFlags, cursor: string): string 
   return args.map(shellArg).join(" ");
 }
 
-async function runDeliveries(flags: DeliveriesFlags, io: CliIo): Promise<number> {
+async function runDeliveries(given: DeliveriesFlags, io: CliIo): Promise<number> {
+  const { failed, ...rest } = given;
+  const flags: DeliveriesFlags =
+    failed === true ? { ...rest, status: ["dead_lettered"] as DeliveryStatus[] } : rest;
   return withStore(flags, io, async (store) => {
     const page = await store.listDeliveries({
       ...(flags.status === undefined ? {} : { status: flags.status }),
@@ -138,6 +143,7 @@ cursor.invalid).
 
 ${DB_ENV_HELP}
 Examples:
+  $ herald deliveries --failed          # the dead letters, newest first
   $ herald deliveries --status dead_lettered --endpoint ep_orders --limit 2
   ID                              STATUS         ENDPOINT   ATTEMPTS  NEXT ATTEMPT  LAST ERROR
   dlv_01J9ZK6T2Q4W8M3X5B7N1C0D2E  dead_lettered  ep_orders  8/8       -             HTTP 503
@@ -158,6 +164,11 @@ export function registerDeliveries(program: Command, io: CliIo): Command {
       "--status <status>",
       "only these statuses; repeat or separate with commas",
       parseStatusFlag,
+    )
+    .addOption(
+      new Option("--failed", "only dead-lettered deliveries (--status dead_lettered)").conflicts(
+        "status",
+      ),
     )
     .option("--endpoint <id>", "only this endpoint's deliveries", parseSingleLine)
     .option("--message <id>", "only this message's deliveries", parseSingleLine)
