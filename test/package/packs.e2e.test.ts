@@ -210,6 +210,7 @@ const [postgres, redis, nats] = await Promise.all([
   serviceAvailable("nats"),
 ]);
 
+// Skipped only when PostgreSQL is unreachable, with a loud notice; under CI=true it fails instead.
 describe.skipIf(!postgres)("packed @heraldjs/postgres", () => {
   const schema = `packs_${process.pid}`;
   afterAll(async () => {
@@ -235,6 +236,7 @@ describe.skipIf(!postgres)("packed @heraldjs/postgres", () => {
   );
 });
 
+// Skipped only when Redis is unreachable, with a loud notice; under CI=true it fails instead.
 describe.skipIf(!redis)("packed @heraldjs/redis", () => {
   it(
     "installs ioredis and no database driver, and its example runs",
@@ -251,6 +253,7 @@ describe.skipIf(!redis)("packed @heraldjs/redis", () => {
   );
 });
 
+// Skipped only when NATS is unreachable, with a loud notice; under CI=true it fails instead.
 describe.skipIf(!nats)("packed @heraldjs/nats", () => {
   const stream = `PACKS_${process.pid}`;
   afterAll(async () => {

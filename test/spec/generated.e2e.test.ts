@@ -35,6 +35,14 @@ const work = mkdtempSync(join(tmpdir(), "herald-generate-"));
 mkdirSync(join(repoRoot, "test-results"), { recursive: true });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** `tsc --strict --noEmit` under NodeNext on `files`, resolving @heraldjs/* from the build. */
+const tscStrict = (files: readonly string[]) =>
+  runNode([
+    join(repoRoot, "node_modules/typescript/bin/tsc"),
+    ...["--strict", "--noEmit", "--module", "NodeNext", "--moduleResolution", "NodeNext"],
+    ...["--target", "ES2022", "--types", "node", ...files],
+  ]);
+
 const readDir = (dir: string) =>
   Object.fromEntries(
     readdirSync(dir)
@@ -67,19 +75,7 @@ describe("herald spec generate", () => {
   });
 
   it("compiles under tsc --strict against the built @heraldjs/webhooks", async () => {
-    const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
-    const run = await runNode([
-      tsc,
-      "--strict",
-      "--noEmit",
-      "--module",
-      "NodeNext",
-      "--moduleResolution",
-      "NodeNext",
-      "--target",
-      "ES2022",
-      "--types",
-      "node",
+    const run = await tscStrict([
       join(example, "generated/stripe.ts"),
       join(example, "generated/orders.ts"),
     ]);
@@ -204,30 +200,41 @@ describe("generated code for webhooks without schemas", () => {
       const spec = join(out, "spec.yaml");
       writeFileSync(
         spec,
-        "webhooks:\n  - { name: github, direction: in, signing: github, type_from: { header: X-GitHub-Event }, events: [{ type: push }] }\n  - { name: notices, direction: out, signing: hmac-sha512, events: [{ type: notice.sent }] }\n",
+        "webhooks:\n  - { name: github, direction: in, signing: github, type_from: { header: X-GitHub-Event }, events: [{ type: push }, { type: __proto__ }] }\n  - { name: notices, direction: out, signing: hmac-sha512, events: [{ type: notice.sent }] }\n",
       );
       const run = await runHerald(["spec", "generate", "--spec", spec, "--out", out]);
       expect(run.code).toBe(0);
-      const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
-      const compiled = await runNode([
-        tsc,
-        "--strict",
-        "--noEmit",
-        "--module",
-        "NodeNext",
-        "--moduleResolution",
-        "NodeNext",
-        "--target",
-        "ES2022",
-        "--types",
-        "node",
-        join(out, "github.ts"),
-        join(out, "notices.ts"),
-      ]);
+      const compiled = await tscStrict([join(out, "github.ts"), join(out, "notices.ts")]);
       expect(compiled.stdout + compiled.stderr).toBe("");
       expect(readFileSync(join(out, "github.ts"), "utf8")).toContain(
         'webhook.headers("x-github-event")',
       );
+      // An event type named __proto__ is an event like any other, not an object's prototype.
+      const generated = (await import(join(out, "github.ts"))) as {
+        createGithubReceiver(options: {
+          secrets: string[];
+          handler: (event: { type: string }) => void;
+        }): {
+          handle(request: {
+            headers: Record<string, string>;
+            body: string;
+          }): Promise<{ status: number }>;
+        };
+      };
+      const seen: string[] = [];
+      const receiver = generated.createGithubReceiver({
+        secrets: [secret],
+        handler: (event) => void seen.push(event.type),
+      });
+      for (const type of ["__proto__", "push", "constructor"]) {
+        const body = JSON.stringify({ type });
+        const headers = {
+          ...signWebhook({ scheme: "github", secret, body, id: `d-${type}` }),
+          "x-github-event": type,
+        };
+        expect((await receiver.handle({ headers, body })).status).toBe(200);
+      }
+      expect(seen).toEqual(["__proto__", "push"]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

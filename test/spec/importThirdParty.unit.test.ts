@@ -89,6 +89,18 @@ describe("importing a provider's OpenAPI webhooks", () => {
     expect(spec?.info).toEqual({ title: "Acme Payments" });
   });
 
+  it("imports an entry named __proto__ as an event type like any other", () => {
+    const provider = JSON.parse(
+      '{"openapi":"3.1.0","webhooks":{"__proto__":{"post":{"requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"__proto__":{"type":"string"}}}}}}}}}}',
+    );
+    const { spec, problems } = fromThirdPartyOpenApi(provider, options);
+    expect(problems).toEqual([]);
+    const [event] = spec?.webhooks[0]?.events ?? [];
+    expect(event?.type).toBe("__proto__");
+    const schema = event?.schema as { properties: object } | undefined;
+    expect(Object.keys(schema?.properties ?? {})).toEqual(["__proto__"]);
+  });
+
   it("reads x-webhooks of OpenAPI 3.0 the same way, and refuses a document without webhooks", () => {
     const old = doc() as Record<string, unknown>;
     old.openapi = "3.0.3";

@@ -45,6 +45,13 @@ export type OrdersEvent =
   | { type: "order.cancelled"; payload: OrderCancelled }
   | { type: "order.shipped.v0"; payload: OrderShippedV0 };
 
+type Check = ((value: unknown) => boolean) & { errors?: unknown };
+const checks = new Map<string, Check | undefined>([
+  ["order.placed", validators.event0],
+  ["order.cancelled", validators.event1],
+  ["order.shipped.v0", undefined],
+]);
+
 /** What a dispatch needs: a library Dispatcher (createDispatcher) is one, heraldApi another. */
 export interface OrdersTarget {
   dispatch(input: {
@@ -73,12 +80,6 @@ export class OrdersPayloadError extends Error {
   }
 }
 
-const checks: Record<string, (((value: unknown) => boolean) & { errors?: unknown }) | undefined> = {
-  "order.placed": validators.event0,
-  "order.cancelled": validators.event1,
-  "order.shipped.v0": undefined,
-};
-
 /**
  * A target that POSTs to a running Herald's `/v1/messages` (`url` is its origin, e.g.
  * `http://127.0.0.1:8080`), with `apiKey` as a Bearer token when the API requires one.
@@ -106,7 +107,7 @@ export function heraldApi(options: { url: string; apiKey?: string }): OrdersTarg
 /** One function per event type of the orders webhook, each checking its payload first. */
 export function ordersBinding(target: OrdersTarget) {
   const send = (type: string, payload: unknown, options: OrdersDispatchOptions) => {
-    const check = checks[type];
+    const check = checks.get(type);
     if (check !== undefined && !check(payload)) throw new OrdersPayloadError(type, check.errors);
     return target.dispatch({
       type,

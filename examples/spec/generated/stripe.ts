@@ -12,7 +12,9 @@ import {
 } from "@heraldjs/webhooks";
 import * as validators from "./stripe.validators.js";
 
-/** invoice.paid */
+/**
+ * invoice.paid
+ */
 export type InvoicePaid = {
   data: {
     object?: {
@@ -33,7 +35,9 @@ export type InvoicePaid = {
   [key: string]: unknown;
 };
 
-/** charge.refunded */
+/**
+ * charge.refunded
+ */
 export type ChargeRefunded = {
   data: {
     object?: {
@@ -66,6 +70,12 @@ export type StripeEvent =
   | { type: "invoice.paid"; payload: InvoicePaid }
   | { type: "charge.refunded"; payload: ChargeRefunded };
 
+type Check = ((value: unknown) => boolean) & { errors?: unknown };
+const checks = new Map<string, Check | undefined>([
+  ["invoice.paid", validators.event0],
+  ["charge.refunded", validators.event1],
+]);
+
 /** Where the webhook is received. */
 export const STRIPE_PATH = "/webhooks/stripe";
 /** The environment variable holding its secrets, one per line. */
@@ -79,11 +89,6 @@ export interface StripeReceiverOptions {
   /** Where deliveries are remembered; default this process's memory. */
   dedupe?: DedupeStore;
 }
-
-const checks: Record<string, ((value: unknown) => boolean) | undefined> = {
-  "invoice.paid": validators.event0,
-  "charge.refunded": validators.event1,
-};
 
 function fieldAt(value: unknown, path: readonly string[]): unknown {
   let node = value;
@@ -114,11 +119,11 @@ export function createStripeReceiver(options: StripeReceiverOptions): Receiver {
     async handler(webhook): Promise<HandlerResult | undefined> {
       const payload = webhook.json<unknown>();
       const type = fieldAt(payload, ["type"]);
-      if (typeof type !== "string" || !Object.hasOwn(checks, type)) {
+      if (typeof type !== "string" || !checks.has(type)) {
         // Not an event of the spec: acknowledged, so the sender does not retry it forever.
         return { status: 200, body: { status: "ignored", id: webhook.id } };
       }
-      const check = checks[type];
+      const check = checks.get(type);
       if (check !== undefined && !check(payload)) {
         const message = `The ${type} payload does not match its schema`;
         return { status: 422, body: { error: { code: "payload.invalid", message } } };

@@ -4,10 +4,11 @@
 // `in` webhook (the type its messages get), the type itself for an `out` one. `herald serve`
 // applies them with the config; `herald spec push` sends them to a running Herald.
 
+import { secretsEnvName } from "@heraldjs/spec/internal/spec/generatedParts.js";
 import type { LoadedSpec } from "@heraldjs/spec/internal/spec/load.js";
-import type { SigningSpec, WebhookSpec } from "@heraldjs/spec/internal/spec/schema.js";
+import type { WebhookSpec } from "@heraldjs/spec/internal/spec/schema.js";
+import { signingScheme } from "@heraldjs/spec/internal/spec/signingHeaders.js";
 import { receivePath } from "@heraldjs/spec/internal/spec/specRules.js";
-import type { WireHmacOptions } from "@heraldjs/spec/internal/wire/schemeOptions.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { WireEventTypeInput } from "../wire/eventType.js";
 import type { WireSourceInput } from "../wire/source.js";
@@ -15,21 +16,6 @@ import type { WireSourceInput } from "../wire/source.js";
 export interface SpecRecords {
   sources: WireSourceInput[];
   eventTypes: WireEventTypeInput[];
-}
-
-/** The environment variable with a webhook's secrets, one per line (as generated code reads). */
-export function secretsEnv(webhook: Pick<WebhookSpec, "name">): string {
-  return `HERALD_${webhook.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SECRETS`;
-}
-
-function scheme(signing: SigningSpec): { scheme: string; scheme_options?: WireHmacOptions } {
-  if (signing === "hmac-sha256") return { scheme: "hmac", scheme_options: { algorithm: "sha256" } };
-  if (signing === "hmac-sha512") return { scheme: "hmac", scheme_options: { algorithm: "sha512" } };
-  if (signing === "ed25519") return { scheme: "standard" };
-  if (typeof signing === "string") return { scheme: signing };
-  return signing.options === undefined
-    ? { scheme: signing.scheme }
-    : { scheme: signing.scheme, scheme_options: signing.options };
 }
 
 function source(
@@ -45,7 +31,7 @@ function source(
       `${where}: the service receives at /webhooks/${webhook.name}, not ${receivePath(webhook)}`,
     );
   }
-  const name = secretsEnv(webhook);
+  const name = secretsEnvName(webhook);
   const secrets = (env[name] ?? "")
     .split("\n")
     .map((secret) => secret.trim())
@@ -59,7 +45,7 @@ function source(
   const key = webhook.dedupe?.key;
   return {
     name: webhook.name,
-    ...scheme(webhook.signing),
+    ...signingScheme(webhook.signing),
     secrets,
     ...(webhook.timestamp_window === undefined ? {} : { tolerance_s: webhook.timestamp_window }),
     ...(webhook.dedupe?.ttl === undefined ? {} : { dedupe_ttl_s: webhook.dedupe.ttl }),

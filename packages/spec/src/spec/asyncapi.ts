@@ -7,10 +7,11 @@
 import { canonicalJson } from "./canonicalJson.js";
 import type { LoadedSpec } from "./load.js";
 import {
+  documentInfo,
   escapeRefs,
   type GeneratorInfo,
   SPEC_EXTENSION,
-  specDigest,
+  specExtension,
   WEBHOOK_EXTENSION,
 } from "./openapi.js";
 import type { JsonSchema } from "./resolveSchemas.js";
@@ -80,20 +81,11 @@ export function toAsyncApi(loaded: LoadedSpec, generator: GeneratorInfo): Record
   }
   return {
     asyncapi: "3.0.0",
-    info: {
-      title: spec.info?.title ?? "Webhooks",
-      version: spec.info?.version ?? "0.0.0",
-      description: spec.info?.description,
-    },
+    info: documentInfo(spec),
     defaultContentType: "application/json",
     channels,
     operations,
-    [SPEC_EXTENSION]: {
-      generator: `herald ${generator.version}`,
-      spec_sha256: specDigest(spec),
-      info: spec.info,
-      order: spec.webhooks.map((webhook) => webhook.name),
-    },
+    [SPEC_EXTENSION]: specExtension(spec, generator),
   };
 }
 

@@ -6,7 +6,8 @@
 
 import { renderAsyncApi } from "./asyncapi.js";
 import { dispatcherModule } from "./generateDispatcher.js";
-import { receiverModule, validatorName } from "./generateReceiver.js";
+import { validatorName } from "./generatedParts.js";
+import { receiverModule } from "./generateReceiver.js";
 import type { LoadedSpec } from "./load.js";
 import { type GeneratorInfo, renderOpenApi, specDigest } from "./openapi.js";
 import { validatorModule } from "./validators.js";

@@ -3,21 +3,10 @@
 // target — the library dispatcher (`createDispatcher` of @heraldjs/core/delivery) or a running
 // Herald's `POST /v1/messages` (`heraldApi`).
 
-import { eventTypeNames, namesOf, validatorName } from "./generateReceiver.js";
+import { docComment, eventsCode, eventTypeNames, namesOf } from "./generatedParts.js";
 import type { JsonSchema } from "./resolveSchemas.js";
-import type { EventSpec, WebhookSpec } from "./schema.js";
-import { pascalName, typeText } from "./schemaTypes.js";
-
-function docComment(event: EventSpec): string {
-  const lines = [[event.type, event.description].filter(Boolean).join(": ")];
-  if (event.deprecated !== undefined && event.deprecated !== false) {
-    const detail = typeof event.deprecated === "object" ? event.deprecated : {};
-    const since = detail.since === undefined ? "" : ` since ${detail.since}`;
-    const by = detail.replaced_by === undefined ? "" : `; use ${detail.replaced_by}`;
-    lines.push(`@deprecated${since}${by}`);
-  }
-  return `/**\n${lines.map((line) => ` * ${line.replace(/\*\//g, "* /")}`).join("\n")}\n */`;
-}
+import type { WebhookSpec } from "./schema.js";
+import { pascalName } from "./schemaTypes.js";
 
 /** The binding's function name for an event type: `order.placed` → `orderPlaced`. */
 function functionName(type: string, used: Set<string>): string {
@@ -37,21 +26,6 @@ export function dispatcherModule(
   const { type: T, value: v } = namesOf(webhook);
   const names = eventTypeNames(webhook);
   const used = new Set<string>();
-  const types = webhook.events
-    .map(
-      (event, i) =>
-        `${docComment(event)}\nexport type ${names[i]} = ${typeText(schemas.get(event.type))};\n`,
-    )
-    .join("\n");
-  const union = webhook.events
-    .map((event, i) => `  | { type: ${JSON.stringify(event.type)}; payload: ${names[i]} }`)
-    .join("\n");
-  const checks = webhook.events
-    .map((event, i) => {
-      const check = schemas.has(event.type) ? `validators.${validatorName(i)}` : "undefined";
-      return `  ${JSON.stringify(event.type)}: ${check},`;
-    })
-    .join("\n");
   const functions = webhook.events
     .map((event, i) => {
       const name = functionName(event.type, used);
@@ -63,11 +37,7 @@ export function dispatcherModule(
   return `${header}
 import * as validators from ${JSON.stringify(`./${webhook.name}.validators.js`)};
 
-${types}
-/** Every event the ${webhook.name} webhook sends, by type. */
-export type ${T}Event =
-${union};
-
+${eventsCode(webhook, schemas, "sends")}
 /** What a dispatch needs: a library Dispatcher (createDispatcher) is one, heraldApi another. */
 export interface ${T}Target {
   dispatch(input: {
@@ -96,10 +66,6 @@ export class ${T}PayloadError extends Error {
   }
 }
 
-const checks: Record<string, (((value: unknown) => boolean) & { errors?: unknown }) | undefined> = {
-${checks}
-};
-
 /**
  * A target that POSTs to a running Herald's \`/v1/messages\` (\`url\` is its origin, e.g.
  * \`http://127.0.0.1:8080\`), with \`apiKey\` as a Bearer token when the API requires one.
@@ -127,7 +93,7 @@ export function heraldApi(options: { url: string; apiKey?: string }): ${T}Target
 /** One function per event type of the ${webhook.name} webhook, each checking its payload first. */
 export function ${v}Binding(target: ${T}Target) {
   const send = (type: string, payload: unknown, options: ${T}DispatchOptions) => {
-    const check = checks[type];
+    const check = checks.get(type);
     if (check !== undefined && !check(payload)) throw new ${T}PayloadError(type, check.errors);
     return target.dispatch({
       type,

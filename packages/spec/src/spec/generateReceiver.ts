@@ -3,39 +3,15 @@
 // typed, schema-checked event once per delivery, and mounts for node:http, Express, Fastify and
 // fetch (Hono, Bun, Deno, Next.js).
 
+import { eventsCode, namesOf, secretsEnvName } from "./generatedParts.js";
 import type { JsonSchema } from "./resolveSchemas.js";
 import type { WebhookSpec } from "./schema.js";
-import { pascalName, typeText } from "./schemaTypes.js";
 import { schemeOf } from "./signingHeaders.js";
 import { receivePath } from "./specRules.js";
 
 // What generated code imports, written through JSON.stringify so that no import statement appears
 // in this file's text (the architecture test reads every `from "…"` as an import).
 const WEBHOOKS_PACKAGE = "@heraldjs/webhooks";
-
-/** `stripe-payments` → `StripePayments` (types), `stripePayments` (values), `STRIPE_PAYMENTS`. */
-export function namesOf(webhook: WebhookSpec) {
-  const type = pascalName(webhook.name);
-  return {
-    type,
-    value: type[0]?.toLowerCase() + type.slice(1),
-    constant: webhook.name.toUpperCase().replace(/[^A-Z0-9]/g, "_"),
-  };
-}
-
-/** A type name per event, unique within the module. */
-export function eventTypeNames(webhook: WebhookSpec): string[] {
-  const used = new Set<string>();
-  return webhook.events.map((event) => {
-    let name = pascalName(event.type);
-    for (let n = 2; used.has(name); n++) name = `${pascalName(event.type)}${n}`;
-    used.add(name);
-    return name;
-  });
-}
-
-/** The validator export of the event at `index` in `<name>.validators.js`. */
-export const validatorName = (index: number) => `event${index}`;
 
 function typeFromCode(webhook: WebhookSpec): string {
   const from = webhook.type_from ?? { body: "type" };
@@ -65,20 +41,6 @@ export function receiverModule(
   header: string,
 ): string {
   const { type: T, value: v, constant: C } = namesOf(webhook);
-  const names = eventTypeNames(webhook);
-  const eventTypes = webhook.events.map((event, i) => {
-    const doc = [event.type, event.description].filter(Boolean).join(": ");
-    return `/** ${doc.replace(/\*\//g, "* /")} */\nexport type ${names[i]} = ${typeText(schemas.get(event.type))};\n`;
-  });
-  const union = webhook.events
-    .map((event, i) => `  | { type: ${JSON.stringify(event.type)}; payload: ${names[i]} }`)
-    .join("\n");
-  const checks = webhook.events
-    .map((event, i) => {
-      const check = schemas.has(event.type) ? `validators.${validatorName(i)}` : "undefined";
-      return `  ${JSON.stringify(event.type)}: ${check},`;
-    })
-    .join("\n");
   return `${header}
 import {
   createReceiver,
@@ -93,15 +55,11 @@ import {
 } from ${JSON.stringify(WEBHOOKS_PACKAGE)};
 import * as validators from ${JSON.stringify(`./${webhook.name}.validators.js`)};
 
-${eventTypes.join("\n")}
-/** Every event the ${webhook.name} webhook delivers, by type. */
-export type ${T}Event =
-${union};
-
+${eventsCode(webhook, schemas, "delivers")}
 /** Where the webhook is received. */
 export const ${C}_PATH = ${JSON.stringify(receivePath(webhook))};
 /** The environment variable holding its secrets, one per line. */
-export const ${C}_SECRETS_ENV = ${JSON.stringify(`HERALD_${C}_SECRETS`)};
+export const ${C}_SECRETS_ENV = ${JSON.stringify(secretsEnvName(webhook))};
 
 export interface ${T}ReceiverOptions {
   /** Runs once per delivery with the typed, schema-checked event; throw to have it retried. */
@@ -111,10 +69,6 @@ export interface ${T}ReceiverOptions {
   /** Where deliveries are remembered; default this process's memory. */
   dedupe?: DedupeStore;
 }
-
-const checks: Record<string, ((value: unknown) => boolean) | undefined> = {
-${checks}
-};
 
 function fieldAt(value: unknown, path: readonly string[]): unknown {
   let node = value;
@@ -141,11 +95,11 @@ ${receiverOptionsCode(webhook).join("\n")}
     async handler(webhook): Promise<HandlerResult | undefined> {
       const payload = webhook.json<unknown>();
       const type = ${typeFromCode(webhook)};
-      if (typeof type !== "string" || !Object.hasOwn(checks, type)) {
+      if (typeof type !== "string" || !checks.has(type)) {
         // Not an event of the spec: acknowledged, so the sender does not retry it forever.
         return { status: 200, body: { status: "ignored", id: webhook.id } };
       }
-      const check = checks[type];
+      const check = checks.get(type);
       if (check !== undefined && !check(payload)) {
         const message = \`The \${type} payload does not match its schema\`;
         return { status: 422, body: { error: { code: "payload.invalid", message } } };

@@ -121,33 +121,44 @@ function sendOperation(
 /** The OpenAPI 3.1 document of a loaded spec. */
 export function toOpenApi(loaded: LoadedSpec, generator: GeneratorInfo): Record<string, unknown> {
   const { spec, schemas } = loaded;
-  const paths: Record<string, unknown> = {};
-  const webhooks: Record<string, unknown> = {};
+  // Maps, so that no path or event type (`__proto__` included) can reach a prototype.
+  const paths = new Map<string, unknown>();
+  const webhooks = new Map<string, unknown>();
   for (const webhook of spec.webhooks) {
     const own = schemas.get(webhook.name) ?? new Map<string, JsonSchema>();
     if (webhook.direction === "in") {
-      paths[receivePath(webhook)] = { post: receiveOperation(webhook, own) };
+      paths.set(receivePath(webhook), { post: receiveOperation(webhook, own) });
     } else {
       for (const event of webhook.events) {
-        webhooks[event.type] = { post: sendOperation(webhook, event, own) };
+        webhooks.set(event.type, { post: sendOperation(webhook, event, own) });
       }
     }
   }
   return {
     openapi: "3.1.0",
-    info: {
-      title: spec.info?.title ?? "Webhooks",
-      version: spec.info?.version ?? "0.0.0",
-      description: spec.info?.description,
-    },
-    paths,
-    webhooks,
-    [SPEC_EXTENSION]: {
-      generator: `herald ${generator.version}`,
-      spec_sha256: specDigest(spec),
-      info: spec.info,
-      order: spec.webhooks.map((webhook) => webhook.name),
-    },
+    info: documentInfo(spec),
+    paths: Object.fromEntries(paths),
+    webhooks: Object.fromEntries(webhooks),
+    [SPEC_EXTENSION]: specExtension(spec, generator),
+  };
+}
+
+/** A document's `info`, from the spec's (or defaults). */
+export function documentInfo(spec: Spec) {
+  return {
+    title: spec.info?.title ?? "Webhooks",
+    version: spec.info?.version ?? "0.0.0",
+    description: spec.info?.description,
+  };
+}
+
+/** The root `x-herald-spec`: the generator, the spec's digest and info, its webhooks' order. */
+export function specExtension(spec: Spec, generator: GeneratorInfo) {
+  return {
+    generator: `herald ${generator.version}`,
+    spec_sha256: specDigest(spec),
+    info: spec.info,
+    order: spec.webhooks.map((webhook) => webhook.name),
   };
 }
 

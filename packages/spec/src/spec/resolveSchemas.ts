@@ -11,6 +11,9 @@ import { parseYaml } from "../config/yamlSource.js";
 
 export type JsonSchema = Record<string, unknown>;
 
+/** How deep a schema may nest once its references are inlined (objects and arrays). */
+export const MAX_SCHEMA_DEPTH = 256;
+
 /** Follows a JSON Pointer (`/components/schemas/Invoice`) in `doc`; undefined when absent. */
 export function atPointer(doc: unknown, pointer: string): unknown {
   if (pointer === "" || pointer === "/") return doc;
@@ -29,8 +32,14 @@ export function atPointer(doc: unknown, pointer: string): unknown {
  * Throws `spec.invalid` for a reference outside the document, a missing target or a cycle.
  */
 export function inlineRefs(schema: unknown, doc: unknown, where: string): unknown {
-  const visit = (node: unknown, seen: readonly string[]): unknown => {
-    if (Array.isArray(node)) return node.map((item) => visit(item, seen));
+  const visit = (node: unknown, seen: readonly string[], depth = 0): unknown => {
+    if (depth > MAX_SCHEMA_DEPTH && (Array.isArray(node) || isPlainObject(node))) {
+      throw new HeraldError(
+        "spec.invalid",
+        `${where}: the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`,
+      );
+    }
+    if (Array.isArray(node)) return node.map((item) => visit(item, seen, depth + 1));
     if (!isPlainObject(node)) return node;
     const ref = node.$ref;
     if (typeof ref === "string") {
@@ -51,12 +60,12 @@ export function inlineRefs(schema: unknown, doc: unknown, where: string): unknow
         );
       }
       const { $ref: _ref, ...siblings } = node;
-      const inlined = visit(target, [...seen, ref]);
+      const inlined = visit(target, [...seen, ref], depth);
       return Object.keys(siblings).length === 0 || !isPlainObject(inlined)
         ? inlined
-        : { ...inlined, ...(visit(siblings, seen) as Record<string, unknown>) };
+        : { ...inlined, ...(visit(siblings, seen, depth) as Record<string, unknown>) };
     }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, visit(v, seen)]));
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, visit(v, seen, depth + 1)]));
   };
   return visit(schema, []);
 }
