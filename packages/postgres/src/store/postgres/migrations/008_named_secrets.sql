@@ -1,0 +1,2 @@
+-- Named secrets and ad-hoc deliveries.
+SELECT 1;

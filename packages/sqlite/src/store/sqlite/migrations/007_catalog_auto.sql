@@ -1,0 +1,2 @@
+-- The self-filling event-type catalogue (auto, first/last seen, counts).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Messages: the inbound idempotency key as received.
+SELECT 1;
