@@ -98,6 +98,7 @@ export function testDispatcher(name: string, factory: DispatcherStoreFactory): v
           type: "order.created.v1",
           source: null,
           idempotencyKey: null,
+          inboundIdempotencyKey: null,
           payload: order().payload,
         });
         expect(stored?.deliveries.map((d) => d.endpointId).sort()).toEqual(

@@ -35,6 +35,7 @@ const message: MessageRecord = {
   source: null,
   payload: { orderId: 42, note: "grüße" },
   idempotencyKey: null,
+  inboundIdempotencyKey: null,
   createdAt: iso(0),
 };
 

@@ -38,6 +38,7 @@ function message(): MessageRecord {
     source: null,
     payload: { orderId: counter, note: "grüße" },
     idempotencyKey: null,
+    inboundIdempotencyKey: null,
     createdAt: iso(0),
   };
 }

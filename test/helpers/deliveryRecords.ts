@@ -47,6 +47,7 @@ export function testMessage(payload: unknown): MessageRecord {
     source: null,
     payload,
     idempotencyKey: null,
+    inboundIdempotencyKey: null,
     createdAt: isoAt(Date.now()),
   } as MessageRecord;
 }

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { SourceRecord } from "../../packages/core/src/store/deliveryPorts.js";
 import {
   bodyKind,
   checkDedupeKey,
+  inboundIdempotencyKey,
   messageType,
   parsePayload,
 } from "../../packages/server/src/server/ingest/inboundRequest.js";
@@ -94,6 +96,31 @@ describe("checkDedupeKey", () => {
     );
     const fits = { "x-event-id": "x".repeat(1024) };
     expect(() => checkDedupeKey(long, headers(fits), identity(long, fits))).not.toThrow();
+  });
+});
+
+describe("inboundIdempotencyKey", () => {
+  const of = (values: Record<string, string>, id?: string) =>
+    inboundIdempotencyKey(
+      dedupeIdentity({
+        scheme: { deliveryId: () => undefined } as unknown as WebhookScheme,
+        verifiedId: id,
+        idempotencyHeader: "Idempotency-Key",
+        header: headers(values),
+        body: bytes("{}"),
+      }),
+    );
+
+  it("is the id the dedupe used: the scheme's id, else the header; null for a body hash", () => {
+    expect(of({ "idempotency-key": "k1" }, "msg_1")).toBe("msg_1");
+    expect(of({ "idempotency-key": " k1 " })).toBe("k1");
+    expect(of({})).toBeNull();
+  });
+
+  it("stores an id longer than 4096 characters as its SHA-256, a shorter one whole", () => {
+    const long = "i".repeat(4097);
+    expect(of({}, long)).toBe(`sha256:${createHash("sha256").update(long).digest("hex")}`);
+    expect(of({}, long.slice(1))).toBe(long.slice(1));
   });
 });
 

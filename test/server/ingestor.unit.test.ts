@@ -40,6 +40,7 @@ function capturing() {
         source: input.message.source ?? null,
         payload: input.message.payload,
         idempotencyKey: null,
+        inboundIdempotencyKey: input.message.inboundIdempotencyKey ?? null,
         createdAt: "2026-01-01T00:00:00.000Z",
       };
       return { message, deliveries: [], created: true };
@@ -90,6 +91,7 @@ describe("ingestor", () => {
       source: "std",
       payload: JSON.parse(text),
       payloadText: text,
+      inboundIdempotencyKey: "msg_signed",
     });
     const form = { ...webhook("type=b", {}, "msg_form") };
     form.headers["content-type"] = "application/x-www-form-urlencoded";

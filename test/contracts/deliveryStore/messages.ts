@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   allDeliveryIds,
   type ContractContext,
+  claimAll,
   dispatch,
   expectCode,
   iso,
@@ -32,6 +33,7 @@ export function messageContract(t: ContractContext): void {
         source: "shop",
         payload,
         idempotencyKey: null,
+        inboundIdempotencyKey: null,
         createdAt: iso(START),
       });
       expect(result.deliveries).toEqual(
@@ -139,6 +141,42 @@ export function messageContract(t: ContractContext): void {
       await expectCode(dispatch(t.store, [endpoint.id, endpoint.id]), "message.invalid");
       await expectCode(dispatch(t.store, [endpoint.id], {}, 0), "message.invalid");
       expect(await allDeliveryIds(t.store)).toEqual([]);
+    });
+
+    it("keeps an inbound idempotency key as given: not unique, beside the API key, read back by every path", async () => {
+      const endpoint = await makeEndpoint(t.store);
+      const long = "k".repeat(4096);
+      const [a, b, both] = await t.store.createMessages(
+        [
+          { source: "shop", inboundIdempotencyKey: "evt-1" },
+          { source: "billing", inboundIdempotencyKey: "evt-1" },
+          { source: "shop", inboundIdempotencyKey: long, idempotencyKey: "evt-1" },
+        ].map((message) => ({
+          message: { type: "order.created.v1", payload: {}, ...message },
+          deliveries: [{ endpointId: endpoint.id, maxAttempts: 3 }],
+        })),
+      );
+      expect([a, b, both].map((r) => r!.created)).toEqual([true, true, true]);
+      expect([a, b, both].map((r) => r!.message.inboundIdempotencyKey)).toEqual([
+        "evt-1",
+        "evt-1",
+        long,
+      ]);
+      expect(both!.message.idempotencyKey).toBe("evt-1");
+      const single = await dispatch(t.store, [endpoint.id], { inboundIdempotencyKey: "evt-2" });
+      for (const result of [a!, b!, both!, single]) {
+        expect((await t.store.getMessage(result.message.id))?.message).toEqual(result.message);
+      }
+      const claimed = await claimAll(t.store, "w1");
+      expect(new Map(claimed.map((c) => [c.message.id, c.message]))).toEqual(
+        new Map([a!, b!, both!, single].map((r) => [r.message.id, r.message])),
+      );
+      for (const bad of ["", long + "k", 42]) {
+        await expectCode(
+          dispatch(t.store, [endpoint.id], { inboundIdempotencyKey: bad as string }),
+          "message.invalid",
+        );
+      }
     });
 
     it("20 concurrent identical calls, over several connections, store one message", async () => {

@@ -178,6 +178,13 @@ export interface MessageRecord {
   payload: JsonValue;
   /** Unique per tenant when set: a repeated key returns the first message. */
   idempotencyKey: string | null;
+  /**
+   * An inbound webhook's idempotency key as received: the id its source deduplicated it by (the
+   * scheme's own webhook id, else the source's idempotency header); null when none was sent (the
+   * body's hash deduplicated it) and for messages that did not come from a source. Not unique:
+   * two sources may send the same key.
+   */
+  inboundIdempotencyKey: string | null;
   createdAt: string;
 }
 
@@ -194,6 +201,8 @@ export interface MessageInput {
    */
   payloadText?: string;
   idempotencyKey?: string | null;
+  /** See MessageRecord.inboundIdempotencyKey; at most MAX_TEXT_LENGTH characters. */
+  inboundIdempotencyKey?: string | null;
 }
 
 /**

@@ -98,6 +98,12 @@ export function newMessageRecords(
     source,
     payload: payload.value,
     idempotencyKey: textOrNull(m.idempotencyKey, "idempotencyKey", code),
+    inboundIdempotencyKey: textOrNull(
+      m.inboundIdempotencyKey,
+      "inboundIdempotencyKey",
+      code,
+      MAX_TEXT_LENGTH,
+    ),
     createdAt: nowIso,
   };
   const deliveries = newDeliveryRecords(message.id, input.deliveries, nowIso, clock);

@@ -192,6 +192,7 @@ export function rowMapper(c: RowCodec): RowMapper {
       source: m.source,
       payload: c.json(m.payload),
       idempotency_key: m.idempotencyKey,
+      inbound_idempotency_key: m.inboundIdempotencyKey,
       created_at: c.time(m.createdAt),
     }),
     message: (r) => ({
@@ -201,6 +202,7 @@ export function rowMapper(c: RowCodec): RowMapper {
       source: strOrNull(r.source),
       payload: fromJson(r.payload),
       idempotencyKey: strOrNull(r.idempotency_key),
+      inboundIdempotencyKey: strOrNull(r.inbound_idempotency_key),
       createdAt: c.fromTime(r.created_at),
     }),
     deliveryParams: (d) => ({

@@ -27,6 +27,7 @@ const MESSAGE_COLUMNS = [
   "source",
   "payload",
   "idempotency_key",
+  "inbound_idempotency_key",
   "created_at",
 ];
 const ENDPOINT_COLUMNS = [

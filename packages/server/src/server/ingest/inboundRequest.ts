@@ -2,7 +2,9 @@
 // source's rules on the dedupe key, the payload (JSON or form fields) and the message type
 // `<source>.<type>`.
 
+import { createHash } from "node:crypto";
 import { isValidTypePattern } from "@heraldjs/core/internal/core/typePattern.js";
+import { MAX_TEXT_LENGTH } from "@heraldjs/core/internal/model/constants.js";
 import type { SourceRecord } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
@@ -106,6 +108,18 @@ export function checkDedupeKey(
   } else if (source.idempotencyRequired && identity.from !== "id") {
     throw new HeraldError("idempotency.missing", "This source requires a webhook id");
   }
+}
+
+/**
+ * The key stored on the message and shown as its `idempotency_key`: the id its dedupe used (the
+ * scheme's webhook id, else the source's idempotency header); null when the body's hash was the
+ * key (nothing the sender named). An id longer than MAX_TEXT_LENGTH (a scheme id can be) is
+ * stored as `sha256:<hex>` of it, as the dedupe key does with long ids.
+ */
+export function inboundIdempotencyKey(identity: DedupeIdentity): string | null {
+  if (identity.from === "sha256") return null;
+  if (identity.id.length <= MAX_TEXT_LENGTH) return identity.id;
+  return `sha256:${createHash("sha256").update(identity.id).digest("hex")}`;
 }
 
 /** The value at a dotted path of own object fields (`data.object.type`); never a prototype's. */

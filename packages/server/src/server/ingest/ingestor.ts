@@ -19,6 +19,7 @@ import {
   bodyKind,
   checkDedupeKey,
   type HeaderGetter,
+  inboundIdempotencyKey,
   messageType,
   parsePayload,
 } from "./inboundRequest.js";
@@ -179,7 +180,13 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     const { payload, text } = parsePayload(body, kind);
     const type = messageType(source, header, payload);
     // Store as message: the body's JSON text is stored as received, not serialised again.
-    const message = { type, source: source.name, payload, payloadText: text };
+    const message = {
+      type,
+      source: source.name,
+      payload,
+      payloadText: text,
+      inboundIdempotencyKey: inboundIdempotencyKey(verified.identity),
+    };
     const result = await committer.submit({
       message,
       deliveries: [],
