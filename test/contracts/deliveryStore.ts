@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe } from "vitest";
 import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { batchContract } from "./deliveryStore/batches.js";
 import { catalogContract } from "./deliveryStore/catalog.js";
+import { catalogAutoContract } from "./deliveryStore/catalogAuto.js";
 import { claimContract } from "./deliveryStore/claims.js";
 import {
   type ContractContext,
@@ -36,6 +37,7 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
     });
 
     catalogContract(t);
+    catalogAutoContract(t);
     messageContract(t);
     batchContract(t);
     inboundKeyContract(t);

@@ -57,6 +57,10 @@ describe("dispatcher", () => {
       description: "",
       schema: { type: "object", required: ["id"] },
       deprecated: false,
+      auto: false,
+      firstSeenAt: null,
+      lastSeenAt: null,
+      count: 0,
       createdAt: "2025-01-01T00:00:00.000Z",
       updatedAt: "2025-01-01T00:00:00.000Z",
     };

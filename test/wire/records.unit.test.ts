@@ -272,6 +272,10 @@ describe("catalogue records", () => {
       description: "An order was placed",
       schema: { type: "object" },
       deprecated: false,
+      auto: true,
+      firstSeenAt: T0,
+      lastSeenAt: T1,
+      count: 42,
       createdAt: T0,
       updatedAt: T1,
     };
@@ -280,6 +284,10 @@ describe("catalogue records", () => {
       description: "An order was placed",
       schema: { type: "object" },
       deprecated: false,
+      auto: true,
+      first_seen_at: T0,
+      last_seen_at: T1,
+      count: 42,
       created_at: T0,
       updated_at: T1,
     });

@@ -28,6 +28,10 @@ export function catalogContract(t: ContractContext): void {
         description: "",
         schema: null,
         deprecated: false,
+        auto: false,
+        firstSeenAt: null,
+        lastSeenAt: null,
+        count: 0,
         createdAt: iso(START),
         updatedAt: iso(START),
       });

@@ -1,6 +1,7 @@
 // Builds validated catalogue records (event types, sources, endpoints) from user input; every
 // adapter stores exactly what these return, so defaults and rules live in one place.
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { isPlainObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { newId } from "../core/ids.js";
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
@@ -51,9 +52,59 @@ export function eventTypeRecord(input: EventTypeInput, nowIso: string): EventTyp
     description: freeText(input.description, "description", code),
     schema: jsonObjectOrNull(input.schema, "schema", code),
     deprecated: bool(input.deprecated ?? false, "deprecated", code),
+    auto: false,
+    firstSeenAt: null,
+    lastSeenAt: null,
+    count: 0,
     createdAt: nowIso,
     updatedAt: nowIso,
   };
+}
+
+/** What a declaration leaves as it was: how often and when messages of the type were seen. */
+export type EventTypeSightings = Pick<EventTypeRecord, "firstSeenAt" | "lastSeenAt" | "count">;
+
+export function sightingsOf(record: EventTypeRecord): EventTypeSightings {
+  return { firstSeenAt: record.firstSeenAt, lastSeenAt: record.lastSeenAt, count: record.count };
+}
+
+/**
+ * The catalogue entry after `count` more messages of type `name` were stored at `nowIso`: a type
+ * seen for the first time is recorded `auto` without a schema; a known one (declared or not)
+ * keeps its settings and only counts. The SQL adapters' UPSERTs do the same in the database.
+ */
+export function seenEventType(
+  existing: EventTypeRecord | undefined,
+  name: string,
+  count: number,
+  nowIso: string,
+): EventTypeRecord {
+  if (existing === undefined) {
+    return {
+      ...eventTypeRecord({ name }, nowIso),
+      auto: true,
+      firstSeenAt: nowIso,
+      lastSeenAt: nowIso,
+      count,
+    };
+  }
+  const later = (a: string | null) => (a !== null && a > nowIso ? a : nowIso);
+  const earlier = (a: string | null) => (a !== null && a < nowIso ? a : nowIso);
+  return {
+    ...existing,
+    firstSeenAt: earlier(existing.firstSeenAt),
+    lastSeenAt: later(existing.lastSeenAt),
+    count: existing.count + count,
+  };
+}
+
+/** `event_type.unknown`: a closed catalogue refuses messages of a type it does not list. */
+export function unknownEventType(name: string): HeraldError {
+  return new HeraldError(
+    "event_type.unknown",
+    `The event type ${JSON.stringify(name)} is not in the catalogue, which is closed: declare the type first`,
+    { details: { type: name } },
+  );
 }
 
 function typeFrom(value: unknown): SourceTypeFrom {

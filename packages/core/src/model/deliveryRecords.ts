@@ -35,7 +35,19 @@ export interface EventTypeRecord {
   /** JSON Schema of the payload, when one is registered. */
   schema: JsonObject | null;
   deprecated: boolean;
+  /**
+   * True while the type is only known from the messages that used it (recorded the first time
+   * one was stored); false once declared (API, herald.yaml), which keeps the counts.
+   */
+  auto: boolean;
+  /** When the first stored message of this type was created; null when none was yet. */
+  firstSeenAt: string | null;
+  /** When the latest stored message of this type was created; null when none was yet. */
+  lastSeenAt: string | null;
+  /** Messages of this type stored (dispatched and received); a duplicate is not counted. */
+  count: number;
   createdAt: string;
+  /** Moved by declarations only, not by messages (it keys the payload validator's cache). */
   updatedAt: string;
 }
 

@@ -12,6 +12,7 @@ import type {
 } from "./deliveryOperations.js";
 import { type InboundKeyRow, isLive } from "./inboundKeys.js";
 import { endpointNotFound } from "./lifecycle.js";
+import { compareText } from "./listQuery.js";
 import { type NewMessage, newMessageRecords } from "./messageRecords.js";
 
 /** What the batch reads from the store: who holds an idempotency key or a dedupe key. */
@@ -40,6 +41,23 @@ interface BatchPlan {
   keys: InboundKeyRow[];
   /** The stored messages some inputs duplicate. */
   existingIds: string[];
+  /**
+   * Each event type of the messages to store with how many there are, by name: the catalogue
+   * counts them in the same transaction (a type seen for the first time is recorded `auto`).
+   */
+  types: { name: string; count: number }[];
+}
+
+/** The created messages' types with their counts, sorted (every writer locks rows in one order). */
+function typeCounts(created: BatchPlan["created"]): BatchPlan["types"] {
+  const counts = new Map<string, number>();
+  for (const { records } of created) {
+    const { type } = records.message;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([name, count]) => ({ name, count }));
 }
 
 const pair = (a: string, b: string) => `${a}\0${b}`; // NUL is refused in both parts
@@ -126,6 +144,7 @@ export function planBatch(
     created,
     keys: [...keys.values()].map(({ index: _, ...row }) => row),
     existingIds: [...existing],
+    types: typeCounts(created),
   };
 }
 

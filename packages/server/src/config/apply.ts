@@ -66,8 +66,10 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return left.every(([key, value]) => rightMap.has(key) && sameJson(value, rightMap.get(key)));
 }
 
+/** Also false for a type only recorded from messages (`auto`): declaring it is a change. */
 function sameEventType(existing: EventTypeRecord, input: EventTypeInput): boolean {
   return (
+    !existing.auto &&
     existing.description === (input.description ?? "") &&
     sameJson(existing.schema, input.schema ?? null) &&
     existing.deprecated === (input.deprecated ?? false)

@@ -1,10 +1,8 @@
 // `POST /v1/event-types` and the `event_types:` of herald.yaml.
 
 import { createPayloadValidator } from "@heraldjs/core/internal/delivery/payloadSchema.js";
-import type {
-  EventTypeInput,
-  EventTypeRecord,
-} from "@heraldjs/core/internal/model/deliveryRecords.js";
+import { eventTypeRecord } from "@heraldjs/core/internal/model/catalogRecords.js";
+import type { EventTypeInput } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import {
   descriptionSchema,
   invalidField,
@@ -29,15 +27,7 @@ export type WireEventType = z.output<typeof wireEventTypeSchema>;
 
 /** Compiles the schema once so a broken one is refused now, not at the first message. */
 function checkSchema(name: string, schema: JsonObject): void {
-  const now = new Date(0).toISOString();
-  const record: EventTypeRecord = {
-    name,
-    description: "",
-    schema,
-    deprecated: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const record = eventTypeRecord({ name, schema }, new Date(0).toISOString());
   try {
     createPayloadValidator().validate(record, {});
   } catch (error) {

@@ -110,8 +110,23 @@ export const eventTypeShape = z.object({
   description: z.string(),
   schema: z.record(z.string(), z.unknown()).nullable(),
   deprecated: z.boolean(),
+  auto: z
+    .boolean()
+    .describe(
+      "True while the type is known only from the messages that used it (recorded the first time one was stored); false once declared",
+    ),
+  first_seen_at: time
+    .nullable()
+    .describe("ISO 8601, UTC: when the first message of this type was stored; null: none yet"),
+  last_seen_at: time
+    .nullable()
+    .describe("ISO 8601, UTC: when the latest message of this type was stored; null: none yet"),
+  count: z
+    .int()
+    .min(0)
+    .describe("Messages of this type stored (dispatched and received; duplicates not counted)"),
   created_at: time,
-  updated_at: time,
+  updated_at: time.describe("ISO 8601, UTC; moved by declarations only, not by messages"),
 });
 
 /** `{data: [...], next_cursor}`. */

@@ -128,6 +128,10 @@ interface EventTypeWire {
   description: string;
   schema: JsonObject | null;
   deprecated: boolean;
+  auto: boolean;
+  first_seen_at: string | null;
+  last_seen_at: string | null;
+  count: number;
   created_at: string;
   updated_at: string;
 }
@@ -246,6 +250,10 @@ export function eventTypeToWire(eventType: EventTypeRecord): EventTypeWire {
     description: eventType.description,
     schema: eventType.schema,
     deprecated: eventType.deprecated,
+    auto: eventType.auto,
+    first_seen_at: eventType.firstSeenAt,
+    last_seen_at: eventType.lastSeenAt,
+    count: eventType.count,
     created_at: eventType.createdAt,
     updated_at: eventType.updatedAt,
   };

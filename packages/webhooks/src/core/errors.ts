@@ -33,6 +33,7 @@ export type HeraldErrorCode =
   | "envelope.invalid"
   | "event_type.invalid"
   | "event_type.not_found"
+  | "event_type.unknown"
   | "expectation.unsupported"
   | "handler.failed"
   | "header.too_large"

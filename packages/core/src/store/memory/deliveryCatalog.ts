@@ -4,6 +4,7 @@ import {
   eventTypeRecord,
   newEndpointRecord,
   patchedEndpointRecord,
+  sightingsOf,
   sourceRecord,
   toggledEndpointRecord,
 } from "../../model/catalogRecords.js";
@@ -54,16 +55,23 @@ export const copy = <T>(value: T): T => structuredClone(value);
 const byName = (a: { name: string }, b: { name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-/** A catalogue kept by name (event types, sources): upsert keeps the first creation time. */
+/**
+ * A catalogue kept by name (event types, sources): upsert keeps the first creation time, and
+ * `keep` names what else of a replaced record stays.
+ */
 function byNameTable<I, R extends { name: string; createdAt: string }>(
   map: Map<string, R>,
   build: (input: I) => R,
+  keep: (existing: R) => Partial<R> = () => ({}),
 ) {
   return {
     async upsert(input: I): Promise<R> {
       const record = build(input);
       const existing = map.get(record.name);
-      if (existing !== undefined) record.createdAt = existing.createdAt;
+      if (existing !== undefined) {
+        Object.assign(record, keep(existing));
+        record.createdAt = existing.createdAt;
+      }
       map.set(record.name, record);
       return copy(record);
     },
@@ -84,8 +92,10 @@ export function memoryCatalog(
     return endpoint;
   }
 
-  const eventTypes = byNameTable(state.eventTypes, (input: EventTypeInput) =>
-    eventTypeRecord(input, nowIso()),
+  const eventTypes = byNameTable(
+    state.eventTypes,
+    (input: EventTypeInput) => eventTypeRecord(input, nowIso()),
+    sightingsOf,
   );
   const sources = byNameTable(state.sources, (input: SourceInput) => sourceRecord(input, nowIso()));
   return {

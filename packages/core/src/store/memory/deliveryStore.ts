@@ -3,6 +3,7 @@
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { positiveInteger } from "../../model/check.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
+import { seenEventType } from "../../model/catalogRecords.js";
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../../model/idPrefix.js";
 import { isLive, pruneOptions } from "../../model/inboundKeys.js";
 import {
@@ -140,6 +141,9 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
       for (const d of deliveries) state.deliveries.set(d.id, d);
     }
     for (const key of plan.keys) state.inboundKeys.set(`${key.source}\0${key.key}`, key);
+    for (const { name, count } of plan.types) {
+      state.eventTypes.set(name, seenEventType(state.eventTypes.get(name), name, count, nowIso));
+    }
     return copy(batchResults(records, plan, (id) => messageWithDeliveries(id)!));
   }
 

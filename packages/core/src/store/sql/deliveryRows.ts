@@ -97,11 +97,14 @@ export function rowMapper(c: RowCodec): RowMapper {
   return {
     time: c.time,
     fromTime: c.fromTime,
+    // A declaration's columns: the sightings (first_seen_at, last_seen_at, seen_count) are
+    // written by message writes only, so an upsert of these keeps them.
     eventTypeParams: (e) => ({
       name: e.name,
       description: e.description,
       schema: jsonOrNull(e.schema),
       deprecated: c.bool(e.deprecated),
+      auto: c.bool(e.auto),
       created_at: c.time(e.createdAt),
       updated_at: c.time(e.updatedAt),
     }),
@@ -110,6 +113,11 @@ export function rowMapper(c: RowCodec): RowMapper {
       description: str(r.description),
       schema: fromJsonOrNull(r.schema),
       deprecated: c.fromBool(r.deprecated),
+      auto: c.fromBool(r.auto),
+      firstSeenAt: fromTimeOrNull(r.first_seen_at),
+      lastSeenAt: fromTimeOrNull(r.last_seen_at),
+      // PostgreSQL's bigint arrives as a string.
+      count: Number(r.seen_count),
       createdAt: c.fromTime(r.created_at),
       updatedAt: c.fromTime(r.updated_at),
     }),

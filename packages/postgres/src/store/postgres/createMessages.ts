@@ -49,6 +49,7 @@ import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
+import { countEventTypesSql } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeys, takeInboundKeysSql } from "./inboundKeys.js";
 
 /** Rounds (transactions) a batch may take when concurrent writers keep winning its keys. */
@@ -80,7 +81,7 @@ function insertMessages(columns: readonly string[]): string {
 SELECT ${select.join(", ")} FROM json_populate_recordset(NULL::messages, $1::json)
 ORDER BY tenant, idempotency_key
 ON CONFLICT (tenant, idempotency_key) DO NOTHING
-RETURNING id`;
+RETURNING id, type`;
 }
 
 function insertDeliveries(columns: readonly string[]): string {
@@ -132,8 +133,8 @@ async function readHolders(client: PgClient, records: readonly NewMessage[]): Pr
 }
 
 /**
- * The batch's writes as one statement (one round trip): its messages, dedupe keys and
- * deliveries, and the workers' wake-up when it stored deliveries. Parents and children in sibling
+ * The batch's writes as one statement (one round trip): its messages, dedupe keys, the
+ * catalogue's count of its types and deliveries, and the workers' wake-up when it stored deliveries. Parents and children in sibling
  * CTEs: the foreign keys are checked at the end of the statement, when the messages exist. Answers
  * how many messages and keys were written, so a concurrent writer that won one of them is seen.
  */
@@ -144,6 +145,7 @@ function writeBatchSql(
   const parts = [
     `m AS (${insertMessages(messageColumns)})`,
     `k AS (${takeInboundKeysSql("$2", "$3")})`,
+    `t AS (${countEventTypesSql("m", "$3")})`,
   ];
   if (deliveryColumns !== undefined) {
     parts.push(`d AS (${insertDeliveries(deliveryColumns).replace("$1", "$4")} RETURNING 1)`);

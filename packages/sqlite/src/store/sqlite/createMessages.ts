@@ -60,8 +60,19 @@ function decideBatch(
   return plan;
 }
 
+// The catalogue counts the batch's messages, one UPSERT per distinct type: a type seen for the
+// first time gets an `auto` row without a schema; a known one only counts (its declaration and
+// updated_at stay). migrations/007_catalog_auto.sql.
+const COUNT_TYPE = `INSERT INTO event_types
+  (name, auto, first_seen_at, last_seen_at, seen_count, created_at, updated_at)
+VALUES (@name, 1, @now, @now, @count, @now, @now)
+ON CONFLICT (name) DO UPDATE SET
+  seen_count = seen_count + excluded.seen_count,
+  first_seen_at = min(coalesce(first_seen_at, excluded.first_seen_at), excluded.first_seen_at),
+  last_seen_at = max(coalesce(last_seen_at, excluded.last_seen_at), excluded.last_seen_at)`;
+
 /** Inside the transaction of `decideBatch`: writes its plan. */
-function applyBatch(ctx: SqliteContext, plan: BatchPlan): void {
+function applyBatch(ctx: SqliteContext, plan: BatchPlan, nowIso: string): void {
   let insertMessage: Statement | undefined;
   let insertDelivery: Statement | undefined;
   for (const { records: created } of plan.created) {
@@ -77,6 +88,10 @@ function applyBatch(ctx: SqliteContext, plan: BatchPlan): void {
     }
   }
   takeInboundKeys(ctx, plan.keys);
+  if (plan.types.length === 0) return;
+  const countType = ctx.sql(COUNT_TYPE);
+  const now = rows.time(nowIso);
+  for (const { name, count } of plan.types) countType.run({ name, count, now });
 }
 
 export function sqliteCreateMessages(
@@ -92,7 +107,7 @@ export function sqliteCreateMessages(
       if (records.length === 0) return [];
       return ctx.immediate(() => {
         const plan = decideBatch(ctx, records, nowIso);
-        applyBatch(ctx, plan);
+        applyBatch(ctx, plan, nowIso);
         return batchResults(records, plan, (id) => messageWithDeliveries(id)!);
       });
     });

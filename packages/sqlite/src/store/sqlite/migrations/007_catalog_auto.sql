@@ -1,2 +1,20 @@
 -- The self-filling event-type catalogue (auto, first/last seen, counts).
-SELECT 1;
+-- Every stored message counts in its type's row, written in the message's own transaction (one
+-- UPSERT per distinct type per batch): a type seen for the first time gets a row with auto = 1
+-- and no schema; a declaration (upsertEventType) sets auto = 0 and leaves the sightings as they
+-- are. first_seen_at / last_seen_at are INTEGER Unix ms like every time here; NULL while no
+-- message of the type was stored.
+ALTER TABLE event_types ADD COLUMN auto INTEGER NOT NULL DEFAULT 0 CHECK (auto IN (0, 1));
+ALTER TABLE event_types ADD COLUMN first_seen_at INTEGER;
+ALTER TABLE event_types ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE event_types ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0 CHECK (seen_count >= 0);
+
+-- The messages stored before this migration count too: declared types get their sightings,
+-- the others a row of their own.
+INSERT INTO event_types (name, auto, first_seen_at, last_seen_at, seen_count, created_at, updated_at)
+SELECT type, 1, min(created_at), max(created_at), count(*), min(created_at), min(created_at)
+FROM messages WHERE true GROUP BY type
+ON CONFLICT (name) DO UPDATE SET
+  first_seen_at = excluded.first_seen_at,
+  last_seen_at = excluded.last_seen_at,
+  seen_count = excluded.seen_count;
