@@ -128,6 +128,8 @@ describe.skipIf(!available)("postgres createMessages: one-statement path", () =>
     }
     expect(await count("messages")).toBe(4);
     expect(await count("inbound_keys")).toBe(3);
+    // The same statement counted them in the catalogue.
+    expect(await store.getEventType("order.created.v1")).toMatchObject({ auto: true, count: 4 });
     expect((await allDeliveryIds(store)).sort()).toEqual(
       results.flatMap((r) => r.deliveries.map((d) => d.id)).sort(),
     );
@@ -136,6 +138,7 @@ describe.skipIf(!available)("postgres createMessages: one-statement path", () =>
     const again = await store.createMessages([inputs[0]!, inputs[1]!, inputs[3]!]);
     expect(again).toEqual([0, 1, 3].map((i) => ({ ...results[i]!, created: false })));
     expect(await count("messages")).toBe(4);
+    expect((await store.getEventType("order.created.v1"))?.count).toBe(4);
   });
 
   it("stores a payload parsed from webhook text as that JSON: escapes, unicode, nesting", async () => {
