@@ -15,6 +15,7 @@ import {
 import { inboundKeyContract } from "./deliveryStore/inboundKeys.js";
 import { leaseContract } from "./deliveryStore/leases.js";
 import { messageContract } from "./deliveryStore/messages.js";
+import { namedSecretContract } from "./deliveryStore/namedSecrets.js";
 import { operationsContract } from "./deliveryStore/operations.js";
 
 export type { DeliveryStoreFactory, DeliveryStoreHarness } from "./deliveryStore/fixtures.js";
@@ -44,5 +45,6 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
     claimContract(t);
     leaseContract(t);
     operationsContract(t);
+    namedSecretContract(t);
   });
 }

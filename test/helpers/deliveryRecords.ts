@@ -23,6 +23,8 @@ export function testEndpoint(
     scheme: "standard",
     schemeOptions: null,
     secrets,
+    secretName: null,
+    adhoc: false,
     headers: {},
     timeoutMs: 2000,
     retry: null,

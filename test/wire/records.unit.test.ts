@@ -15,7 +15,6 @@ import {
   deliveryToWire,
   endpointToWire,
   eventTypeToWire,
-  messageStatus,
   messageToWire,
   sourceToWire,
 } from "../../packages/server/src/wire/records.js";
@@ -50,6 +49,7 @@ const message: MessageRecord = {
   source: null,
   payload: { id: "ord_1", total: 42 },
   idempotencyKey: "order-1",
+  inboundIdempotencyKey: null,
   createdAt: T0,
 };
 
@@ -128,19 +128,21 @@ describe("attemptToWire", () => {
   });
 });
 
-describe("messageStatus / messageToWire", () => {
-  it.each([
-    [[], "no_deliveries"],
-    [["delivered", "delivered"], "delivered"],
-    [["delivered", "cancelled"], "delivered"],
-    [["cancelled"], "cancelled"],
-    [["delivered", "retrying"], "pending"],
-    [["pending"], "pending"],
-    [["delivering", "delivered"], "pending"],
-    [["dead_lettered", "retrying"], "failed"],
-    [["dead_lettered", "delivered"], "failed"],
-  ] as const)("%j → %s", (statuses, expected) => {
-    expect(messageStatus(statuses.map((status) => ({ status })))).toBe(expected);
+describe("messageToWire", () => {
+  it("shows an inbound message's idempotency key as its idempotency_key", () => {
+    const inbound = {
+      ...message,
+      source: "shop",
+      idempotencyKey: null,
+      inboundIdempotencyKey: "evt_1",
+    };
+    expect(messageToWire(inbound, []).idempotency_key).toBe("evt_1");
+    expect(
+      messageToWire({ ...inbound, inboundIdempotencyKey: null }, []).idempotency_key,
+    ).toBeNull();
+    expect(messageToWire({ ...message, inboundIdempotencyKey: "evt_1" }, []).idempotency_key).toBe(
+      "order-1",
+    );
   });
 
   it("has DESIGN.md's GET /v1/messages/:id fields, deliveries included", () => {
@@ -149,8 +151,16 @@ describe("messageStatus / messageToWire", () => {
       id: message.id,
       type: "order.created.v1",
       source: null,
-      status: "failed",
+      status: "dead_lettered",
+      status_description: expect.stringMatching(
+        /^Dead-lettered: .* Deliveries: 1 delivered, 1 dead_lettered\.$/,
+      ),
+      attempts: 2,
+      max_attempts: 8,
+      last_error: "HTTP 503",
+      next_retry_at: null,
       created_at: T0,
+      updated_at: T1,
       payload: { id: "ord_1", total: 42 },
       tenant: "acme",
       idempotency_key: "order-1",
@@ -188,6 +198,8 @@ describe("catalogue records", () => {
       { secret: "whsec_new", expiresAt: null, createdAt: T1 },
       { secret: "whsec_old", expiresAt: T1, createdAt: T0 },
     ],
+    secretName: null,
+    adhoc: false,
     headers: { "x-team": "orders" },
     timeoutMs: 15_000,
     retry: { schedule_s: [5, 300] },
@@ -215,6 +227,8 @@ describe("catalogue records", () => {
       scheme: "standard",
       scheme_options: null,
       secret_count: 2,
+      secret_name: null,
+      adhoc: false,
       headers: { "x-team": "orders" },
       timeout_ms: 15_000,
       retry: { schedule_s: [5, 300] },
@@ -246,6 +260,7 @@ describe("catalogue records", () => {
       idempotencyRequired: true,
       dedupeTtlS: 259_200,
       typeFrom: { header: "X-GitHub-Event" },
+      allowFrom: [],
       createdAt: T0,
       updatedAt: T1,
     };
@@ -254,6 +269,10 @@ describe("catalogue records", () => {
       name: "github",
       scheme: "github",
       scheme_options: null,
+      verification: "signature",
+      verified: true,
+      token_header: null,
+      allow_from: [],
       secret_count: 2,
       tolerance_s: 300,
       idempotency_header: "X-GitHub-Delivery",

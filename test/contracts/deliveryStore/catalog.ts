@@ -100,6 +100,7 @@ export function catalogContract(t: ContractContext): void {
         idempotencyRequired: false,
         dedupeTtlS: 259_200,
         typeFrom: { fixed: "received" },
+        allowFrom: [],
         createdAt: iso(START),
         updatedAt: iso(START),
       });
@@ -113,8 +114,17 @@ export function catalogContract(t: ContractContext): void {
         idempotencyRequired: true,
         dedupeTtlS: 3_600,
         typeFrom: { header: "X-Event-Type" },
+        allowFrom: ["10.0.0.0/8", "2001:db8::/32"],
       });
       expect(await t.store.getSource("partner")).toEqual(full);
+      expect(full.allowFrom).toEqual(["10.0.0.0/8", "2001:db8::/32"]);
+      const token = await t.store.upsertSource({
+        name: "token",
+        scheme: "token",
+        schemeOptions: { header: "X-Hook-Token" },
+        secrets: ["tok_0123456789abcdef"],
+      });
+      expect(await t.store.getSource("token")).toEqual(token);
       expect(full.typeFrom).toEqual({ header: "X-Event-Type" });
       expect(full.secrets).toEqual(["one", "two"]);
       expect(await t.store.getSource("nobody")).toBeUndefined();
@@ -167,6 +177,8 @@ export function catalogContract(t: ContractContext): void {
         scheme: "standard",
         schemeOptions: null,
         secrets: [],
+        secretName: null,
+        adhoc: false,
         headers: {},
         timeoutMs: 15_000,
         retry: null,

@@ -141,6 +141,7 @@ export function sourceRecord(input: SourceInput, nowIso: string): SourceRecord {
     idempotencyRequired: bool(input.idempotencyRequired ?? false, "idempotencyRequired", code),
     dedupeTtlS: positiveNumber(input.dedupeTtlS ?? DEFAULT_DEDUPE_TTL_S, "dedupeTtlS", code),
     typeFrom: typeFrom(input.typeFrom),
+    allowFrom: stringList(input.allowFrom ?? [], "allowFrom", code),
     createdAt: nowIso,
     updatedAt: nowIso,
   };
@@ -165,8 +166,12 @@ function target(transport: string, value: unknown): string {
   return raw;
 }
 
-function secrets(value: unknown, nowIso: string): EndpointSecret[] {
-  const code = "endpoint.invalid";
+/** Secrets with their expiry (endpoints, named secrets); `code` names the record's error. */
+export function secretList(
+  value: unknown,
+  nowIso: string,
+  code: "endpoint.invalid" | "secret.invalid" = "endpoint.invalid",
+): EndpointSecret[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw invalid(code, "secrets", "must be an array");
   return value.map((item: unknown, i) => {
@@ -183,7 +188,13 @@ function secrets(value: unknown, nowIso: string): EndpointSecret[] {
 
 type EndpointSettings = Omit<
   EndpointRecord,
-  "id" | "enabled" | "disabledReason" | "consecutiveFailures" | "failingSince" | "createdAt"
+  | "id"
+  | "enabled"
+  | "adhoc"
+  | "disabledReason"
+  | "consecutiveFailures"
+  | "failingSince"
+  | "createdAt"
 >;
 
 function endpointSettings(input: EndpointPatch & EndpointInput, nowIso: string): EndpointSettings {
@@ -203,7 +214,11 @@ function endpointSettings(input: EndpointPatch & EndpointInput, nowIso: string):
     eventTypes,
     scheme: text(input.scheme ?? DEFAULT_ENDPOINT_SCHEME, "scheme", code),
     schemeOptions: jsonObjectOrNull(input.schemeOptions, "schemeOptions", code),
-    secrets: secrets(input.secrets, nowIso),
+    secrets: secretList(input.secrets, nowIso),
+    secretName:
+      input.secretName === undefined || input.secretName === null
+        ? null
+        : key(input.secretName, "secretName", code),
     headers: headerMap(input.headers, "headers", code),
     timeoutMs: positiveInteger(input.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS, "timeoutMs", code),
     retry:
@@ -234,6 +249,7 @@ export function newEndpointRecord(
   return {
     id,
     ...settings,
+    adhoc: bool(input.adhoc ?? false, "adhoc", code),
     enabled,
     disabledReason: null,
     consecutiveFailures: 0,
@@ -252,17 +268,26 @@ export function patchedEndpointRecord(
   const defined = Object.fromEntries(
     Object.entries(patch).filter(([, value]) => value !== undefined),
   ) as EndpointPatch;
-  for (const field of ["id", "enabled"]) {
+  for (const field of ["id", "enabled", "adhoc"]) {
     if (field in defined) {
       throw invalid("endpoint.invalid", field, "cannot be changed by an update");
     }
   }
-  const { id, enabled, disabledReason, consecutiveFailures, failingSince, createdAt, ...current } =
-    existing;
+  const {
+    id,
+    adhoc,
+    enabled,
+    disabledReason,
+    consecutiveFailures,
+    failingSince,
+    createdAt,
+    ...current
+  } = existing;
   const settings = endpointSettings({ ...current, ...defined }, nowIso);
   return {
     id,
     ...settings,
+    adhoc,
     enabled,
     disabledReason,
     consecutiveFailures,

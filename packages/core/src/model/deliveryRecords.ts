@@ -97,6 +97,16 @@ export interface EndpointRecord {
   schemeOptions: JsonObject | null;
   /** Current secret first; several while a rotation's old secret has not expired. */
   secrets: EndpointSecret[];
+  /**
+   * A named secret of the tenant (NamedSecretRecord) that signs instead of `secrets`, with its
+   * scheme: resolved by the worker at every attempt, so a rotation applies to pending retries.
+   */
+  secretName: string | null;
+  /**
+   * An ad-hoc target of `dispatch({ url, secretName })`: never routed to by event type and left
+   * out of `listEndpoints`; `getEndpoint` and the delivery operations see it like any other.
+   */
+  adhoc: boolean;
   /** Extra request headers. */
   headers: Record<string, string>;
   /** Default 15000. */
@@ -128,6 +138,10 @@ export interface EndpointInput {
   scheme?: string;
   schemeOptions?: JsonObject | null;
   secrets?: readonly EndpointSecretInput[];
+  /** Default null. */
+  secretName?: string | null;
+  /** Default false; fixed at creation. */
+  adhoc?: boolean;
   headers?: Readonly<Record<string, string>>;
   timeoutMs?: number;
   /** Validated with normalizeRetryPolicy; stored normalised. */
@@ -139,16 +153,47 @@ export interface EndpointInput {
 }
 
 /** Fields an update may change; `enabled` goes through `setEndpointEnabled`. */
-export type EndpointPatch = Partial<Omit<EndpointInput, "id" | "enabled">>;
+export type EndpointPatch = Partial<Omit<EndpointInput, "id" | "enabled" | "adhoc">>;
+
+/**
+ * A signing secret kept by name for a tenant (`/v1/secrets`), with the scheme it signs with.
+ * Ad-hoc deliveries (`dispatch({ url, secretName })`) are signed with it; rotation keeps the
+ * previous values signing until their expiry, exactly like an endpoint's secrets.
+ */
+export interface NamedSecretRecord {
+  /** Default `default`. */
+  tenant: string;
+  /** Unique per tenant; 1–64 characters of `A–Z a–z 0–9 _ - .`. */
+  name: string;
+  /** Signing scheme name (registry), default `standard`. */
+  scheme: string;
+  /** Options of the `hmac` scheme (header names, delivery-id header…); null otherwise. */
+  schemeOptions: JsonObject | null;
+  /** Current value first; several while a rotation's old value has not expired. */
+  secrets: EndpointSecret[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NamedSecretInput {
+  tenant?: string;
+  name: string;
+  scheme?: string;
+  schemeOptions?: JsonObject | null;
+  /** At least one. */
+  secrets: readonly EndpointSecretInput[];
+}
 
 export type SourceTypeFrom = { body: string } | { header: string } | { fixed: string };
 
 export interface SourceRecord {
   /** Primary key; the `:source` of `POST /webhooks/:source`. */
   name: string;
+  /** A signing scheme, or a credential verifier: `token`, `basic` or `none` (unsigned). */
   scheme: string;
+  /** hmac: its options; token: `{ header }` when the token is not in `Authorization: Bearer`. */
   schemeOptions: JsonObject | null;
-  /** Every secret accepted while verifying (rotation on the provider's side). */
+  /** Every secret accepted while verifying (rotation on the provider's side); none: empty. */
   secrets: string[];
   /** Default 300. */
   toleranceS: number;
@@ -159,6 +204,8 @@ export interface SourceRecord {
   dedupeTtlS: number;
   /** Where the message type comes from (`<source>.<type>`). */
   typeFrom: SourceTypeFrom;
+  /** Sender addresses accepted (CIDRs or addresses, as written); empty = any address. */
+  allowFrom: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -174,6 +221,8 @@ export interface SourceInput {
   dedupeTtlS?: number;
   /** Default `{ fixed: "received" }`. */
   typeFrom?: SourceTypeFrom;
+  /** Default `[]`: any sender address. */
+  allowFrom?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,8 +21,11 @@ import type {
   EndpointInput,
   EndpointPatch,
   EndpointRecord,
+  EndpointSecretInput,
   EventTypeInput,
   EventTypeRecord,
+  NamedSecretInput,
+  NamedSecretRecord,
   Page,
   SourceInput,
   SourceRecord,
@@ -66,8 +69,33 @@ export interface DeliveryCatalog {
   setEndpointEnabled(id: string, enabled: boolean, reason?: string | null): Promise<EndpointRecord>;
   /** Deletes the endpoint with its deliveries and their attempts; false when it did not exist. */
   deleteEndpoint(id: string): Promise<boolean>;
-  /** Oldest first. */
+  /** Oldest first; ad-hoc endpoints (`adhoc: true`) are never listed. */
   listEndpoints(options?: EndpointListOptions): Promise<Page<EndpointRecord>>;
+}
+
+/**
+ * Signing secrets kept by name per tenant (`/v1/secrets`); each adapter builds it in its own
+ * `namedSecrets.ts`. Values are stored as given and returned whole: hiding them is the API's job.
+ * Errors: `secret.invalid` (input), `secret.already_exists`, `secret.not_found`,
+ * `store.unavailable`.
+ */
+export interface NamedSecretStore {
+  /** Throws `secret.already_exists` when the tenant has a secret of this name. */
+  createNamedSecret(input: NamedSecretInput): Promise<NamedSecretRecord>;
+  getNamedSecret(tenant: string, name: string): Promise<NamedSecretRecord | undefined>;
+  /** By tenant, then name (byte order); only `tenant`'s when given. */
+  listNamedSecrets(options?: { tenant?: string }): Promise<NamedSecretRecord[]>;
+  /** Replaces the secret versions (rotation, see rotateNamedSecret); `secret.not_found`. */
+  updateNamedSecretVersions(
+    tenant: string,
+    name: string,
+    secrets: readonly EndpointSecretInput[],
+  ): Promise<NamedSecretRecord>;
+  /**
+   * False when it did not exist. Endpoints naming it are kept: their next attempts fail with
+   * `secret.not_found` (and retry) until a secret of that name exists again.
+   */
+  deleteNamedSecret(tenant: string, name: string): Promise<boolean>;
 }
 
 /**
@@ -82,7 +110,7 @@ export interface DeliveryCatalog {
  * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
  * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
  */
-export interface DeliveryStore extends DeliveryCatalog {
+export interface DeliveryStore extends DeliveryCatalog, NamedSecretStore {
   // Messages ---------------------------------------------------------------------------------
   /**
    * Stores the message and its deliveries in one transaction. When the tenant already has a

@@ -102,6 +102,7 @@ function desiredSettings({ input }: ConfigEndpoint): Required<Omit<EndpointPatch
     eventTypes: [...input.eventTypes],
     scheme: input.scheme ?? DEFAULT_ENDPOINT_SCHEME,
     schemeOptions: input.schemeOptions ?? null,
+    secretName: input.secretName ?? null,
     headers: { ...(input.headers ?? {}) },
     timeoutMs: input.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
     retry: input.retry ?? null,

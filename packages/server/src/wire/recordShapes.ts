@@ -11,8 +11,8 @@ import type {
   DeliveryStatus,
   EndpointTransport,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import { MESSAGE_STATUSES } from "@heraldjs/core/internal/model/messageStatus.js";
 import { z } from "zod";
-import { MESSAGE_STATUSES } from "./records.js";
 
 export const errorShape = z
   .object({
@@ -58,9 +58,27 @@ export const messageShape = z.object({
   id: z.string(),
   type: z.string(),
   source: z.string().nullable(),
-  status: z.enum(MESSAGE_STATUSES),
+  status: z
+    .enum(MESSAGE_STATUSES)
+    .describe(
+      "From the deliveries, first rule that applies: no_endpoints (none), processing (one delivering), retrying (one retrying), queued (one pending), dead_lettered (one dead-lettered), delivered (one delivered), cancelled",
+    ),
+  status_description: z.string().describe("One sentence for people; status is the stable field"),
+  attempts: z.int().describe("The most attempts any delivery made"),
+  max_attempts: z.int().describe("The most attempts any delivery may make"),
+  last_error: z
+    .string()
+    .nullable()
+    .describe("The latest failed attempt that is still a delivery's last result"),
+  next_retry_at: time.nullable().describe("The earliest time a queued or retrying delivery is due"),
+  updated_at: time.describe("The latest change of the message or its deliveries"),
   tenant: z.string(),
-  idempotency_key: z.string().nullable(),
+  idempotency_key: z
+    .string()
+    .nullable()
+    .describe(
+      "The Idempotency-Key it was dispatched with, or the id an inbound webhook was deduplicated by",
+    ),
   created_at: time,
   payload: z.unknown(),
   deliveries: z.array(deliveryShape),
@@ -77,6 +95,8 @@ export const endpointShape = z.object({
   scheme: z.string(),
   scheme_options: z.record(z.string(), z.unknown()).nullable(),
   secret_count: z.int(),
+  secret_name: z.string().nullable().describe("The named secret that signs instead (ad-hoc)"),
+  adhoc: z.boolean().describe("The target of ad-hoc dispatches: never listed or routed"),
   headers: z.record(z.string(), z.string()),
   timeout_ms: z.int(),
   retry: z.record(z.string(), z.unknown()).nullable(),
@@ -95,6 +115,15 @@ export const sourceShape = z.object({
   name: z.string(),
   scheme: z.string(),
   scheme_options: z.record(z.string(), z.unknown()).nullable(),
+  verification: z
+    .enum(["signature", "token", "basic", "none"])
+    .describe("How webhooks are verified: a signature, a shared token, HTTP Basic, or not at all"),
+  verified: z.boolean().describe("False for an unsigned source (scheme none)"),
+  token_header: z
+    .string()
+    .nullable()
+    .describe("Scheme token: the header carrying the token; null = Authorization: Bearer"),
+  allow_from: z.array(z.string()).describe("Sender addresses accepted; empty = any"),
   secret_count: z.int(),
   tolerance_s: z.number(),
   idempotency_header: z.string().nullable(),

@@ -16,8 +16,13 @@ import type {
   SourceRecord,
   SourceTypeFrom,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import {
+  type MessageStatus,
+  messageProgress,
+} from "@heraldjs/core/internal/model/messageStatus.js";
 import { schemeOptionsToWire } from "@heraldjs/spec/internal/wire/schemeOptions.js";
 import type { JsonObject, JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
+import { isCredentialScheme } from "@heraldjs/webhooks/internal/inbound/credentials.js";
 
 interface DeliveryWire {
   id: string;
@@ -49,30 +54,29 @@ interface AttemptWire {
   error: string | null;
 }
 
-/**
- * A message's overall state, derived from its deliveries (first rule that applies):
- * `no_deliveries` when no endpoint matched; `failed` when any delivery is dead-lettered;
- * `pending` while any is pending, delivering or retrying; `delivered` when at least one was
- * delivered (the others, if any, cancelled); `cancelled` when every delivery was cancelled.
- */
-export const MESSAGE_STATUSES = [
-  "no_deliveries",
-  "failed",
-  "pending",
-  "delivered",
-  "cancelled",
-] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
-
 interface MessageWire {
   id: string;
   type: string;
   /** The inbound source it came from; null for API, library and event-store messages. */
   source: string | null;
+  /** From the deliveries by one rule (MESSAGE_STATUSES, model/messageStatus.ts). */
   status: MessageStatus;
+  status_description: string;
+  /** The most attempts any delivery made; `max_attempts` likewise. */
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  /** The earliest time a queued or retrying delivery is due. */
+  next_retry_at: string | null;
   created_at: string;
+  /** The latest change of the message or any of its deliveries. */
+  updated_at: string;
   payload: JsonValue;
   tenant: string;
+  /**
+   * The key it was sent with: POST /v1/messages' Idempotency-Key, or for an inbound webhook the
+   * id its source deduplicated it by (the scheme's webhook id, else its idempotency header).
+   */
   idempotency_key: string | null;
   /** Oldest first. */
   deliveries: DeliveryWire[];
@@ -92,6 +96,10 @@ interface EndpointWire {
   scheme_options: JsonObject | null;
   /** How many secrets sign (several during a rotation); the secrets themselves never appear. */
   secret_count: number;
+  /** The named secret (`/v1/secrets`) that signs instead, with its scheme; else null. */
+  secret_name: string | null;
+  /** The target of ad-hoc dispatches (`POST /v1/messages` with `url`): never listed or routed. */
+  adhoc: boolean;
   headers: Record<string, string>;
   timeout_ms: number;
   /** Already snake_case (`{"schedule_s":[…]}` or `{"backoff",…}`); null = the global default. */
@@ -110,7 +118,13 @@ interface EndpointWire {
 interface SourceWire {
   name: string;
   scheme: string;
+  /** hmac's options; null for every other scheme. */
   scheme_options: JsonObject | null;
+  verification: "signature" | "token" | "basic" | "none";
+  /** False for an unsigned source. */
+  verified: boolean;
+  token_header: string | null;
+  allow_from: string[];
   /** How many secrets verify; the secrets themselves never appear. */
   secret_count: number;
   tolerance_s: number;
@@ -138,7 +152,6 @@ interface EventTypeWire {
 
 /** Statuses whose `nextAttemptAt` is a time the delivery will be attempted. */
 const WAITING: readonly DeliveryStatus[] = ["pending", "retrying"];
-const OPEN: readonly DeliveryStatus[] = ["pending", "delivering", "retrying"];
 
 export function deliveryToWire(delivery: DeliveryRecord): DeliveryWire {
   return {
@@ -171,32 +184,27 @@ export function attemptToWire(attempt: AttemptRecord): AttemptWire {
   };
 }
 
-/** The message's overall state from its deliveries; see MessageStatus for the rules. */
-export function messageStatus(
-  deliveries: readonly Pick<DeliveryRecord, "status">[],
-): MessageStatus {
-  if (deliveries.length === 0) return "no_deliveries";
-  const statuses = deliveries.map((delivery) => delivery.status);
-  if (statuses.includes("dead_lettered")) return "failed";
-  if (statuses.some((status) => OPEN.includes(status))) return "pending";
-  if (statuses.includes("delivered")) return "delivered";
-  return "cancelled";
-}
-
 /** GET /v1/messages/:id: the message with its deliveries (oldest first, as the store returns). */
 export function messageToWire(
   message: MessageRecord,
   deliveries: readonly DeliveryRecord[],
 ): MessageWire {
+  const progress = messageProgress(message, deliveries);
   return {
     id: message.id,
     type: message.type,
     source: message.source,
-    status: messageStatus(deliveries),
+    status: progress.status,
+    status_description: progress.description,
+    attempts: progress.attempts,
+    max_attempts: progress.maxAttempts,
+    last_error: progress.lastError,
+    next_retry_at: progress.nextRetryAt,
     created_at: message.createdAt,
+    updated_at: progress.updatedAt,
     payload: message.payload,
     tenant: message.tenant,
-    idempotency_key: message.idempotencyKey,
+    idempotency_key: message.idempotencyKey ?? message.inboundIdempotencyKey,
     deliveries: deliveries.map(deliveryToWire),
   };
 }
@@ -213,6 +221,8 @@ export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
     scheme: endpoint.scheme,
     scheme_options: schemeOptionsToWire(endpoint.schemeOptions),
     secret_count: endpoint.secrets.length,
+    secret_name: endpoint.secretName,
+    adhoc: endpoint.adhoc,
     headers: { ...endpoint.headers },
     timeout_ms: endpoint.timeoutMs,
     retry: endpoint.retry,
@@ -228,11 +238,26 @@ export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
   };
 }
 
+/** How a source verifies, as the API shows it (`scheme_options` is hmac's only). */
+function verification(
+  source: SourceRecord,
+): Pick<SourceWire, "scheme_options" | "verification" | "verified" | "token_header"> {
+  const kind = isCredentialScheme(source.scheme) ? source.scheme : "signature";
+  const header = source.schemeOptions?.header;
+  return {
+    scheme_options: kind === "signature" ? schemeOptionsToWire(source.schemeOptions) : null,
+    verification: kind,
+    verified: kind !== "none",
+    token_header: kind === "token" && typeof header === "string" ? header : null,
+  };
+}
+
 export function sourceToWire(source: SourceRecord): SourceWire {
   return {
     name: source.name,
     scheme: source.scheme,
-    scheme_options: schemeOptionsToWire(source.schemeOptions),
+    ...verification(source),
+    allow_from: [...source.allowFrom],
     secret_count: source.secrets.length,
     tolerance_s: source.toleranceS,
     idempotency_header: source.idempotencyHeader,

@@ -144,6 +144,7 @@ export function memoryCatalog(
       const rows = [...state.endpoints.values()]
         .filter(
           (e) =>
+            !e.adhoc &&
             (query.tenant === null || e.tenant === query.tenant) &&
             (query.enabled === null || e.enabled === query.enabled) &&
             isAfter(e, query.after, query.order),

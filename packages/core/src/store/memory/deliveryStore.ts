@@ -50,6 +50,7 @@ import type {
   TimeInput,
 } from "../deliveryPorts.js";
 import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog.js";
+import { memoryNamedSecrets } from "./namedSecrets.js";
 
 export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
@@ -149,6 +150,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
 
   return {
     ...memoryCatalog(state, clock, () => isoNow(clock)),
+    ...memoryNamedSecrets(() => isoNow(clock)),
 
     createMessages,
 

@@ -40,6 +40,8 @@ const ENDPOINT_COLUMNS = [
   "scheme",
   "scheme_options",
   "secrets",
+  "secret_name",
+  "adhoc",
   "headers",
   "timeout_ms",
   "retry",

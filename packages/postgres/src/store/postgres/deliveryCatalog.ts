@@ -141,7 +141,7 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
       pgCall(async () => {
         const query = endpointQuery(options);
         const { p, values } = parameters();
-        const where: string[] = [];
+        const where: string[] = ["NOT adhoc"];
         if (query.tenant !== null) where.push(`tenant = ${p(query.tenant)}`);
         if (query.enabled !== null) where.push(`enabled = ${p(query.enabled)}`);
         const keyset = keysetClause(query, p);

@@ -18,6 +18,7 @@ import { pgCall } from "./deliverySql.js";
 import { listenForDeliveries } from "./deliveryWakeUps.js";
 import { postgresPruneInboundKeys } from "./inboundKeys.js";
 import { createLeaseCache } from "./leaseCache.js";
+import { postgresNamedSecrets } from "./namedSecrets.js";
 import {
   POSTGRES_WRITE_PROBE_DEFAULTS,
   type PostgresWriteProbeSettings,
@@ -44,6 +45,7 @@ export function createPostgresDeliveryStore(
   const leases = createLeaseCache();
   return {
     ...postgresCatalog(pool, clock, nowIso),
+    ...postgresNamedSecrets(pool, nowIso),
     ...postgresQueries(pool, clock),
     ...postgresLease(pool, clock, leases),
     createMessages,

@@ -117,7 +117,7 @@ export function sqliteCatalog(
       call(() => {
         const query = endpointQuery(options);
         const params: SqlParams = { limit: query.limit + 1 };
-        const where: string[] = [];
+        const where: string[] = ["adhoc = 0"];
         if (query.tenant !== null) {
           where.push("tenant = @tenant");
           params.tenant = query.tenant;

@@ -15,6 +15,7 @@ import { messageWithDeliveries, sqliteQueries } from "./deliveryQueries.js";
 import { sqliteQueue } from "./deliveryQueue.js";
 import { call, sqliteContext } from "./deliverySql.js";
 import { sqlitePruneInboundKeys } from "./inboundKeys.js";
+import { sqliteNamedSecrets } from "./namedSecrets.js";
 import {
   SQLITE_WRITE_PROBE_DEFAULTS,
   type SqliteWriteProbeSettings,
@@ -40,6 +41,7 @@ export function createSqliteDeliveryStore(
   const createMessages = sqliteCreateMessages(ctx, clock, (id) => messageWithDeliveries(ctx, id));
   return {
     ...sqliteCatalog(ctx, clock, nowIso),
+    ...sqliteNamedSecrets(ctx, nowIso),
     ...sqliteQueue(ctx, clock),
     ...sqliteQueries(ctx, clock),
     createMessages,
