@@ -32,6 +32,12 @@ ingest:
   max_wait_ms: 5
 log:
   level: debug
+nats:
+  servers: [nats://n1:4222, nats://n2:4222]
+  user: herald
+  password: \${NATS_PASSWORD}
+  stream: ORDERS
+  subjects: [orders.>]
 event_types:
   - name: order.created.v1
     description: Placed
@@ -75,7 +81,7 @@ describe("loadConfig", () => {
     const cwd = configDir(FULL);
     const config = await loadConfig({
       cwd,
-      env: { API_KEY: "key-1", STRIPE_SECRET: "whsec_stripe" },
+      env: { API_KEY: "key-1", STRIPE_SECRET: "whsec_stripe", NATS_PASSWORD: "nats-pw" },
     });
     const { endpoints, ...rest } = config;
     expect(rest).toEqual({
@@ -93,8 +99,18 @@ describe("loadConfig", () => {
       retry: { schedule_s: [0.5, 5, 60], jitter: 0.1 },
       ssrfAllow: ["127.0.0.0/8", "::1/128"],
       worker: { enabled: false, concurrency: 4, leaseMs: 30_000, pollIntervalMs: 250 },
-      ingest: { maxBatch: 64, maxWaitMs: 5 },
+      ingest: { maxBatch: 64, maxWaitMs: 5, allowUnsigned: false },
       logLevel: "debug",
+      nats: {
+        servers: ["nats://n1:4222", "nats://n2:4222"],
+        credsFile: null,
+        user: "herald",
+        password: "nats-pw",
+        token: null,
+        stream: "ORDERS",
+        subjects: ["orders.>"],
+      },
+      functions: null,
       eventTypes: [
         {
           name: "order.created.v1",
@@ -114,6 +130,7 @@ describe("loadConfig", () => {
           idempotencyRequired: true,
           dedupeTtlS: 3600,
           typeFrom: { body: "type" },
+          allowFrom: [],
         },
         {
           name: "partner",
@@ -125,6 +142,7 @@ describe("loadConfig", () => {
           idempotencyRequired: false,
           dedupeTtlS: 259_200,
           typeFrom: { fixed: "received" },
+          allowFrom: [],
         },
       ],
     });
@@ -182,11 +200,13 @@ describe("loadConfig", () => {
       retry: null,
       ssrfAllow: [],
       worker: { enabled: true, concurrency: 10, leaseMs: 60_000, pollIntervalMs: 1000 },
-      ingest: { maxBatch: 256, maxWaitMs: 2 },
+      ingest: { maxBatch: 256, maxWaitMs: 2, allowUnsigned: false },
       logLevel: "info",
       eventTypes: [],
       sources: [],
       endpoints: [],
+      nats: null,
+      functions: null,
     });
     expect(config.server.port).toBe(CONFIG_DEFAULTS.port);
   });
@@ -405,7 +425,17 @@ describe("herald.example.yaml", () => {
       "acme-orders",
       "billing-bus",
       "audit",
+      "try-simulate",
     ]);
+    expect(config.nats).toMatchObject({
+      servers: ["nats://127.0.0.1:4222"],
+      stream: "HERALD_WEBHOOKS",
+      subjects: ["billing.>"],
+    });
+    expect(config.functions?.module).toBe(
+      join(root, "examples/functions/herald-functions.mjs"),
+    );
+    expect([...(config.functions?.functions.keys() ?? [])]).toEqual(["auditLog"]);
     expect(config.eventTypes.map((e) => e.name)).toEqual([
       "order.created.v1",
       "order.cancelled.v1",

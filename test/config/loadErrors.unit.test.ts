@@ -91,7 +91,7 @@ const cases: [string, string, string][] = [
   [
     "unknown scheme",
     "sources:\n  - name: s\n    scheme: stripey\n",
-    'herald.yaml:3:5: sources[0].scheme: must be one of "standard", "stripe", "github", "slack", "shopify", "twilio", "eventing", "hmac"',
+    'herald.yaml:3:5: sources[0].scheme: must be one of "standard", "stripe", "github", "slack", "shopify", "twilio", "eventing", "hmac", "token", "basic", "none"',
   ],
   [
     "scheme_options on a scheme other than hmac",
@@ -121,7 +121,7 @@ const cases: [string, string, string][] = [
   [
     "a source without secrets (every webhook would be refused)",
     "sources:\n  - name: s\n    scheme: github\n",
-    "herald.yaml:2:5: sources[0].secrets: is required",
+    "herald.yaml:2:5: sources[0].secrets: needs at least one secret",
   ],
   [
     "type_from of no known form",

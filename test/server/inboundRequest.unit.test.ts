@@ -21,6 +21,7 @@ const source = (patch: Partial<SourceRecord> = {}): SourceRecord => ({
   idempotencyRequired: false,
   dedupeTtlS: 259200,
   typeFrom: { fixed: "received" },
+  allowFrom: [],
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:00.000Z",
   ...patch,

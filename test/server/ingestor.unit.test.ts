@@ -23,6 +23,7 @@ const source = (): SourceRecord => ({
   idempotencyRequired: false,
   dedupeTtlS: 60,
   typeFrom: { body: "type" },
+  allowFrom: [],
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:00.000Z",
 });

@@ -74,6 +74,7 @@ describe("5xx messages", () => {
       idempotencyRequired: false,
       dedupeTtlS: 60,
       typeFrom: { body: "type" },
+      allowFrom: [],
       createdAt: "2026-01-01T00:00:00.000Z",
       updatedAt: "2026-01-01T00:00:00.000Z",
     };

@@ -76,7 +76,10 @@ describe("JSON Schema conversion", () => {
 
   it("gives the source's defaults", () => {
     const schema = jsonSchema(wireSourceSchema);
-    expect(schema.required).toEqual(["name", "scheme", "secrets"]);
+    // secrets: at least one, except for scheme none (checked by toSourceInput).
+    expect(schema.required).toEqual(["name", "scheme"]);
+    expect(schema.properties?.secrets?.default).toEqual([]);
+    expect(schema.properties?.allow_from?.default).toEqual([]);
     expect(schema.properties?.tolerance_s?.default).toBe(300);
     expect(schema.properties?.dedupe_ttl_s?.default).toBe(259_200);
     expect(schema.properties?.type_from?.default).toEqual({ fixed: "received" });
@@ -186,6 +189,7 @@ describe("converters", () => {
       idempotencyRequired: false,
       dedupeTtlS: 259_200,
       typeFrom: { fixed: "received" },
+      allowFrom: [],
     });
   });
 

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { wireEndpointCreateSchema } from "../wire/endpoint.js";
 import { wireEventTypeSchema } from "../wire/eventType.js";
 import { wireSourceSchema } from "../wire/source.js";
+import { functionsSectionSchema, natsSectionSchema } from "./transportSettings.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -40,6 +41,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxBatch: DEFAULT_INGEST_MAX_BATCH,
   maxWaitMs: 2,
   logLevel: "info" as LogLevel,
+  catalogClosed: false,
 });
 
 export const MAX_PORT = 65_535;
@@ -90,11 +92,19 @@ export const configFileSchema = z.strictObject({
   ingest: section({
     max_batch: z.int().min(1).max(10_000).optional(),
     max_wait_ms: z.number().min(0).max(1_000).optional(),
+    /** Allow sources with scheme `none` (unsigned webhooks); default false. */
+    allow_unsigned: z.boolean().optional(),
   }),
   log: section({ level: logLevelSchema.optional() }),
+  /** closed: only declared event types are accepted (dispatch and ingestion); default false. */
+  catalog: section({ closed: z.boolean().optional() }),
   event_types: list(wireEventTypeSchema),
   sources: list(wireSourceSchema),
   endpoints: list(configEndpointSchema),
+  /** NATS JetStream for `transport: nats` endpoints (transportSettings.ts). */
+  nats: natsSectionSchema,
+  /** The module whose exports are the functions of `transport: function` endpoints. */
+  functions: functionsSectionSchema,
   /** The webhooks spec (docs/spec.md): read by the spec loader, applied by `herald serve`. */
   webhooks: z.unknown().optional(),
   /** The webhooks spec's `info` (title and version of its OpenAPI and AsyncAPI documents). */

@@ -20,8 +20,9 @@ import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/err
 import { toEndpointInput } from "../wire/endpoint.js";
 import { toEventTypeInput } from "../wire/eventType.js";
 import { toSourceInput } from "../wire/source.js";
-import { applyEnvOverrides, checkSsrfAllow } from "./envOverrides.js";
+import { applyEnvOverrides, checkSsrfAllow, envAllowUnsigned } from "./envOverrides.js";
 import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
+import { type ConfigLocator, natsFromFile, withTransports } from "./transportConfig.js";
 import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 
 export interface LoadConfigOptions {
@@ -57,7 +58,11 @@ function convert<T>(at: Located, prefix: IssuePath, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (!isHeraldError(error, "request.invalid") && !isHeraldError(error, "config.invalid")) {
+    if (
+      !isHeraldError(error, "request.invalid") &&
+      !isHeraldError(error, "config.invalid") &&
+      !isHeraldError(error, "source.unsigned_not_allowed")
+    ) {
       throw error;
     }
     const field = typeof error.details?.field === "string" ? error.details.field : "";
@@ -102,7 +107,14 @@ function checkUnique(
   });
 }
 
-function fromFile(parsed: ConfigFile, at: Located, file: string | null): HeraldConfig {
+/** `envUnsigned`: HERALD_ALLOW_UNSIGNED, which the file's sources are checked against too. */
+function fromFile(
+  parsed: ConfigFile,
+  at: Located,
+  file: string | null,
+  envUnsigned: boolean | undefined,
+): HeraldConfig {
+  const allowUnsigned = envUnsigned ?? parsed.ingest?.allow_unsigned ?? false;
   const eventTypes = parsed.event_types ?? [];
   const sources = parsed.sources ?? [];
   const endpoints = parsed.endpoints ?? [];
@@ -158,16 +170,22 @@ function fromFile(parsed: ConfigFile, at: Located, file: string | null): HeraldC
     ingest: {
       maxBatch: parsed.ingest?.max_batch ?? CONFIG_DEFAULTS.maxBatch,
       maxWaitMs: parsed.ingest?.max_wait_ms ?? CONFIG_DEFAULTS.maxWaitMs,
+      allowUnsigned,
     },
     logLevel: parsed.log?.level ?? CONFIG_DEFAULTS.logLevel,
+    catalog: { closed: parsed.catalog?.closed ?? CONFIG_DEFAULTS.catalogClosed },
     eventTypes: eventTypes.map((wire, i) =>
       convert(at, ["event_types", i], () => toEventTypeInput(wire)),
     ),
-    sources: sources.map((wire, i) => convert(at, ["sources", i], () => toSourceInput(wire))),
+    sources: sources.map((wire, i) =>
+      convert(at, ["sources", i], () => toSourceInput(wire, { allowUnsigned })),
+    ),
     endpoints: endpoints.map((wire, i): ConfigEndpoint => {
       const { input } = convert(at, ["endpoints", i], () => toEndpointInput(wire));
       return { input: { ...input, id: wire.id }, secretGiven: wire.secret !== undefined };
     }),
+    nats: natsFromFile(parsed.nats, file),
+    functions: null, // loaded by withTransports
   };
 }
 
@@ -199,8 +217,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Heral
   const cwd = options.cwd ?? process.cwd();
   const chosen = chooseFile(options, env, cwd);
   let config: HeraldConfig;
+  let parsed: ConfigFile = {};
+  let at: ConfigLocator = { file: undefined, position: () => undefined };
   if (chosen === undefined) {
-    config = fromFile({}, { source: undefined, file: undefined }, null);
+    config = fromFile({}, { source: undefined, file: undefined }, null, envAllowUnsigned(env));
   } else {
     let text: string;
     try {
@@ -227,7 +247,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Heral
         lineOf: (path) => positionOf(source, path),
       });
     }
-    config = fromFile(result.data, { source, file: chosen.name }, chosen.absolute);
+    parsed = result.data;
+    at = { file: chosen.name, position: (path) => positionOf(source, path) };
+    config = fromFile(
+      result.data,
+      { source, file: chosen.name },
+      chosen.absolute,
+      envAllowUnsigned(env),
+    );
   }
-  return applyEnvOverrides(config, env);
+  return withTransports(applyEnvOverrides(config, env), parsed, at);
 }

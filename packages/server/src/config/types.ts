@@ -6,6 +6,7 @@ import type {
   SourceInput,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { LogLevel } from "./fileSchema.js";
+import type { FunctionsModule, NatsSettings } from "./transportSettings.js";
 
 export interface ConfigEndpoint {
   /** Ready for createEndpoint; `secrets` holds the given secret or one generated at load. */
@@ -37,9 +38,19 @@ export interface HeraldConfig {
   /** Validated SSRF allowlist entries (CIDRs or addresses), as written. */
   ssrfAllow: string[];
   worker: { enabled: boolean; concurrency: number; leaseMs: number; pollIntervalMs: number };
-  ingest: { maxBatch: number; maxWaitMs: number };
+  /** `allowUnsigned`: sources with scheme `none` may exist (ingest.allow_unsigned). */
+  ingest: { maxBatch: number; maxWaitMs: number; allowUnsigned: boolean };
   logLevel: LogLevel;
+  /**
+   * `closed`: a type not in the catalogue is refused (400 event_type.unknown) at dispatch and
+   * ingestion; otherwise its first message records it (`auto`).
+   */
+  catalog: { closed: boolean };
   eventTypes: EventTypeInput[];
   sources: SourceInput[];
   endpoints: ConfigEndpoint[];
+  /** NATS for `transport: nats` endpoints; null: none (such endpoints are refused). */
+  nats: NatsSettings | null;
+  /** The `functions.module`, loaded; null: none (only the built-in `simulate`). */
+  functions: FunctionsModule | null;
 }

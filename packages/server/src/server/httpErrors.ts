@@ -19,9 +19,11 @@ const EXACT: Readonly<Record<string, number>> = {
   "header.too_large": 431,
   "request.timeout": 408,
   "route.not_found": 404,
+  "secret.already_exists": 409,
   "server.busy": 503,
   "server.shutting_down": 503,
   "source.misconfigured": 503,
+  "source.sender_not_allowed": 403,
   "store.unavailable": 503,
   "url.too_long": 414,
 };
@@ -35,7 +37,9 @@ export function statusForCode(code: string): number {
   const exact = Object.hasOwn(EXACT, code) ? EXACT[code] : undefined;
   if (exact !== undefined) return exact;
   if (code.endsWith(".not_found")) return 404;
-  if (code.startsWith("signature.") || code === "id.missing") return 401;
+  if (code.startsWith("signature.") || code.startsWith("credentials.") || code === "id.missing") {
+    return 401;
+  }
   if (code === "internal" || code === "url.missing") return 500;
   return 400;
 }

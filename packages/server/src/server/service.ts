@@ -16,7 +16,6 @@ import {
   PRUNE_INTERVAL_MS,
   pruneExpiredKeys,
 } from "@heraldjs/core/internal/delivery/pruneExpiredKeys.js";
-import { createHttpTransport } from "@heraldjs/core/internal/delivery/transports/http.js";
 import { attachWorkerLogger } from "@heraldjs/core/internal/delivery/workerLogging.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import { storeDeadlines } from "@heraldjs/core/internal/store/storeDeadlines.js";
@@ -24,11 +23,13 @@ import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import { buildServiceTransports, type ServiceTransports } from "../config/serviceTransports.js";
 import { backendFor } from "../store/backends.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
+import { createCatalogGate } from "./ingest/closedCatalog.js";
 import { createIngestor } from "./ingest/ingestor.js";
 import { createSourceCache } from "./ingest/sourceCache.js";
 import { createServiceMetrics } from "./metrics.js";
@@ -57,6 +58,13 @@ export interface ServiceSettings {
   pollIntervalMs?: number;
   ingestMaxBatch?: number;
   ingestMaxWaitMs?: number;
+  /** Sources with scheme `none` (unsigned) are served; default false (ingest.allow_unsigned). */
+  allowUnsigned?: boolean;
+  /**
+   * Only event types in the catalogue are accepted (400 event_type.unknown at dispatch and
+   * ingestion); default false: a message of a new type records it (catalog.closed).
+   */
+  closedCatalog?: boolean;
   /**
    * A request waiting for the store is answered 503 store.unavailable by then; PostgreSQL's
    * timeouts derive from it (../store/storeDeadlines.ts). Default DEFAULT_REQUEST_DEADLINE_MS.
@@ -67,6 +75,11 @@ export interface ServiceSettings {
   version: string;
   /** Runs on the store after migrating, before serving (config upserts). */
   seed?: (store: DeliveryStore) => Promise<void>;
+  /**
+   * What the worker delivers with and endpoints are checked against (buildServiceTransports);
+   * closed by stop(). Default: HTTP (with `ssrfAllow`) and the built-in `simulate` function.
+   */
+  transports?: ServiceTransports;
 }
 
 export interface RunningService {
@@ -79,21 +92,61 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/**
+ * Says at start which sources take unsigned webhooks (a warning each), or, without the opt-in,
+ * that they will be refused.
+ */
+async function warnUnsigned(
+  store: DeliveryStore,
+  allowUnsigned: boolean,
+  logger: Logger,
+): Promise<void> {
+  const unsigned = (await store.listSources()).filter((s) => s.scheme === "none");
+  if (allowUnsigned) {
+    logger.warn(
+      "Unsigned sources are allowed (ingest.allow_unsigned): anyone who can reach /webhooks/<source> of a source with scheme none can post to it; restrict it with allow_from",
+    );
+  }
+  for (const source of unsigned) {
+    if (allowUnsigned) {
+      logger.warn(
+        { source: source.name, allowFrom: source.allowFrom },
+        `source ${source.name} accepts unsigned webhooks (scheme none)`,
+      );
+    } else {
+      logger.error(
+        { source: source.name },
+        `source ${source.name} is unsigned (scheme none) but unsigned sources are not allowed: its webhooks are answered 503 source.misconfigured until ingest.allow_unsigned is set or the source is changed`,
+      );
+    }
+  }
+}
+
 export async function startService(settings: ServiceSettings): Promise<RunningService> {
   const clock = settings.clock ?? systemClock;
+  const allowUnsigned = settings.allowUnsigned ?? false;
   const logger = settings.logger ?? pino({ level: "info" });
   if (settings.http && settings.apiKey === null && !isLoopbackHost(settings.host)) {
+    await settings.transports?.close();
     throw new HeraldError(
       "config.invalid",
       `Refusing to listen on ${settings.host} without an API key: set HERALD_API_KEY (or server.api_key in herald.yaml), or listen on 127.0.0.1`,
     );
   }
   const deadlines = storeDeadlines(settings.requestDeadlineMs);
+  const transports =
+    settings.transports ??
+    (await buildServiceTransports(
+      { file: null, nats: null, functions: null, endpoints: [] },
+      { ssrfAllow: settings.ssrfAllow ?? [], clock },
+    ));
   const backend = backendFor(settings.database.dialect);
-  const database = await backend.open(settings.database, {
-    role: "serve",
-    pgTimeouts: deadlines.pg,
-  });
+  const database = await backend
+    .open(settings.database, { role: "serve", pgTimeouts: deadlines.pg })
+    .catch(async (error: unknown) => {
+      await transports.close();
+      throw error;
+    });
   let app: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -121,7 +174,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       worker = createDeliveryWorker({
         store,
         clock,
-        transports: { http: createHttpTransport({ ssrfAllow: settings.ssrfAllow ?? [] }) },
+        transports: transports.transports,
         defaultRetry,
         onEvent: (event) => metrics.workerEvent(event),
         ...(settings.workerConcurrency === undefined
@@ -148,13 +201,17 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       giveUpAfterMs: deadlines.storeWaitMs,
     });
     if (settings.http) {
+      await warnUnsigned(store, allowUnsigned, logger);
       const sources = createSourceCache(httpStore, {
+        allowUnsigned,
         onUnusable: (source, reason) =>
           logger.error(
             { source, reason },
             "this source cannot verify webhooks: each is answered 503 source.misconfigured until its secrets are fixed (POST /v1/sources)",
           ),
       });
+      const closedCatalog = settings.closedCatalog ?? false;
+      const catalog = closedCatalog ? createCatalogGate(httpStore) : undefined;
       app = await buildApp({
         store: httpStore,
         metrics,
@@ -166,12 +223,20 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
           ? {}
           : { maxInFlightBodyBytes: settings.maxInFlightBodyBytes }),
         ...(settings.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: settings.bodyTimeoutMs }),
-        ingestor: createIngestor({ sources, committer: batches, clock }),
-        dispatcher: createDispatcher({ store: httpStore, clock, defaultRetry }),
+        ingestor: createIngestor({
+          sources,
+          committer: batches,
+          clock,
+          ...(catalog === undefined ? {} : { catalog }),
+        }),
+        dispatcher: createDispatcher({ store: httpStore, clock, defaultRetry, closedCatalog }),
         sources,
+        ...(catalog === undefined ? {} : { catalog }),
         clock,
         defaultRetry,
+        checkEndpoint: transports.checkEndpoint,
         isStopping: () => stopping,
+        allowUnsigned,
         requestDeadline: deadlines,
       });
       await app.listen({ host: settings.host, port: settings.port });
@@ -208,6 +273,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         await app?.close();
         await batches.drain();
         await worker?.stop();
+        await transports.close();
         await database.close();
         logger.info("Herald stopped");
       })();
@@ -218,6 +284,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     clearInterval(pruneTimer);
     await app?.close().catch(() => {});
     await worker?.stop().catch(() => {});
+    await transports.close();
     await database.close().catch(() => {});
     throw error;
   }

@@ -40,14 +40,16 @@ export function idempotencyValue(header: HeaderReader, name: string | undefined 
 
 /** The identity of a verified delivery (`verifiedId`: the id its verification returned). */
 export function dedupeIdentity(options: {
-  scheme: WebhookScheme;
+  /** undefined for a source verified by credentials (no scheme id): the header, else the hash. */
+  scheme: WebhookScheme | undefined;
   verifiedId: string | undefined;
   idempotencyHeader: string | undefined | null;
   header: HeaderReader;
   body: Uint8Array;
 }): DedupeIdentity {
   const { scheme, header, body } = options;
-  const fromScheme = options.verifiedId || schemeId(scheme, header, body);
+  const fromScheme =
+    options.verifiedId || (scheme === undefined ? undefined : schemeId(scheme, header, body));
   let from: DedupeSource;
   let id: string | undefined;
   if (fromScheme !== undefined) {

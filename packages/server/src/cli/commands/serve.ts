@@ -4,10 +4,11 @@
 import { DEFAULT_RETRY_POLICY } from "@heraldjs/core/internal/core/retryPolicy.js";
 import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
-import { coerceError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { coerceError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { CONFIG_DEFAULTS } from "../../config/fileSchema.js";
+import type { ServiceTransports } from "../../config/serviceTransports.js";
 import type { HeraldConfig } from "../../config/types.js";
 import {
   DEFAULT_SQLITE_PATH,
@@ -96,13 +97,28 @@ async function runService(
     const applied = await applyConfig(store, config, { clock: io.clock });
     if (config.file !== null) logger.info({ file: config.file, applied }, "config applied");
   };
+  let transports: ServiceTransports;
+  try {
+    // NATS connected (its stream ensured) and every endpoint of the file checked before anything
+    // starts; a config problem found here is a usage error (exit 2) like any other.
+    const { buildServiceTransports } = await import("../../config/serviceTransports.js");
+    transports = await buildServiceTransports(config, {
+      ssrfAllow: config.ssrfAllow,
+      clock: io.clock,
+    });
+  } catch (error) {
+    if (isHeraldError(error, "config.invalid")) throw error;
+    const herald = coerceError(error);
+    io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
+    return 1;
+  }
   try {
     if (!mode.http) {
       const { startWorkerService } = await import("../workerService.js");
       const service = await startWorkerService({
         database,
         defaultRetry: config.retry ?? DEFAULT_RETRY_POLICY,
-        ssrfAllow: config.ssrfAllow,
+        transports,
         concurrency: flags.concurrency ?? config.worker.concurrency,
         leaseMs: config.worker.leaseMs,
         pollIntervalMs: config.worker.pollIntervalMs,
@@ -130,11 +146,14 @@ async function runService(
       bodyTimeoutMs: config.server.bodyTimeoutMs,
       defaultRetry: config.retry,
       ssrfAllow: config.ssrfAllow,
+      transports,
       workerConcurrency: flags.concurrency ?? config.worker.concurrency,
       leaseMs: config.worker.leaseMs,
       pollIntervalMs: config.worker.pollIntervalMs,
       ingestMaxBatch: config.ingest.maxBatch,
       ingestMaxWaitMs: config.ingest.maxWaitMs,
+      allowUnsigned: config.ingest.allowUnsigned,
+      closedCatalog: config.catalog.closed,
       requestDeadlineMs: config.server.requestDeadlineMs,
       logger,
       clock: io.clock,
@@ -168,6 +187,8 @@ Environment (flags win, then the environment, then herald.yaml):
   HERALD_API_KEY     Bearer key of the /v1 management API (required off loopback)
   HERALD_SSRF_ALLOW  CIDRs deliveries may reach despite the SSRF guard, e.g. 127.0.0.0/8
   HERALD_LOG_LEVEL   trace, debug, info (default), warn, error, fatal, silent
+  HERALD_NATS_URL    NATS servers of transport: nats endpoints (with HERALD_NATS_CREDS,
+                     HERALD_NATS_USER, HERALD_NATS_PASSWORD, HERALD_NATS_TOKEN, HERALD_NATS_STREAM)
 `;
 
 function databaseOptions(command: Command): Command {

@@ -6,13 +6,17 @@
 
 import type { SourceRecord } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
-import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { authenticate } from "@heraldjs/webhooks/internal/inbound/authenticate.js";
-import { idempotencyValue } from "@heraldjs/webhooks/internal/inbound/dedupeKey.js";
-import { resolveScheme } from "@heraldjs/webhooks/internal/signing/registry.js";
+import { HeraldError, type HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js";
+import {
+  type AuthenticDelivery,
+  authenticate,
+} from "@heraldjs/webhooks/internal/inbound/authenticate.js";
+import { checkCredentials } from "@heraldjs/webhooks/internal/inbound/credentials.js";
+import { dedupeIdentity, idempotencyValue } from "@heraldjs/webhooks/internal/inbound/dedupeKey.js";
 import { checkWebhookHeaders } from "@heraldjs/webhooks/internal/signing/sign.js";
-import type { HeadersLike, WebhookScheme } from "@heraldjs/webhooks/internal/signing/types.js";
+import type { HeadersLike, VerifyFailure } from "@heraldjs/webhooks/internal/signing/types.js";
 import { publicMessage, statusForCode } from "../httpErrors.js";
+import type { CatalogGate } from "./closedCatalog.js";
 import type { GroupCommitter } from "./groupCommit.js";
 import {
   type BodyKind,
@@ -23,7 +27,7 @@ import {
   messageType,
   parsePayload,
 } from "./inboundRequest.js";
-import type { SourceCache } from "./sourceCache.js";
+import type { CachedSource, SourceCache, SourceVerifier } from "./sourceCache.js";
 
 export interface IngestRequest {
   source: string;
@@ -32,6 +36,8 @@ export interface IngestRequest {
   body: Uint8Array | undefined;
   /** The full request URL (schemes that sign it: twilio). */
   url: string;
+  /** The sender's address (checked against the source's `allowFrom`); undefined = unknown. */
+  remoteAddress?: string;
 }
 
 export type IngestOutcome = "accepted" | "duplicate" | "rejected";
@@ -54,6 +60,8 @@ export interface IngestResponse {
 export interface IngestorOptions {
   sources: SourceCache;
   committer: GroupCommitter;
+  /** A closed catalogue's gate: webhooks of a type it does not list are refused (400). */
+  catalog?: CatalogGate;
   clock?: Clock;
 }
 
@@ -64,7 +72,7 @@ export type IngestHead = Omit<IngestRequest, "body">;
 export interface AdmittedIngest {
   readonly head: IngestHead;
   readonly source: SourceRecord;
-  readonly scheme: WebhookScheme;
+  readonly verifier: SourceVerifier;
   readonly kind: BodyKind;
   readonly header: HeaderGetter;
 }
@@ -114,6 +122,23 @@ function headerGetter(headers: IngestRequest["headers"]): (name: string) => stri
   };
 }
 
+/** A failed credential check as a verification failure; undefined when it passed. */
+function failure(
+  result: ReturnType<typeof checkCredentials>,
+): { code: HeraldErrorCode; message: string } | undefined {
+  return result.ok ? undefined : result;
+}
+
+/** Refuses a sender outside the source's `allowFrom` (403 `source.sender_not_allowed`). */
+function checkSender(cached: CachedSource, address: string | undefined): void {
+  if (cached.allowFrom === null) return;
+  if (address !== undefined && cached.allowFrom.has(address)) return;
+  throw new HeraldError(
+    "source.sender_not_allowed",
+    "This source does not accept webhooks from the sender's address",
+  );
+}
+
 export function createIngestor(options: IngestorOptions): Ingestor {
   const { sources, committer } = options;
   const clock = options.clock ?? systemClock;
@@ -128,8 +153,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       );
     }
     const source = cached.record;
-    const scheme = resolveScheme(cached.scheme);
     known.source = source.name;
+    checkSender(cached, head.remoteAddress);
     const header = headerGetter(head.headers);
     const kind = bodyKind(header("content-type"));
     if (kind === undefined) {
@@ -138,13 +163,27 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         "Send the webhook as application/json (or +json) or application/x-www-form-urlencoded",
       );
     }
-    const early = checkWebhookHeaders({
-      scheme,
-      headers: head.headers as HeadersLike,
-      toleranceSeconds: source.toleranceS,
-      now: new Date(clock.now()),
-      url: head.url,
-    });
+    const { verifier } = cached;
+    // Credentials are headers only: a wrong one is refused before the body is read.
+    const early =
+      verifier.kind === "signature"
+        ? checkWebhookHeaders({
+            scheme: verifier.scheme,
+            headers: head.headers as HeadersLike,
+            toleranceSeconds: source.toleranceS,
+            now: new Date(clock.now()),
+            url: head.url,
+          })
+        : verifier.kind === "none"
+          ? undefined
+          : failure(
+              checkCredentials({
+                scheme: verifier.kind,
+                secrets: source.secrets,
+                header,
+                tokenHeader: verifier.kind === "token" ? verifier.header : null,
+              }),
+            );
     if (early !== undefined) throw new HeraldError(early.code, early.message);
     if (source.idempotencyRequired && source.idempotencyHeader !== null) {
       if (idempotencyValue(header, source.idempotencyHeader) === undefined) {
@@ -154,18 +193,28 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         );
       }
     }
-    return { head, source, scheme, kind, header };
+    return { head, source, verifier, kind, header };
   }
 
-  async function complete(
+  /** The signature on the exact bytes, or (credentials checked at admission) the identity alone. */
+  function verify(
     admitted: AdmittedIngest,
-    requestBody: Uint8Array | undefined,
-  ): Promise<IngestResponse> {
-    const { source, header, kind } = admitted;
-    const body = requestBody ?? EMPTY;
-    const receivedAt = clock.now();
-    const verified = authenticate({
-      scheme: admitted.scheme,
+    body: Uint8Array,
+    receivedAt: number,
+  ): AuthenticDelivery | VerifyFailure {
+    const { source, header, verifier } = admitted;
+    if (verifier.kind !== "signature") {
+      const identity = dedupeIdentity({
+        scheme: undefined,
+        verifiedId: undefined,
+        idempotencyHeader: source.idempotencyHeader,
+        header,
+        body,
+      });
+      return { ok: true, identity };
+    }
+    return authenticate({
+      scheme: verifier.scheme,
       secrets: source.secrets,
       headers: admitted.head.headers as HeadersLike,
       header,
@@ -175,10 +224,21 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       url: admitted.head.url,
       idempotencyHeader: source.idempotencyHeader,
     });
+  }
+
+  async function complete(
+    admitted: AdmittedIngest,
+    requestBody: Uint8Array | undefined,
+  ): Promise<IngestResponse> {
+    const { source, header, kind } = admitted;
+    const body = requestBody ?? EMPTY;
+    const receivedAt = clock.now();
+    const verified = verify(admitted, body, receivedAt);
     if (!verified.ok) throw new HeraldError(verified.code, verified.message);
     checkDedupeKey(source, header, verified.identity);
     const { payload, text } = parsePayload(body, kind);
     const type = messageType(source, header, payload);
+    await options.catalog?.admit(type);
     // Store as message: the body's JSON text is stored as received, not serialised again.
     const message = {
       type,

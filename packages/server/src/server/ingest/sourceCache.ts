@@ -10,16 +10,31 @@
 // webhook and retry, so nothing is lost once the secret is fixed, and `onUnusable` tells the
 // operator why.
 
+import { type CidrList, parseCidrList } from "@heraldjs/core/internal/delivery/ipRanges.js";
 import type { SourceRecord } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import type { SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
+import {
+  credentialSecretProblem,
+  isCredentialScheme,
+} from "@heraldjs/webhooks/internal/inbound/credentials.js";
+import { resolveScheme, type SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { secretProblem } from "@heraldjs/webhooks/internal/signing/secretCheck.js";
+import type { WebhookScheme } from "@heraldjs/webhooks/internal/signing/types.js";
+
+/** How a source's webhooks are verified: a signature, credentials, or not at all. */
+export type SourceVerifier =
+  | { kind: "signature"; scheme: WebhookScheme }
+  | { kind: "token"; header: string | null }
+  | { kind: "basic" }
+  | { kind: "none" };
 
 export interface CachedSource {
   record: SourceRecord;
   /** Built once per cached record (the hmac scheme compiles its options once per spec object). */
-  scheme: SchemeSpec;
+  verifier: SourceVerifier;
+  /** The sender addresses accepted; null = any. */
+  allowFrom: CidrList | null;
 }
 
 export interface SourceCache {
@@ -37,6 +52,8 @@ export interface SourceCacheOptions {
   now?: () => number;
   /** Told (once per load) why a stored source cannot verify webhooks. */
   onUnusable?: (source: string, reason: string) => void;
+  /** The service allows unsigned sources (`ingest.allow_unsigned`); else they are unusable. */
+  allowUnsigned?: boolean;
 }
 
 interface Entry {
@@ -55,20 +72,68 @@ function schemeSpecOf(source: SourceRecord): SchemeSpec {
   return source.scheme as SchemeSpec;
 }
 
-/** Why `source` cannot verify any webhook (the secret rule of the API, checkSecret), or undefined. */
-function unusableSource(source: SourceRecord, scheme: SchemeSpec): string | undefined {
-  if (source.secrets.length === 0) return "it has no secret";
-  try {
-    for (const [i, secret] of source.secrets.entries()) {
-      const problem = secretProblem(scheme, secret, "verify");
-      if (problem !== undefined)
-        return `secrets[${i}] is not a usable ${source.scheme} secret: ${problem}`;
+function verifierOf(source: SourceRecord): SourceVerifier {
+  switch (source.scheme) {
+    case "none":
+      return { kind: "none" };
+    case "basic":
+      return { kind: "basic" };
+    case "token": {
+      const header = source.schemeOptions?.header;
+      return { kind: "token", header: typeof header === "string" ? header : null };
     }
-  } catch (error) {
-    if (error instanceof HeraldError) return error.message; // scheme.invalid_options, …
-    throw error;
+    default:
+      return { kind: "signature", scheme: resolveScheme(schemeSpecOf(source)) };
+  }
+}
+
+/** Why credentials (`token`, `basic`) or an unsigned source cannot be used, or undefined. */
+function unusableCredentials(source: SourceRecord, allowUnsigned: boolean): string | undefined {
+  if (source.scheme === "none") {
+    if (!allowUnsigned) {
+      return "it is unsigned (scheme none) and this service does not allow unsigned sources (ingest.allow_unsigned)";
+    }
+    if (source.idempotencyHeader === null) return "an unsigned source needs an idempotency header";
+    return undefined;
+  }
+  if (source.secrets.length === 0) return "it has no secret";
+  for (const [i, secret] of source.secrets.entries()) {
+    const problem = credentialSecretProblem(source.scheme as "token" | "basic", secret);
+    if (problem !== undefined)
+      return `secrets[${i}] is not a usable ${source.scheme} credential: ${problem}`;
   }
   return undefined;
+}
+
+/** Why `source` cannot verify any webhook (the secret rule of the API, checkSecret), or undefined. */
+function unusableSignature(source: SourceRecord): string | undefined {
+  if (source.secrets.length === 0) return "it has no secret";
+  const scheme = schemeSpecOf(source);
+  for (const [i, secret] of source.secrets.entries()) {
+    const problem = secretProblem(scheme, secret, "verify");
+    if (problem !== undefined)
+      return `secrets[${i}] is not a usable ${source.scheme} secret: ${problem}`;
+  }
+  return undefined;
+}
+
+/** The cached form of `record`, or why it cannot verify any webhook. */
+function load(
+  record: SourceRecord,
+  allowUnsigned: boolean,
+): { value: CachedSource; unusable?: undefined } | { value?: undefined; unusable: string } {
+  try {
+    const unusable = isCredentialScheme(record.scheme)
+      ? unusableCredentials(record, allowUnsigned)
+      : unusableSignature(record);
+    if (unusable !== undefined) return { unusable };
+    const allowFrom = record.allowFrom.length === 0 ? null : parseCidrList(record.allowFrom);
+    return { value: { record, verifier: verifierOf(record), allowFrom } };
+  } catch (error) {
+    // scheme.unknown, scheme.invalid_options, an allow_from entry that is not a CIDR, …
+    if (error instanceof HeraldError) return { unusable: error.message };
+    throw error;
+  }
 }
 
 function misconfigured(name: string): HeraldError {
@@ -83,6 +148,7 @@ export function createSourceCache(
   options: SourceCacheOptions = {},
 ): SourceCache {
   const { ttlMs = 1000, now = () => performance.now(), onUnusable } = options;
+  const allowUnsigned = options.allowUnsigned ?? false;
   const entries = new Map<string, Entry>();
   return {
     async get(name) {
@@ -92,8 +158,10 @@ export function createSourceCache(
         return hit.value;
       }
       const record = await store.getSource(name);
-      const value = record === undefined ? undefined : { record, scheme: schemeSpecOf(record) };
-      const unusable = value === undefined ? undefined : unusableSource(value.record, value.scheme);
+      const { value, unusable } =
+        record === undefined
+          ? { value: undefined, unusable: undefined }
+          : load(record, allowUnsigned);
       // Unknown names are cached too (a flood of them must not each reach the database), in a
       // bounded map: the oldest entry goes first.
       if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);

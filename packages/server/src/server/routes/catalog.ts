@@ -114,17 +114,20 @@ export function catalogRoutes(app: FastifyInstance, deps: ManagementDeps): void 
     shape: eventTypeShape,
     body: wireEventTypeSchema,
     summaries: {
-      list: "List event types",
+      list: "List event types: the declared ones and those recorded from messages (auto)",
       upsert: "Create or replace an event type",
       get: "One event type",
       delete: "Delete an event type (messages keep their type)",
     },
+    upsertDescription:
+      "Declares the type (auto false). A type recorded from messages keeps its first_seen_at, last_seen_at and count.",
     toInput: (body) => toEventTypeInput(body as WireEventTypeInput),
     toWire: eventTypeToWire,
     list: () => store.listEventTypes(),
     get: (name) => store.getEventType(name),
     upsert: (input) => store.upsertEventType(input),
     remove: (name) => store.deleteEventType(name),
+    changed: () => deps.catalog?.invalidate(),
   });
   byNameRoutes(app, {
     path: "/sources",
@@ -138,8 +141,9 @@ export function catalogRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       delete: "Delete an inbound source (its webhooks then get 404)",
     },
     upsertDescription:
-      "Webhooks to POST /webhooks/{name} are verified with this scheme and these secrets.",
-    toInput: (body) => toSourceInput(body as WireSourceInput),
+      "Webhooks to POST /webhooks/{name} are verified with this scheme and these secrets: a signing scheme, `token` (a shared token in `Authorization: Bearer` or `token_header`), `basic` (HTTP Basic, secrets `user:password`) or `none` (unsigned: refused with 400 source.unsigned_not_allowed unless the service sets ingest.allow_unsigned; always requires its idempotency header). `allow_from` limits the sender addresses (403 source.sender_not_allowed otherwise).",
+    toInput: (body) =>
+      toSourceInput(body as WireSourceInput, { allowUnsigned: deps.allowUnsigned ?? false }),
     toWire: sourceToWire,
     list: () => store.listSources(),
     get: (name) => store.getSource(name),

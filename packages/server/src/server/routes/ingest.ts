@@ -19,6 +19,9 @@ const params = z.object({ source: z.string().describe("The source's name") });
 const accepted = z.object({
   message_id: z.string(),
   status: z.enum(["accepted", "duplicate"]),
+  status_url: z
+    .string()
+    .describe("Where the message's status is (GET, with the API key): /v1/messages/{message_id}"),
 });
 
 const admissions = new WeakMap<FastifyRequest, AdmittedIngest>();
@@ -46,7 +49,11 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
       request.log.info({ source, code: result.code }, "webhook rejected");
     }
     if (result.status === 413) reply.header("connection", "close");
-    return reply.code(result.status).send(result.body);
+    const body =
+      result.messageId === undefined
+        ? result.body
+        : { ...result.body, status_url: `/v1/messages/${result.messageId}` };
+    return reply.code(result.status).send(body);
   }
 
   app.removeAllContentTypeParsers();
@@ -80,6 +87,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
           source,
           headers: withProtoHeader(request.headers, request.raw.rawHeaders),
           url: `${request.protocol}://${host}${request.url}`,
+          remoteAddress: request.socket.remoteAddress,
         });
         if (admission.ok) {
           admissions.set(request, admission.admitted);

@@ -2,14 +2,17 @@
 
 import type { RetryPolicy } from "@heraldjs/core/internal/core/retryPolicy.js";
 import type { Dispatcher } from "@heraldjs/core/internal/delivery/dispatcher.js";
+import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import type { FastifyInstance } from "fastify";
+import type { CatalogGate } from "../ingest/closedCatalog.js";
 import type { SourceCache } from "../ingest/sourceCache.js";
 import { catalogRoutes } from "./catalog.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { endpointRoutes } from "./endpoints.js";
 import { messageRoutes } from "./messages.js";
+import { secretRoutes } from "./secrets.js";
 
 export interface ManagementDeps {
   store: DeliveryStore;
@@ -19,6 +22,15 @@ export interface ManagementDeps {
   clock: Clock;
   /** Policy of endpoints without their own (for the deliveries a message creates). */
   defaultRetry?: RetryPolicy;
+  /** A closed catalogue's ingestion gate: told when an event type changes through the API. */
+  catalog?: CatalogGate;
+  /**
+   * Throws (400 `transport.unavailable`, `function.unknown`) for an endpoint this service
+   * cannot deliver to, on create and update (ServiceTransports.checkEndpoint); default: none.
+   */
+  checkEndpoint?: (transport: EndpointTransport, target: string) => void;
+  /** Sources with scheme `none` may be created (`ingest.allow_unsigned`). */
+  allowUnsigned?: boolean;
 }
 
 export async function managementRoutes(app: FastifyInstance, deps: ManagementDeps) {
@@ -26,4 +38,5 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
   endpointRoutes(app, deps);
   messageRoutes(app, deps);
   deliveryRoutes(app, deps);
+  secretRoutes(app, deps);
 }
