@@ -125,7 +125,9 @@ export function credentialSecretProblem(
   }
   const colon = secret.indexOf(":");
   if (colon <= 0) return 'must be "user:password"';
-  if (/[\x00-\x1f\x7f]/.test(secret)) return "must not contain control characters";
+  if ([...secret].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return "must not contain control characters";
+  }
   if (secret.length - colon - 1 < MIN_BASIC_PASSWORD_LENGTH) {
     return `the password must be at least ${MIN_BASIC_PASSWORD_LENGTH} characters long`;
   }
