@@ -10,7 +10,7 @@ import { newId } from "../core/ids.js";
 import { isoTime } from "../core/isoTime.js";
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from "../core/retryPolicy.js";
 import type { ClaimedDelivery } from "../model/deliveryOperations.js";
-import type { AttemptInput, EndpointTransport } from "../model/deliveryRecords.js";
+import type { AttemptInput, EndpointRecord, EndpointTransport } from "../model/deliveryRecords.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type AutoDisableOptions, createAutoDisableCheck } from "./autoDisable.js";
 import { createConcurrencyGate } from "./concurrencyGate.js";
@@ -23,7 +23,8 @@ import {
   type DeliveryWorkerEventName,
 } from "./deliveryEvents.js";
 import { createEndpointLimiter, type EndpointLimiter } from "./endpointLimiter.js";
-import { failedAttempt, startAttempt } from "./transports/attemptResult.js";
+import { withNamedSecret } from "./namedSecrets.js";
+import { type AttemptTimer, failedAttempt, startAttempt } from "./transports/attemptResult.js";
 import type { Transport, TransportResult } from "./transports/types.js";
 
 export interface DeliveryWorkerOptions {
@@ -186,6 +187,23 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
+  /**
+   * The endpoint with its named secret, read at every attempt so that a rotation applies to
+   * pending retries; a secret that is gone (or cannot be read) fails the attempt, which is
+   * retried like any other: `secret.not_found: …` in the attempt log.
+   */
+  async function withSecretOrFailure(
+    endpoint: EndpointRecord,
+    timer: AttemptTimer,
+  ): Promise<EndpointRecord | TransportResult> {
+    try {
+      return await withNamedSecret(store, endpoint);
+    } catch (error) {
+      const herald = coerceError(error);
+      return failedAttempt(timer, `${herald.code}: ${herald.message}`, "network_error");
+    }
+  }
+
   async function send(claimed: ClaimedDelivery, base: DeliveryEventBase): Promise<void> {
     const { delivery, message, endpoint } = claimed;
     const transport = transports[endpoint.transport];
@@ -211,7 +229,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     let result: TransportResult;
     const timer = startAttempt(clock);
     try {
-      result = await transport.send({ delivery, message, endpoint, attemptNumber });
+      const signing =
+        endpoint.secretName === null ? endpoint : await withSecretOrFailure(endpoint, timer);
+      result =
+        "attempt" in signing
+          ? signing
+          : await transport.send({ delivery, message, endpoint: signing, attemptNumber });
     } catch (error) {
       // A transport that threw (a bug: failures should be results) still costs an attempt.
       result = failedAttempt(

@@ -9,12 +9,14 @@ import {
 } from "@heraldjs/webhooks/internal/core/json.js";
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
-import { invalid, text, textOrNull, typeName } from "../model/check.js";
+import { unknownEventType } from "../model/catalogRecords.js";
+import { invalid, key, text, textOrNull, typeName } from "../model/check.js";
 import { DEFAULT_TENANT } from "../model/constants.js";
 import type { CreateMessageResult } from "../model/deliveryOperations.js";
 import type { MessageRecord } from "../model/deliveryRecords.js";
 import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../model/routing.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
+import { type AdhocTarget, adhocEndpoint } from "./adhocEndpoints.js";
 import { createPayloadValidator } from "./payloadSchema.js";
 
 export interface DispatcherOptions {
@@ -29,6 +31,12 @@ export interface DispatcherOptions {
    * false skips the catalogue's schemas (the deprecated flag is still reported).
    */
   validatePayloads?: boolean;
+  /**
+   * A closed catalogue: a type the store's catalogue does not list is refused with
+   * `event_type.unknown` (nothing stored). Default false: the first message of a new type
+   * records it in the catalogue (`auto`).
+   */
+  closedCatalog?: boolean;
   /** Policy of endpoints without their own; default DEFAULT_RETRY_POLICY (8 attempts). */
   defaultRetry?: RetryPolicy;
 }
@@ -44,6 +52,16 @@ export interface DispatchInput {
   idempotencyKey?: string | null;
   /** The inbound source the message came from; null/absent for API and library messages. */
   source?: string | null;
+  /**
+   * Ad hoc: deliver to this absolute http(s) URL only, instead of to the endpoints whose event
+   * types match, signed with `secretName` (adhocEndpoints.ts). Same retries, dead letter,
+   * replay and attempt log as an endpoint's deliveries.
+   */
+  url?: string;
+  /** The tenant's named secret (and scheme) that signs an ad-hoc dispatch; only with `url`. */
+  secretName?: string;
+  /** Ad hoc only: the retry policy of the target; default the dispatcher's `defaultRetry`. */
+  retry?: RetryPolicy | null;
 }
 
 export interface DispatchResult {
@@ -66,7 +84,9 @@ export interface Dispatcher {
   /**
    * Throws HeraldError `message.invalid` (bad input, `details.field` names it), `payload.invalid`
    * (schema violation, `details.path` names it), `event_type.invalid` (the registered schema
-   * does not compile), and whatever the store throws (`store.unavailable`…).
+   * does not compile), `event_type.unknown` (a closed catalogue without the type),
+   * `secret.not_found` (ad hoc: no such named secret), and whatever the store
+   * throws (`store.unavailable`…).
    */
   dispatch(input: DispatchInput): Promise<DispatchResult>;
 }
@@ -93,6 +113,31 @@ interface CheckedInput {
   tenant: string;
   idempotencyKey: string | null;
   source: string | null;
+  /** The ad-hoc target, when `url` was given. */
+  adhoc: Omit<AdhocTarget, "tenant"> | null;
+}
+
+function checkAdhoc(input: Record<string, unknown>): CheckedInput["adhoc"] {
+  if (input.url === undefined && input.secretName === undefined && input.retry === undefined) {
+    return null;
+  }
+  if (input.url === undefined) {
+    const field = input.secretName === undefined ? "retry" : "secretName";
+    throw invalid(CODE, field, "is only for ad-hoc dispatches (with url)");
+  }
+  const url = text(input.url, "url", CODE, 2048);
+  if (!/^https?:\/\/[^\s]+$/i.test(url) || !URL.canParse(url)) {
+    throw invalid(CODE, "url", "must be an absolute http(s) URL");
+  }
+  if (input.secretName === undefined) throw invalid(CODE, "secretName", "is required with url");
+  return {
+    url,
+    secretName: key(input.secretName, "secretName", CODE),
+    retry:
+      input.retry === undefined || input.retry === null
+        ? null
+        : normalizeRetryPolicy(input.retry as RetryPolicy),
+  };
 }
 
 function checkInput(input: unknown): CheckedInput {
@@ -108,11 +153,12 @@ function checkInput(input: unknown): CheckedInput {
     tenant: text(input.tenant ?? DEFAULT_TENANT, "tenant", CODE),
     idempotencyKey: textOrNull(input.idempotencyKey, "idempotencyKey", CODE),
     source: textOrNull(input.source, "source", CODE),
+    adhoc: checkAdhoc(input),
   };
 }
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { store, clock, validatePayloads = true } = options;
+  const { store, clock, validatePayloads = true, closedCatalog = false } = options;
   if (store === undefined || store === null) {
     throw new HeraldError("config.invalid", "createDispatcher needs a store");
   }
@@ -126,6 +172,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async dispatch(rawInput) {
       const input = checkInput(rawInput);
       const eventType = await store.getEventType(input.type);
+      if (eventType === undefined && closedCatalog) throw unknownEventType(input.type);
       if (eventType !== undefined && validatePayloads) {
         validator.validate(eventType, input.payload);
       }
@@ -140,9 +187,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // An endpoint deleted between the match and the insert makes the store refuse the whole
       // message (nothing stored); matching again sees the catalogue without it.
       for (let round = 1; ; round++) {
-        const endpoints = createEndpointRouter(await enabledEndpoints(store, input.tenant)).match(
-          input.type,
-        );
+        const endpoints =
+          input.adhoc === null
+            ? createEndpointRouter(await enabledEndpoints(store, input.tenant)).match(input.type)
+            : [await adhocEndpoint(store, { ...input.adhoc, tenant: input.tenant })];
         const deliveries = deliveryInputs(endpoints, defaultRetry, nextAttemptAt);
         try {
           const result = await store.createMessage({ message, deliveries });

@@ -3,7 +3,8 @@
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
-import type { EndpointRecord, EndpointSecretInput } from "../model/deliveryRecords.js";
+import type { EndpointRecord } from "../model/deliveryRecords.js";
+import { checkOverlapMs, rotatedSecrets } from "../model/secretRotation.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { schemeSpecFor } from "./transports/signingHeaders.js";
 
@@ -26,19 +27,16 @@ export interface RotateEndpointSecretResult {
 }
 
 /**
- * Makes a new secret the endpoint's current one (first, no expiry). Every unexpired previous
- * secret expires at `min(its expiry, now + overlapMs)`; already-expired ones are dropped.
- * Throws `endpoint.not_found` for an unknown id, `config.invalid` for a bad `overlapMs`.
+ * Makes a new secret the endpoint's current one (rotatedSecrets). Throws `endpoint.not_found`
+ * for an unknown id, `config.invalid` for a bad `overlapMs`.
  */
 export async function rotateEndpointSecret(
   store: Pick<DeliveryStore, "getEndpoint" | "updateEndpoint">,
   endpointId: string,
   options: RotateEndpointSecretOptions = {},
 ): Promise<RotateEndpointSecretResult> {
-  const { overlapMs = DEFAULT_SECRET_OVERLAP_MS, clock = systemClock } = options;
-  if (typeof overlapMs !== "number" || !Number.isFinite(overlapMs) || overlapMs < 0) {
-    throw new HeraldError("config.invalid", "overlapMs must be a finite number >= 0");
-  }
+  const { clock = systemClock } = options;
+  const overlapMs = checkOverlapMs(options.overlapMs ?? DEFAULT_SECRET_OVERLAP_MS);
   const existing = await store.getEndpoint(endpointId);
   if (existing === undefined) {
     throw new HeraldError("endpoint.not_found", `No endpoint ${JSON.stringify(endpointId)}`, {
@@ -46,21 +44,8 @@ export async function rotateEndpointSecret(
     });
   }
   const secret = options.secret ?? generateSecret(schemeSpecFor(existing));
-  const nowMs = clock.now();
-  const overlapEnd = nowMs + overlapMs;
-  const kept: EndpointSecretInput[] = [];
-  for (const old of existing.secrets) {
-    const expiresMs = old.expiresAt === null ? null : Date.parse(old.expiresAt);
-    if (expiresMs !== null && expiresMs <= nowMs) continue; // already expired: dropped
-    if (old.secret === secret) continue; // re-rotating to the same secret keeps one copy
-    kept.push({
-      secret: old.secret,
-      expiresAt: new Date(Math.min(expiresMs ?? overlapEnd, overlapEnd)).toISOString(),
-      createdAt: old.createdAt,
-    });
-  }
   const endpoint = await store.updateEndpoint(endpointId, {
-    secrets: [{ secret, expiresAt: null, createdAt: new Date(nowMs).toISOString() }, ...kept],
+    secrets: rotatedSecrets(existing.secrets, secret, clock.now(), overlapMs),
   });
   return { secret, endpoint };
 }
