@@ -35,6 +35,11 @@ export {
   parseCidrList,
 } from "./ipRanges.js";
 export {
+  type RotateNamedSecretOptions,
+  type RotateNamedSecretResult,
+  rotateNamedSecret,
+} from "./namedSecrets.js";
+export {
   classifyResponse,
   type ResponseClassification,
   type RetryReason,
