@@ -416,7 +416,8 @@ describe("herald messages show", () => {
         "type     order.created.v1",
         "tenant   acme",
         "source   -",
-        "status   pending",
+        "status   queued",
+        "         Queued: waiting for a worker to attempt it (due 2025-03-01T10:00:00.000Z). Deliveries: 2 pending.",
         "created  2025-03-01T10:00:00Z",
         'payload  {"id":"ord_1","total":42}',
         "",
@@ -436,8 +437,15 @@ describe("herald messages show", () => {
       id: dead!.messageId,
       type: "order.created.v1",
       source: null,
-      status: "failed",
+      status: "dead_lettered",
+      status_description:
+        "Dead-lettered after 1 attempt: it will not be retried unless its delivery is replayed.",
+      attempts: 1,
+      max_attempts: dead!.maxAttempts,
+      last_error: dead!.lastError,
+      next_retry_at: null,
       created_at: "2025-03-01T10:00:00.000Z",
+      updated_at: dead!.updatedAt,
       payload: { n: 0 },
       tenant: "acme",
       idempotency_key: null,
@@ -463,7 +471,7 @@ describe("herald messages show", () => {
       deliveries: [],
     });
     const run = await cli(["messages", "show", message.id]);
-    expect(run.stdout).toContain("status   no_deliveries\n");
+    expect(run.stdout).toContain("status   no_endpoints\n         No enabled endpoint matched");
     expect(run.stdout).toContain("0 deliveries (no endpoint matched)\n");
   });
 });

@@ -118,9 +118,10 @@ function suite(name: string, backend: Backend): void {
       expect(duplicates.length).toBe(COPIES - 1);
       const messageId = (accepted[0]?.json as { message_id: string } | undefined)?.message_id;
       expect(messageId).toMatch(/^msg_/);
-      expect(accepted[0]?.json).toEqual({ message_id: messageId, status: "accepted" });
+      const status_url = `/v1/messages/${messageId}`;
+      expect(accepted[0]?.json).toEqual({ message_id: messageId, status: "accepted", status_url });
       for (const d of duplicates) {
-        expect(d.json).toEqual({ message_id: messageId, status: "duplicate" });
+        expect(d.json).toEqual({ message_id: messageId, status: "duplicate", status_url });
       }
       // Copies shared group-commit batches (else this would only test sequential duplicates).
       const batches = (await metricValue(base, "herald_ingest_batch_size_count")) - batchesBefore;

@@ -246,7 +246,11 @@ function crashSuite(
           retried.accepted++;
         } else {
           expect(r.status, `${eventId} was stored: a retry is a duplicate`).toBe(200);
-          expect(answer).toEqual({ message_id: stored, status: "duplicate" });
+          expect(answer).toEqual({
+            message_id: stored,
+            status: "duplicate",
+            status_url: `/v1/messages/${stored}`,
+          });
           retried.duplicate++;
         }
       }

@@ -201,7 +201,11 @@ describe("herald serve: /openapi.json and /metrics", () => {
     const { message_id: messageId } = (await accepted.json()) as { message_id: string };
     const duplicate = await send("shop");
     expect(duplicate.status).toBe(200);
-    expect(await duplicate.json()).toEqual({ message_id: messageId, status: "duplicate" });
+    expect(await duplicate.json()).toEqual({
+      message_id: messageId,
+      status: "duplicate",
+      status_url: `/v1/messages/${messageId}`,
+    });
     const otherSecret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
     const forgedSignature = signWebhook({
       scheme: "standard",

@@ -75,7 +75,11 @@ describe("README Quick start", () => {
     expect(health.status).toBe("ok");
     const ready = await fetch(`${url}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready" });
+    expect(await ready.json()).toMatchObject({
+      status: "ready",
+      timestamp: expect.any(String),
+      checks: { database: { status: "ok", required: true } },
+    });
     expect(stderr).toContain(`Herald listening on ${url} (SQLite database ${db}`);
 
     child.kill("SIGTERM"); // npm's own pid only, as `kill <pid>` would

@@ -313,7 +313,10 @@ describe("packed @heraldjs/server", () => {
         if (ready?.status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(ready?.status).toBe(200);
-      expect(await ready?.json()).toEqual({ status: "ready" });
+      expect(await ready?.json()).toMatchObject({
+        status: "ready",
+        checks: { database: { status: "ok" } },
+      });
       expect(existsSync(join(dir, "herald.db"))).toBe(true);
       const exited = new Promise((resolve) => serve?.once("exit", resolve));
       serve.kill("SIGTERM");

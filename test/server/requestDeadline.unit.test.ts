@@ -115,11 +115,12 @@ describe("request deadline (service wiring)", () => {
       await timed({ method: "GET", url: "/v1/endpoints" }),
       await timed({ method: "GET", url: "/ready" }),
     ];
-    for (const { response, ms } of answers) {
+    for (const [i, { response, ms }] of answers.entries()) {
       expect(response.statusCode).toBe(503);
-      expect(response.json()).toEqual({
-        error: { code: "store.unavailable", message: expect.any(String) },
-      });
+      const error = { error: { code: "store.unavailable", message: expect.any(String) } };
+      // /ready also says which check failed (test/server/readiness.unit.test.ts).
+      if (i === 2) expect(response.json()).toMatchObject({ status: "not_ready", ...error });
+      else expect(response.json()).toEqual(error);
       expect(response.headers["retry-after"]).toBe(String(DEADLINES.retryAfterS));
       expect(ms).toBeLessThan(DEADLINES.requestMs + 300);
     }

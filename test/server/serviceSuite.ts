@@ -103,8 +103,17 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
     });
 
     it("answers /health and /ready", async () => {
-      expect(await call("GET", "/health")).toMatchObject({ status: 200, json: { status: "ok" } });
-      expect(await call("GET", "/ready")).toMatchObject({ status: 200, json: { status: "ready" } });
+      const health = await call("GET", "/health");
+      expect(health).toMatchObject({ status: 200, json: { status: "ok", version: "test" } });
+      expect(Date.parse(health.json.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+      expect(await call("GET", "/ready")).toMatchObject({
+        status: 200,
+        json: {
+          status: "ready",
+          timestamp: expect.any(String),
+          checks: { database: { status: "ok", required: true } },
+        },
+      });
     });
 
     it("manages event types", async () => {
@@ -249,6 +258,26 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
         type: "invoice.paid",
         payload: { id: "in_1" },
         source: null,
+        idempotency_key: "k-1",
+        status_description: "Delivered after 1 attempt.",
+        attempts: 1,
+        last_error: null,
+        next_retry_at: null,
+        updated_at: message.json.deliveries[0].updated_at,
+      });
+      // No endpoint takes this type: nothing to deliver, said so at once.
+      const unmatched = await call("POST", "/v1/messages", { type: "nobody.listens", payload: {} });
+      expect(await call("GET", `/v1/messages/${unmatched.json.message_id}`)).toMatchObject({
+        status: 200,
+        json: {
+          status: "no_endpoints",
+          attempts: 0,
+          max_attempts: 0,
+          last_error: null,
+          next_retry_at: null,
+          idempotency_key: null,
+          deliveries: [],
+        },
       });
       const request = receiver.received.find(
         (r) => r.headers["webhook-id"] === sent.json.message_id,
@@ -285,15 +314,29 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
         });
       const first = await post();
       expect(first.status).toBe(202);
-      const { message_id } = (await first.json()) as { message_id: string };
+      const { message_id, status_url } = (await first.json()) as {
+        message_id: string;
+        status_url: string;
+      };
+      expect(status_url).toBe(`/v1/messages/${message_id}`);
       const second = await post();
       expect(second.status).toBe(200);
-      expect(await second.json()).toEqual({ message_id, status: "duplicate" });
+      expect(await second.json()).toEqual({
+        message_id,
+        status: "duplicate",
+        status_url: `/v1/messages/${message_id}`,
+      });
       const delivered = await until(async () => {
         const m = await call("GET", `/v1/messages/${message_id}`);
         return m.json.status === "delivered" ? m.json : undefined;
       });
-      expect(delivered).toMatchObject({ type: "stripe.charge.succeeded", source: "stripe" });
+      // The id the source deduplicated it by (Stripe's event id) is its idempotency key.
+      expect(delivered).toMatchObject({
+        type: "stripe.charge.succeeded",
+        source: "stripe",
+        idempotency_key: "evt_1",
+        attempts: 1,
+      });
       const listed = await call("GET", `/v1/deliveries?endpoint=${ep.json.id}&status=delivered`);
       expect(listed.json.data).toHaveLength(1);
       const one = await call("GET", `/v1/deliveries/${listed.json.data[0].id}`);
@@ -330,6 +373,32 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       await call("DELETE", `/v1/endpoints/${ep.json.id}`);
     });
 
+    it("shows a failed message as retrying, with its attempts, error and next attempt", async () => {
+      receiver.state.status = 500;
+      const ep = await call("POST", "/v1/endpoints", {
+        url: receiver.url,
+        event_types: ["later.*"],
+        retry: { schedule_s: [3600] },
+      });
+      const sent = await call("POST", "/v1/messages", { type: "later.test", payload: {} });
+      const retrying = await until(async () => {
+        const m = await call("GET", `/v1/messages/${sent.json.message_id}`);
+        return m.json.status === "retrying" ? m.json : undefined;
+      });
+      receiver.state.status = 200;
+      const [delivery] = retrying.deliveries;
+      expect(retrying).toMatchObject({
+        attempts: 1,
+        max_attempts: 2,
+        last_error: "HTTP 500",
+        next_retry_at: delivery.next_retry_at,
+        updated_at: delivery.updated_at,
+        status_description: `Retrying: 1 attempt of 2 failed; the next is due ${delivery.next_retry_at}.`,
+      });
+      expect(Date.parse(retrying.next_retry_at) - Date.now()).toBeGreaterThan(3_000_000);
+      await call("DELETE", `/v1/endpoints/${ep.json.id}`);
+    });
+
     it("dead-letters after the last attempt, and replay delivers", async () => {
       receiver.state.status = 500;
       const ep = await call("POST", "/v1/endpoints", {
@@ -361,9 +430,16 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       // Recover: fail again, then replay everything since the start.
       receiver.state.status = 500;
       const again = await call("POST", "/v1/messages", { type: "dl.test", payload: { n: 2 } });
-      await until(async () => {
+      const deadMessage = await until(async () => {
         const m = await call("GET", `/v1/messages/${again.json.message_id}`);
-        return m.json.status === "failed" ? m : undefined;
+        return m.json.status === "dead_lettered" ? m : undefined;
+      });
+      expect(deadMessage.json).toMatchObject({
+        attempts: 2,
+        max_attempts: 2,
+        last_error: "max attempts (2) reached: HTTP 500",
+        next_retry_at: null,
+        status_description: expect.stringMatching(/^Dead-lettered after 2 attempts/),
       });
       receiver.state.status = 200;
       const recovered = await call("POST", `/v1/endpoints/${ep.json.id}/recover`, {

@@ -19,17 +19,18 @@ import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { CONFIG_DEFAULTS } from "../config/fileSchema.js";
 import { bearerAuth } from "./auth.js";
 import { installBodyBudget } from "./bodyBudget.js";
+import { documentedResponses } from "./documentedStatuses.js";
 import { handleError, sendError } from "./httpErrors.js";
 import type { Ingestor } from "./ingest/ingestor.js";
 import { registerInputRules } from "./inputRules.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { handleClientError, installProtocolChecks } from "./protocolErrors.js";
+import type { ReadinessCheck } from "./readiness.js";
 import { addRequestDeadline } from "./requestDeadline.js";
 import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
-import { errorResponse } from "./routes/shapes.js";
 
 interface AppOptions extends ManagementDeps {
   store: DeliveryStore;
@@ -48,6 +49,12 @@ interface AppOptions extends ManagementDeps {
   isStopping?: () => boolean;
   /** The request deadline's limits; default those of the default deadline. */
   requestDeadline?: StoreDeadlines;
+  /**
+   * What /ready checks besides the database, by name (`database` is taken): e.g.
+   * `{ nats: { check: () => connection.flush() } }`. Each runs on every /ready within its time
+   * limit; a failed required one (the default) makes /ready answer 503.
+   */
+  readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
 }
 
 export const DEFAULT_BODY_LIMIT = CONFIG_DEFAULTS.bodyLimitBytes;
@@ -182,14 +189,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ),
     bodyTimeoutMs: options.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs,
   });
-  // Every route can refuse a request (the input rules, the API key, the body limits: 4xx) and
-  // answer 503 (the request deadline, the body budget, shutdown): the document lists both on each.
+  // Every route can refuse a request (the input rules, the API key, the body limits) and answer
+  // 503 (the request deadline, the body budget, shutdown): the document lists each status.
   app.addHook("onRoute", (route) => {
     if (route.schema === undefined || route.schema.hide === true) return;
-    const response: Record<string, unknown> = { ...(route.schema.response as object) };
-    response["4xx"] ??= errorResponse;
-    response["503"] ??= errorResponse;
-    route.schema = { ...route.schema, response };
+    route.schema = { ...route.schema, response: documentedResponses(route.method, route.schema) };
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON: their schemas document the API and never drop fields.
@@ -255,6 +259,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics: options.metrics,
     version: options.version,
     isStopping,
+    ...(options.readinessChecks === undefined ? {} : { readinessChecks: options.readinessChecks }),
   });
   await app.register(ingestRoutes, {
     ingestor: options.ingestor,
