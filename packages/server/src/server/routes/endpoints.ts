@@ -1,12 +1,12 @@
 // `/v1/endpoints`: create (the secret is returned once), list, read, update, enable/disable,
 // delete, rotate the signing secret, and recover failed deliveries since a time.
 
-import {
-  DEFAULT_SECRET_OVERLAP_MS,
-  rotateEndpointSecret,
-} from "@heraldjs/core/internal/delivery/endpointSecrets.js";
+import { rotateEndpointSecret } from "@heraldjs/core/internal/delivery/endpointSecrets.js";
 import { schemeSpecFor } from "@heraldjs/core/internal/delivery/transports/signingHeaders.js";
-import { MAX_NAME_LENGTH } from "@heraldjs/core/internal/model/constants.js";
+import {
+  DEFAULT_ENDPOINT_TRANSPORT,
+  MAX_NAME_LENGTH,
+} from "@heraldjs/core/internal/model/constants.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -19,6 +19,7 @@ import {
   wireEndpointCreateSchema,
   wireEndpointPatchSchema,
 } from "../../wire/endpoint.js";
+import { type WireRotateSecret, wireRotateSecretSchema } from "../../wire/namedSecret.js";
 import { endpointShape, errorShape, pageOf, pageQuery } from "../../wire/recordShapes.js";
 import { endpointToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
@@ -32,19 +33,6 @@ const listQuery = z.object({
   ...pageQuery,
 });
 const withSecret = endpointShape.extend({ secret: z.string().describe("Shown once") });
-const rotateBody = z
-  .strictObject({
-    secret: z.string().min(1).max(1024).optional().describe("Default: a new generated secret"),
-    overlap_s: z
-      .number()
-      .min(0)
-      .max(30 * 86_400)
-      .optional()
-      .describe(
-        `How long the old secret keeps signing; default ${DEFAULT_SECRET_OVERLAP_MS / 1000}`,
-      ),
-  })
-  .default({});
 const recoverBody = z.strictObject({
   since: z.iso.datetime({ offset: true }).describe("Replay failed deliveries created since"),
 });
@@ -55,7 +43,7 @@ function endpointNotFound(id: string): HeraldError {
 }
 
 export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void {
-  const { store, clock } = deps;
+  const { store, clock, checkEndpoint } = deps;
   const params = (request: { params: unknown }) => (request.params as z.infer<typeof idParams>).id;
 
   app.get(
@@ -92,6 +80,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
       const { input, secret } = toEndpointInput(request.body as WireEndpointCreateInput, {
         now: clock.now(),
       });
+      checkEndpoint?.(input.transport ?? DEFAULT_ENDPOINT_TRANSPORT, input.target);
       const record = await store.createEndpoint(input);
       return reply.code(201).send({ ...endpointToWire(record), secret });
     },
@@ -127,7 +116,13 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
     async (request) => {
       const id = params(request);
       const body = request.body as WireEndpointPatch;
-      let record = await store.updateEndpoint(id, toEndpointPatch(body));
+      const patch = toEndpointPatch(body);
+      if (checkEndpoint !== undefined && (patch.transport ?? patch.target) !== undefined) {
+        const existing = await store.getEndpoint(id);
+        if (existing === undefined) throw endpointNotFound(id);
+        checkEndpoint(patch.transport ?? existing.transport, patch.target ?? existing.target);
+      }
+      let record = await store.updateEndpoint(id, patch);
       if (body.enabled !== undefined && body.enabled !== record.enabled) {
         record = await store.setEndpointEnabled(
           id,
@@ -189,12 +184,12 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
         description:
           "The new secret signs from now on; the previous ones keep signing for overlap_s (default 24 h), so receivers can switch over.",
         params: idParams,
-        body: rotateBody,
+        body: wireRotateSecretSchema,
         response: { 200: withSecret, "4xx": errorShape },
       }),
     },
     async (request) => {
-      const body = (request.body ?? {}) as z.infer<typeof rotateBody>;
+      const body = (request.body ?? {}) as WireRotateSecret;
       const id = params(request);
       if (body.secret !== undefined) {
         const existing = await store.getEndpoint(id);

@@ -2,11 +2,15 @@
 // Idempotency-Key header) and read one back with its deliveries.
 
 import { MAX_EVENT_TYPE_LENGTH } from "@heraldjs/core/internal/core/eventType.js";
+import type { DispatchInput } from "@heraldjs/core/internal/delivery/dispatcher.js";
 import { DEFAULT_TENANT, MAX_NAME_LENGTH } from "@heraldjs/core/internal/model/constants.js";
+import { invalidField, keySchema } from "@heraldjs/spec/internal/wire/common.js";
+import { toRetryPolicy, wireRetrySchema } from "@heraldjs/spec/internal/wire/retry.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { checkEndpointTarget } from "../../wire/endpoint.js";
 import { errorShape, messageShape } from "../../wire/recordShapes.js";
 import { messageToWire } from "../../wire/records.js";
 import { routeSchema } from "../routeSchema.js";
@@ -20,6 +24,18 @@ const body = z.strictObject({
     .describe("A concrete event type, e.g. order.created.v1"),
   payload: z.record(z.string(), z.unknown()).describe("A JSON object"),
   tenant: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe(`Default: ${DEFAULT_TENANT}`),
+  url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .optional()
+    .describe(
+      "Ad hoc: deliver to this absolute http(s) URL only, instead of to the matching endpoints; needs secret_name",
+    ),
+  secret_name: keySchema
+    .optional()
+    .describe("Ad hoc: the tenant's named secret (/v1/secrets) that signs, with its scheme"),
+  retry: wireRetrySchema.optional().describe("Ad hoc: the retry policy; default the service's"),
 });
 const dispatched = z.object({
   message_id: z.string(),
@@ -40,6 +56,26 @@ function idempotencyKey(value: string | string[] | undefined): string | null {
   return key;
 }
 
+/** The ad-hoc part of a dispatch: `url` and `secret_name` together, `retry` only with them. */
+function adhocTarget(
+  input: z.infer<typeof body>,
+): Pick<DispatchInput, "url" | "secretName" | "retry"> {
+  if (input.url === undefined) {
+    if (input.secret_name !== undefined || input.retry !== undefined) {
+      const field = input.secret_name === undefined ? "retry" : "secret_name";
+      throw invalidField(field, "is only for ad-hoc dispatches (with url)");
+    }
+    return {};
+  }
+  checkEndpointTarget("http", input.url);
+  if (input.secret_name === undefined) throw invalidField("secret_name", "is required with url");
+  return {
+    url: input.url,
+    secretName: input.secret_name,
+    ...(input.retry === undefined ? {} : { retry: toRetryPolicy(input.retry) }),
+  };
+}
+
 export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void {
   const { store, dispatcher } = deps;
   app.post(
@@ -48,7 +84,7 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       schema: routeSchema({
         summary: "Send a message to every matching endpoint",
         description:
-          "Stores the message and one delivery per enabled endpoint of the tenant whose event types match. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing.",
+          "Stores the message and one delivery per enabled endpoint of the tenant whose event types match. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing. With url and secret_name (ad hoc) the message has one delivery, to that URL, signed with the named secret (404 secret.not_found when the tenant has none of that name), with the same retries, dead letter, replay and attempt log.",
         body,
         response: { 202: dispatched, 200: dispatched, "4xx": errorShape, 503: errorShape },
       }),
@@ -59,6 +95,7 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
         type: input.type,
         payload: input.payload as JsonObject,
         ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
+        ...adhocTarget(input),
         idempotencyKey: idempotencyKey(request.headers["idempotency-key"]),
       });
       request.log.info(
