@@ -1,5 +1,6 @@
 // `herald secret generate`: prints a new random secret in the form the scheme expects, or an
-// Ed25519 key pair for Standard Webhooks v1a signatures.
+// Ed25519 key pair for Standard Webhooks v1a signatures; the named secrets' subcommands are in
+// namedSecrets.ts.
 
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { SchemeName } from "@heraldjs/webhooks/internal/signing/registry.js";
@@ -9,6 +10,7 @@ import { type Command, Option } from "commander";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
 import { SECRET_ENV, schemeOption } from "../options.js";
+import { registerNamedSecrets } from "./namedSecrets.js";
 
 interface SecretGenerateFlags {
   scheme: SchemeName;
@@ -56,8 +58,11 @@ Examples:
 export function registerSecret(program: Command, io: CliIo): Command {
   const secret = program
     .command("secret")
-    .summary("manage signing secrets")
-    .description("Manage signing secrets. See `herald secret generate --help`.");
+    .alias("secrets")
+    .summary("generate secrets; manage named secrets")
+    .description(
+      "Generate signing secrets, and manage the named secrets that sign ad-hoc dispatches. See `herald secret <command> --help`.",
+    );
   secret
     .command("generate")
     .summary("print a new random signing secret")
@@ -71,5 +76,6 @@ export function registerSecret(program: Command, io: CliIo): Command {
     .action((flags: SecretGenerateFlags, self: Command) =>
       runAction(self, io, () => runSecretGenerate(flags, io)),
     );
+  registerNamedSecrets(secret, io);
   return secret;
 }
