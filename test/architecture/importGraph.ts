@@ -28,7 +28,7 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   redis: ["core", "webhooks"],
   nats: ["core", "webhooks"],
   spec: ["core", "webhooks"],
-  server: ["core", "postgres", "spec", "sqlite", "webhooks"],
+  server: ["core", "nats", "postgres", "spec", "sqlite", "webhooks"],
 };
 
 /**

@@ -32,6 +32,8 @@ ingest:
   max_wait_ms: 5
 log:
   level: debug
+catalog:
+  closed: true
 nats:
   servers: [nats://n1:4222, nats://n2:4222]
   user: herald
@@ -101,6 +103,7 @@ describe("loadConfig", () => {
       worker: { enabled: false, concurrency: 4, leaseMs: 30_000, pollIntervalMs: 250 },
       ingest: { maxBatch: 64, maxWaitMs: 5, allowUnsigned: false },
       logLevel: "debug",
+      catalog: { closed: true },
       nats: {
         servers: ["nats://n1:4222", "nats://n2:4222"],
         credsFile: null,
@@ -202,6 +205,7 @@ describe("loadConfig", () => {
       worker: { enabled: true, concurrency: 10, leaseMs: 60_000, pollIntervalMs: 1000 },
       ingest: { maxBatch: 256, maxWaitMs: 2, allowUnsigned: false },
       logLevel: "info",
+      catalog: { closed: false },
       eventTypes: [],
       sources: [],
       endpoints: [],
@@ -330,6 +334,20 @@ describe("environment overrides", () => {
     expect(config.logLevel).toBe("error");
   });
 
+  it("HERALD_CATALOG_CLOSED closes or opens the catalogue", async () => {
+    const closedFile = configDir("catalog:\n  closed: true\n");
+    for (const [value, closed] of [
+      ["true", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+    ] as const) {
+      const config = await loadConfig({ cwd: closedFile, env: { HERALD_CATALOG_CLOSED: value } });
+      expect(config.catalog).toEqual({ closed });
+    }
+    expect((await loadConfig({ cwd: closedFile, env: {} })).catalog).toEqual({ closed: true });
+  });
+
   it("apply without a file, and empty values count as unset", async () => {
     const config = await loadConfig({
       cwd: configDir(),
@@ -360,6 +378,11 @@ describe("environment overrides", () => {
       "HERALD_LOG_LEVEL",
       "loud",
       'Environment variable HERALD_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    ],
+    [
+      "HERALD_CATALOG_CLOSED",
+      "yes",
+      'Environment variable HERALD_CATALOG_CLOSED: must be true, false, 1 or 0 (got "yes")',
     ],
     [
       "HERALD_SSRF_ALLOW",
@@ -432,9 +455,7 @@ describe("herald.example.yaml", () => {
       stream: "HERALD_WEBHOOKS",
       subjects: ["billing.>"],
     });
-    expect(config.functions?.module).toBe(
-      join(root, "examples/functions/herald-functions.mjs"),
-    );
+    expect(config.functions?.module).toBe(join(root, "examples/functions/herald-functions.mjs"));
     expect([...(config.functions?.functions.keys() ?? [])]).toEqual(["auditLog"]);
     expect(config.eventTypes.map((e) => e.name)).toEqual([
       "order.created.v1",

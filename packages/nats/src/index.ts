@@ -3,6 +3,8 @@
 export * from "./bus/nats/index.js";
 export {
   createNatsTransport,
+  type NatsTransport,
   type NatsTransportOptions,
+  type NatsTransportTarget,
   natsMsgId,
 } from "./delivery/transports/nats.js";

@@ -57,6 +57,7 @@ export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from "./
 export {
   createFunctionTransport,
   type DeliveryFunction,
+  type FunctionDeliveryContext,
   type FunctionTransportOptions,
 } from "./transports/function.js";
 export {
@@ -64,6 +65,13 @@ export {
   type HttpTransport,
   type HttpTransportOptions,
 } from "./transports/http.js";
+export {
+  MAX_SIMULATE_DELAY_MS,
+  SIMULATE_FUNCTION_NAME,
+  SIMULATE_TRANSIENT_FAILURES,
+  type SimulateResult,
+  simulateDelivery,
+} from "./transports/simulate.js";
 export type {
   Transport,
   TransportAttempt,

@@ -11,19 +11,20 @@ import {
   PRUNE_INTERVAL_MS,
   pruneExpiredKeys,
 } from "@heraldjs/core/internal/delivery/pruneExpiredKeys.js";
-import { createHttpTransport } from "@heraldjs/core/internal/delivery/transports/http.js";
 import { attachWorkerLogger } from "@heraldjs/core/internal/delivery/workerLogging.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import { storeDeadlines } from "@heraldjs/core/internal/store/storeDeadlines.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import type { Logger } from "pino";
+import type { ServiceTransports } from "../config/serviceTransports.js";
 import { backendFor } from "../store/backends.js";
 import type { DatabaseTarget } from "../store/databaseTarget.js";
 
 export interface WorkerServiceSettings {
   database: DatabaseTarget;
   defaultRetry: RetryPolicy;
-  ssrfAllow: readonly string[];
+  /** What the worker delivers with (buildServiceTransports); closed by stop(). */
+  transports: ServiceTransports;
   concurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
@@ -48,10 +49,15 @@ export async function startWorkerService(
   // (retried at the next poll; an unrecorded result is sent again once its lease ends) instead
   // of stopping it for as long as the database stays frozen.
   const backend = backendFor(settings.database.dialect);
-  const database = await backend.open(settings.database, {
-    role: "worker",
-    pgTimeouts: storeDeadlines(settings.requestDeadlineMs).pg,
-  });
+  const database = await backend
+    .open(settings.database, {
+      role: "worker",
+      pgTimeouts: storeDeadlines(settings.requestDeadlineMs).pg,
+    })
+    .catch(async (error: unknown) => {
+      await settings.transports.close();
+      throw error;
+    });
   let pruneTimer: NodeJS.Timeout | undefined;
   let worker: ReturnType<typeof createDeliveryWorker> | null = null;
   try {
@@ -64,7 +70,7 @@ export async function startWorkerService(
     worker = createDeliveryWorker({
       store,
       clock,
-      transports: { http: createHttpTransport({ ssrfAllow: settings.ssrfAllow }) },
+      transports: settings.transports.transports,
       defaultRetry: settings.defaultRetry,
       concurrency: settings.concurrency,
       leaseMs: settings.leaseMs,
@@ -86,6 +92,7 @@ export async function startWorkerService(
       stopped ??= (async () => {
         clearInterval(pruneTimer);
         await running.stop();
+        await settings.transports.close();
         await database.close();
         logger.info("Herald stopped");
       })();
@@ -95,6 +102,7 @@ export async function startWorkerService(
   } catch (error) {
     clearInterval(pruneTimer);
     await worker?.stop().catch(() => {});
+    await settings.transports.close();
     await database.close().catch(() => {});
     throw error;
   }

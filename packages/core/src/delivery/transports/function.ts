@@ -17,6 +17,13 @@ export interface FunctionDeliveryContext {
   endpointId: string;
   /** 1, 2, … counting on across replays (`AttemptRecord.number`). */
   attemptNumber: number;
+  /**
+   * 1, 2, … since the delivery was created or last replayed (`DeliveryRecord.attempts` + 1):
+   * the count the retry policy's `maxAttempts` applies to.
+   */
+  attempt: number;
+  /** The delivery's `maxAttempts`: the attempt that, failing, dead-letters it. */
+  maxAttempts: number;
   /** The endpoint's extra headers, as metadata. */
   headers: Readonly<Record<string, string>>;
   /** Aborted when the endpoint's `timeoutMs` passes; the attempt has then already failed. */
@@ -90,6 +97,8 @@ export function createFunctionTransport(options: FunctionTransportOptions): Tran
             deliveryId: delivery.id,
             endpointId: endpoint.id,
             attemptNumber,
+            attempt: delivery.attempts + 1,
+            maxAttempts: delivery.maxAttempts,
             headers: endpoint.headers,
             signal,
           }),

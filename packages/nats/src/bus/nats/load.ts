@@ -1,6 +1,7 @@
 // Loads the NATS client on first use, so an application that never configures NATS never
 // loads it; and opens (or borrows) the connection the publisher and consumer run on.
 
+import { readFile } from "node:fs/promises";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 
@@ -35,6 +36,29 @@ export interface NatsConnectionOptions {
   servers?: string | string[];
   /** Further options for the connection Herald opens (credentials, TLS, name…). */
   connectOptions?: Omit<NodeConnectionOptions, "servers">;
+  /**
+   * A NATS credentials file (`.creds`: user JWT and nkey seed) to authenticate with; read when
+   * the connection opens. Unreadable: `config.invalid` naming the path, never its content.
+   */
+  credsFile?: string;
+}
+
+async function credsAuthenticator(
+  transport: NatsModules["transport"],
+  path: string,
+): Promise<Pick<NodeConnectionOptions, "authenticator">> {
+  let creds: Uint8Array;
+  try {
+    creds = await readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new HeraldError(
+      "config.invalid",
+      `NATS credentials file ${path} cannot be read (${reason})`,
+      { cause: error, details: { file: path } },
+    );
+  }
+  return { authenticator: transport.credsAuthenticator(creds) };
 }
 
 interface OpenedConnection {
@@ -51,9 +75,15 @@ export async function openConnection(options: NatsConnectionOptions): Promise<Op
     throw new HeraldError("config.invalid", "NATS needs `servers` or an open `connection`");
   }
   const { transport } = await loadNats();
+  const creds =
+    options.credsFile === undefined ? {} : await credsAuthenticator(transport, options.credsFile);
   let connection: NatsConnection;
   try {
-    connection = await transport.connect({ ...options.connectOptions, servers: options.servers });
+    connection = await transport.connect({
+      ...options.connectOptions,
+      ...creds,
+      servers: options.servers,
+    });
   } catch (error) {
     throw new HeraldError("bus.unavailable", `Cannot connect to NATS at ${options.servers}`, {
       cause: error,

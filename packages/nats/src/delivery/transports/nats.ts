@@ -18,6 +18,7 @@ import {
   type NatsPublisher,
   type NatsPublisherOptions,
 } from "../../bus/nats/publisher.js";
+import type { NatsStreamState } from "../../bus/nats/stream.js";
 
 export interface NatsTransportOptions {
   /**
@@ -59,11 +60,31 @@ function describeNatsError(error: unknown): string {
 
 /** The stream a Herald-made publisher found or created; null for a publisher that does not say. */
 function streamName(bus: BusPublisher): string | null {
-  const stream = (bus as Partial<NatsPublisher>).stream;
-  return stream?.stream ?? null;
+  return streamOf(bus)?.stream ?? null;
 }
 
-export function createNatsTransport(options: NatsTransportOptions): Transport {
+function streamOf(bus: BusPublisher): NatsStreamState | undefined {
+  return (bus as Partial<NatsPublisher>).stream;
+}
+
+/** Where a NATS transport publishes, as `ready()` found it. */
+export interface NatsTransportTarget {
+  /** The stream found or created; null for a borrowed publisher or `createStream: false`. */
+  stream: string | null;
+  /** The subjects that stream captures; null when not known (as for `stream`). */
+  subjects: string[] | null;
+}
+
+export interface NatsTransport extends Transport {
+  /**
+   * Connects now instead of at the first send (and ensures the stream, unless `createStream`
+   * is false): a service checks at start that NATS is reachable and which subjects its stream
+   * captures. Rejects with the connection's or the stream's HeraldError.
+   */
+  ready(): Promise<NatsTransportTarget>;
+}
+
+export function createNatsTransport(options: NatsTransportOptions): NatsTransport {
   const { clock = systemClock } = options;
   const borrowed = options.publisher;
   let owned: Promise<BusPublisher> | undefined;
@@ -129,5 +150,13 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
     await bus?.close();
   }
 
-  return { send, close };
+  async function ready(): Promise<NatsTransportTarget> {
+    const stream = streamOf(await publisher());
+    return {
+      stream: stream?.stream ?? null,
+      subjects: stream === undefined ? null : stream.subjects,
+    };
+  }
+
+  return { send, close, ready };
 }

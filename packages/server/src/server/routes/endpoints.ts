@@ -73,7 +73,10 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
         summary: "Create an endpoint",
         description: "The signing secret is generated when absent and returned once.",
         body: wireEndpointCreateSchema,
-        response: { 201: withSecret, "4xx": errorShape },
+        response: {
+          201: withSecret,
+          409: errorShape.describe("An endpoint has this id (endpoint.already_exists)"),
+        },
       }),
     },
     async (request, reply) => {
@@ -110,7 +113,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
         summary: "Update an endpoint",
         params: idParams,
         body: wireEndpointPatchSchema,
-        response: { 200: endpointShape, "4xx": errorShape },
+        response: { 200: endpointShape, 404: errorShape },
       }),
     },
     async (request) => {
@@ -185,7 +188,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
           "The new secret signs from now on; the previous ones keep signing for overlap_s (default 24 h), so receivers can switch over.",
         params: idParams,
         body: wireRotateSecretSchema,
-        response: { 200: withSecret, "4xx": errorShape },
+        response: { 200: withSecret, 404: errorShape },
       }),
     },
     async (request) => {
@@ -211,7 +214,7 @@ export function endpointRoutes(app: FastifyInstance, deps: ManagementDeps): void
         summary: "Replay the endpoint's failed deliveries created since a time",
         params: idParams,
         body: recoverBody,
-        response: { 202: z.object({ replayed: z.int() }), "4xx": errorShape },
+        response: { 202: z.object({ replayed: z.int() }), 404: errorShape },
       }),
     },
     async (request, reply) => {

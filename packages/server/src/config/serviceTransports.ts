@@ -1,0 +1,115 @@
+// The transports of `herald serve` and `herald worker`, built from the loaded config: HTTP always,
+// the function transport always (the built-in `simulate` and the functions module's exports),
+// NATS when configured — connected at start, its stream created or found, so an unreachable
+// server or a subject outside the stream is reported then, not as dead letters later.
+
+import type { DeliveryFunction } from "@heraldjs/core/internal/delivery/transports/function.js";
+import { createFunctionTransport } from "@heraldjs/core/internal/delivery/transports/function.js";
+import { createHttpTransport } from "@heraldjs/core/internal/delivery/transports/http.js";
+import type { Transport } from "@heraldjs/core/internal/delivery/transports/types.js";
+import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { serviceFunctions } from "./functionsModule.js";
+import { endpointTransportError, type TransportAvailability } from "./transportCheck.js";
+import { checkConfigEndpoints } from "./transportConfig.js";
+import type { NatsSettings } from "./transportSettings.js";
+import type { HeraldConfig } from "./types.js";
+
+export interface ServiceTransports {
+  /** By endpoint transport, for the delivery worker. */
+  readonly transports: Partial<Record<EndpointTransport, Transport>>;
+  /** What endpoints may name: NATS (with its stream's subjects) and the functions. */
+  readonly availability: TransportAvailability;
+  /**
+   * Throws `transport.unavailable` or `function.unknown` (HTTP 400) for an endpoint this
+   * process cannot deliver to (transportCheck.ts).
+   */
+  checkEndpoint(transport: EndpointTransport, target: string): void;
+  /** Closes every transport (the NATS connection drains). */
+  close(): Promise<void>;
+}
+
+export interface ServiceTransportOptions {
+  /** The SSRF allowlist of the HTTP transport. */
+  ssrfAllow: readonly string[];
+  clock?: Clock;
+}
+
+type NatsTransportModule = typeof import("@heraldjs/nats/internal/delivery/transports/nats.js");
+
+/** The NATS transport, connected and its stream ensured; rejects when that fails. */
+async function connectNats(settings: NatsSettings, clock: Clock | undefined) {
+  // Loaded only when NATS is configured: a service without it never loads the NATS client.
+  const { createNatsTransport }: NatsTransportModule = await import(
+    "@heraldjs/nats/internal/delivery/transports/nats.js"
+  );
+  const transport = createNatsTransport({
+    nats: {
+      servers: settings.servers,
+      stream: settings.stream,
+      subjects: settings.subjects,
+      ...(settings.credsFile === null ? {} : { credsFile: settings.credsFile }),
+      connectOptions: {
+        name: "herald",
+        ...(settings.user === null ? {} : { user: settings.user }),
+        ...(settings.password === null ? {} : { pass: settings.password }),
+        ...(settings.token === null ? {} : { token: settings.token }),
+      },
+    },
+    ...(clock === undefined ? {} : { clock }),
+  });
+  try {
+    const target = await transport.ready();
+    return { transport, stream: target.stream ?? settings.stream, subjects: target.subjects };
+  } catch (error) {
+    await transport.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Builds the transports of `config` (as loadConfig returned it). Rejects with the NATS
+ * connection's or stream's error (`bus.unavailable`, `config.invalid` for an unreadable
+ * credentials file), or `config.invalid` naming the file when an endpoint of the file publishes
+ * to a subject the stream does not capture.
+ */
+export async function buildServiceTransports(
+  config: Pick<HeraldConfig, "file" | "nats" | "functions" | "endpoints">,
+  options: ServiceTransportOptions,
+): Promise<ServiceTransports> {
+  const { clock } = options;
+  const functions: ReadonlyMap<string, DeliveryFunction> = serviceFunctions(
+    config.functions?.functions ?? null,
+  );
+  const transports: Partial<Record<EndpointTransport, Transport>> = {
+    http: createHttpTransport({ ssrfAllow: options.ssrfAllow, ...(clock ? { clock } : {}) }),
+    function: createFunctionTransport({ functions, ...(clock ? { clock } : {}) }),
+  };
+  let availability: TransportAvailability = { nats: null, functions: new Set(functions.keys()) };
+  if (config.nats !== null) {
+    const nats = await connectNats(config.nats, clock);
+    transports.nats = nats.transport;
+    availability = { ...availability, nats: { stream: nats.stream, subjects: nats.subjects } };
+  }
+  const close = async () => {
+    await Promise.all(Object.values(transports).map((t) => t.close().catch(() => {})));
+  };
+  try {
+    checkConfigEndpoints(config.endpoints, availability, {
+      file: config.file ?? undefined,
+      position: () => undefined,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    transports,
+    availability,
+    checkEndpoint(transport, target) {
+      const error = endpointTransportError(availability, transport, target);
+      if (error !== undefined) throw error;
+    },
+    close,
+  };
+}
