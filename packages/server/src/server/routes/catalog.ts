@@ -60,7 +60,7 @@ function byNameRoutes<I extends { name: string }, R extends { name: string }>(
         summary: summaries.upsert,
         ...(spec.upsertDescription === undefined ? {} : { description: spec.upsertDescription }),
         body: spec.body,
-        response: { 201: shape, 200: shape, "4xx": errorShape },
+        response: { 201: shape, 200: shape },
       }),
     },
     async (request, reply) => {

@@ -42,7 +42,7 @@ export function deliveryRoutes(app: FastifyInstance, deps: ManagementDeps): void
       schema: routeSchema({
         summary: "List deliveries, newest first",
         query: listQuery,
-        response: { 200: pageOf(deliveryShape), "4xx": errorShape },
+        response: { 200: pageOf(deliveryShape) },
       }),
     },
     async (request) => {
@@ -83,7 +83,13 @@ export function deliveryRoutes(app: FastifyInstance, deps: ManagementDeps): void
         description:
           "Back to pending, due now, attempts reset; the same message id (webhook-id) is sent again. 409 while a worker is sending it.",
         params: idParams,
-        response: { 202: deliveryShape, "4xx": errorShape },
+        response: {
+          202: deliveryShape,
+          404: errorShape.describe("No delivery has this id (delivery.not_found)"),
+          409: errorShape.describe(
+            "The delivery is being attempted right now (delivery.in_progress)",
+          ),
+        },
       }),
     },
     async (request, reply) => {

@@ -25,6 +25,7 @@ const accepted = z.object({
 });
 
 const admissions = new WeakMap<FastifyRequest, AdmittedIngest>();
+const refusal = (description: string) => ({ ...errorResponse, description });
 
 export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOptions) {
   const { ingestor, metrics, bodyLimitBytes } = options;
@@ -75,8 +76,21 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
         response: {
           202: responseSchema(accepted.describe("Stored")),
           200: responseSchema(accepted.describe("Duplicate of an earlier webhook")),
-          "4xx": errorResponse,
-          503: errorResponse,
+          400: refusal(
+            "Refused: an idempotency header missing or invalid, a body that is not valid UTF-8 or JSON or nests too deep, no valid type, a stale or malformed timestamp",
+          ),
+          401: refusal(
+            "Not authentic: a signature missing, malformed or invalid, or credentials missing or wrong (signature.*, credentials.*, id.missing)",
+          ),
+          403: refusal(
+            "The sender's address is not in the source's allow_from (source.sender_not_allowed)",
+          ),
+          404: refusal("No source has this name (source.not_found)"),
+          413: refusal("The body is larger than the limit (body.too_large)"),
+          415: refusal("The Content-Type is not JSON or form fields (content_type.unsupported)"),
+          503: refusal(
+            "Not stored, retry later: the database is unavailable, the server is busy or shutting down, or the source cannot verify webhooks until it is fixed (source.misconfigured)",
+          ),
         },
       },
       // Before the body is read: a refusal here costs the server no body bytes.

@@ -86,7 +86,13 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
         description:
           "Stores the message and one delivery per enabled endpoint of the tenant whose event types match. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing. With url and secret_name (ad hoc) the message has one delivery, to that URL, signed with the named secret (404 secret.not_found when the tenant has none of that name), with the same retries, dead letter, replay and attempt log.",
         body,
-        response: { 202: dispatched, 200: dispatched, "4xx": errorShape, 503: errorShape },
+        response: {
+          202: dispatched,
+          200: dispatched,
+          404: errorShape.describe(
+            "Ad hoc: the tenant has no secret of that name (secret.not_found)",
+          ),
+        },
       }),
     },
     async (request, reply) => {
