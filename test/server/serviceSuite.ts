@@ -399,6 +399,37 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       await call("DELETE", `/v1/endpoints/${ep.json.id}`);
     });
 
+    it("shows an inbound webhook's idempotency header as its idempotency_key", async () => {
+      const token = "tok_service_suite_0123456789";
+      await call("POST", "/v1/sources", {
+        name: "crm",
+        scheme: "token",
+        secrets: [token],
+        idempotency_header: "Idempotency-Key",
+        type_from: { fixed: "event" },
+      });
+      const post = (headers: Record<string, string>) =>
+        fetch(`${base}/webhooks/crm`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json",
+            ...headers,
+          },
+          body: JSON.stringify({ n: Object.keys(headers).length }),
+        }).then(async (r) => ({ status: r.status, json: await r.json() }));
+      const keyed = await post({ "idempotency-key": "order-42" });
+      expect(keyed.status).toBe(202);
+      expect(await call("GET", keyed.json.status_url)).toMatchObject({
+        status: 200,
+        json: { source: "crm", type: "crm.event", idempotency_key: "order-42" },
+      });
+      // Deduplicated by the body's hash: no key to show.
+      const unkeyed = await post({});
+      expect(unkeyed.status).toBe(202);
+      expect((await call("GET", unkeyed.json.status_url)).json.idempotency_key).toBeNull();
+    });
+
     it("dead-letters after the last attempt, and replay delivers", async () => {
       receiver.state.status = 500;
       const ep = await call("POST", "/v1/endpoints", {
