@@ -116,20 +116,23 @@ for (const [name, factory] of factories) {
     }
 
     it("delivers to the URL only, signed with the named secret, through one hidden endpoint", async () => {
-      const secret = await namedSecret();
       await store.createEndpoint({
         target: `${base}/routed`,
         eventTypes: ["invoice.*"],
         secrets: [{ secret: generateSecret("standard") }],
       });
       const url = `${base}/adhoc?x=1`;
+      // #region adhoc-dispatch
+      const secret = generateSecret("standard");
+      await store.createNamedSecret({ name: "partner", secrets: [{ secret }] });
       const result = await dispatcher.dispatch({
-        type: TYPE,
+        type: "invoice.paid.v1",
         payload: { invoice: "in_1" },
-        url,
-        secretName: "partner",
+        url, // this URL only: no endpoint matching
+        secretName: "partner", // signs, with its scheme (default standard)
       });
       expect(result).toMatchObject({ deliveries: 1, created: true });
+      // #endregion adhoc-dispatch
       expect(await work()).toBe(1);
       expect(requests.map((r) => r.url)).toEqual(["/adhoc?x=1"]);
       const [request] = requests;

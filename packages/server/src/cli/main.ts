@@ -26,8 +26,10 @@ commands: the database refused the operation or could not be reached, 2 usage er
 Errors name a stable code, e.g. "error: cli.invalid_argument: …".
 
 Environment:
-  ${SECRET_ENV}   secret(s) for sign, verify and sources add, one per line, when no --secret is given
-  ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints and sources
+  ${SECRET_ENV}   secret(s) for sign, verify, sources add and secret create|rotate, one per line,
+                  when no --secret is given
+  ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints, sources and
+                  secret list|create|rotate|delete
                   (a SQLite path or postgres:// URL; default ${DEFAULT_SQLITE_PATH})
 
 Examples:
