@@ -121,7 +121,8 @@ function credentialOptions(wire: WireSourceInput): JsonObject | null {
 
 /**
  * The idempotency settings of `wire`: an unsigned source always requires its header (default
- * `Idempotency-Key`), since nothing else tells a retry from a new webhook.
+ * `Idempotency-Key`) whatever `idempotency_required` says, since nothing else tells a retry from
+ * a new webhook.
  */
 function idempotency(wire: WireSourceInput): { header: string | null; required: boolean } {
   if (wire.scheme !== "none") {
@@ -129,12 +130,6 @@ function idempotency(wire: WireSourceInput): { header: string | null; required: 
       header: wire.idempotency_header ?? null,
       required: wire.idempotency_required ?? false,
     };
-  }
-  if (wire.idempotency_required === false) {
-    throw invalidField(
-      "idempotency_required",
-      "must be true for an unsigned source: its idempotency header is all that tells a retry from a new webhook",
-    );
   }
   return { header: wire.idempotency_header ?? UNSIGNED_IDEMPOTENCY_HEADER, required: true };
 }
