@@ -10,6 +10,7 @@
 // a config error at start becomes a running server (startHerald would resolve).
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateSecret } from "@heraldjs/webhooks";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import {
@@ -23,7 +24,7 @@ import {
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
-import { runHerald } from "../helpers/spawnNode.js";
+import { repoRoot, runHerald } from "../helpers/spawnNode.js";
 
 const natsAvailable = await serviceAvailable("nats");
 
@@ -273,6 +274,64 @@ describe.skipIf(!natsAvailable)("NATS and function endpoints from herald.yaml", 
     });
     expect(calls[0]?.pid).toBe(processes[1]?.child.pid);
     for (const p of processes) expect(await p.stop()).toBe(0);
+  }, 60_000);
+
+  it("herald.example.yaml's nats and function endpoints deliver as written", async () => {
+    const dir = await tempDir("e2eexample");
+    // The example's stream name, made unique: the file's subjects (billing.>) are kept.
+    const t = await createTestStream("e2eexample");
+    streams.push(t);
+    const apiKey = "example-api-key";
+    const serve = await startHerald({
+      cwd: dir,
+      args: ["--config", join(repoRoot, "herald.example.yaml")],
+      env: {
+        HERALD_EXAMPLE_API_KEY: apiKey,
+        HERALD_EXAMPLE_STRIPE_SECRET: newStripeSecret(),
+        HERALD_EXAMPLE_GITHUB_SECRET: "github-secret",
+        HERALD_EXAMPLE_PARTNER_SECRET: "partner-secret",
+        HERALD_EXAMPLE_ACME_SECRET: generateSecret("standard"),
+        HERALD_NATS_URL: serviceUrl("nats"),
+        HERALD_NATS_STREAM: t.stream,
+      },
+    });
+    processes.push(serve);
+    const base = serve.url as string;
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const order = await api(
+      base,
+      "POST",
+      "/v1/messages",
+      { type: "order.created.v1", payload: { id: "ord_9", total: 9.5 } },
+      auth,
+    );
+    expect(order.status).toBe(202);
+    const [stored] = await storedInStream(t, 1);
+    expect(stored?.subject).toBe("billing.orders");
+    expect(stored?.json()).toEqual({ id: "ord_9", total: 9.5 });
+    // The built-in simulate endpoint of the example (demo.*).
+    const demo = await api(
+      base,
+      "POST",
+      "/v1/messages",
+      { type: "demo.hello", payload: { simulate_delay_ms: 10 } },
+      auth,
+    );
+    const messageId = (demo.json as { message_id: string }).message_id;
+    let status: string | undefined;
+    await waitUntil(
+      async () => {
+        const { json } = await api(base, "GET", `/v1/messages/${messageId}`, undefined, auth);
+        const { deliveries } = json as {
+          deliveries: Array<{ endpoint_id: string; status: string }>;
+        };
+        status = deliveries.find((d) => d.endpoint_id === "try-simulate")?.status;
+        return status === "delivered";
+      },
+      15_000,
+      () => `try-simulate: ${status}`,
+    );
+    expect(await serve.stop()).toBe(0);
   }, 60_000);
 
   it("herald serve does not start when NATS cannot be reached (exit 1)", async () => {
