@@ -687,6 +687,10 @@ describe("herald sources", () => {
           name: "stripe",
           scheme: "stripe",
           scheme_options: null,
+          verification: "signature",
+          verified: true,
+          token_header: null,
+          allow_from: [],
           secret_count: 2,
           tolerance_s: 120,
           idempotency_header: null,
@@ -699,6 +703,61 @@ describe("herald sources", () => {
       ],
     });
     expect(list.stdout + listJson.stdout).not.toContain(secret);
+  });
+
+  it("adds token, Basic and (with --allow-unsigned) unsigned sources by the API's rules", async () => {
+    const token = await cli(
+      ["sources", "add", "--name", "crm", "--scheme", "token", "--token-header", "X-Hook-Token"],
+      { HERALD_SECRET: "tok_0123456789abcdef" },
+    );
+    expect(token).toMatchObject({ code: 0, stderr: "" });
+    expect(await store.getSource("crm")).toMatchObject({
+      scheme: "token",
+      schemeOptions: { header: "X-Hook-Token" },
+      secrets: ["tok_0123456789abcdef"],
+    });
+    const short = await cli([
+      "sources",
+      "add",
+      "--name",
+      "t2",
+      "--scheme",
+      "token",
+      "--secret",
+      "short",
+    ]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/--secret: is not a usable token credential: must be at least 16/);
+    expect(short.stderr).not.toContain("short\n");
+    const unsigned = ["sources", "add", "--name", "legacy", "--scheme", "none"];
+    const refused = await cli(unsigned);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--scheme: unsigned sources .*--allow-unsigned/);
+    const badCidr = await cli([...unsigned, "--allow-unsigned", "--allow-from", "10.0.0.0/33"]);
+    expect(badCidr.stderr).toMatch(/--allow-from: must be an IP address or a CIDR/);
+    const added = await cli([...unsigned, "--allow-unsigned", "--allow-from", "203.0.113.0/24"]);
+    expect(added).toMatchObject({
+      code: 0,
+      stdout:
+        "added source legacy (none, 0 secrets, type from fixed:received): POST /webhooks/legacy\n",
+    });
+    expect(await store.getSource("legacy")).toMatchObject({
+      secrets: [],
+      idempotencyHeader: "Idempotency-Key",
+      idempotencyRequired: true,
+      allowFrom: ["203.0.113.0/24"],
+    });
+    const pair = await cli([
+      "sources",
+      "add",
+      "--name",
+      "p",
+      "--scheme",
+      "basic",
+      "--secret",
+      "nopair",
+    ]);
+    expect(pair.stderr).toMatch(/user:password/);
   });
 
   it("reads HERALD_SECRET, takes header type and idempotency flags, refuses a taken name", async () => {

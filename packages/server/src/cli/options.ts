@@ -17,19 +17,26 @@ export const SECRET_ENV_HELP = `Environment:
   ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)
 `;
 
-/** Scheme names are read from the registry when the program is built, never listed here. */
-function parseScheme(value: string): SchemeName {
-  try {
-    resolveScheme(value as SchemeName);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
-  return value as SchemeName;
-}
-
-export function schemeOption(description: string): Option {
-  return new Option("--scheme <name>", `${description} (${schemeNames.join(", ")})`).argParser(
-    parseScheme,
+/**
+ * Scheme names are read from the registry when the program is built, never listed here;
+ * `extra` names more that the command takes (a source's `token`, `basic`, `none`).
+ */
+export function schemeOption(description: string, extra: readonly string[] = []): Option {
+  const names = [...schemeNames, ...extra];
+  return new Option("--scheme <name>", `${description} (${names.join(", ")})`).argParser(
+    (value: string) => {
+      if (extra.includes(value)) return value;
+      try {
+        resolveScheme(value as SchemeName);
+      } catch (error) {
+        throw new InvalidArgumentError(
+          extra.length === 0 && error instanceof Error
+            ? error.message
+            : `Unknown scheme ${JSON.stringify(value)}; known: ${names.join(", ")}`,
+        );
+      }
+      return value as SchemeName;
+    },
   );
 }
 

@@ -6,18 +6,24 @@ import {
   DEFAULT_SOURCE_TOLERANCE_S,
 } from "@heraldjs/core/internal/model/constants.js";
 import type {
+  SourceInput,
   SourceRecord,
   SourceTypeFrom,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import {
+  CREDENTIAL_SCHEMES,
+  type CredentialScheme,
+} from "@heraldjs/webhooks/internal/inbound/credentials.js";
 import type { SchemeName } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { type Command, InvalidArgumentError } from "commander";
 import { sourceToWire } from "../../wire/records.js";
-import { checkSourceSecrets } from "../../wire/source.js";
+import { toSourceInput } from "../../wire/source.js";
 import { formatTable, plural } from "../format.js";
 import type { CliIo } from "../io.js";
 import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
 import {
+  collect,
   parseSecondsFlag,
   parseSingleLine,
   resolveSecrets,
@@ -31,8 +37,11 @@ type SourcesListFlags = StoreFlags;
 
 interface SourcesAddFlags extends StoreFlags {
   name: string;
-  scheme: SchemeName;
+  scheme: SchemeName | CredentialScheme;
   secret?: string[];
+  tokenHeader?: string;
+  allowFrom?: string[];
+  allowUnsigned?: boolean;
   tolerance?: number;
   idempotencyHeader?: string;
   idempotencyRequired?: boolean;
@@ -95,13 +104,56 @@ async function runSourcesList(flags: SourcesListFlags, io: CliIo): Promise<numbe
   });
 }
 
+/** The flag a wire field came from, for the API's rules applied to the command line. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  scheme: "--scheme",
+  secrets: "--secret",
+  token_header: "--token-header",
+  allow_from: "--allow-from",
+};
+
+/**
+ * The API's rules on a source (toSourceInput: secrets the scheme can use, token header, allow
+ * list, unsigned only when allowed), refused as `cli.invalid_argument` naming the flag.
+ */
+function checkSourceFlags(flags: SourcesAddFlags, secrets: string[]): SourceInput {
+  try {
+    return toSourceInput(
+      {
+        name: flags.name,
+        scheme: flags.scheme,
+        secrets,
+        ...(flags.tokenHeader === undefined ? {} : { token_header: flags.tokenHeader }),
+        ...(flags.allowFrom === undefined ? {} : { allow_from: flags.allowFrom }),
+        ...(flags.idempotencyHeader === undefined
+          ? {}
+          : { idempotency_header: flags.idempotencyHeader }),
+        ...(flags.idempotencyRequired === undefined
+          ? {}
+          : { idempotency_required: flags.idempotencyRequired }),
+      },
+      { allowUnsigned: flags.allowUnsigned === true },
+    );
+  } catch (error) {
+    if (!(error instanceof HeraldError)) throw error;
+    const field = String(error.details?.field ?? "");
+    const flag = FLAG_OF[field.replace(/\[\d+\]$/, "")] ?? field;
+    const problem = error.message.startsWith(`${field}: `)
+      ? error.message.slice(field.length + 2)
+      : error.message;
+    const hint = error.code === "source.unsigned_not_allowed" ? " (or add --allow-unsigned)" : "";
+    throw new HeraldError("cli.invalid_argument", `${flag}: ${problem}${hint}`, { cause: error });
+  }
+}
+
 async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number> {
-  const secrets = resolveSecrets(flags.secret, io.env);
-  // The API's rule: a secret the scheme cannot verify with is refused before anything is stored.
-  checkSourceSecrets(flags.scheme, null, secrets, {
-    field: "--secret",
-    code: "cli.invalid_argument",
-  });
+  // An unsigned source takes no secret; every other one needs one (flags or HERALD_SECRET).
+  const secrets =
+    flags.scheme === "none" && (flags.secret ?? []).length === 0
+      ? []
+      : resolveSecrets(flags.secret, io.env);
+  // The API's rules: what the scheme cannot verify with is refused before anything is stored.
+  const input = checkSourceFlags(flags, secrets);
   return withStore(flags, io, async (store) => {
     if (flags.replace !== true && (await store.getSource(flags.name)) !== undefined) {
       throw new HeraldError(
@@ -111,16 +163,8 @@ async function runSourcesAdd(flags: SourcesAddFlags, io: CliIo): Promise<number>
       );
     }
     const source = await store.upsertSource({
-      name: flags.name,
-      scheme: flags.scheme,
-      secrets,
+      ...input,
       ...(flags.tolerance === undefined ? {} : { toleranceS: flags.tolerance }),
-      ...(flags.idempotencyHeader === undefined
-        ? {}
-        : { idempotencyHeader: flags.idempotencyHeader }),
-      ...(flags.idempotencyRequired === undefined
-        ? {}
-        : { idempotencyRequired: flags.idempotencyRequired }),
       ...(flags.typeFrom === undefined ? {} : { typeFrom: flags.typeFrom }),
       ...(flags.dedupeTtl === undefined ? {} : { dedupeTtlS: flags.dedupeTtl }),
     });
@@ -168,6 +212,10 @@ Examples:
   $ HERALD_SECRET="$GITHUB_SECRET" herald sources add --name github --scheme github \\
       --type-from header:X-GitHub-Event --idempotency-header X-GitHub-Delivery
   added source github (github, 1 secret, type from header:X-GitHub-Event): POST /webhooks/github
+  $ HERALD_SECRET="$CRM_TOKEN" herald sources add --name crm --scheme token --type-from body:event
+  added source crm (token, 1 secret, type from body:event): POST /webhooks/crm
+  $ herald sources add --name legacy --scheme none --allow-unsigned --allow-from 203.0.113.0/24
+  added source legacy (none, 0 secrets, type from fixed:received): POST /webhooks/legacy
 `;
 
 export function registerSources(program: Command, io: CliIo): Command {
@@ -191,8 +239,19 @@ export function registerSources(program: Command, io: CliIo): Command {
       "the source's name: the path of POST /webhooks/<name>",
       parseSingleLine,
     )
-    .addOption(schemeOption("verification scheme").makeOptionMandatory())
+    .addOption(schemeOption("verification scheme", CREDENTIAL_SCHEMES).makeOptionMandatory())
     .addOption(secretOption("verify"))
+    .option(
+      "--token-header <name>",
+      "scheme token: the header carrying the token (default Authorization: Bearer)",
+      parseSingleLine,
+    )
+    .option(
+      "--allow-from <cidr>",
+      "accept webhooks only from this address or CIDR; repeat for several",
+      collect,
+    )
+    .option("--allow-unsigned", "allow --scheme none (unsigned webhooks; see docs/sources.md)")
     .option(
       "--tolerance <seconds>",
       `accepted clock skew, either way (default ${DEFAULT_SOURCE_TOLERANCE_S})`,
