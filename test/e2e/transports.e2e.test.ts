@@ -351,7 +351,21 @@ describe.skipIf(!natsAvailable)("NATS and function endpoints from herald.yaml", 
 describe("without NATS configured", () => {
   it("refuses a nats endpoint at creation, and a nats or unknown-function endpoint in herald.yaml at start", async () => {
     const dir = await tempDir("e2enonats");
-    const serve = await startHerald({ cwd: dir, args: ["--db", join(dir, "h.db")] });
+    // A module hook that fails the process if anything loads the NATS client: without NATS
+    // configured, herald serve must not.
+    writeFileSync(
+      join(dir, "no-nats-hooks.mjs"),
+      'export async function resolve(specifier, context, next) {\n  if (specifier.startsWith("@nats-io/")) throw new Error("NATS client loaded: " + specifier);\n  return next(specifier, context);\n}\n',
+    );
+    writeFileSync(
+      join(dir, "no-nats.mjs"),
+      'import { register } from "node:module";\nregister("./no-nats-hooks.mjs", import.meta.url);\n',
+    );
+    const serve = await startHerald({
+      cwd: dir,
+      args: ["--db", join(dir, "h.db")],
+      env: { NODE_OPTIONS: `--import ${join(dir, "no-nats.mjs")}` },
+    });
     processes.push(serve);
     const created = await api(serve.url as string, "POST", "/v1/endpoints", {
       url: "orders.created",
