@@ -11,12 +11,10 @@ import { rotateNamedSecret } from "../../packages/core/src/delivery/index.js";
 import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
 import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
 import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import type { HmacSchemeSpec } from "../../packages/webhooks/src/signing/registry.js";
 import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { migratedSqlite } from "../helpers/sqlite.js";
+import { LOCAL_DELIVERY_STORES, type LocalDeliveryStore } from "../helpers/localDeliveryStores.js";
 
 const START = Date.UTC(2025, 0, 1);
 const TYPE = "invoice.paid.v1";
@@ -27,18 +25,7 @@ interface Captured {
   body: Buffer;
 }
 
-const factories: [string, (clock: ManualClock) => { store: DeliveryStore; close(): void }][] = [
-  ["memory", (clock) => ({ store: createMemoryDeliveryStore({ clock }), close() {} })],
-  [
-    "sqlite",
-    (clock) => {
-      const { db, cleanup } = migratedSqlite();
-      return { store: createSqliteDeliveryStore(db, { clock }), close: cleanup };
-    },
-  ],
-];
-
-for (const [name, factory] of factories) {
+for (const [name, factory] of LOCAL_DELIVERY_STORES) {
   describe(`ad-hoc dispatch: ${name}`, () => {
     let server: Server;
     let base: string;
@@ -46,7 +33,7 @@ for (const [name, factory] of factories) {
     /** Status of each next request, in order; 200 once empty. */
     let statuses: number[];
     let clock: ManualClock;
-    let harness: ReturnType<typeof factory>;
+    let harness: LocalDeliveryStore;
     let store: DeliveryStore;
     let http: Transport;
     let dispatcher: Dispatcher;
@@ -115,6 +102,16 @@ for (const [name, factory] of factories) {
       return secret;
     }
 
+    /** An ad-hoc dispatch to `path` on the receiver, retried every `retryS` seconds once. */
+    const adhoc = (path: string, retryS: number, secretName = "partner") =>
+      dispatcher.dispatch({
+        type: TYPE,
+        payload: { path },
+        url: `${base}${path}`,
+        secretName,
+        retry: { schedule_s: [retryS] },
+      });
+
     it("delivers to the URL only, signed with the named secret, through one hidden endpoint", async () => {
       await store.createEndpoint({
         target: `${base}/routed`,
@@ -175,13 +172,7 @@ for (const [name, factory] of factories) {
     it("retries after a 500, and a rotation applies to the pending retry", async () => {
       const oldSecret = await namedSecret();
       statuses = [500];
-      const result = await dispatcher.dispatch({
-        type: TYPE,
-        payload: { n: 1 },
-        url: `${base}/rotating`,
-        secretName: "partner",
-        retry: { schedule_s: [10] },
-      });
+      const result = await adhoc("/rotating", 10);
       expect(await work()).toBe(1);
       const deliveryId = result.deliveryIds[0]!;
       expect((await store.getDelivery(deliveryId))?.delivery).toMatchObject({
@@ -215,13 +206,7 @@ for (const [name, factory] of factories) {
     it("dead-letters after the last attempt, and a replay delivers it", async () => {
       const secret = await namedSecret();
       statuses = [500, 503];
-      const result = await dispatcher.dispatch({
-        type: TYPE,
-        payload: { n: 2 },
-        url: `${base}/failing`,
-        secretName: "partner",
-        retry: { schedule_s: [1] },
-      });
+      const result = await adhoc("/failing", 1);
       const deliveryId = result.deliveryIds[0]!;
       expect(await work()).toBe(1);
       clock.advance(1_000);
@@ -245,13 +230,7 @@ for (const [name, factory] of factories) {
 
     it("fails an attempt with secret.not_found once the secret is deleted, and retries it", async () => {
       await namedSecret();
-      const result = await dispatcher.dispatch({
-        type: TYPE,
-        payload: { n: 3 },
-        url: `${base}/orphan`,
-        secretName: "partner",
-        retry: { schedule_s: [5] },
-      });
+      const result = await adhoc("/orphan", 5);
       expect(await store.deleteNamedSecret("default", "partner")).toBe(true);
       expect(await work()).toBe(1);
       expect(requests).toHaveLength(0);
@@ -284,13 +263,7 @@ for (const [name, factory] of factories) {
         secrets: [{ secret }],
       });
       statuses = [500];
-      const result = await dispatcher.dispatch({
-        type: TYPE,
-        payload: { n: 4 },
-        url: `${base}/hmac`,
-        secretName: "hmac-partner",
-        retry: { schedule_s: [1] },
-      });
+      const result = await adhoc("/hmac", 1, "hmac-partner");
       expect(await work()).toBe(1);
       clock.advance(1_000);
       expect(await work()).toBe(1);

@@ -13,45 +13,25 @@ import { rotateEndpointSecret as exported } from "../../packages/core/src/delive
 import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
 import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
 import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
-import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
-import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { migratedSqlite } from "../helpers/sqlite.js";
+import { LOCAL_DELIVERY_STORES, type LocalDeliveryStore } from "../helpers/localDeliveryStores.js";
 
 const START = Date.UTC(2025, 0, 1);
 const HOUR = 60 * 60 * 1000;
-
-interface Harness {
-  store: DeliveryStore;
-  close(): void;
-}
-
-type Factory = (clock: ManualClock) => Harness;
 
 interface Captured {
   headers: IncomingHttpHeaders;
   body: Buffer;
 }
 
-const factories: [string, Factory][] = [
-  ["memory", (clock) => ({ store: createMemoryDeliveryStore({ clock }), close() {} })],
-  [
-    "sqlite",
-    (clock) => {
-      const { db, cleanup } = migratedSqlite();
-      return { store: createSqliteDeliveryStore(db, { clock }), close: cleanup };
-    },
-  ],
-];
-
-for (const [name, factory] of factories) {
+for (const [name, factory] of LOCAL_DELIVERY_STORES) {
   describe(`rotateEndpointSecret: ${name}`, () => {
     let server: Server;
     let url: string;
     let requests: Captured[];
     let clock: ManualClock;
-    let harness: Harness;
+    let harness: LocalDeliveryStore;
     let store: DeliveryStore;
     let http: Transport;
 

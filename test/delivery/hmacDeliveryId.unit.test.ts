@@ -5,12 +5,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
-import type { DeliveryRecord } from "../../packages/core/src/model/deliveryRecords.js";
 import { toSchemeOptions } from "../../packages/spec/src/wire/schemeOptions.js";
 import type { HmacSchemeSpec } from "../../packages/webhooks/src/signing/registry.js";
 import { resolveScheme } from "../../packages/webhooks/src/signing/registry.js";
 import { verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 const SECRET = "hmac-secret-for-the-delivery-id-test";
 
@@ -35,23 +34,6 @@ describe("hmac id_header on outbound deliveries", () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-
-  const delivery = (id: string, attempts: number): DeliveryRecord => ({
-    id,
-    messageId: "msg_01JTESTMESSAGE0000000000000",
-    endpointId: "ep_test",
-    status: "delivering",
-    attempts,
-    maxAttempts: 5,
-    nextAttemptAt: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    lastAttemptAt: null,
-    lastError: null,
-    lastStatusCode: null,
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
   });
 
   it("is configured on the wire as id_header and sends the message id on every attempt", async () => {
@@ -85,7 +67,7 @@ describe("hmac id_header on outbound deliveries", () => {
         ["dlv_01JTESTDELIVERYBBBBBBBBBBB", 0],
       ] as const) {
         const result = await transport.send({
-          delivery: delivery(id, attempts),
+          delivery: testDelivery(id, attempts),
           message,
           endpoint,
           attemptNumber: attempts + 1,

@@ -7,7 +7,6 @@ import {
   type HttpTransport,
 } from "../../packages/core/src/delivery/transports/http.js";
 import type {
-  DeliveryRecord,
   EndpointRecord,
   EndpointSecret,
 } from "../../packages/core/src/model/deliveryRecords.js";
@@ -16,7 +15,7 @@ import {
   signWebhook,
   verifyWebhook,
 } from "../../packages/webhooks/src/signing/sign.js";
-import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -91,24 +90,7 @@ function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
 
 const message = testMessage({ orderId: 42, note: "grüße" });
 
-function delivery(id = "dlv_01JTESTDELIVERY000000000000"): DeliveryRecord {
-  return {
-    id,
-    messageId: message.id,
-    endpointId: "ep_test",
-    status: "delivering",
-    attempts: 0,
-    maxAttempts: 9,
-    nextAttemptAt: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    lastAttemptAt: null,
-    lastError: null,
-    lastStatusCode: null,
-    createdAt: iso(Date.now()),
-    updatedAt: iso(Date.now()),
-  };
-}
+const delivery = (id = "dlv_01JTESTDELIVERY000000000000") => testDelivery(id);
 
 const send = (ep: EndpointRecord = endpoint(), attemptNumber = 1, t: HttpTransport = transport) =>
   t.send({ delivery: delivery(), message, endpoint: ep, attemptNumber });

@@ -1,6 +1,7 @@
 // Records the transport and worker tests send: an enabled HTTP endpoint with the standard
 // scheme and one secret, and a small message; each test overrides what it is about.
 import type {
+  DeliveryRecord,
   EndpointRecord,
   EndpointSecret,
   MessageRecord,
@@ -52,6 +53,26 @@ export function testMessage(payload: unknown): MessageRecord {
     inboundIdempotencyKey: null,
     createdAt: isoAt(Date.now()),
   } as MessageRecord;
+}
+
+/** A delivery of `testMessage` being sent (what a transport is given), attempted `attempts` times. */
+export function testDelivery(id: string, attempts = 0): DeliveryRecord {
+  return {
+    id,
+    messageId: "msg_01JTESTMESSAGE0000000000000",
+    endpointId: "ep_test",
+    status: "delivering",
+    attempts,
+    maxAttempts: 5,
+    nextAttemptAt: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    lastAttemptAt: null,
+    lastError: null,
+    lastStatusCode: null,
+    createdAt: isoAt(Date.now()),
+    updatedAt: isoAt(Date.now()),
+  };
 }
 
 /** A successful attempt (200, empty body) started at `startedAt`, as a transport reports it. */
