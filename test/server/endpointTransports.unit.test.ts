@@ -7,6 +7,7 @@ import type { FunctionDeliveryContext } from "../../packages/core/src/delivery/t
 import type { MessageRecord } from "../../packages/core/src/model/deliveryRecords.js";
 import { buildServiceTransports } from "../../packages/server/src/config/serviceTransports.js";
 import { type RunningService, startService } from "../../packages/server/src/server/service.js";
+import { api, waitUntil } from "../helpers/e2eHttp.js";
 import { tempSqlitePath } from "../helpers/sqlite.js";
 
 const file = tempSqlitePath();
@@ -14,25 +15,10 @@ let service: RunningService;
 let base: string;
 const calls: Array<{ message: MessageRecord; context: FunctionDeliveryContext }> = [];
 
+/** A management API call; `json` is the parsed answer. */
 async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === "" ? undefined : JSON.parse(text) };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const result = await api(base, method, path, body);
+  return { status: result.status, json: result.text === "" ? undefined : JSON.parse(result.text) };
 }
 
 beforeAll(async () => {
@@ -143,9 +129,18 @@ describe("endpoints it can deliver to", () => {
     const sent = await call("POST", "/v1/messages", { type: "fn.created", payload: { n: 1 } });
     expect(sent.status).toBe(202);
     const messageId = sent.json.message_id as string;
-    const seen = await until(async () => calls.find((c) => c.message.id === messageId));
-    expect(seen.message.payload).toEqual({ n: 1 });
-    expect(seen.context).toMatchObject({ endpointId: created.json.id, attempt: 1, maxAttempts: 5 });
+    await waitUntil(
+      () => calls.some((c) => c.message.id === messageId),
+      10_000,
+      () => "the function was not called",
+    );
+    const seen = calls.find((c) => c.message.id === messageId);
+    expect(seen?.message.payload).toEqual({ n: 1 });
+    expect(seen?.context).toMatchObject({
+      endpointId: created.json.id,
+      attempt: 1,
+      maxAttempts: 5,
+    });
   });
 
   it("delivers to the built-in simulate: transient → delivered on attempt 3, failure → dead-lettered at max attempts", async () => {
@@ -160,14 +155,19 @@ describe("endpoints it can deliver to", () => {
       type: "sim.failure",
       payload: { simulate_failure: true },
     });
-    const finalOf = (messageId: string) =>
-      until(async () => {
-        const { json } = await call("GET", `/v1/messages/${messageId}`);
-        const delivery = json.deliveries[0];
-        return delivery.status === "delivered" || delivery.status === "dead_lettered"
-          ? delivery
-          : undefined;
-      });
+    const finalOf = async (messageId: string) => {
+      let delivery: { status?: string } | undefined;
+      await waitUntil(
+        async () => {
+          delivery = (await call("GET", `/v1/messages/${messageId}`)).json.deliveries[0];
+          return delivery?.status === "delivered" || delivery?.status === "dead_lettered";
+        },
+        10_000,
+        () => `still ${JSON.stringify(delivery)}`,
+        25,
+      );
+      return delivery;
+    };
     expect(await finalOf(transient.json.message_id)).toMatchObject({
       status: "delivered",
       attempts: 3,
