@@ -73,7 +73,7 @@ describe.skipIf(!pgAvailable)("store commands on PostgreSQL", () => {
 
     const shown = await cli(["messages", "show", dead[0]!.messageId, "--json"]);
     expect(JSON.parse(shown.stdout)).toMatchObject({
-      status: "failed",
+      status: "dead_lettered",
       deliveries: [{ id: dead[0]!.id }],
     });
 
