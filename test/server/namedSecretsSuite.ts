@@ -152,6 +152,10 @@ export function testNamedSecrets(name: string, open: () => Promise<NamedSecretsS
       expect(bad.json.error).toMatchObject({ code: "request.invalid" });
       expect(bad.json.error.message).toMatch(/^secret: is not a usable standard secret/);
       expect(bad.text).not.toContain(badValue);
+      const tooLong = `whsec_${"A".repeat(2000)}`;
+      const long = await call("POST", "/v1/secrets", { name: "long", secret: tooLong });
+      expect(long.status).toBe(400);
+      expect(long.text).not.toContain("AAAAAAAAAA");
       for (const body of [
         { name: "bad name" },
         { name: "x", scheme: "nope" },

@@ -169,7 +169,7 @@ export function namedSecretContract(t: ContractContext): void {
       expect(claimed?.endpoint).toEqual(adhoc);
     });
 
-    it("keep adhoc through updates and refuse to change it; secretName may change", async () => {
+    it("keep adhoc and what identifies them through updates; other settings may change", async () => {
       const adhoc = await t.store.createEndpoint({
         id: "adhoc_upd",
         target: "https://receiver.example/adhoc",
@@ -178,18 +178,38 @@ export function namedSecretContract(t: ContractContext): void {
         adhoc: true,
       });
       t.clock.advance(1_000);
-      const updated = await t.store.updateEndpoint(adhoc.id, { secretName: "two", timeoutMs: 500 });
+      const updated = await t.store.updateEndpoint(adhoc.id, {
+        timeoutMs: 500,
+        headers: { "X-Team": "billing" },
+        target: adhoc.target, // unchanged: allowed
+      });
       expect(updated).toEqual({
         ...adhoc,
-        secretName: "two",
         timeoutMs: 500,
+        headers: { "X-Team": "billing" },
         updatedAt: iso(START + 1_000),
       });
       expect(await t.store.getEndpoint(adhoc.id)).toEqual(updated);
-      await expectCode(
-        t.store.updateEndpoint(adhoc.id, { adhoc: false } as never),
-        "endpoint.invalid",
-      );
+      for (const patch of [
+        { adhoc: false },
+        { secretName: "two" },
+        { target: "https://receiver.example/other" },
+        { tenant: "acme" },
+        { transport: "nats", target: "orders.out" },
+      ]) {
+        await expectCode(t.store.updateEndpoint(adhoc.id, patch as never), "endpoint.invalid");
+      }
+      expect(await t.store.getEndpoint(adhoc.id)).toEqual(updated);
+      // A named secret may be changed on an endpoint that is not ad hoc.
+      const plain = await t.store.createEndpoint({
+        target: "https://x.example",
+        eventTypes: ["*"],
+        secretName: "one",
+      });
+      expect(await t.store.updateEndpoint(plain.id, { secretName: "two" })).toMatchObject({
+        secretName: "two",
+        adhoc: false,
+      });
       await expectCode(
         t.store.createEndpoint({
           target: "https://x.example",
@@ -198,7 +218,6 @@ export function namedSecretContract(t: ContractContext): void {
         }),
         "endpoint.invalid",
       );
-      expect((await t.store.getEndpoint(adhoc.id))?.adhoc).toBe(true);
     });
   });
 }

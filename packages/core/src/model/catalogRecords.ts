@@ -258,6 +258,8 @@ export function newEndpointRecord(
   };
 }
 
+const AD_HOC_IDENTITY = ["tenant", "transport", "target", "secretName"] as const;
+
 /** The endpoint after `patch`: fields left out keep their value; the result is re-validated. */
 export function patchedEndpointRecord(
   existing: EndpointRecord,
@@ -271,6 +273,12 @@ export function patchedEndpointRecord(
   for (const field of ["id", "enabled", "adhoc"]) {
     if (field in defined) {
       throw invalid("endpoint.invalid", field, "cannot be changed by an update");
+    }
+  }
+  // An ad-hoc endpoint is found by what its id hashes (adhocEndpoints.ts): those stay.
+  for (const field of existing.adhoc ? AD_HOC_IDENTITY : []) {
+    if (field in defined && defined[field] !== existing[field]) {
+      throw invalid("endpoint.invalid", field, "of an ad-hoc endpoint cannot be changed");
     }
   }
   const {
