@@ -417,7 +417,10 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
             ...headers,
           },
           body: JSON.stringify({ n: Object.keys(headers).length }),
-        }).then(async (r) => ({ status: r.status, json: await r.json() }));
+        }).then(async (r) => ({
+          status: r.status,
+          json: (await r.json()) as { status_url: string },
+        }));
       const keyed = await post({ "idempotency-key": "order-42" });
       expect(keyed.status).toBe(202);
       expect(await call("GET", keyed.json.status_url)).toMatchObject({
