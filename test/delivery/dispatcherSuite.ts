@@ -354,6 +354,41 @@ export function testDispatcher(name: string, factory: DispatcherStoreFactory): v
       });
     });
 
+    describe("the catalogue", () => {
+      it("records a type the first time it is dispatched, and counts the messages", async () => {
+        const dispatcher = createDispatcher({ store, clock });
+        await dispatcher.dispatch(order({ idempotencyKey: "k1" }));
+        clock.advance(1_000);
+        await dispatcher.dispatch(order({ idempotencyKey: "k2" }));
+        await dispatcher.dispatch(order({ idempotencyKey: "k2" })); // a duplicate: not counted
+        expect(await store.getEventType("order.created.v1")).toMatchObject({
+          auto: true,
+          schema: null,
+          firstSeenAt: new Date(START).toISOString(),
+          lastSeenAt: new Date(START + 1_000).toISOString(),
+          count: 2,
+        });
+      });
+
+      it("closed, refuses a type it does not list (event_type.unknown), storing nothing", async () => {
+        await endpoint({ eventTypes: ["*"] });
+        const dispatcher = createDispatcher({ store, clock, closedCatalog: true });
+        await expect(dispatcher.dispatch(order())).rejects.toMatchObject({
+          code: "event_type.unknown",
+          details: { type: "order.created.v1" },
+        });
+        expect(await allDeliveries(store)).toEqual([]);
+        expect(await store.listEventTypes()).toEqual([]);
+        // A declared type is accepted, and counted.
+        await store.upsertEventType({ name: "order.created.v1", schema: ORDER_SCHEMA });
+        expect(await dispatcher.dispatch(order())).toMatchObject({ created: true, deliveries: 1 });
+        expect(await store.getEventType("order.created.v1")).toMatchObject({
+          auto: false,
+          count: 1,
+        });
+      });
+    });
+
     describe("input", () => {
       const valid = order();
       it.each<[string, unknown, string]>([

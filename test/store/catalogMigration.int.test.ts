@@ -1,6 +1,7 @@
 // Migration 007 (the self-filling catalogue) on a PostgreSQL schema that already holds messages:
 // every stored message counts, declared types keep their declaration, the others are recorded.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { postgresMigrations } from "../../packages/postgres/src/store/postgres/migrate.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
@@ -30,39 +31,44 @@ describe.skipIf(!available)("PostgreSQL migration 007_catalog_auto", () => {
       [at(3), at(2), at(2.5)],
     );
     await db.pool.query(migrations.find((m) => m.version === 7)!.sql);
-    const { rows } = await db.pool.query(
-      "SELECT name, description, auto, first_seen_at, last_seen_at, seen_count::int AS seen_count, created_at, updated_at FROM event_types ORDER BY name",
-    );
-    expect(rows).toEqual([
+    // Read back as the store reads the catalogue.
+    const iso = (s: number) => at(s).toISOString();
+    expect(await createPostgresDeliveryStore(db.pool).listEventTypes()).toEqual([
       {
         name: "never.seen",
         description: "",
+        schema: null,
+        deprecated: false,
         auto: false,
-        first_seen_at: null,
-        last_seen_at: null,
-        seen_count: 0,
-        created_at: at(1),
-        updated_at: at(1),
+        firstSeenAt: null,
+        lastSeenAt: null,
+        count: 0,
+        createdAt: iso(1),
+        updatedAt: iso(1),
       },
       {
         name: "order.created.v1",
         description: "declared",
+        schema: null,
+        deprecated: false,
         auto: false,
-        first_seen_at: at(2),
-        last_seen_at: at(3),
-        seen_count: 2,
-        created_at: at(1),
-        updated_at: at(1),
+        firstSeenAt: iso(2),
+        lastSeenAt: iso(3),
+        count: 2,
+        createdAt: iso(1),
+        updatedAt: iso(1),
       },
       {
         name: "shop.paid",
         description: "",
+        schema: null,
+        deprecated: false,
         auto: true,
-        first_seen_at: at(2.5),
-        last_seen_at: at(2.5),
-        seen_count: 1,
-        created_at: at(2.5),
-        updated_at: at(2.5),
+        firstSeenAt: iso(2.5),
+        lastSeenAt: iso(2.5),
+        count: 1,
+        createdAt: iso(2.5),
+        updatedAt: iso(2.5),
       },
     ]);
   });

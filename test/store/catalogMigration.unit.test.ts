@@ -2,10 +2,11 @@
 // every stored message counts, declared types keep their declaration, the others are recorded.
 import { describe, expect, it } from "vitest";
 import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
+import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { sqliteMigrations } from "../../packages/sqlite/src/store/sqlite/migrate.js";
 
 describe("SQLite migration 007_catalog_auto", () => {
-  it("counts the messages stored before it", () => {
+  it("counts the messages stored before it", async () => {
     const db = openSqlite(":memory:");
     const migrations = sqliteMigrations();
     for (const m of migrations.filter((m) => m.version < 7)) db.exec(m.sql);
@@ -22,42 +23,44 @@ describe("SQLite migration 007_catalog_auto", () => {
     insert.run("msg_2", "order.created.v1", 2000);
     insert.run("msg_3", "shop.paid", 2500);
     db.exec(migrations.find((m) => m.version === 7)!.sql);
-    expect(
-      db
-        .prepare(
-          "SELECT name, description, auto, first_seen_at, last_seen_at, seen_count, created_at, updated_at FROM event_types ORDER BY name",
-        )
-        .all(),
-    ).toEqual([
+    // Read back as the store reads the catalogue.
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(await createSqliteDeliveryStore(db).listEventTypes()).toEqual([
       {
         name: "never.seen",
         description: "",
-        auto: 0,
-        first_seen_at: null,
-        last_seen_at: null,
-        seen_count: 0,
-        created_at: 1000,
-        updated_at: 1000,
+        schema: null,
+        deprecated: false,
+        auto: false,
+        firstSeenAt: null,
+        lastSeenAt: null,
+        count: 0,
+        createdAt: iso(1000),
+        updatedAt: iso(1000),
       },
       {
         name: "order.created.v1",
         description: "declared",
-        auto: 0,
-        first_seen_at: 2000,
-        last_seen_at: 3000,
-        seen_count: 2,
-        created_at: 1000,
-        updated_at: 1000,
+        schema: null,
+        deprecated: false,
+        auto: false,
+        firstSeenAt: iso(2000),
+        lastSeenAt: iso(3000),
+        count: 2,
+        createdAt: iso(1000),
+        updatedAt: iso(1000),
       },
       {
         name: "shop.paid",
         description: "",
-        auto: 1,
-        first_seen_at: 2500,
-        last_seen_at: 2500,
-        seen_count: 1,
-        created_at: 2500,
-        updated_at: 2500,
+        schema: null,
+        deprecated: false,
+        auto: true,
+        firstSeenAt: iso(2500),
+        lastSeenAt: iso(2500),
+        count: 1,
+        createdAt: iso(2500),
+        updatedAt: iso(2500),
       },
     ]);
     db.close();

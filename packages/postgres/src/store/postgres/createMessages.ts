@@ -49,7 +49,7 @@ import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
-import { countEventTypesSql } from "./eventTypeSightings.js";
+import { countedTypes } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeys, takeInboundKeysSql } from "./inboundKeys.js";
 
 /** Rounds (transactions) a batch may take when concurrent writers keep winning its keys. */
@@ -145,7 +145,7 @@ function writeBatchSql(
   const parts = [
     `m AS (${insertMessages(messageColumns)})`,
     `k AS (${takeInboundKeysSql("$2", "$3")})`,
-    `t AS (${countEventTypesSql("m", "$3")})`,
+    ...countedTypes("m", "$3"),
   ];
   if (deliveryColumns !== undefined) {
     parts.push(`d AS (${insertDeliveries(deliveryColumns).replace("$1", "$4")} RETURNING 1)`);

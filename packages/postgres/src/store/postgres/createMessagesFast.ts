@@ -7,7 +7,7 @@ import { type NewMessage, payloadJson } from "@heraldjs/core/internal/model/mess
 import type { PgPool } from "./database.js";
 import { pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
-import { countEventTypesSql } from "./eventTypeSightings.js";
+import { countedTypes } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeysSql } from "./inboundKeys.js";
 
 /**
@@ -35,10 +35,10 @@ const FALL_BACK = new Set(["23503", "40P01", "40001"]);
 /**
  * The statement: `k` takes the dedupe keys ($2, sorted: no deadlock between batches sharing
  * keys), an expired holder's included (`$3` is now); `m` inserts the messages ($1) that have no
- * key ($4, their ids) or whose key `k` took; `t` counts them in the catalogue by type; `d` the
- * deliveries ($5) of the messages `m` inserted. Sibling CTEs, so the foreign keys are checked at the end of the statement, when the
- * messages exist. Answers the ids of the messages written, and notifies the workers when it
- * stored deliveries.
+ * key ($4, their ids) or whose key `k` took; `t` and `ts` count them in the catalogue
+ * (eventTypeSightings.ts); `d` the deliveries ($5) of the messages `m` inserted. Sibling CTEs, so
+ * the foreign keys are checked at the end of the statement, when the messages exist. Answers the
+ * ids of the messages written, and notifies the workers when it stored deliveries.
  */
 function oneStatementSql(
   messageColumns: readonly string[],
@@ -55,7 +55,7 @@ function oneStatementSql(
 SELECT ${select.join(", ")} FROM json_populate_recordset(NULL::messages, $1::json)
 WHERE id = ANY($4::text[]) OR id IN (SELECT message_id FROM k)
 RETURNING id, type)`,
-    `t AS (${countEventTypesSql("m", "$3")})`,
+    ...countedTypes("m", "$3"),
   ];
   let notify = "";
   if (deliveryColumns !== undefined) {

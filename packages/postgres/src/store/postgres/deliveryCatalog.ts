@@ -31,6 +31,7 @@ import {
   type Statement,
   updateStatement,
 } from "./deliverySql.js";
+import { withSightingsSql } from "./eventTypeSightings.js";
 
 /** Insert, or on a taken key update every column but the key and created_at. */
 const upsertStatement = (table: string, params: Row, keyColumn: string): Statement =>
@@ -66,18 +67,19 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
           rows.eventTypeParams(eventTypeRecord(input, nowIso())),
           "name",
         );
-        return rows.eventType((await one(text, values))!);
+        // The row as written, with the sightings it keeps.
+        return rows.eventType((await one(`WITH u AS (${text}) ${withSightingsSql("u")}`, values))!);
       }),
     getEventType: (name) =>
       pgCall(async () => {
-        const row = await one("SELECT * FROM event_types WHERE name = $1", [name]);
+        const row = await one(`${withSightingsSql("event_types")} WHERE e.name = $1`, [name]);
         return row === undefined ? undefined : rows.eventType(row);
       }),
     listEventTypes: () =>
       pgCall(async () =>
-        (await pool.query<Row>('SELECT * FROM event_types ORDER BY name COLLATE "C"')).rows.map(
-          rows.eventType,
-        ),
+        (
+          await pool.query<Row>(`${withSightingsSql("event_types")} ORDER BY e.name COLLATE "C"`)
+        ).rows.map(rows.eventType),
       ),
     deleteEventType: (name) =>
       pgCall(
