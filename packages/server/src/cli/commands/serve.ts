@@ -106,6 +106,11 @@ async function runService(
       ssrfAllow: config.ssrfAllow,
       clock: io.clock,
     });
+    const { nats, functions } = transports.availability;
+    logger.info(
+      { transports: Object.keys(transports.transports), functions: [...functions], nats },
+      "transports ready",
+    );
   } catch (error) {
     if (isHeraldError(error, "config.invalid")) throw error;
     const herald = coerceError(error);
