@@ -10,12 +10,10 @@
 // fit, or as 202 for one that does not; a body deadline that does not fire leaves the stalled
 // request unanswered; Node's or Fastify's own error bodies have no `error.code`.
 import { connect } from "node:net";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientErrorAnswer } from "../../packages/server/src/server/protocolErrors.js";
-import { type RunningService, startService } from "../../packages/server/src/server/service.js";
 import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { type LocalService, startLocalService } from "../helpers/localService.js";
 
 const BUDGET = 256 * 1024;
 const BODY_TIMEOUT_MS = 400;
@@ -72,20 +70,11 @@ function errorCode(answer: RawAnswer): string | undefined {
 }
 
 describe("request body limits and protocol faults", () => {
-  let service: RunningService;
+  let service: LocalService;
   let port = 0;
-  const file = tempSqlitePath();
 
   beforeAll(async () => {
-    service = await startService({
-      database: { dialect: "sqlite", path: file.path },
-      http: true,
-      worker: false,
-      host: "127.0.0.1",
-      port: 0,
-      apiKey: null,
-      version: "test",
-      logger: pino({ level: "silent" }),
+    service = await startLocalService({
       maxInFlightBodyBytes: BUDGET,
       bodyLimitBytes: 128 * 1024,
       bodyTimeoutMs: BODY_TIMEOUT_MS,
@@ -106,7 +95,6 @@ describe("request body limits and protocol faults", () => {
 
   afterAll(async () => {
     await service?.stop();
-    file.cleanup();
   });
 
   const post = (path: string, length: number, extra = "") =>

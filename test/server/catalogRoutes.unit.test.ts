@@ -2,75 +2,57 @@
 // dispatched (POST /v1/messages) and received (POST /webhooks/:source) appear in
 // GET /v1/event-types as `auto` with their sightings; with `closedCatalog` both routes refuse a
 // type the catalogue does not list (400 event_type.unknown) and accept the declared ones.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startService } from "../../packages/server/src/server/service.js";
 import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { api, type HttpResult, send } from "../helpers/e2eHttp.js";
+import { startLocalService } from "../helpers/localService.js";
 
 const secret = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
 
-async function startOn(closedCatalog: boolean) {
-  const file = tempSqlitePath();
-  const service = await startService({
-    database: { dialect: "sqlite", path: file.path },
-    http: true,
-    worker: false,
-    host: "127.0.0.1",
-    port: 0,
-    apiKey: null,
-    closedCatalog,
-    logger: pino({ level: "silent" }),
-    version: "test",
-  });
-  const base = service.url as string;
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text === "" ? undefined : JSON.parse(text) };
-  }
-  /** A signed webhook to the source `shop` (its type from the body). */
-  async function webhook(type: string, id: string) {
-    const body = JSON.stringify({ type, n: 1 });
-    const headers = signWebhook({ scheme: "standard", secret, body, id });
-    const response = await fetch(`${base}/webhooks/shop`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body,
-    });
-    return { status: response.status, json: await response.json() };
-  }
-  const created = await call("POST", "/v1/sources", {
-    name: "shop",
-    scheme: "standard",
-    secrets: [secret],
-    type_from: { body: "type" },
-  });
-  expect(created.status).toBe(201);
-  return {
-    service,
-    call,
-    webhook,
-    async stop() {
-      await service.stop();
-      file.cleanup();
-    },
+/** An answer, its JSON read field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests walk the answers' JSON as they please.
+type Answer = { status: number; json: any };
+
+/** A service (catalogue open or closed) with a source `shop` whose type is in the body. */
+function onService(closedCatalog: boolean) {
+  const t = {} as {
+    call(method: string, path: string, body?: unknown): Promise<Answer>;
+    /** A signed webhook to `shop` of type `type`. */
+    webhook(type: string, id: string): Promise<Answer>;
+    stop(): Promise<void>;
   };
+  beforeAll(async () => {
+    const local = await startLocalService({ closedCatalog });
+    t.stop = local.stop;
+    const answer = ({ status, json }: HttpResult): Answer => ({ status, json });
+    t.call = async (method, path, body) => answer(await api(local.url, method, path, body));
+    t.webhook = async (type, id) => {
+      const body = JSON.stringify({ type, n: 1 });
+      const headers = signWebhook({ scheme: "standard", secret, body, id });
+      return answer(
+        await send(`${local.url}/webhooks/shop`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        }),
+      );
+    };
+    const source = {
+      name: "shop",
+      scheme: "standard",
+      secrets: [secret],
+      type_from: { body: "type" },
+    };
+    expect((await t.call("POST", "/v1/sources", source)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await t.stop?.();
+  });
+  return t;
 }
 
 describe("the catalogue fills itself", () => {
-  let open: Awaited<ReturnType<typeof startOn>>;
-  beforeAll(async () => {
-    open = await startOn(false);
-  });
-  afterAll(async () => {
-    await open?.stop();
-  });
+  const open = onService(false);
 
   it("lists dispatched and received types as auto, with first/last seen and count", async () => {
     const before = Date.now();
@@ -142,13 +124,7 @@ describe("the catalogue fills itself", () => {
 });
 
 describe("a closed catalogue", () => {
-  let closed: Awaited<ReturnType<typeof startOn>>;
-  beforeAll(async () => {
-    closed = await startOn(true);
-  });
-  afterAll(async () => {
-    await closed?.stop();
-  });
+  const closed = onService(true);
 
   it("refuses unknown types at dispatch and ingestion, stores nothing, and takes declared ones", async () => {
     const refused = await closed.call("POST", "/v1/messages", {

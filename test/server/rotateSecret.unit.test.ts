@@ -1,31 +1,18 @@
 // POST /v1/endpoints/:id/rotate-secret with a secret of its own: a secret the endpoint's scheme
 // cannot sign with is refused (400 request.invalid, nothing stored), as POST /v1/endpoints
 // refuses it — stored, it would fail every delivery to the endpoint from then on.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "../../packages/server/src/server/service.js";
-import { tempSqlitePath } from "../helpers/sqlite.js";
+import { type LocalService, startLocalService } from "../helpers/localService.js";
 
 describe("POST /v1/endpoints/:id/rotate-secret", () => {
-  const file = tempSqlitePath();
-  let service: RunningService;
+  let service: LocalService;
 
   beforeAll(async () => {
-    service = await startService({
-      database: { dialect: "sqlite", path: file.path },
-      http: true,
-      worker: false,
-      host: "127.0.0.1",
-      port: 0,
-      apiKey: null,
-      logger: pino({ level: "silent" }),
-      version: "test",
-    });
+    service = await startLocalService();
   });
 
   afterAll(async () => {
     await service?.stop();
-    file.cleanup();
   });
 
   async function call(method: string, path: string, body?: unknown) {
