@@ -12,4 +12,11 @@ export {
   type LogLevel,
 } from "./fileSchema.js";
 export { DEFAULT_CONFIG_FILE, type LoadConfigOptions, loadConfig } from "./load.js";
+export {
+  buildServiceTransports,
+  type ServiceTransportOptions,
+  type ServiceTransports,
+} from "./serviceTransports.js";
+export type { TransportAvailability } from "./transportCheck.js";
+export type { FunctionsModule, NatsSettings } from "./transportSettings.js";
 export type { ConfigEndpoint, HeraldConfig } from "./types.js";
