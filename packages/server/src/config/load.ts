@@ -209,8 +209,9 @@ function chooseFile(options: LoadConfigOptions, env: LoadConfigOptions["env"] & 
 /**
  * Loads the configuration: defaults < herald.yaml < environment (CLI flags go on top of the
  * result). The file is options.path, else HERALD_CONFIG, else ./herald.yaml in cwd when it
- * exists, else none. Throws `config.invalid`: `herald.yaml:12:5: endpoints[0].url: must be an
- * absolute http(s) URL`; secret values never appear in messages.
+ * exists, else none. `functions.module` is imported, and each endpoint checked against it and
+ * the NATS settings (transportConfig.ts). Throws `config.invalid`: `herald.yaml:12:5:
+ * endpoints[0].url: must be an absolute http(s) URL`; secret values never appear in messages.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<HeraldConfig> {
   const env = options.env ?? process.env;
