@@ -5,11 +5,10 @@
 // PostgreSQL (namedSecrets.int).
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "../../packages/server/src/server/service.js";
 import type { DatabaseTarget } from "../../packages/server/src/store/openDatabase.js";
 import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
+import { type LocalService, startLocalService } from "../helpers/localService.js";
 
 export interface NamedSecretsSuiteDatabase {
   target: DatabaseTarget;
@@ -35,7 +34,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000)
 export function testNamedSecrets(name: string, open: () => Promise<NamedSecretsSuiteDatabase>) {
   describe(`named secrets and ad-hoc dispatch on ${name}`, () => {
     let database: NamedSecretsSuiteDatabase;
-    let service: RunningService;
+    let service: LocalService;
     let receiver: Server;
     let receiverUrl: string;
     const received: Received[] = [];
@@ -83,17 +82,11 @@ export function testNamedSecrets(name: string, open: () => Promise<NamedSecretsS
       });
       await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
       receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-      service = await startService({
+      service = await startLocalService({
         database: database.target,
-        http: true,
         worker: true,
-        host: "127.0.0.1",
-        port: 0,
-        apiKey: null,
         ssrfAllow: ["127.0.0.0/8"],
         pollIntervalMs: 50,
-        logger: pino({ level: "silent" }),
-        version: "test",
       });
     });
 
