@@ -1,9 +1,9 @@
 // In-memory DeliveryStore: the reference implementation every SQL adapter is tested against.
 // Each method runs to completion on one thread, which makes it atomic; the state is per process.
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { seenEventType } from "../../model/catalogRecords.js";
 import { positiveInteger } from "../../model/check.js";
 import { OPEN_DELIVERY_STATUSES, RECOVERABLE_DELIVERY_STATUSES } from "../../model/constants.js";
-import { seenEventType } from "../../model/catalogRecords.js";
 import { deliveryIdRange, prefixLimit, uniqueMatch } from "../../model/idPrefix.js";
 import { isLive, pruneOptions } from "../../model/inboundKeys.js";
 import {
