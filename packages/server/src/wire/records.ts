@@ -22,7 +22,7 @@ import {
 } from "@heraldjs/core/internal/model/messageStatus.js";
 import { schemeOptionsToWire } from "@heraldjs/spec/internal/wire/schemeOptions.js";
 import type { JsonObject, JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
-import { isCredentialScheme } from "@heraldjs/webhooks/internal/inbound/credentials.js";
+import { isCredentialScheme } from "@heraldjs/webhooks/internal/signing/credentials.js";
 
 interface DeliveryWire {
   id: string;

@@ -25,7 +25,7 @@ import {
   CREDENTIAL_SCHEMES,
   credentialSecretProblem,
   isCredentialScheme,
-} from "@heraldjs/webhooks/internal/inbound/credentials.js";
+} from "@heraldjs/webhooks/internal/signing/credentials.js";
 import { schemeNames } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { z } from "zod";
 import { checkSecret, schemeSpec } from "./endpoint.js";

@@ -14,7 +14,7 @@ import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import {
   CREDENTIAL_SCHEMES,
   type CredentialScheme,
-} from "@heraldjs/webhooks/internal/inbound/credentials.js";
+} from "@heraldjs/webhooks/internal/signing/credentials.js";
 import type { SchemeName } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { type Command, InvalidArgumentError } from "commander";
 import { sourceToWire } from "../../wire/records.js";

@@ -11,8 +11,8 @@ import {
   type AuthenticDelivery,
   authenticate,
 } from "@heraldjs/webhooks/internal/inbound/authenticate.js";
-import { checkCredentials } from "@heraldjs/webhooks/internal/inbound/credentials.js";
 import { dedupeIdentity, idempotencyValue } from "@heraldjs/webhooks/internal/inbound/dedupeKey.js";
+import { checkCredentials } from "@heraldjs/webhooks/internal/signing/credentials.js";
 import { checkWebhookHeaders } from "@heraldjs/webhooks/internal/signing/sign.js";
 import type { HeadersLike, VerifyFailure } from "@heraldjs/webhooks/internal/signing/types.js";
 import { publicMessage, statusForCode } from "../httpErrors.js";

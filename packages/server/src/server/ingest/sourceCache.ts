@@ -17,7 +17,7 @@ import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import {
   credentialSecretProblem,
   isCredentialScheme,
-} from "@heraldjs/webhooks/internal/inbound/credentials.js";
+} from "@heraldjs/webhooks/internal/signing/credentials.js";
 import { resolveScheme, type SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { secretProblem } from "@heraldjs/webhooks/internal/signing/secretCheck.js";
 import type { WebhookScheme } from "@heraldjs/webhooks/internal/signing/types.js";

@@ -6,7 +6,7 @@ import {
   credentialSecretProblem,
   generateCredential,
   isCredentialScheme,
-} from "../../packages/webhooks/src/inbound/credentials.js";
+} from "../../packages/webhooks/src/signing/credentials.js";
 
 const TOKEN = "tok_0123456789abcdef";
 const OTHER = "tok_fedcba9876543210";
