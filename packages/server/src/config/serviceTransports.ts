@@ -25,6 +25,11 @@ export interface ServiceTransports {
    * process cannot deliver to (transportCheck.ts).
    */
   checkEndpoint(transport: EndpointTransport, target: string): void;
+  /**
+   * The transports' connections /ready checks, by name (`nats` when configured): each resolves
+   * when the server answered a round trip now.
+   */
+  readonly pings: Readonly<Record<string, () => Promise<void>>>;
   /** Closes every transport (the NATS connection drains). */
   close(): Promise<void>;
 }
@@ -86,9 +91,11 @@ export async function buildServiceTransports(
     function: createFunctionTransport({ functions, ...(clock ? { clock } : {}) }),
   };
   let availability: TransportAvailability = { nats: null, functions: new Set(functions.keys()) };
+  const pings: Record<string, () => Promise<void>> = {};
   if (config.nats !== null) {
     const nats = await connectNats(config.nats, clock);
     transports.nats = nats.transport;
+    pings.nats = () => nats.transport.ping();
     availability = { ...availability, nats: { stream: nats.stream, subjects: nats.subjects } };
   }
   const close = async () => {
@@ -106,6 +113,7 @@ export async function buildServiceTransports(
   return {
     transports,
     availability,
+    pings,
     checkEndpoint(transport, target) {
       const error = endpointTransportError(availability, transport, target);
       if (error !== undefined) throw error;

@@ -235,6 +235,10 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         clock,
         defaultRetry,
         checkEndpoint: transports.checkEndpoint,
+        // /ready checks each configured bus beside the database (a NATS round trip).
+        readinessChecks: Object.fromEntries(
+          Object.entries(transports.pings).map(([name, ping]) => [name, { check: ping }]),
+        ),
         isStopping: () => stopping,
         allowUnsigned,
         requestDeadline: deadlines,

@@ -16,6 +16,11 @@ export interface NatsPublisherOptions extends NatsConnectionOptions, NatsStreamO
 export interface NatsPublisher extends BusPublisher {
   /** The stream as found or created at start-up (undefined with `createStream: false`). */
   readonly stream: NatsStreamState | undefined;
+  /**
+   * One round trip to the server now (readiness): resolves when it answered, rejects
+   * (`bus.unavailable`) when the connection is closed or the server did not answer.
+   */
+  ping(): Promise<void>;
 }
 
 /** Connects (or borrows `connection`), ensures the stream, and returns the publisher. */
@@ -55,6 +60,15 @@ export async function createNatsPublisher(options: NatsPublisherOptions): Promis
           `JetStream did not acknowledge ${message.subject} (${message.id})`,
           { cause: error, details: { subject: message.subject, id: message.id } },
         );
+      }
+    },
+    async ping(): Promise<void> {
+      try {
+        await opened.connection.rtt();
+      } catch (error) {
+        throw new HeraldError("bus.unavailable", "The NATS server did not answer a ping", {
+          cause: error,
+        });
       }
     },
     close: () => opened.release(),

@@ -82,6 +82,12 @@ export interface NatsTransport extends Transport {
    * captures. Rejects with the connection's or the stream's HeraldError.
    */
   ready(): Promise<NatsTransportTarget>;
+  /**
+   * One round trip to the NATS server now (connecting first when needed), for readiness checks;
+   * rejects (`bus.unavailable`) when it does not answer. A borrowed publisher that cannot ping
+   * counts as reachable.
+   */
+  ping(): Promise<void>;
 }
 
 export function createNatsTransport(options: NatsTransportOptions): NatsTransport {
@@ -158,5 +164,10 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
     };
   }
 
-  return { send, close, ready };
+  async function ping(): Promise<void> {
+    const bus = (await publisher()) as Partial<NatsPublisher>;
+    await bus.ping?.();
+  }
+
+  return { send, close, ready, ping };
 }
