@@ -15,7 +15,7 @@ import type { Transport, TransportResult, TransportSendInput } from "./types.js"
 export interface FunctionDeliveryContext {
   deliveryId: string;
   endpointId: string;
-  /** 1, 2, … counting on across replays (`AttemptRecord.number`). */
+  /** The same number as `attempt` (the worker passes `DeliveryRecord.attempts` + 1); kept for compatibility. */
   attemptNumber: number;
   /**
    * 1, 2, … since the delivery was created or last replayed (`DeliveryRecord.attempts` + 1):

@@ -11,7 +11,10 @@ export interface TransportSendInput {
   delivery: DeliveryRecord;
   message: MessageRecord;
   endpoint: EndpointRecord;
-  /** 1, 2, … (`AttemptRecord.number`); informational, nothing on the wire depends on it. */
+  /**
+   * 1, 2, … since the delivery was created or last replayed (`DeliveryRecord.attempts` + 1);
+   * informational, nothing on the wire depends on it.
+   */
   attemptNumber: number;
 }
 
