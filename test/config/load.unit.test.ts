@@ -437,13 +437,14 @@ describe("herald.example.yaml", () => {
     HERALD_EXAMPLE_GITHUB_SECRET: "github-secret",
     HERALD_EXAMPLE_PARTNER_SECRET: "partner-secret",
     HERALD_EXAMPLE_ACME_SECRET: STANDARD_SECRET,
+    HERALD_EXAMPLE_CRM_TOKEN: "tok_example_0123456789",
   };
   const root = new URL("../../", import.meta.url).pathname;
 
   it("loads", async () => {
     const config = await loadConfig({ cwd: root, path: "herald.example.yaml", env });
     expect(config.server.apiKey).toBe("api-key");
-    expect(config.sources.map((s) => s.name)).toEqual(["stripe", "github", "partner"]);
+    expect(config.sources.map((s) => s.name)).toEqual(["stripe", "github", "partner", "crm"]);
     expect(config.endpoints.map((e) => e.input.id)).toEqual([
       "acme-orders",
       "billing-bus",

@@ -291,6 +291,7 @@ describe.skipIf(!natsAvailable)("NATS and function endpoints from herald.yaml", 
         HERALD_EXAMPLE_GITHUB_SECRET: "github-secret",
         HERALD_EXAMPLE_PARTNER_SECRET: "partner-secret",
         HERALD_EXAMPLE_ACME_SECRET: generateSecret("standard"),
+        HERALD_EXAMPLE_CRM_TOKEN: "tok_example_0123456789",
         HERALD_NATS_URL: serviceUrl("nats"),
         HERALD_NATS_STREAM: t.stream,
       },
@@ -331,6 +332,19 @@ describe.skipIf(!natsAvailable)("NATS and function endpoints from herald.yaml", 
       15_000,
       () => `try-simulate: ${status}`,
     );
+    // The example's token source takes a webhook with its token, and only with it.
+    const webhook = (token: string) =>
+      send(`${base}/webhooks/crm`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
+          "idempotency-key": "evt-1",
+        },
+        body: JSON.stringify({ event: "contact.created" }),
+      });
+    expect((await webhook("tok_example_0123456789")).status).toBe(202);
+    expect((await webhook("tok_example_wrong_token")).status).toBe(401);
     expect(await serve.stop()).toBe(0);
   }, 60_000);
 
