@@ -20,7 +20,7 @@ const ALWAYS = {
   ),
 } as const;
 
-/** On operations that take a body. */
+/** On operations whose method has a body (Fastify reads a DELETE's body too). */
 const WITH_BODY = {
   408: error("The body did not arrive in time (body.timeout)"),
   413: error("The body is larger than the limit (body.too_large)"),
@@ -29,7 +29,7 @@ const WITH_BODY = {
 
 const SECURED = { 401: error("The API key is missing or wrong (auth.unauthorized)") } as const;
 
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /**
  * The responses of a route as documented: its own, without `4xx`/`5xx` ranges, plus the common
