@@ -99,7 +99,8 @@ async function run(dbArgs: string[]) {
       return result.json as MessageStatus;
     };
 
-    // The unsigned source is listed as unverified.
+    // The unsigned source is named in a warning at start, and listed as unverified.
+    expect(serve.stdout()).toContain("source legacy accepts unsigned webhooks (scheme none)");
     const sources = (await api(base, "GET", "/v1/sources")).json as {
       data: { name: string; verified: boolean; verification: string }[];
     };
