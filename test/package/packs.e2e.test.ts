@@ -4,9 +4,18 @@
 // real services; a suite may skip only when its service is unreachable, with a loud notice, and
 // under CI=true the missing service fails the run instead (serviceAvailable).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -45,18 +54,43 @@ function readmeExample(name: string): { lang: string; code: string } {
   return { lang: match[1] as string, code: match[2] as string };
 }
 
-/** An empty project with the packed `name` installed the way `npm install` does it. */
-async function install(name: string): Promise<string> {
+/** A project whose `npm install` built better-sqlite3 (the @heraldjs/sqlite test's). */
+let builtSqlite: string | undefined;
+const SQLITE_ADDON = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
+
+/**
+ * An empty project with the packed `name` installed the way `npm install` does it. Building
+ * better-sqlite3 takes about a minute, so once one install has built it (`@heraldjs/sqlite`'s,
+ * which checks exactly that), `reuseSqliteBuild` installs without running install scripts —
+ * better-sqlite3's is the only one in Herald's dependencies — and copies that build's addon in.
+ */
+async function install(
+  name: string,
+  options: { reuseSqliteBuild?: boolean } = {},
+): Promise<string> {
   const dir = mkdtempSync(join(work, `${name}-`));
   writeFileSync(
     join(dir, "package.json"),
     JSON.stringify({ name: `try-${name}`, private: true, type: "module" }),
   );
   const files = withHeraldDependencies(name).map((pkg) => tarballs.get(pkg) as string);
-  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...files], {
-    cwd: dir,
-    timeout: installTimeout,
-  });
+  const reuse = options.reuseSqliteBuild === true ? builtSqlite : undefined;
+  await run(
+    "npm",
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      ...(reuse === undefined ? [] : ["--ignore-scripts"]),
+      ...files,
+    ],
+    { cwd: dir, timeout: installTimeout },
+  );
+  if (reuse !== undefined) {
+    mkdirSync(dirname(join(dir, SQLITE_ADDON)), { recursive: true });
+    copyFileSync(join(reuse, SQLITE_ADDON), join(dir, SQLITE_ADDON));
+  }
   return dir;
 }
 
@@ -179,6 +213,8 @@ createReceiver({ scheme: "stripe", secrets: ["whsec_x"], handler: async () => {}
     async () => {
       const dir = await install("sqlite");
       expect(installed(dir)).toContain("better-sqlite3");
+      expect(existsSync(join(dir, SQLITE_ADDON))).toBe(true);
+      builtSqlite = dir;
       expect(installed(dir)).not.toContain("pg");
       expect(await runExample(dir, "sqlite")).toBe("[ '1 order.placed.v1', '2 order.paid.v1' ]\n");
       expect(existsSync(join(dir, "herald.db"))).toBe(true);
@@ -290,7 +326,7 @@ describe("packed @heraldjs/server", () => {
   it(
     "installs the `herald` command, which serves on SQLite as its README shows",
     async () => {
-      const dir = await install("server");
+      const dir = await install("server", { reuseSqliteBuild: true });
       expect(readmeExample("server").code).toContain("npx herald serve");
       const bin = join(dir, "node_modules/.bin/herald");
       const { stdout: version } = await run(bin, ["--version"], { cwd: dir });
