@@ -378,7 +378,8 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       const ep = await call("POST", "/v1/endpoints", {
         url: receiver.url,
         event_types: ["later.*"],
-        retry: { schedule_s: [3600] },
+        // No jitter: the next attempt is due exactly an hour after the first.
+        retry: { schedule_s: [3600], jitter: 0 },
       });
       const sent = await call("POST", "/v1/messages", { type: "later.test", payload: {} });
       const retrying = await until(async () => {
