@@ -37,6 +37,7 @@ export type HeraldErrorCode =
   | "event_type.not_found"
   | "event_type.unknown"
   | "expectation.unsupported"
+  | "filter.invalid"
   | "handler.failed"
   | "header.too_large"
   | "id.invalid"
