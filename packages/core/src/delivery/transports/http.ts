@@ -446,8 +446,13 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     return failedAttempt(timer, error, failureReason(cause));
   }
 
+  // Idempotent: undici rejects a second close of the same agent.
+  let closing: Promise<void> | undefined;
   return {
     send,
-    close: () => agent.close(),
+    close: () => {
+      closing ??= agent.close();
+      return closing;
+    },
   };
 }
