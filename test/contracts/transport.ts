@@ -58,10 +58,26 @@ export interface TransportHarness {
 const TIMEOUT_SLACK_MS = 1000;
 const TIMEOUT_MS = 300;
 
+/**
+ * What a transport cannot do, stated where the suite is called so that the cases which do not
+ * apply are not registered at all (rather than skipped at run time); the harness's
+ * `capabilities` must say the same (checked by the first case).
+ */
+export interface NotApplicable {
+  /** No permanent failure class (the case for `capabilities.permanent === null`). */
+  permanent?: true;
+  /** The peer cannot be made to hang. */
+  hangs?: true;
+  /** The transport signs nothing. */
+  signs?: true;
+}
+
 export function transportContract(
   name: EndpointTransport,
   factory: () => Promise<TransportHarness>,
+  notApplicable: NotApplicable = {},
 ): void {
+  const when = (applies: boolean) => (applies ? it : () => {});
   describe(`Transport contract: ${name}`, () => {
     let h: TransportHarness;
     const secret = generateSecret("standard");
@@ -107,6 +123,18 @@ export function transportContract(
       return (await h.received()).filter((s) => s.id === id);
     }
 
+    it("declares the same capabilities as the suite was told", () => {
+      expect({
+        permanent: h.capabilities.permanent !== null,
+        hangs: h.capabilities.hangs,
+        signs: h.capabilities.signs,
+      }).toEqual({
+        permanent: notApplicable.permanent !== true,
+        hangs: notApplicable.hangs !== true,
+        signs: notApplicable.signs !== true,
+      });
+    });
+
     it("a send the peer accepts is a succeeded attempt, and the peer has the payload", async () => {
       const msg = message();
       const delivery = testDelivery(`dlv_${randomUUID().replaceAll("-", "")}`);
@@ -127,27 +155,31 @@ export function transportContract(
       expect(result.classification.outcome).toBe("retry");
     });
 
-    it("a permanent failure is classified as the worker expects (when the transport has one)", async (ctx) => {
-      const permanent = h.capabilities.permanent;
-      if (permanent === null) ctx.skip();
-      const result = await send("permanent");
-      expect(result.attempt.succeeded).toBe(false);
-      expect(result.classification).toEqual(permanent);
-    });
+    when(notApplicable.permanent !== true)(
+      "a permanent failure is classified as the worker expects",
+      async () => {
+        const permanent = h.capabilities.permanent;
+        const result = await send("permanent");
+        expect(result.attempt.succeeded).toBe(false);
+        expect(result.classification).toEqual(permanent);
+      },
+    );
 
-    it("a peer that does not answer is a `timeout:` failure within timeoutMs + slack", async (ctx) => {
-      if (!h.capabilities.hangs) ctx.skip();
-      const ep = { ...endpoint("hang"), timeoutMs: TIMEOUT_MS };
-      const started = performance.now();
-      const result = await send("hang", message(), undefined, ep);
-      const took = performance.now() - started;
-      expect(result.attempt.succeeded).toBe(false);
-      expect(result.attempt.error).toMatch(/^timeout: /);
-      expect(result.classification).toEqual({ outcome: "retry", reason: "timeout" });
-      expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-      expect(took).toBeLessThan(TIMEOUT_MS + TIMEOUT_SLACK_MS);
-      h.release();
-    });
+    when(notApplicable.hangs !== true)(
+      "a peer that does not answer is a `timeout:` failure within timeoutMs + slack",
+      async () => {
+        const ep = { ...endpoint("hang"), timeoutMs: TIMEOUT_MS };
+        const started = performance.now();
+        const result = await send("hang", message(), undefined, ep);
+        const took = performance.now() - started;
+        expect(result.attempt.succeeded).toBe(false);
+        expect(result.attempt.error).toMatch(/^timeout: /);
+        expect(result.classification).toEqual({ outcome: "retry", reason: "timeout" });
+        expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+        expect(took).toBeLessThan(TIMEOUT_MS + TIMEOUT_SLACK_MS);
+        h.release();
+      },
+    );
 
     it("every retry of a delivery carries the same message id; another delivery's is its own where the id is per delivery", async () => {
       const msg = message();
@@ -164,28 +196,30 @@ export function transportContract(
       expect(new Set(fresh.map((s) => s.id))).toEqual(new Set([id]));
     });
 
-    it("the signature is present and verifies with the endpoint's secret (where the transport signs)", async (ctx) => {
-      if (!h.capabilities.signs) ctx.skip();
-      const msg = message();
-      const delivery = testDelivery(`dlv_${randomUUID().replaceAll("-", "")}`);
-      await send("succeed", msg, delivery);
-      const [seen] = await seenFor(h.capabilities.idOf({ message: msg, delivery }));
-      expect(seen).toBeDefined();
-      const verdict = verifyWebhook({
-        scheme: "standard",
-        secrets: secret,
-        headers: seen?.headers ?? {},
-        body: Buffer.from(seen?.body ?? "", "utf8"),
-      });
-      expect(verdict).toMatchObject({ ok: true, id: msg.id });
-      const forged = verifyWebhook({
-        scheme: "standard",
-        secrets: generateSecret("standard"),
-        headers: seen?.headers ?? {},
-        body: Buffer.from(seen?.body ?? "", "utf8"),
-      });
-      expect(forged.ok).toBe(false);
-    });
+    when(notApplicable.signs !== true)(
+      "the signature is present and verifies with the endpoint's secret",
+      async () => {
+        const msg = message();
+        const delivery = testDelivery(`dlv_${randomUUID().replaceAll("-", "")}`);
+        await send("succeed", msg, delivery);
+        const [seen] = await seenFor(h.capabilities.idOf({ message: msg, delivery }));
+        expect(seen).toBeDefined();
+        const verdict = verifyWebhook({
+          scheme: "standard",
+          secrets: secret,
+          headers: seen?.headers ?? {},
+          body: Buffer.from(seen?.body ?? "", "utf8"),
+        });
+        expect(verdict).toMatchObject({ ok: true, id: msg.id });
+        const forged = verifyWebhook({
+          scheme: "standard",
+          secrets: generateSecret("standard"),
+          headers: seen?.headers ?? {},
+          body: Buffer.from(seen?.body ?? "", "utf8"),
+        });
+        expect(forged.ok).toBe(false);
+      },
+    );
 
     it("no attempt record holds the endpoint's secret", async () => {
       const behaviours: PeerBehaviour[] = ["succeed", "transient"];

@@ -61,41 +61,46 @@ transportContract("http", async (): Promise<TransportHarness> => {
   };
 });
 
-transportContract("function", async (): Promise<TransportHarness> => {
-  const seen: PeerSeen[] = [];
-  const held: (() => void)[] = [];
-  const record = (message: Parameters<DeliveryFunction>[0]) =>
-    seen.push({ id: message.id, headers: {}, body: JSON.stringify(message.payload) });
-  const functions: Record<string, DeliveryFunction> = {
-    succeed: (message) => {
-      record(message);
-      return { ok: true };
-    },
-    transient: (message) => {
-      record(message);
-      throw new Error("listener unavailable");
-    },
-    hang: (message) => {
-      record(message);
-      return new Promise<void>((resolve) => held.push(resolve));
-    },
-  };
-  return {
-    transport: createFunctionTransport({ functions }),
-    target: (behaviour) => behaviour,
-    received: async () => [...seen],
-    release: () => {
-      for (const resolve of held.splice(0)) resolve();
-    },
-    dispose: async () => {},
-    capabilities: {
-      // In-process: nothing crosses a trust boundary, so nothing is signed.
-      signs: false,
-      transient: { outcome: "retry", reason: "network_error" },
-      // Throwing is the only failure a function has, and it is always retried.
-      permanent: null,
-      hangs: true,
-      idOf: ({ message }) => message.id,
-    },
-  };
-});
+transportContract(
+  "function",
+  async (): Promise<TransportHarness> => {
+    const seen: PeerSeen[] = [];
+    const held: (() => void)[] = [];
+    const record = (message: Parameters<DeliveryFunction>[0]) =>
+      seen.push({ id: message.id, headers: {}, body: JSON.stringify(message.payload) });
+    const functions: Record<string, DeliveryFunction> = {
+      succeed: (message) => {
+        record(message);
+        return { ok: true };
+      },
+      transient: (message) => {
+        record(message);
+        throw new Error("listener unavailable");
+      },
+      hang: (message) => {
+        record(message);
+        return new Promise<void>((resolve) => held.push(resolve));
+      },
+    };
+    return {
+      transport: createFunctionTransport({ functions }),
+      target: (behaviour) => behaviour,
+      received: async () => [...seen],
+      release: () => {
+        for (const resolve of held.splice(0)) resolve();
+      },
+      dispose: async () => {},
+      capabilities: {
+        // In-process: nothing crosses a trust boundary, so nothing is signed.
+        signs: false,
+        transient: { outcome: "retry", reason: "network_error" },
+        // Throwing is the only failure a function has, and it is always retried.
+        permanent: null,
+        hangs: true,
+        idOf: ({ message }) => message.id,
+      },
+    };
+    // A function has no permanent failure and signs nothing (it runs in this process).
+  },
+  { permanent: true, signs: true },
+);
