@@ -253,6 +253,8 @@ describe("the ingestion session against herald serve and herald worker", () => {
     }
   }, 90_000);
 
+  // Skipped only on a machine without PostgreSQL (a loud notice); under CI=true
+  // serviceAvailable throws instead, so CI always runs it.
   describe.skipIf(!pgAvailable)("PostgreSQL", () => {
     let schema: TestSchema | undefined;
     afterAll(async (suite) => schema?.dropIfPassed(suite));
