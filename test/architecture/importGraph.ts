@@ -27,8 +27,22 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   postgres: ["core", "webhooks"],
   redis: ["core", "webhooks"],
   nats: ["core", "webhooks"],
+  websocket: ["core", "webhooks"],
+  grpc: ["core", "webhooks"],
+  rabbitmq: ["core", "webhooks"],
   spec: ["core", "webhooks"],
-  server: ["core", "nats", "postgres", "spec", "sqlite", "webhooks"],
+  server: [
+    "core",
+    "grpc",
+    "nats",
+    "postgres",
+    "rabbitmq",
+    "redis",
+    "spec",
+    "sqlite",
+    "webhooks",
+    "websocket",
+  ],
 };
 
 /**

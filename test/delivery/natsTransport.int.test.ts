@@ -9,6 +9,7 @@ import type {
 } from "../../packages/core/src/model/deliveryRecords.js";
 import { createNatsPublisher } from "../../packages/nats/src/bus/nats/publisher.js";
 import { createNatsTransport } from "../../packages/nats/src/delivery/transports/nats.js";
+import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { testEndpoint } from "../helpers/deliveryRecords.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
@@ -16,8 +17,10 @@ import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 const available = await serviceAvailable("nats");
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const secret = generateSecret("standard");
+
 function endpoint(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return testEndpoint("unset", [], {
+  return testEndpoint("unset", [{ secret, expiresAt: null, createdAt: iso(0) }], {
     id: "ep_nats",
     transport: "nats",
     headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
@@ -108,6 +111,33 @@ describe.skipIf(!available)("NATS transport (JetStream)", () => {
     expect(stored?.header.get("x-team")).toBe("billing");
     expect(stored?.header.get("content-type")).toBe("application/json");
     expect(stored?.json()).toEqual(msg.payload);
+    // Signed like a webhook: a consumer verifies the stored message with the endpoint's secret.
+    const headers: Record<string, string> = {};
+    for (const [name, values] of stored?.header ?? []) headers[name.toLowerCase()] = values.join();
+    expect(headers["webhook-id"]).toBe(msg.id);
+    expect(
+      verifyWebhook({
+        scheme: "standard",
+        secrets: secret,
+        headers,
+        body: stored?.data ?? new Uint8Array(),
+      }),
+    ).toMatchObject({ ok: true, id: msg.id });
+  });
+
+  it("an endpoint without an active secret is a `signing:` failure, nothing published", async () => {
+    const msg = message();
+    const subject = `${t.prefix}.unsigned`;
+    const before = await t.count();
+    const result = await transport.send({
+      delivery: delivery(msg),
+      message: msg,
+      endpoint: endpoint({ target: subject, secrets: [] }),
+      attemptNumber: 1,
+    });
+    expect(result.attempt.succeeded).toBe(false);
+    expect(result.attempt.error).toMatch(/^signing: secret\.missing /);
+    expect(await t.count()).toBe(before);
   });
 
   it("re-sending a delivery stores it once; another endpoint's delivery of the message is its own", async () => {

@@ -37,8 +37,8 @@ describe.skipIf(!available)("NATS transport contract (JetStream)", () => {
         release: () => {},
         dispose: () => t.delete(),
         capabilities: {
-          // The NATS transport publishes Herald's x-herald-* headers but no signature.
-          signs: false,
+          // Herald's x-herald-* headers and the scheme's webhook-id/-timestamp/-signature.
+          signs: true,
           transient: { outcome: "retry", reason: "network_error" },
           permanent: null,
           // JetStream cannot be told to withhold one PubAck without faking the server.
@@ -47,8 +47,8 @@ describe.skipIf(!available)("NATS transport contract (JetStream)", () => {
           idOf: ({ delivery }) => delivery.id,
         },
       };
-      // No permanent failure, no signature, no way to hold back a PubAck (see capabilities).
+      // No permanent failure, no way to hold back a PubAck (see capabilities).
     },
-    { permanent: true, hangs: true, signs: true },
+    { permanent: true, hangs: true },
   );
 });

@@ -45,6 +45,10 @@ export const ENDPOINT_TRANSPORTS: readonly EndpointTransport[] = Object.freeze([
   "http",
   "nats",
   "function",
+  "websocket",
+  "grpc",
+  "rabbitmq",
+  "redis-streams",
 ]);
 
 export const DEFAULT_TENANT = "default";

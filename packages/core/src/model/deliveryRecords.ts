@@ -58,8 +58,15 @@ export interface EventTypeInput {
   deprecated?: boolean;
 }
 
-/** Where an endpoint's messages go; more (sse, websocket, grpc) come later without a migration. */
-export type EndpointTransport = "http" | "nats" | "function";
+/** Where an endpoint's messages go; a new transport needs no migration (no CHECK on the column). */
+export type EndpointTransport =
+  | "http"
+  | "nats"
+  | "function"
+  | "websocket"
+  | "grpc"
+  | "rabbitmq"
+  | "redis-streams";
 
 /**
  * One signing secret of an endpoint. Rotation adds a new secret and gives the old one an

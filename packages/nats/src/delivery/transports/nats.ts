@@ -7,6 +7,7 @@ import {
   succeededAttempt,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
 import type {
   Transport,
   TransportResult,
@@ -35,17 +36,6 @@ export interface NatsTransportOptions {
 /** The `Nats-Msg-Id` of a delivery: one per (message, endpoint), stable across retries and replays. */
 export function natsMsgId(input: Pick<TransportSendInput, "delivery">): string {
   return input.delivery.id;
-}
-
-/** Herald's headers on every published message; they override an endpoint's extra headers. */
-function heraldHeaders({ delivery, message }: TransportSendInput): Record<string, string> {
-  return {
-    "content-type": "application/json",
-    "x-herald-message-id": message.id,
-    "x-herald-delivery-id": delivery.id,
-    "x-herald-event-type": message.type,
-    "x-herald-tenant": message.tenant,
-  };
 }
 
 function describeNatsError(error: unknown): string {
@@ -108,14 +98,13 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
   }
 
   async function send(input: TransportSendInput): Promise<TransportResult> {
-    const { message, endpoint } = input;
+    const { endpoint } = input;
     const timer = startAttempt(clock);
     const timeoutMs = endpoint.timeoutMs;
-    // No prototype: an endpoint header named `__proto__` is kept like any other.
-    const headers = Object.create(null) as Record<string, string>;
-    for (const [name, value] of Object.entries(endpoint.headers))
-      headers[name.toLowerCase()] = value;
-    Object.assign(headers, heraldHeaders(input));
+    // The endpoint's extras, Herald's x-herald-* and the scheme's signature headers.
+    const prepared = prepareSignedMessage(input, timer);
+    if (!prepared.ok) return prepared.result;
+    const { body, headers } = prepared.message;
     try {
       const outcome = await withDeadline(
         async (): Promise<PublishAck & { stream: string | null }> => {
@@ -123,7 +112,7 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
           const ack = await bus.publish({
             id: natsMsgId(input),
             subject: endpoint.target,
-            data: Buffer.from(JSON.stringify(message.payload ?? null), "utf8"),
+            data: body,
             headers,
           });
           return { ...ack, stream: streamName(bus) };

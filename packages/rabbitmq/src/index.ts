@@ -1,0 +1,2 @@
+// `@heraldjs/rabbitmq`: Herald on RabbitMQ: the delivery transport that publishes signed webhooks to an exchange with publisher confirms.
+export type { Transport } from "@heraldjs/core/internal/delivery/transports/types.js";
