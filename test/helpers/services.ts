@@ -3,12 +3,13 @@
 // missing service fails the run instead.
 import { connect } from "node:net";
 
-export type ServiceName = "postgres" | "redis" | "nats";
+export type ServiceName = "postgres" | "redis" | "nats" | "rabbitmq";
 
 const urls: Record<ServiceName, string> = {
   postgres: process.env.HERALD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test",
   redis: process.env.HERALD_TEST_REDIS ?? "redis://127.0.0.1:6379",
   nats: process.env.HERALD_TEST_NATS ?? "nats://127.0.0.1:4222",
+  rabbitmq: process.env.HERALD_TEST_RABBITMQ ?? "amqp://guest:guest@127.0.0.1:5672",
 };
 
 export function serviceUrl(name: ServiceName): string {
