@@ -18,7 +18,7 @@ export interface DeliveryWorkerEvents {
     statusCode: number | null;
     durationMs: number;
     error: string | null;
-    outcome: "success" | "disable_endpoint" | "retry";
+    outcome: "success" | "disable_endpoint" | "reject" | "retry";
   };
   "delivery:succeeded": DeliveryEventBase & { statusCode: number | null; durationMs: number };
   "delivery:retry_scheduled": DeliveryEventBase & {

@@ -288,6 +288,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       return;
     }
 
+    if (classification.outcome === "reject") {
+      // The listener's final word: no retry would change it.
+      await deadLetter(attemptBase, `rejected: ${describeFailure(result)}`, attemptInput);
+      return;
+    }
+
     const policy = endpoint.retry ?? defaultRetry;
     const delay =
       attemptNumber >= delivery.maxAttempts

@@ -43,6 +43,12 @@ export type RetryReason =
 export type ResponseClassification =
   | { outcome: "success" }
   | { outcome: "disable_endpoint"; reason: "gone" }
+  /**
+   * The listener refused the delivery for good (a gRPC status other than UNAVAILABLE,
+   * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED; a WebSocket listener's `nack` without `retry`): the
+   * delivery is dead-lettered at once, the endpoint stays enabled. HTTP never gives it.
+   */
+  | { outcome: "reject"; reason: "rejected" }
   | { outcome: "retry"; reason: RetryReason; retryAfterMs?: number };
 
 /** Statuses whose Retry-After is honoured (within bounds). */
