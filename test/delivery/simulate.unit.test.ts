@@ -30,6 +30,7 @@ function context(attempt: number, signal = new AbortController().signal): Functi
     maxAttempts: 5,
     headers: {},
     signal,
+    signed: null,
   };
 }
 

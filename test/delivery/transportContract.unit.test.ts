@@ -66,19 +66,23 @@ transportContract(
   async (): Promise<TransportHarness> => {
     const seen: PeerSeen[] = [];
     const held: (() => void)[] = [];
-    const record = (message: Parameters<DeliveryFunction>[0]) =>
-      seen.push({ id: message.id, headers: {}, body: JSON.stringify(message.payload) });
+    const record: DeliveryFunction = (message, context) =>
+      seen.push({
+        id: message.id,
+        headers: context.signed?.headers ?? {},
+        body: context.signed?.body.toString("utf8") ?? JSON.stringify(message.payload),
+      });
     const functions: Record<string, DeliveryFunction> = {
-      succeed: (message) => {
-        record(message);
+      succeed: (message, context) => {
+        record(message, context);
         return { ok: true };
       },
-      transient: (message) => {
-        record(message);
+      transient: (message, context) => {
+        record(message, context);
         throw new Error("listener unavailable");
       },
-      hang: (message) => {
-        record(message);
+      hang: (message, context) => {
+        record(message, context);
         return new Promise<void>((resolve) => held.push(resolve));
       },
     };
@@ -91,8 +95,8 @@ transportContract(
       },
       dispose: async () => {},
       capabilities: {
-        // In-process: nothing crosses a trust boundary, so nothing is signed.
-        signs: false,
+        // The function gets the signed message in its context (`context.signed`).
+        signs: true,
         transient: { outcome: "retry", reason: "network_error" },
         // Throwing is the only failure a function has, and it is always retried.
         permanent: null,
@@ -100,7 +104,7 @@ transportContract(
         idOf: ({ message }) => message.id,
       },
     };
-    // A function has no permanent failure and signs nothing (it runs in this process).
+    // A function has no permanent failure: throwing is always retried.
   },
-  { permanent: true, signs: true },
+  { permanent: true },
 );

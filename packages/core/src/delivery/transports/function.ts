@@ -9,7 +9,16 @@ import {
   thrownText,
   withDeadline,
 } from "./attemptResult.js";
+import { type SignedMessage, signedMessage } from "./signedMessage.js";
 import type { Transport, TransportResult, TransportSendInput } from "./types.js";
+
+function signedOrNull(input: TransportSendInput, nowMs: number): SignedMessage | null {
+  try {
+    return signedMessage(input, nowMs);
+  } catch {
+    return null; // no active secret: a function needs none
+  }
+}
 
 /** What a delivery function learns about the attempt besides the message. */
 export interface FunctionDeliveryContext {
@@ -28,6 +37,13 @@ export interface FunctionDeliveryContext {
   headers: Readonly<Record<string, string>>;
   /** Aborted when the endpoint's `timeoutMs` passes; the attempt has then already failed. */
   signal: AbortSignal;
+  /**
+   * The message as the other transports send it: the payload's JSON bytes and the signed
+   * headers (webhook-id, webhook-timestamp, webhook-signature, x-herald-*), so a function can
+   * hand it on, or check it with verifyWebhook, like a received webhook. Null when the endpoint
+   * has no active secret (a function endpoint needs none).
+   */
+  signed: SignedMessage | null;
 }
 
 /**
@@ -73,12 +89,8 @@ function describeReturn(value: unknown): string | null {
 export function createFunctionTransport(options: FunctionTransportOptions): Transport {
   const { functions, clock = systemClock, maxResponseBytes = MAX_RESPONSE_BODY_BYTES } = options;
 
-  async function send({
-    delivery,
-    message,
-    endpoint,
-    attemptNumber,
-  }: TransportSendInput): Promise<TransportResult> {
+  async function send(input: TransportSendInput): Promise<TransportResult> {
+    const { delivery, message, endpoint, attemptNumber } = input;
     const timer = startAttempt(clock);
     const fn = lookup(functions, endpoint.target);
     if (fn === undefined) {
@@ -101,6 +113,7 @@ export function createFunctionTransport(options: FunctionTransportOptions): Tran
             maxAttempts: delivery.maxAttempts,
             headers: endpoint.headers,
             signal,
+            signed: signedOrNull(input, timer.startedMs),
           }),
         timeoutMs,
       );
