@@ -1,0 +1,240 @@
+// RabbitMQ transport: an attempt publishes the signed message to the endpoint's exchange with
+// routing key, mandatory and persistent, and succeeds only when the broker confirms it.
+
+import { createSsrfGuard } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
+import {
+  type AttemptTimer,
+  failedAttempt,
+  startAttempt,
+  succeededAttempt,
+  thrownText,
+  withDeadline,
+} from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
+import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
+import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
+import type {
+  Transport,
+  TransportResult,
+  TransportSendInput,
+} from "@heraldjs/core/internal/delivery/transports/types.js";
+import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { openRabbitMqLink, type RabbitMqLink } from "./rabbitmqLink.js";
+import { parseRabbitMqTarget, type RabbitMqTarget } from "./rabbitmqTarget.js";
+
+export interface RabbitMqTransportOptions {
+  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
+  ssrfAllow?: readonly string[];
+  /** `startedAt` of each attempt. */
+  clock?: Clock;
+}
+
+/** Socket connect + AMQP handshake limit, independent of any one attempt's deadline. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const HEARTBEAT_S = 10;
+/** Waits before reconnecting after a failure: 100 ms doubling to 5 s; reset by a confirm. */
+const RECONNECT_BASE_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+/** The connection state of one broker URL (the target without its query). */
+interface LinkSlot {
+  link: Promise<RabbitMqLink> | null;
+  /** Consecutive connection failures since the last confirmed publish. */
+  failures: number;
+  /** No reconnect before this (monotonic ms); sends fail with `lastError` until then. */
+  retryAt: number;
+  lastError: string;
+}
+
+/**
+ * Throws HeraldError("request.invalid", "url: must be …", { details: { field: "url" } }) for a
+ * target that is not `amqp(s)://[user:pass@]host[:port][/vhost]?exchange=<name>&routing_key=<key>`
+ * (never echoing a password); returns nothing when fine.
+ */
+export function checkRabbitMqTarget(target: string): void {
+  parseRabbitMqTarget(target);
+}
+
+/** A failure to connect as the attempt log shows it: `ssrf.blocked:`, `network:` or `rabbitmq:`. */
+function describeConnectError(error: unknown, target: RabbitMqTarget, timeoutMs: number): string {
+  const coded =
+    isHeraldError(error, "ssrf.blocked") ||
+    (error instanceof Error && typeof (error as { code?: unknown }).code === "string");
+  const text = coded
+    ? describeSendError(error, timeoutMs)
+    : `rabbitmq: ${error instanceof Error && error.message !== "" ? error.message : "could not connect"}`;
+  return scrub(text, target);
+}
+
+/** The password never reaches an attempt record, even if a library quoted it. */
+function scrub(text: string, target: RabbitMqTarget): string {
+  const secret = target.password;
+  return secret !== undefined && secret.length >= 4 ? text.split(secret).join("***") : text;
+}
+
+export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}): Transport {
+  const { clock = systemClock } = options;
+  const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
+  const slots = new Map<string, LinkSlot>();
+  const sending = new Set<Promise<TransportResult>>();
+  let closing: Promise<void> | null = null;
+
+  /** The slot's open link, connecting when there is none; rejects with the attempt's error text. */
+  async function linkFor(target: RabbitMqTarget, timeoutMs: number): Promise<RabbitMqLink> {
+    let slot = slots.get(target.connectionKey);
+    if (slot === undefined) {
+      slot = { link: null, failures: 0, retryAt: 0, lastError: "" };
+      slots.set(target.connectionKey, slot);
+    }
+    const current = slot.link;
+    if (current !== null) {
+      const link = await current;
+      if (!link.broken) return link;
+      // The next send after a break reconnects at once; only failed connects back off.
+      if (slot.link === current) slot.link = null;
+    }
+    if (slot.link === null) {
+      if (performance.now() < slot.retryAt) throw new Error(slot.lastError);
+      const owner = slot;
+      slot.link = (async () => {
+        const address = await guardedAddress(guard, target.hostname);
+        return openRabbitMqLink(target, {
+          address,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          heartbeatS: HEARTBEAT_S,
+        });
+      })();
+      slot.link.catch((error: unknown) => {
+        if (owner.link !== null && slots.get(target.connectionKey) === owner) {
+          owner.link = null;
+          backOff(owner, describeConnectError(error, target, timeoutMs));
+        }
+      });
+    }
+    try {
+      return await slot.link;
+    } catch (error) {
+      throw new Error(describeConnectError(error, target, timeoutMs));
+    }
+  }
+
+  function backOff(slot: LinkSlot, error: string): void {
+    slot.failures += 1;
+    slot.lastError = error;
+    slot.retryAt =
+      performance.now() +
+      Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(slot.failures - 1, 16));
+  }
+
+  async function attempt(input: TransportSendInput): Promise<TransportResult> {
+    const timer = startAttempt(clock);
+    try {
+      return await publishAttempt(input, timer);
+    } catch (error) {
+      return failedAttempt(
+        timer,
+        `rabbitmq: ${thrownText(error, "publish failed")}`,
+        "network_error",
+      );
+    }
+  }
+
+  async function publishAttempt(
+    input: TransportSendInput,
+    timer: AttemptTimer,
+  ): Promise<TransportResult> {
+    const { endpoint, message, delivery } = input;
+    const timeoutMs = endpoint.timeoutMs;
+    let target: RabbitMqTarget;
+    try {
+      target = parseRabbitMqTarget(endpoint.target);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : "url: invalid";
+      return failedAttempt(timer, `request.invalid: ${text}`, "network_error");
+    }
+    const prepared = prepareSignedMessage(input, timer);
+    if (!prepared.ok) return prepared.result;
+    const { body, headers } = prepared.message;
+    let blocked: string | null = null;
+    const outcome = await withDeadline(async (signal) => {
+      let link: RabbitMqLink;
+      try {
+        link = await linkFor(target, timeoutMs);
+      } catch (error) {
+        return {
+          ok: false as const,
+          error: error instanceof Error ? error.message : "rabbitmq: could not connect",
+        };
+      }
+      blocked = link.blockedReason;
+      const checked = await link.checkExchange(target.exchange);
+      if (!checked.ok) return checked;
+      // Past the deadline the attempt is already reported as a timeout: publish nothing more.
+      if (signal.aborted) return { ok: false as const, error: "timeout: aborted" };
+      const published = await link.publish({
+        exchange: target.exchange,
+        routingKey: target.routingKey,
+        body,
+        headers,
+        messageId: message.id,
+        deliveryId: delivery.id,
+        type: message.type,
+        timestampS: Math.floor(timer.startedMs / 1000),
+      });
+      if (published.ok) {
+        const slot = slots.get(target.connectionKey);
+        if (slot !== undefined) slot.failures = 0;
+      }
+      return published;
+    }, timeoutMs);
+    if (outcome.timedOut) {
+      const why = blocked === null ? "" : ` (the broker blocks publishing: ${blocked})`;
+      return failedAttempt(
+        timer,
+        `timeout: no confirm from RabbitMQ within ${timeoutMs} ms${why}`,
+        "timeout",
+      );
+    }
+    const result = outcome.value;
+    if (!result.ok) return failedAttempt(timer, scrub(result.error, target), "network_error");
+    return succeededAttempt(
+      timer,
+      JSON.stringify({
+        exchange: target.exchange,
+        routing_key: target.routingKey,
+        confirmed: true,
+      }),
+    );
+  }
+
+  function send(input: TransportSendInput): Promise<TransportResult> {
+    if (closing !== null) {
+      return Promise.resolve(
+        failedAttempt(startAttempt(clock), "rabbitmq: the transport is closed", "network_error"),
+      );
+    }
+    const running = attempt(input);
+    sending.add(running);
+    void running.finally(() => sending.delete(running));
+    return running;
+  }
+
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      // Sends in flight end first (each within its deadline), so no confirm is lost.
+      await Promise.allSettled([...sending]);
+      const links = [...slots.values()].map((slot) => slot.link);
+      slots.clear();
+      await Promise.all(
+        links.map(async (pending) => {
+          const link = await pending?.catch(() => null);
+          await link?.close();
+        }),
+      );
+    })();
+    return closing;
+  }
+
+  return { send, close };
+}
