@@ -51,6 +51,7 @@ import type {
 } from "../deliveryPorts.js";
 import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog.js";
 import { memoryNamedSecrets } from "./namedSecrets.js";
+import { memoryStreams } from "./streams.js";
 
 export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): DeliveryStore {
   const clock: Clock = options.clock ?? systemClock;
@@ -151,6 +152,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
   return {
     ...memoryCatalog(state, clock, () => isoNow(clock)),
     ...memoryNamedSecrets(() => isoNow(clock)),
+    ...memoryStreams(state.messages, clock),
 
     createMessages,
 

@@ -1,0 +1,276 @@
+// Redis Streams transport: an attempt appends the signed message to the endpoint's stream with
+// XADD (id, delivery_id, event_type, headers, body); the entry id Redis returns is success.
+import { createSsrfGuard } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
+import {
+  type AttemptTimer,
+  failedAttempt,
+  startAttempt,
+  succeededAttempt,
+  thrownText,
+  withDeadline,
+} from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
+import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
+import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
+import type {
+  Transport,
+  TransportResult,
+  TransportSendInput,
+} from "@heraldjs/core/internal/delivery/transports/types.js";
+import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { Redis } from "ioredis";
+import { parseRedisStreamsTarget, type RedisStreamsTarget } from "./redisStreamsTarget.js";
+
+export interface RedisStreamsTransportOptions {
+  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
+  ssrfAllow?: readonly string[];
+  /** `startedAt` of each attempt. */
+  clock?: Clock;
+}
+
+/** Socket connect + AUTH/SELECT limit, independent of any one attempt's deadline. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Waits before reconnecting after a failed connect: 100 ms doubling to 5 s; reset by an XADD. */
+const RECONNECT_BASE_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+/** The client of one Redis URL (the target without its query). */
+interface ClientSlot {
+  /** Resolves once the client is ready; null when there is none (yet, or after it ended). */
+  client: Promise<Redis> | null;
+  failures: number;
+  /** No reconnect before this (monotonic ms); sends fail with `lastError` until then. */
+  retryAt: number;
+  lastError: string;
+}
+
+/**
+ * Throws HeraldError("request.invalid", "url: must be …", { details: { field: "url" } }) for a
+ * target that is not `redis(s)://[user:pass@]host[:port][/db]?stream=<key>[&maxlen=<n>]` (never
+ * echoing a password); returns nothing when fine.
+ */
+export function checkRedisStreamsTarget(target: string): void {
+  parseRedisStreamsTarget(target);
+}
+
+/** The password never reaches an attempt record, even if a library quoted it. */
+function scrub(text: string, target: RedisStreamsTarget): string {
+  const secret = target.password;
+  return secret !== undefined && secret.length >= 4 ? text.split(secret).join("***") : text;
+}
+
+/**
+ * `ssrf.blocked:` / `network: <CODE> …` for the guard and socket errors, `redis: …` for what
+ * Redis answered (WRONGTYPE, NOAUTH, OOM) or ioredis refused (connection closed).
+ */
+function describeRedisError(error: unknown, target: RedisStreamsTarget, timeoutMs: number): string {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  const text =
+    isHeraldError(error, "ssrf.blocked") || (typeof code === "string" && /^E[A-Z]+$/.test(code))
+      ? describeSendError(error, timeoutMs)
+      : `redis: ${thrownText(error, "command failed")}`;
+  return scrub(text, target);
+}
+
+/** The XADD arguments after the key: trimming, `*`, then the entry's fields. */
+function xaddArguments(
+  target: RedisStreamsTarget,
+  input: TransportSendInput,
+  body: Buffer,
+  headers: Record<string, string>,
+): (string | Buffer)[] {
+  return [
+    ...(target.maxlen === null ? [] : ["MAXLEN", "~", String(target.maxlen)]),
+    "*",
+    "id",
+    input.message.id,
+    "delivery_id",
+    input.delivery.id,
+    "event_type",
+    input.message.type,
+    "headers",
+    JSON.stringify(headers),
+    "body",
+    body,
+  ];
+}
+
+export function createRedisStreamsTransport(options: RedisStreamsTransportOptions = {}): Transport {
+  const { clock = systemClock } = options;
+  const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
+  const slots = new Map<string, ClientSlot>();
+  const sending = new Set<Promise<TransportResult>>();
+  /** Every client not yet ended, ready or still connecting: close() ends them all. */
+  const live = new Set<Redis>();
+  let closing: Promise<void> | null = null;
+
+  function backOff(slot: ClientSlot, error: string): void {
+    slot.failures += 1;
+    slot.lastError = error;
+    slot.retryAt =
+      performance.now() +
+      Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(slot.failures - 1, 16));
+  }
+
+  async function open(target: RedisStreamsTarget): Promise<Redis> {
+    const address = await guardedAddress(guard, target.hostname);
+    if (closing !== null) throw new Error("the transport is closed");
+    const client = new Redis({
+      host: address,
+      port: target.port,
+      username: target.username,
+      password: target.password,
+      db: target.db,
+      ...(target.tls ? { tls: { servername: target.hostname } } : {}),
+      lazyConnect: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // A down Redis is a quick failed attempt, never a queued command: no offline queue, no
+      // per-command retries, and no background reconnects (the next send reconnects).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      autoResubscribe: false,
+    });
+    // ioredis reports socket errors as events; the failed command or connect says it too.
+    client.on("error", () => {});
+    live.add(client);
+    client.once("end", () => live.delete(client));
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    return client;
+  }
+
+  /** The slot's ready client, connecting when there is none; rejects with the attempt's error text. */
+  async function clientFor(target: RedisStreamsTarget, timeoutMs: number): Promise<Redis> {
+    let slot = slots.get(target.connectionKey);
+    if (slot === undefined) {
+      slot = { client: null, failures: 0, retryAt: 0, lastError: "" };
+      slots.set(target.connectionKey, slot);
+    }
+    const current = slot.client;
+    if (current !== null) {
+      const client = await current.catch(() => null);
+      if (client !== null && client.status === "ready") return client;
+      // It ended (Redis closed the connection): the next send reconnects at once.
+      if (client !== null && slot.client === current) slot.client = null;
+    }
+    if (slot.client === null) {
+      if (performance.now() < slot.retryAt) throw new Error(slot.lastError);
+      const owner = slot;
+      const opening = open(target);
+      slot.client = opening;
+      opening.catch((error: unknown) => {
+        if (owner.client === opening) {
+          owner.client = null;
+          backOff(owner, describeRedisError(error, target, timeoutMs));
+        }
+      });
+    }
+    try {
+      return await slot.client;
+    } catch (error) {
+      throw new Error(describeRedisError(error, target, timeoutMs));
+    }
+  }
+
+  async function appendAttempt(
+    input: TransportSendInput,
+    timer: AttemptTimer,
+  ): Promise<TransportResult> {
+    const { endpoint } = input;
+    const timeoutMs = endpoint.timeoutMs;
+    let target: RedisStreamsTarget;
+    try {
+      target = parseRedisStreamsTarget(endpoint.target);
+    } catch (error) {
+      return failedAttempt(
+        timer,
+        `request.invalid: ${thrownText(error, "url: invalid")}`,
+        "network_error",
+      );
+    }
+    const prepared = prepareSignedMessage(input, timer);
+    if (!prepared.ok) return prepared.result;
+    const { body, headers } = prepared.message;
+    const outcome = await withDeadline(
+      async (signal): Promise<{ ok: true; entryId: string } | { ok: false; error: string }> => {
+        let client: Redis;
+        try {
+          client = await clientFor(target, timeoutMs);
+        } catch (error) {
+          return { ok: false, error: thrownText(error, "redis: could not connect") };
+        }
+        // Past the deadline the attempt is already reported as a timeout: append nothing more.
+        if (signal.aborted) return { ok: false, error: "timeout: aborted" };
+        try {
+          const entryId = await client.xadd(
+            target.stream,
+            ...(xaddArguments(target, input, body, headers) as [string]),
+          );
+          if (typeof entryId !== "string")
+            return { ok: false, error: "redis: XADD returned no entry id" };
+          const slot = slots.get(target.connectionKey);
+          if (slot !== undefined) slot.failures = 0;
+          return { ok: true, entryId };
+        } catch (error) {
+          return { ok: false, error: describeRedisError(error, target, timeoutMs) };
+        }
+      },
+      timeoutMs,
+    );
+    if (outcome.timedOut) {
+      return failedAttempt(
+        timer,
+        `timeout: no XADD reply from Redis within ${timeoutMs} ms`,
+        "timeout",
+      );
+    }
+    const result = outcome.value;
+    if (!result.ok) return failedAttempt(timer, scrub(result.error, target), "network_error");
+    return succeededAttempt(timer, result.entryId);
+  }
+
+  async function attempt(input: TransportSendInput): Promise<TransportResult> {
+    const timer = startAttempt(clock);
+    try {
+      return await appendAttempt(input, timer);
+    } catch (error) {
+      return failedAttempt(timer, `redis: ${thrownText(error, "XADD failed")}`, "network_error");
+    }
+  }
+
+  function send(input: TransportSendInput): Promise<TransportResult> {
+    if (closing !== null) {
+      return Promise.resolve(
+        failedAttempt(startAttempt(clock), "redis: the transport is closed", "network_error"),
+      );
+    }
+    const running = attempt(input);
+    sending.add(running);
+    void running.finally(() => sending.delete(running));
+    return running;
+  }
+
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      // Sends in flight end first (each within its deadline), so no XADD reply is lost.
+      await Promise.allSettled([...sending]);
+      slots.clear();
+      await Promise.all(
+        [...live].map(async (client) => {
+          live.delete(client);
+          if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+          else client.disconnect();
+        }),
+      );
+    })();
+    return closing;
+  }
+
+  return { send, close };
+}

@@ -1,0 +1,45 @@
+// The transport contract on Redis Streams: a real Redis, keys of this file's own (deleted after),
+// and a holding TCP proxy of its own for a Redis that does not answer.
+import { describe } from "vitest";
+import { createRedisStreamsTransport } from "../../packages/redis/src/delivery/transports/redisStreams.js";
+import { type TransportHarness, transportContract } from "../contracts/transport.js";
+import { serviceAvailable } from "../helpers/services.js";
+import { createRedisTestStream } from "./redisStreamsTestStream.js";
+
+const available = await serviceAvailable("redis");
+
+// Skipped only when Redis is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
+describe.skipIf(!available)("Redis Streams transport contract", () => {
+  transportContract(
+    "redis-streams",
+    async (): Promise<TransportHarness> => {
+      const t = await createRedisTestStream("contract");
+      // Holds every byte until released: Redis never sees the connection, so no reply comes.
+      const held = await t.proxy(true);
+      return {
+        transport: createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] }),
+        target: (behaviour) =>
+          behaviour === "succeed"
+            ? t.target()
+            : behaviour === "hang"
+              ? t.target(t.stream, t.via(held))
+              : // The key holds a string: Redis answers WRONGTYPE until someone fixes the key.
+                t.target(t.wrongType),
+        received: () => t.received(),
+        release: () => held.release(),
+        dispose: () => t.dispose(),
+        capabilities: {
+          // The signed headers travel as the entry's `headers` field (JSON), the body as `body`.
+          signs: true,
+          transient: { outcome: "retry", reason: "network_error" },
+          // Redis has no final refusal: a WRONGTYPE key or a full memory can be fixed.
+          permanent: null,
+          hangs: true,
+          // The entry's `id` field is the message id (as webhook-id), the same on every retry.
+          idOf: ({ message }) => message.id,
+        },
+      };
+    },
+    { permanent: true },
+  );
+});
