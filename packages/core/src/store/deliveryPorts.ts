@@ -31,9 +31,23 @@ import type {
   SourceRecord,
   TimeInput,
 } from "../model/deliveryRecords.js";
+import type {
+  StreamCursor,
+  StreamItem,
+  StreamReadOptions,
+  StreamTokenInput,
+  StreamTokenRecord,
+} from "../model/streamRecords.js";
 
 export type * from "../model/deliveryOperations.js";
 export type * from "../model/deliveryRecords.js";
+export type {
+  StreamCursor,
+  StreamItem,
+  StreamReadOptions,
+  StreamTokenInput,
+  StreamTokenRecord,
+} from "../model/streamRecords.js";
 
 /**
  * The catalogue half of a DeliveryStore: event types, sources and endpoints. Each adapter builds
@@ -99,6 +113,31 @@ export interface NamedSecretStore {
 }
 
 /**
+ * Live streams (`/v1/stream`): stream tokens, kept by the SHA-256 of the token only, and the
+ * stored messages in the order they committed, each at a cursor (model/streamRecords.ts) that
+ * only grows: a message committed later never takes a position before one already read. Each
+ * adapter builds it in its own `streams.ts`. Errors: `stream_token.invalid`,
+ * `stream.cursor_invalid`, `store.unavailable`.
+ */
+export interface StreamStore {
+  createStreamToken(input: StreamTokenInput): Promise<StreamTokenRecord>;
+  getStreamToken(id: string): Promise<StreamTokenRecord | undefined>;
+  /** The token whose SHA-256 (lowercase hex) this is, revoked and expired ones included. */
+  findStreamToken(tokenHash: string): Promise<StreamTokenRecord | undefined>;
+  /** Oldest first; only `tenant`'s when given. */
+  listStreamTokens(options?: { tenant?: string }): Promise<StreamTokenRecord[]>;
+  /** Revokes (the first revocation time stays); undefined when there is no such token. */
+  revokeStreamToken(
+    id: string,
+    options?: { now?: TimeInput },
+  ): Promise<StreamTokenRecord | undefined>;
+  /** The position of the latest committed message; `0` (or `0.0`) when there is none. */
+  latestStreamCursor(): Promise<StreamCursor>;
+  /** Committed messages after `after` (and up to `until`), in stream order. */
+  readStream(options: StreamReadOptions): Promise<StreamItem[]>;
+}
+
+/**
  * Storage for the delivery engine: the catalogue (DeliveryCatalog), then messages, worker leases
  * and operations. Every method is atomic across processes sharing the backend. Times are taken
  * from the store's injected clock unless a `now` is passed, never from the database, so every
@@ -110,7 +149,7 @@ export interface NamedSecretStore {
  * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
  * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
  */
-export interface DeliveryStore extends DeliveryCatalog, NamedSecretStore {
+export interface DeliveryStore extends DeliveryCatalog, NamedSecretStore, StreamStore {
   // Messages ---------------------------------------------------------------------------------
   /**
    * Stores the message and its deliveries in one transaction. When the tenant already has a

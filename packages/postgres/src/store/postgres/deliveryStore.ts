@@ -19,6 +19,7 @@ import { listenForDeliveries } from "./deliveryWakeUps.js";
 import { postgresPruneInboundKeys } from "./inboundKeys.js";
 import { createLeaseCache } from "./leaseCache.js";
 import { postgresNamedSecrets } from "./namedSecrets.js";
+import { postgresStreams } from "./streams.js";
 import {
   POSTGRES_WRITE_PROBE_DEFAULTS,
   type PostgresWriteProbeSettings,
@@ -46,6 +47,7 @@ export function createPostgresDeliveryStore(
   return {
     ...postgresCatalog(pool, clock, nowIso),
     ...postgresNamedSecrets(pool, nowIso),
+    ...postgresStreams(pool, clock),
     ...postgresQueries(pool, clock),
     ...postgresLease(pool, clock, leases),
     createMessages,

@@ -16,6 +16,7 @@ import { sqliteQueue } from "./deliveryQueue.js";
 import { call, sqliteContext } from "./deliverySql.js";
 import { sqlitePruneInboundKeys } from "./inboundKeys.js";
 import { sqliteNamedSecrets } from "./namedSecrets.js";
+import { sqliteStreams } from "./streams.js";
 import {
   SQLITE_WRITE_PROBE_DEFAULTS,
   type SqliteWriteProbeSettings,
@@ -42,6 +43,7 @@ export function createSqliteDeliveryStore(
   return {
     ...sqliteCatalog(ctx, clock, nowIso),
     ...sqliteNamedSecrets(ctx, nowIso),
+    ...sqliteStreams(ctx, clock),
     ...sqliteQueue(ctx, clock),
     ...sqliteQueries(ctx, clock),
     createMessages,
