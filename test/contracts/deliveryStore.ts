@@ -6,6 +6,7 @@ import { batchContract } from "./deliveryStore/batches.js";
 import { catalogContract } from "./deliveryStore/catalog.js";
 import { catalogAutoContract } from "./deliveryStore/catalogAuto.js";
 import { claimContract } from "./deliveryStore/claims.js";
+import { filterContract } from "./deliveryStore/filters.js";
 import {
   type ContractContext,
   type DeliveryStoreFactory,
@@ -46,5 +47,6 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
     leaseContract(t);
     operationsContract(t);
     namedSecretContract(t);
+    filterContract(t);
   });
 }

@@ -21,6 +21,7 @@ export function testEndpoint(
     transport: "http",
     target,
     eventTypes: ["*"],
+    filter: null,
     scheme: "standard",
     schemeOptions: null,
     secrets,

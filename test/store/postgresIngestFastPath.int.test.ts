@@ -124,6 +124,7 @@ describe.skipIf(!available)("postgres createMessages: one-statement path", () =>
       expect(await store.getMessage(result.message.id)).toEqual({
         message: result.message,
         deliveries: result.deliveries,
+        filtered: [],
       });
     }
     expect(await count("messages")).toBe(4);

@@ -192,6 +192,7 @@ describe("catalogue records", () => {
     transport: "http",
     target: "https://acme.example/hooks",
     eventTypes: ["order.*"],
+    filter: null,
     scheme: "standard",
     schemeOptions: null,
     secrets: [

@@ -49,6 +49,7 @@ export function batchContract(t: ContractContext): void {
         expect(await t.store.getMessage(result.message.id)).toEqual({
           message: result.message,
           deliveries: result.deliveries,
+          filtered: [],
         });
       }
       expect(results.map((r) => r.deliveries.length)).toEqual([1, 0, 1, 0, 1]);

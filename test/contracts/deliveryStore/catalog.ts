@@ -174,6 +174,7 @@ export function catalogContract(t: ContractContext): void {
         transport: "http",
         target: "https://receiver.example/hooks",
         eventTypes: ["order.*"],
+        filter: null,
         scheme: "standard",
         schemeOptions: null,
         secrets: [],

@@ -60,6 +60,7 @@ export function messageContract(t: ContractContext): void {
       expect(await t.store.getMessage(result.message.id)).toEqual({
         message: result.message,
         deliveries: result.deliveries,
+        filtered: [],
       });
     });
 
@@ -78,6 +79,7 @@ export function messageContract(t: ContractContext): void {
       expect(await t.store.getMessage(none.message.id)).toEqual({
         message: none.message,
         deliveries: [],
+        filtered: [],
       });
       const later = await t.store.createMessage({
         message: { type: "order.created.v1", payload: {} },

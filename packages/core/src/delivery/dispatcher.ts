@@ -1,5 +1,7 @@
 // The dispatcher: turns one `dispatch({ type, payload })` into a stored message plus one pending
 // delivery per matching enabled endpoint, in one store transaction, idempotent per tenant key.
+// An endpoint whose patterns match but whose filter refuses the payload and `headers` gets no
+// delivery; the message records it as filtered.
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import {
@@ -10,11 +12,16 @@ import {
 import { normalizeRetryPolicy } from "../core/normalizeRetryPolicy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/retryPolicy.js";
 import { unknownEventType } from "../model/catalogRecords.js";
-import { invalid, key, text, textOrNull, typeName } from "../model/check.js";
+import { headerMap, invalid, key, text, textOrNull, typeName } from "../model/check.js";
 import { DEFAULT_TENANT } from "../model/constants.js";
 import type { CreateMessageResult } from "../model/deliveryOperations.js";
 import type { MessageRecord } from "../model/deliveryRecords.js";
-import { createEndpointRouter, deliveryInputs, enabledEndpoints } from "../model/routing.js";
+import {
+  createEndpointRouter,
+  deliveryInputs,
+  enabledEndpoints,
+  type Route,
+} from "../model/routing.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type AdhocTarget, adhocEndpoint } from "./adhocEndpoints.js";
 import { createPayloadValidator } from "./payloadSchema.js";
@@ -53,6 +60,11 @@ export interface DispatchInput {
   /** The inbound source the message came from; null/absent for API and library messages. */
   source?: string | null;
   /**
+   * The headers endpoints' filters see as `headers` (docs/filters.md), names lowercased; not
+   * stored with the message. Default none (`{}`). Ingestion passes the webhook's request headers.
+   */
+  headers?: Readonly<Record<string, string>>;
+  /**
    * Ad hoc: deliver to this absolute http(s) URL only, instead of to the endpoints whose event
    * types match, signed with `secretName` (adhocEndpoints.ts). Same retries, dead letter,
    * replay and attempt log as an endpoint's deliveries.
@@ -68,6 +80,11 @@ export interface DispatchResult {
   messageId: string;
   /** How many deliveries the message has (0 when no endpoint matched). */
   deliveries: number;
+  /**
+   * The endpoints whose patterns matched but whose filter refused the message (no delivery),
+   * oldest first; empty for a duplicate (see `message` and getMessage for the first one's).
+   */
+  filteredEndpointIds: string[];
   /** Oldest first (the endpoints' creation order). */
   deliveryIds: string[];
   /** False when the idempotency key was already used: nothing was created. */
@@ -95,10 +112,15 @@ const CODE = "message.invalid";
 /** Tries of match + insert when endpoints vanish in between (see dispatch). */
 const MATCH_ROUNDS = 3;
 
-function toResult(result: CreateMessageResult, deprecated: boolean): DispatchResult {
+function toResult(
+  result: CreateMessageResult,
+  deprecated: boolean,
+  filtered: readonly string[],
+): DispatchResult {
   return {
     messageId: result.message.id,
     deliveries: result.deliveries.length,
+    filteredEndpointIds: result.created ? [...filtered] : [],
     deliveryIds: result.deliveries.map((d) => d.id),
     created: result.created,
     duplicate: !result.created,
@@ -113,6 +135,8 @@ interface CheckedInput {
   tenant: string;
   idempotencyKey: string | null;
   source: string | null;
+  /** Lowercase names, own properties only. */
+  headers: Record<string, string>;
   /** The ad-hoc target, when `url` was given. */
   adhoc: Omit<AdhocTarget, "tenant"> | null;
 }
@@ -140,6 +164,13 @@ function checkAdhoc(input: Record<string, unknown>): CheckedInput["adhoc"] {
   };
 }
 
+/** A prototype-free copy with lowercase names (the last of two spellings of one name wins). */
+function lowercaseHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+
 function checkInput(input: unknown): CheckedInput {
   if (!isPlainObject(input)) throw invalid(CODE, "input", "must be an object");
   const type = typeName(input.type, "type", CODE);
@@ -153,6 +184,7 @@ function checkInput(input: unknown): CheckedInput {
     tenant: text(input.tenant ?? DEFAULT_TENANT, "tenant", CODE),
     idempotencyKey: textOrNull(input.idempotencyKey, "idempotencyKey", CODE),
     source: textOrNull(input.source, "source", CODE),
+    headers: lowercaseHeaders(headerMap(input.headers, "headers", CODE)),
     adhoc: checkAdhoc(input),
   };
 }
@@ -187,14 +219,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // An endpoint deleted between the match and the insert makes the store refuse the whole
       // message (nothing stored); matching again sees the catalogue without it.
       for (let round = 1; ; round++) {
-        const endpoints =
+        const route: Route =
           input.adhoc === null
-            ? createEndpointRouter(await enabledEndpoints(store, input.tenant)).match(input.type)
-            : [await adhocEndpoint(store, { ...input.adhoc, tenant: input.tenant })];
-        const deliveries = deliveryInputs(endpoints, defaultRetry, nextAttemptAt);
+            ? createEndpointRouter(await enabledEndpoints(store, input.tenant)).route(input.type, {
+                payload: input.payload,
+                headers: input.headers,
+              })
+            : {
+                deliver: [await adhocEndpoint(store, { ...input.adhoc, tenant: input.tenant })],
+                filtered: [],
+              };
+        const deliveries = deliveryInputs(route.deliver, defaultRetry, nextAttemptAt);
+        const filtered = route.filtered.map((endpoint) => endpoint.id);
         try {
-          const result = await store.createMessage({ message, deliveries });
-          return toResult(result, eventType?.deprecated ?? false);
+          const result = await store.createMessage({ message, deliveries, filtered });
+          return toResult(result, eventType?.deprecated ?? false, filtered);
         } catch (error) {
           if (round >= MATCH_ROUNDS || !isHeraldError(error, "endpoint.not_found")) throw error;
         }

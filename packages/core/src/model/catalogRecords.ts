@@ -42,6 +42,7 @@ import type {
   SourceRecord,
   SourceTypeFrom,
 } from "./deliveryRecords.js";
+import { parseEndpointFilter } from "./endpointFilter.js";
 import { isoOrNull, toIso } from "./time.js";
 
 export function eventTypeRecord(input: EventTypeInput, nowIso: string): EventTypeRecord {
@@ -212,6 +213,11 @@ function endpointSettings(input: EndpointPatch & EndpointInput, nowIso: string):
     transport,
     target: target(transport, input.target),
     eventTypes,
+    // Throws filter.invalid naming the path (`filter.payload.total.$gte: …`).
+    filter:
+      input.filter === undefined || input.filter === null
+        ? null
+        : parseEndpointFilter(input.filter),
     scheme: text(input.scheme ?? DEFAULT_ENDPOINT_SCHEME, "scheme", code),
     schemeOptions: jsonObjectOrNull(input.schemeOptions, "schemeOptions", code),
     secrets: secretList(input.secrets, nowIso),
@@ -291,7 +297,8 @@ export function patchedEndpointRecord(
     createdAt,
     ...current
   } = existing;
-  const settings = endpointSettings({ ...current, ...defined }, nowIso);
+  const filter = current.filter === null ? null : current.filter.json;
+  const settings = endpointSettings({ ...current, filter, ...defined }, nowIso);
   return {
     id,
     ...settings,

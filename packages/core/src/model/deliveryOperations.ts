@@ -6,6 +6,7 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   EndpointRecord,
+  FilteredRecord,
   MessageInput,
   MessageRecord,
   PageOptions,
@@ -30,6 +31,11 @@ export interface CreateMessageInput {
   /** One per matching endpoint; may be empty (the message is stored all the same). */
   deliveries: readonly DeliveryInput[];
   /**
+   * The endpoints whose event types matched but whose filter refused the message (routing.ts);
+   * stored as FilteredRecords. Default none.
+   */
+  filtered?: readonly string[];
+  /**
    * When given and the source holds this key unexpired, nothing is stored: the result is the
    * message that took the key, `created: false` (also under concurrent identical calls, from
    * any number of processes). Otherwise the key is stored (replacing an expired one) with the
@@ -49,6 +55,8 @@ export interface MessageWithDeliveries {
   message: MessageRecord;
   /** Oldest first. */
   deliveries: DeliveryRecord[];
+  /** The endpoints the message was filtered out of, by endpoint id. */
+  filtered: FilteredRecord[];
 }
 
 export interface DeliveryWithAttempts {

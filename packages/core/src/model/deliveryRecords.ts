@@ -2,6 +2,7 @@
 // TypeScript; the HTTP layer maps them to the snake_case wire shapes of DESIGN.md.
 import type { JsonObject, JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
 import type { RetryPolicy } from "../core/retryPolicy.js";
+import type { EndpointFilter, FilterJson } from "./endpointFilter.js";
 
 /**
  * A point in time given to the store: epoch milliseconds (what `Clock.now()` returns), a Date,
@@ -98,6 +99,11 @@ export interface EndpointRecord {
   target: string;
   /** Event-type patterns (src/core/typePattern.ts) this endpoint receives. */
   eventTypes: string[];
+  /**
+   * A condition on the payload and headers (docs/filters.md): a message whose type matches but
+   * which the filter refuses gets no delivery, and is recorded as filtered. Null = every message.
+   */
+  filter: EndpointFilter | null;
   /** Signing scheme name (registry), default `standard`. */
   scheme: string;
   /** Options of a configurable scheme (`hmac`: header names, algorithm…); null otherwise. */
@@ -142,6 +148,8 @@ export interface EndpointInput {
   transport?: EndpointTransport;
   target: string;
   eventTypes: readonly string[];
+  /** The filter as JSON, validated with parseEndpointFilter (`filter.invalid`); default null. */
+  filter?: FilterJson | null;
   scheme?: string;
   schemeOptions?: JsonObject | null;
   secrets?: readonly EndpointSecretInput[];
@@ -308,6 +316,17 @@ export interface DeliveryRecord {
   lastStatusCode: number | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * An endpoint whose event types matched a message but whose filter refused it: the message got
+ * no delivery for it. Stored with the message, in the same transaction.
+ */
+export interface FilteredRecord {
+  messageId: string;
+  endpointId: string;
+  /** The message's creation time (when routing decided). */
+  filteredAt: string;
 }
 
 export interface DeliveryInput {

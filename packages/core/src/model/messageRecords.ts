@@ -21,6 +21,7 @@ import type {
   AttemptInput,
   AttemptRecord,
   DeliveryRecord,
+  FilteredRecord,
   MessageRecord,
 } from "./deliveryRecords.js";
 import { type InboundKey, inboundKey } from "./inboundKeys.js";
@@ -29,6 +30,8 @@ import { toIso } from "./time.js";
 export interface NewMessage {
   message: MessageRecord;
   deliveries: DeliveryRecord[];
+  /** The endpoints its filter refused (CreateMessageInput.filtered). */
+  filtered: FilteredRecord[];
   /** The inbound dedupe key stored with the message, when the input has one. */
   inboundKey: InboundKey | null;
   /** The payload's JSON text when the input gave it (`MessageInput.payloadText`). */
@@ -107,7 +110,13 @@ export function newMessageRecords(
     createdAt: nowIso,
   };
   const deliveries = newDeliveryRecords(message.id, input.deliveries, nowIso, clock);
-  const record: NewMessage = { message, deliveries, inboundKey: inboundKey(input.dedupe) };
+  const filtered = newFilteredRecords(message.id, input.filtered, deliveries, nowIso);
+  const record: NewMessage = {
+    message,
+    deliveries,
+    filtered,
+    inboundKey: inboundKey(input.dedupe),
+  };
   if (payload.text !== undefined) record.payloadText = payload.text;
   return record;
 }
@@ -146,6 +155,27 @@ export function newDeliveryRecords(
       createdAt: nowIso,
       updatedAt: nowIso,
     };
+  });
+}
+
+/** The endpoints a filter refused (no delivery for them), checked: distinct, not delivered to. */
+function newFilteredRecords(
+  messageId: string,
+  endpointIds: unknown,
+  deliveries: readonly DeliveryRecord[],
+  nowIso: string,
+): FilteredRecord[] {
+  const code = "message.invalid";
+  if (endpointIds === undefined) return [];
+  if (!Array.isArray(endpointIds)) throw invalid(code, "filtered", "must be an array");
+  const seen = new Set(deliveries.map((d) => d.endpointId));
+  return endpointIds.map((value: unknown, i): FilteredRecord => {
+    const endpointId = key(value, `filtered[${i}]`, code);
+    if (seen.has(endpointId)) {
+      throw invalid(code, `filtered[${i}]`, "is listed twice or also has a delivery");
+    }
+    seen.add(endpointId);
+    return { messageId, endpointId, filteredAt: nowIso };
   });
 }
 

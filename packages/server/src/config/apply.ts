@@ -100,6 +100,7 @@ function desiredSettings({ input }: ConfigEndpoint): Required<Omit<EndpointPatch
     transport: input.transport ?? DEFAULT_ENDPOINT_TRANSPORT,
     target: input.target,
     eventTypes: [...input.eventTypes],
+    filter: input.filter ?? null,
     scheme: input.scheme ?? DEFAULT_ENDPOINT_SCHEME,
     schemeOptions: input.schemeOptions ?? null,
     secretName: input.secretName ?? null,
@@ -115,7 +116,10 @@ function desiredSettings({ input }: ConfigEndpoint): Required<Omit<EndpointPatch
 function settingsPatch(existing: EndpointRecord, endpoint: ConfigEndpoint): EndpointPatch {
   const patch: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(desiredSettings(endpoint))) {
-    if (!sameJson(existing[key as keyof EndpointRecord], value)) patch[key] = value;
+    // The record holds the compiled filter; the config states its JSON.
+    const current =
+      key === "filter" ? (existing.filter?.json ?? null) : existing[key as keyof EndpointRecord];
+    if (!sameJson(current, value)) patch[key] = value;
   }
   return patch as EndpointPatch;
 }

@@ -18,6 +18,7 @@ import type {
   EndpointRecord,
   EventTypeInput,
   EventTypeRecord,
+  FilteredRecord,
   MessageRecord,
   SourceInput,
   SourceRecord,
@@ -35,6 +36,8 @@ interface MemoryDeliveryState {
   inboundKeys: Map<string, InboundKeyRow>;
   deliveries: Map<string, DeliveryRecord>;
   attempts: Map<string, AttemptRecord[]>;
+  /** Message id → the endpoints its filter refused, by endpoint id. */
+  filtered: Map<string, FilteredRecord[]>;
 }
 
 export function emptyMemoryDeliveryState(): MemoryDeliveryState {
@@ -47,6 +50,7 @@ export function emptyMemoryDeliveryState(): MemoryDeliveryState {
     inboundKeys: new Map(),
     deliveries: new Map(),
     attempts: new Map(),
+    filtered: new Map(),
   };
 }
 

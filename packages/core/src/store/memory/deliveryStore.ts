@@ -64,7 +64,8 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     const message = state.messages.get(id);
     if (message === undefined) return undefined;
     const deliveries = [...state.deliveries.values()].filter((d) => d.messageId === id);
-    return copy({ message, deliveries: sortedDeliveries(deliveries) });
+    const filtered = state.filtered.get(id) ?? [];
+    return copy({ message, deliveries: sortedDeliveries(deliveries), filtered });
   }
 
   function idsByPrefix(prefix: string, limit?: number): string[] {
@@ -135,8 +136,12 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     // Everything is checked before anything is written: a failed batch leaves no trace.
     assertEndpoints(plan, records.length, (id) => state.endpoints.has(id));
     for (const { records: created } of plan.created) {
-      const { message, deliveries } = created;
+      const { message, deliveries, filtered } = created;
       state.messages.set(message.id, message);
+      if (filtered.length > 0) {
+        const byEndpoint = [...filtered].sort((a, b) => compareText(a.endpointId, b.endpointId));
+        state.filtered.set(message.id, byEndpoint);
+      }
       if (message.idempotencyKey !== null) {
         state.messageKeys.set(`${message.tenant}\0${message.idempotencyKey}`, message.id);
       }

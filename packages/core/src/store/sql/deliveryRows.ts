@@ -1,11 +1,13 @@
 // Records ↔ SQL rows for both dialects. Column names are the same everywhere; only the value
 // forms differ, and those differences live in one table (ROW_CODECS), not in each adapter.
 import { isoTime } from "../../core/isoTime.js";
+import { type EndpointFilter, parseEndpointFilter } from "../../model/endpointFilter.js";
 import type {
   AttemptRecord,
   DeliveryRecord,
   EndpointRecord,
   EventTypeRecord,
+  FilteredRecord,
   MessageRecord,
   SourceRecord,
 } from "../deliveryPorts.js";
@@ -77,9 +79,18 @@ export interface RowMapper {
   delivery(r: Row): DeliveryRecord;
   attemptParams(a: AttemptRecord): Row;
   attempt(r: Row): AttemptRecord;
+  filteredParams(f: FilteredRecord): Row;
+  filtered(r: Row): FilteredRecord;
   time(iso: string): unknown;
   fromTime(value: unknown): string;
 }
+
+// An endpoint's filter is TEXT in both dialects (migrations 010): its canonical JSON, validated
+// and compiled again on read (the column holds only what parseEndpointFilter accepted).
+const filterText = (filter: EndpointFilter | null) =>
+  filter === null ? null : JSON.stringify(filter.json);
+const filterOf = (value: unknown) =>
+  value === null || value === undefined ? null : parseEndpointFilter(JSON.parse(value as string));
 
 export function rowMapper(c: RowCodec): RowMapper {
   const timeOrNull = (iso: string | null) => (iso === null ? null : c.time(iso));
@@ -156,6 +167,7 @@ export function rowMapper(c: RowCodec): RowMapper {
       transport: e.transport,
       target: e.target,
       event_types: c.json(e.eventTypes),
+      filter: filterText(e.filter),
       scheme: e.scheme,
       scheme_options: jsonOrNull(e.schemeOptions),
       secrets: c.json(e.secrets),
@@ -181,6 +193,7 @@ export function rowMapper(c: RowCodec): RowMapper {
       transport: str(r.transport) as EndpointRecord["transport"],
       target: str(r.target),
       eventTypes: fromJson(r.event_types),
+      filter: filterOf(r.filter),
       scheme: str(r.scheme),
       schemeOptions: fromJsonOrNull(r.scheme_options),
       secrets: fromJson(r.secrets),
@@ -274,6 +287,16 @@ export function rowMapper(c: RowCodec): RowMapper {
       responseHeaders: fromJsonOrNull(r.response_headers),
       responseBody: strOrNull(r.response_body),
       error: strOrNull(r.error),
+    }),
+    filteredParams: (f) => ({
+      message_id: f.messageId,
+      endpoint_id: f.endpointId,
+      filtered_at: c.time(f.filteredAt),
+    }),
+    filtered: (r) => ({
+      messageId: str(r.message_id),
+      endpointId: str(r.endpoint_id),
+      filteredAt: c.fromTime(r.filtered_at),
     }),
   };
 }

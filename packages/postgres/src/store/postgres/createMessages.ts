@@ -44,7 +44,11 @@ import type {
 } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { oneStatementEligible, writeOneStatement } from "./createMessagesFast.js";
+import {
+  insertFilteredSql,
+  oneStatementEligible,
+  writeOneStatement,
+} from "./createMessagesFast.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
@@ -141,6 +145,7 @@ async function readHolders(client: PgClient, records: readonly NewMessage[]): Pr
 function writeBatchSql(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
+  filtered: boolean,
 ): string {
   const parts = [
     `m AS (${insertMessages(messageColumns)})`,
@@ -154,6 +159,10 @@ function writeBatchSql(
     deliveryColumns === undefined
       ? ""
       : `, (SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema()) FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
+  // The filtered endpoints of the messages written (the next parameter, when any).
+  if (filtered) {
+    parts.push(`f AS (${insertFilteredSql(deliveryColumns === undefined ? "$4" : "$5")})`);
+  }
   return `WITH ${parts.join(",\n")}
 SELECT (SELECT count(*) FROM m)::int AS messages, (SELECT count(*) FROM k)::int AS keys${notify}`;
 }
@@ -172,12 +181,15 @@ async function storeBatch(
     const deliveries = plan.created.flatMap(({ records: r }) =>
       r.deliveries.map(rows.deliveryParams),
     );
+    const filtered = plan.created.flatMap(({ records: r }) => r.filtered.map(rows.filteredParams));
     const sql = writeBatchSql(
       Object.keys(messages[0]!),
       deliveries.length > 0 ? Object.keys(deliveries[0]!) : undefined,
+      filtered.length > 0,
     );
     const params = [JSON.stringify(messages), inboundKeyRowsJson(plan.keys), nowIso];
     if (deliveries.length > 0) params.push(JSON.stringify(deliveries));
+    if (filtered.length > 0) params.push(JSON.stringify(filtered));
     let written: { messages: number; keys: number };
     try {
       const { rows: counts } = await client.query<{ messages: number; keys: number }>(sql, params);

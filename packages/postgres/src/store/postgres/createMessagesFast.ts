@@ -27,6 +27,16 @@ export function oneStatementEligible(records: readonly NewMessage[]): boolean {
   return true;
 }
 
+/**
+ * The INSERT of filtered endpoints (FilteredRecord rows as a JSON array in `parameter`); the
+ * caller appends a WHERE on the messages written. Both write paths use it.
+ */
+export function insertFilteredSql(parameter: string): string {
+  return `INSERT INTO message_filtered (message_id, endpoint_id, filtered_at)
+SELECT message_id, endpoint_id, filtered_at
+FROM json_populate_recordset(NULL::message_filtered, ${parameter}::json)`;
+}
+
 // Failures that roll the statement back and leave the batch to the transaction path: a foreign
 // key (an endpoint deleted since the caller read the catalogue: that path reports which), a
 // deadlock or a serialization failure.
@@ -36,13 +46,15 @@ const FALL_BACK = new Set(["23503", "40P01", "40001"]);
  * The statement: `k` takes the dedupe keys ($2, sorted: no deadlock between batches sharing
  * keys), an expired holder's included (`$3` is now); `m` inserts the messages ($1) that have no
  * key ($4, their ids) or whose key `k` took; `t` and `ts` count them in the catalogue
- * (eventTypeSightings.ts); `d` the deliveries ($5) of the messages `m` inserted. Sibling CTEs, so
+ * (eventTypeSightings.ts); `d` the deliveries ($5) of the messages `m` inserted, `f` their
+ * filtered endpoints (the next parameter, when any; insertFilteredSql). Sibling CTEs, so
  * the foreign keys are checked at the end of the statement, when the messages exist. Answers the
  * ids of the messages written, and notifies the workers when it stored deliveries.
  */
 function oneStatementSql(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
+  filtered: boolean,
 ): string {
   // The payload is in the rows' JSON as itself (messagesJson), so the recordset reads it as
   // jsonb in its one parse; only a JSON null payload arrives as SQL NULL.
@@ -66,6 +78,11 @@ WHERE message_id IN (SELECT id FROM m)
 RETURNING 1)`);
     notify = `, (SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema()) FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
   }
+  if (filtered) {
+    const parameter = deliveryColumns === undefined ? "$5" : "$6";
+    parts.push(`f AS (${insertFilteredSql(parameter)}
+WHERE message_id IN (SELECT id FROM m))`);
+  }
   return `WITH ${parts.join(",\n")}
 SELECT (SELECT array_agg(id) FROM m) AS ids${notify}`;
 }
@@ -77,11 +94,12 @@ const statements = new Map<string, { name: string; text: string }>();
 function statement(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
+  filtered: boolean,
 ): { name: string; text: string } {
-  const cacheKey = `${messageColumns.join(",")}|${deliveryColumns?.join(",") ?? ""}`;
+  const cacheKey = `${messageColumns.join(",")}|${deliveryColumns?.join(",") ?? ""}|${filtered}`;
   let found = statements.get(cacheKey);
   if (found === undefined) {
-    const text = oneStatementSql(messageColumns, deliveryColumns);
+    const text = oneStatementSql(messageColumns, deliveryColumns, filtered);
     const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
     found = { name: `herald_create_messages_${hash}`, text };
     statements.set(cacheKey, found);
@@ -123,12 +141,15 @@ export async function writeOneStatement(
     inboundKey === null ? [] : [{ ...inboundKey, messageId: message.id }],
   );
   const unkeyed = records.flatMap((r) => (r.inboundKey === null ? [r.message.id] : []));
+  const filtered = records.flatMap((r) => r.filtered.map(rows.filteredParams));
   const { name, text } = statement(
     messages.columns,
     deliveries.length > 0 ? Object.keys(deliveries[0]!) : undefined,
+    filtered.length > 0,
   );
   const values: unknown[] = [messages.json, inboundKeyRowsJson(keys), nowIso, unkeyed];
   if (deliveries.length > 0) values.push(JSON.stringify(deliveries));
+  if (filtered.length > 0) values.push(JSON.stringify(filtered));
   try {
     const { rows: result } = await pool.query<{ ids: string[] | null }>({ name, text, values });
     return new Set(result[0]!.ids ?? []);

@@ -45,10 +45,21 @@ async function messageWithDeliveries(
     "SELECT * FROM deliveries WHERE message_id = $1 ORDER BY created_at, id",
     [id],
   );
-  return { message: rows.message(found[0]), deliveries: deliveries.rows.map(rows.delivery) };
+  const filtered = await db.query<Row>(
+    'SELECT * FROM message_filtered WHERE message_id = $1 ORDER BY endpoint_id COLLATE "C"',
+    [id],
+  );
+  return {
+    message: rows.message(found[0]),
+    deliveries: deliveries.rows.map(rows.delivery),
+    filtered: filtered.rows.map(rows.filtered),
+  };
 }
 
-/** Several messages with their deliveries, by id (absent ids are left out). */
+/**
+ * Several messages with their deliveries, by id (absent ids are left out), for the results of
+ * duplicates, which carry no filtered endpoints: `filtered` is left empty.
+ */
 export async function messagesWithDeliveries(
   db: Queryable,
   ids: readonly string[],
@@ -58,7 +69,7 @@ export async function messagesWithDeliveries(
   const messages = await db.query<Row>("SELECT * FROM messages WHERE id = ANY($1::text[])", [ids]);
   for (const row of messages.rows) {
     const message = rows.message(row);
-    found.set(message.id, { message, deliveries: [] });
+    found.set(message.id, { message, deliveries: [], filtered: [] });
   }
   const deliveries = await db.query<Row>(
     "SELECT * FROM deliveries WHERE message_id = ANY($1::text[]) ORDER BY created_at, id",

@@ -1,5 +1,7 @@
 // The group committer of ingestion, with each batch's deliveries planned from one read of the
-// enabled endpoints (inbound messages belong to the default tenant).
+// enabled endpoints (inbound messages belong to the default tenant). Endpoints' filters see the
+// webhook's payload and its request headers (IngestInput.filterHeaders, not stored); an endpoint
+// whose filter refuses the message gets no delivery and is recorded as filtered.
 import type { RetryPolicy } from "@heraldjs/core/internal/core/retryPolicy.js";
 import {
   DEFAULT_INGEST_MAX_BATCH,
@@ -10,7 +12,10 @@ import {
   deliveryInputs,
   enabledEndpoints,
 } from "@heraldjs/core/internal/model/routing.js";
-import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
+import type {
+  CreateMessageInput,
+  DeliveryStore,
+} from "@heraldjs/core/internal/store/deliveryPorts.js";
 import { backendFor } from "../../store/backends.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { createGroupCommitter, type GroupCommitter } from "./groupCommit.js";
@@ -26,6 +31,30 @@ export interface IngestBatchesOptions {
   giveUpAfterMs?: number;
 }
 
+/** An inbound message as ingestion submits it: with the headers its filters see. */
+export interface IngestInput extends CreateMessageInput {
+  /** The request headers (filterHeaders); used for routing only, never stored. */
+  filterHeaders?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The `headers` endpoints' filters see for a webhook: every request header, names lowercase
+ * (as Node gives them), a repeated header's values joined with ", ", own properties only.
+ */
+export function filterHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
   return createGroupCommitter({
@@ -38,10 +67,18 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
     prepare: async (inputs) => {
       const router = createEndpointRouter(await enabledEndpoints(store, DEFAULT_TENANT));
-      return inputs.map((input) => ({
-        ...input,
-        deliveries: deliveryInputs(router.match(input.message.type), defaultRetry),
-      }));
+      return inputs.map((input: IngestInput): CreateMessageInput => {
+        const { filterHeaders: headers = NO_HEADERS, ...rest } = input;
+        const route = router.route(input.message.type, {
+          payload: input.message.payload,
+          headers,
+        });
+        return {
+          ...rest,
+          deliveries: deliveryInputs(route.deliver, defaultRetry),
+          filtered: route.filtered.map((endpoint) => endpoint.id),
+        };
+      });
     },
   });
 }

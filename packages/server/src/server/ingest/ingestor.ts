@@ -27,6 +27,7 @@ import {
   messageType,
   parsePayload,
 } from "./inboundRequest.js";
+import { filterHeaders, type IngestInput } from "./ingestBatches.js";
 import type { CachedSource, SourceCache, SourceVerifier } from "./sourceCache.js";
 
 export interface IngestRequest {
@@ -247,7 +248,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       payloadText: text,
       inboundIdempotencyKey: inboundIdempotencyKey(verified.identity),
     };
-    const result = await committer.submit({
+    const input: IngestInput = {
       message,
       deliveries: [],
       dedupe: {
@@ -255,7 +256,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         key: verified.identity.key,
         expiresAt: receivedAt + source.dedupeTtlS * 1000,
       },
-    });
+      // Endpoints' filters see the request headers (routing only: not stored).
+      filterHeaders: filterHeaders(admitted.head.headers),
+    };
+    const result = await committer.submit(input);
     const messageId = result.message.id;
     return result.created
       ? {

@@ -75,6 +75,7 @@ ON CONFLICT (name) DO UPDATE SET
 function applyBatch(ctx: SqliteContext, plan: BatchPlan, nowIso: string): void {
   let insertMessage: Statement | undefined;
   let insertDelivery: Statement | undefined;
+  let insertFiltered: Statement | undefined;
   for (const { records: created } of plan.created) {
     // The payload's JSON text as the caller gave it (or built once), not serialised again.
     const message = rows.messageParams({ ...created.message, payload: null });
@@ -85,6 +86,11 @@ function applyBatch(ctx: SqliteContext, plan: BatchPlan, nowIso: string): void {
       const delivery = rows.deliveryParams(d);
       insertDelivery ??= insertStatement(ctx, "deliveries", delivery);
       insertDelivery.run(delivery);
+    }
+    for (const f of created.filtered) {
+      const filtered = rows.filteredParams(f);
+      insertFiltered ??= insertStatement(ctx, "message_filtered", filtered);
+      insertFiltered.run(filtered);
     }
   }
   takeInboundKeys(ctx, plan.keys);

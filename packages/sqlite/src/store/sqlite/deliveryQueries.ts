@@ -40,7 +40,14 @@ export function messageWithDeliveries(
   const deliveries = ctx
     .sql("SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at, id")
     .all(id) as Row[];
-  return { message: rows.message(row), deliveries: deliveries.map(rows.delivery) };
+  const filtered = ctx
+    .sql("SELECT * FROM message_filtered WHERE message_id = ? ORDER BY endpoint_id")
+    .all(id) as Row[];
+  return {
+    message: rows.message(row),
+    deliveries: deliveries.map(rows.delivery),
+    filtered: filtered.map(rows.filtered),
+  };
 }
 
 export function sqliteQueries(ctx: SqliteContext, clock: Clock): DeliveryQueries {
