@@ -1,0 +1,283 @@
+// The RabbitMQ transport against a real broker: what a consumer receives (properties, headers,
+// exact body) verifies like a webhook, retries keep the message id, an unroutable message or a
+// missing exchange is a retry that leaves the shared channel working, the SSRF guard refuses
+// before connecting, a broken connection is reopened (with backoff after failed connects), and
+// no password reaches an attempt record.
+import { randomUUID } from "node:crypto";
+import type { ConsumeMessage } from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type {
+  DeliveryRecord,
+  EndpointRecord,
+  MessageRecord,
+} from "../../packages/core/src/model/deliveryRecords.js";
+import {
+  checkRabbitMqTarget,
+  createRabbitMqTransport,
+} from "../../packages/rabbitmq/src/delivery/transports/rabbitmq.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
+import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
+import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { freePort } from "../helpers/freePort.js";
+import { serviceAvailable } from "../helpers/services.js";
+import { createRabbitMqTestBroker, type RabbitMqTestBroker } from "./rabbitmqTestBroker.js";
+
+const available = await serviceAvailable("rabbitmq");
+const secret = generateSecret("standard");
+
+function endpoint(target: string, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
+  return testEndpoint(target, [{ secret, expiresAt: null, createdAt: new Date(0).toISOString() }], {
+    transport: "rabbitmq",
+    headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
+    timeoutMs: 3000,
+    ...overrides,
+  });
+}
+
+function message(): MessageRecord {
+  return {
+    ...testMessage({ orderId: 7, note: "grüße" }),
+    id: `msg_${randomUUID().replaceAll("-", "")}`,
+  };
+}
+
+function delivery(msg: MessageRecord, attempts = 0): DeliveryRecord {
+  return { ...testDelivery(`dlv_${msg.id.slice(4)}`, attempts), messageId: msg.id };
+}
+
+// Skipped only when RabbitMQ is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
+describe.skipIf(!available)("RabbitMQ transport", () => {
+  let broker: RabbitMqTestBroker;
+  let transport: Transport;
+
+  beforeAll(async () => {
+    broker = await createRabbitMqTestBroker("transport");
+    transport = createRabbitMqTransport({ ssrfAllow: ["127.0.0.0/8"] });
+  });
+
+  afterAll(async () => {
+    await transport?.close();
+    await broker?.dispose();
+  });
+
+  function send(target: string, msg = message(), attempts = 0, t = transport) {
+    return t.send({
+      delivery: delivery(msg, attempts),
+      message: msg,
+      endpoint: endpoint(target),
+      attemptNumber: attempts + 1,
+    });
+  }
+
+  /** The next message a consumer of the test queue gets (acked), as the broker delivers it. */
+  async function consumeOne(): Promise<ConsumeMessage> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      broker.channel
+        .consume(broker.queue, (got) => {
+          if (got === null) return;
+          // Anything past the first goes back to the queue for the other tests' basic.get.
+          if (done) return broker.channel.nack(got, false, true);
+          done = true;
+          broker.channel.ack(got);
+          void broker.channel.cancel(got.fields.consumerTag).then(() => resolve(got), reject);
+        })
+        .catch(reject);
+    });
+  }
+
+  it("a consumer gets the exact signed body, the signed headers as AMQP headers and the message id; it verifies like a webhook", async () => {
+    const msg = message();
+    const result = await send(broker.target(), msg);
+    expect(result.attempt.error).toBeNull();
+    expect(result.classification).toEqual({ outcome: "success" });
+    expect(JSON.parse(result.attempt.responseBody ?? "null")).toEqual({
+      exchange: broker.exchange,
+      routing_key: broker.routingKey,
+      confirmed: true,
+    });
+    const got = await consumeOne();
+    expect(got.content.toString("utf8")).toBe(JSON.stringify(msg.payload));
+    expect(got.properties.messageId).toBe(msg.id);
+    expect(got.properties.contentType).toBe("application/json");
+    expect(got.properties.deliveryMode).toBe(2);
+    expect(got.properties.type).toBe(msg.type);
+    const headers = got.properties.headers as Record<string, unknown>;
+    expect(headers).toMatchObject({
+      "x-team": "billing",
+      "x-herald-message-id": msg.id,
+      "x-herald-delivery-id": delivery(msg).id,
+      // Herald's own header wins over the endpoint's attempt to set it.
+      "x-herald-event-type": msg.type,
+      "webhook-id": msg.id,
+    });
+    const verdict = verifyWebhook({
+      scheme: "standard",
+      secrets: secret,
+      headers: headers as Record<string, string>,
+      body: got.content,
+    });
+    expect(verdict).toMatchObject({ ok: true, id: msg.id });
+    const tampered = verifyWebhook({
+      scheme: "standard",
+      secrets: secret,
+      headers: headers as Record<string, string>,
+      body: Buffer.from(got.content.toString("utf8").replace("7", "8")),
+    });
+    expect(tampered.ok).toBe(false);
+  });
+
+  it("every retry of a delivery carries the same AMQP message-id and webhook-id", async () => {
+    const msg = message();
+    await broker.received();
+    const before = (await broker.received()).length;
+    for (const attempts of [0, 1, 2]) {
+      const result = await send(broker.target(), msg, attempts);
+      expect(result.attempt.succeeded).toBe(true);
+    }
+    const fresh = (await broker.received()).slice(before);
+    expect(fresh.map((seen) => seen.id)).toEqual([msg.id, msg.id, msg.id]);
+    expect(fresh.map((seen) => seen.headers["webhook-id"])).toEqual([msg.id, msg.id, msg.id]);
+  });
+
+  it("an unroutable message (no queue bound to the key) is a retry, and nothing is queued", async () => {
+    const before = (await broker.received()).length;
+    const result = await send(broker.target("nobody-listens"));
+    expect(result.attempt.succeeded).toBe(false);
+    expect(result.attempt.error).toMatch(
+      /^rabbitmq: unroutable: exchange "herald\.test\..*" routed routing key "nobody-listens" to no queue \(312 NO_ROUTE\)$/,
+    );
+    expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
+    expect((await broker.received()).length).toBe(before);
+  });
+
+  it("a missing exchange is a retry naming it, and publishes in flight on the shared connection still succeed", async () => {
+    const missing = `herald.test.missing.${randomUUID().slice(0, 8)}`;
+    const target = `${broker.base}/?exchange=${missing}&routing_key=k`;
+    const [bad, good] = await Promise.all([send(target), send(broker.target())]);
+    expect(bad.attempt.error).toMatch(
+      new RegExp(`^rabbitmq: exchange "${missing.replaceAll(".", "\\.")}": .*NOT_FOUND`),
+    );
+    expect(bad.classification).toEqual({ outcome: "retry", reason: "network_error" });
+    expect(good.attempt.succeeded).toBe(true);
+    const after = await send(broker.target());
+    expect(after.attempt.succeeded).toBe(true);
+  });
+
+  it("the default exchange routes to the queue named by routing_key", async () => {
+    const msg = message();
+    const before = (await broker.received()).length;
+    const result = await send(
+      `${broker.base}?routing_key=${encodeURIComponent(broker.queue)}`,
+      msg,
+    );
+    expect(result.attempt.error).toBeNull();
+    const fresh = (await broker.received()).slice(before);
+    expect(fresh.map((seen) => seen.id)).toEqual([msg.id]);
+  });
+
+  it("checkRabbitMqTarget accepts the documented forms and refuses others without echoing a password", () => {
+    for (const good of [
+      "amqp://h?routing_key=q",
+      "amqp://user:pw@h:5673/?exchange=&routing_key=q",
+      "amqps://user:pw@broker.example.com/prod?exchange=events&routing_key=order.created",
+      "amqp://h/%2F?exchange=ex&routing_key=",
+      "amqp://[::1]:5672/vh?exchange=ex&routing_key=k",
+    ]) {
+      expect(() => checkRabbitMqTarget(good), good).not.toThrow();
+    }
+    for (const bad of [
+      "http://h?routing_key=q",
+      "amqp://h",
+      "amqp://h?exchange=ex",
+      "amqp://h?routing_key=",
+      "amqp://h/a/b?routing_key=q",
+      "amqp://h?routing_key=q&routing_key=r",
+      "amqp://h?routing_key=q&exchnage=typo",
+      `amqp://h?routing_key=${"k".repeat(256)}`,
+      "amqp://h ?routing_key=q",
+      "amqp://user:hunter2secret@?routing_key=q",
+      "amqp://user:hunter2secret@h?exchange=ex#frag",
+    ]) {
+      let thrown: unknown;
+      try {
+        checkRabbitMqTarget(bad);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isHeraldError(thrown, "request.invalid"), bad).toBe(true);
+      const error = thrown as Error & { details?: unknown };
+      expect(error.message).toMatch(/^url: /);
+      expect(error.details).toEqual({ field: "url" });
+      expect(error.message).not.toContain("hunter2secret");
+    }
+  });
+
+  it("without the allowlist a loopback broker is refused (`ssrf.blocked:`) before any connection", async () => {
+    const proxy = await broker.proxy();
+    const guarded = createRabbitMqTransport();
+    try {
+      const result = await send(
+        broker.target(broker.routingKey, broker.via(proxy)),
+        message(),
+        0,
+        guarded,
+      );
+      expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
+      expect(result.classification.outcome).toBe("retry");
+      expect(proxy.accepted).toBe(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it("a wrong password or an unreachable broker fails the attempt without the password in it", async () => {
+    const password = "wrong-pass-Zq81x";
+    const url = new URL(broker.base);
+    const refused = await send(
+      `amqp://${url.username}:${password}@${url.host}/?exchange=${broker.exchange}&routing_key=k`,
+    );
+    expect(refused.attempt.error).toMatch(/^rabbitmq: .*ACCESS.REFUSED/);
+    // Nothing listens on a port that was free a moment ago.
+    const down = await send(
+      `amqp://guest:${password}@127.0.0.1:${await freePort()}/?routing_key=q`,
+    );
+    expect(down.attempt.error).toMatch(/^network: .*ECONNREFUSED/);
+    for (const result of [refused, down]) {
+      expect(result.attempt.succeeded).toBe(false);
+      expect(result.classification.outcome).toBe("retry");
+      expect(JSON.stringify(result)).not.toContain(password);
+    }
+  });
+
+  it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
+    const proxy = await broker.proxy();
+    const target = broker.target(broker.routingKey, broker.via(proxy));
+    expect((await send(target)).attempt.succeeded).toBe(true);
+    expect(proxy.accepted).toBe(1);
+    proxy.cut();
+    // Let the transport notice the closed socket.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const reopened = await send(target);
+    expect(reopened.attempt.error).toBeNull();
+    expect(proxy.accepted).toBe(2);
+
+    proxy.refuse(true);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const first = await send(target);
+    expect(first.attempt.succeeded).toBe(false);
+    const attemptsAfterFirst = proxy.accepted;
+    expect(attemptsAfterFirst).toBe(3);
+    // Within the back-off window the next send fails at once with the same error, no new socket.
+    const second = await send(target);
+    expect(second.attempt.error).toBe(first.attempt.error);
+    expect(proxy.accepted).toBe(attemptsAfterFirst);
+
+    proxy.refuse(false);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const back = await send(target);
+    expect(back.attempt.error).toBeNull();
+  });
+});
