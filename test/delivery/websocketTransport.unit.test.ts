@@ -28,6 +28,7 @@ import {
   type HeraldDelivery,
 } from "../../packages/websocket/src/inbound/websocketListener.js";
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { docRegionBlocks, testRegion } from "../helpers/docRegions.js";
 
 type OnFrame = (frame: DeliveryFrame, socket: WebSocket) => void;
 
@@ -431,33 +432,50 @@ describe("WebSocket target check and backoff", () => {
 });
 
 describe("WebSocket listener helper", () => {
+  it("docs/websocket.md shows this file's listener example verbatim", () => {
+    const blocks = docRegionBlocks("docs/websocket.md");
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const [file, name, code] of blocks) expect(code).toBe(testRegion(file, name));
+  });
+
   it("verifies, hands over and acks; a thrown error nacks for retry; a DeliveryRejection or a bad signature nacks for good", async () => {
+    const orders: { type: string; payload: unknown }[] = [];
     const handled: HeraldDelivery[] = [];
+    // #region websocket-listener
+    const seen = new Set<string>();
     const listener = await createWebSocketListener({
-      secret,
-      onDelivery: (delivery) => {
+      port: 0, // any free port; the endpoint's URL is listener.url
+      secret, // the endpoint's signing secret (whsec_…)
+      onDelivery: async (delivery) => {
         const { note } = delivery.payload as { note: string };
-        if (note === "fail") throw new Error("disk full");
-        if (note === "refuse") throw new DeliveryRejection("order unknown");
+        if (note === "fail") throw new Error("disk full"); // nack, retry: true
+        if (note === "refuse") throw new DeliveryRejection("order unknown"); // nack, retry: false
+        if (seen.has(delivery.messageId)) return; // at-least-once: a retry may repeat a message
+        seen.add(delivery.messageId);
+        orders.push({ type: delivery.eventType, payload: delivery.payload });
         handled.push(delivery);
-      },
+      }, // returning acks the delivery
     });
+    // #endregion websocket-listener
     try {
       const t = transport();
       const ep = endpoint(`${listener.url}/`);
       const message = { ...testMessage({ note: "ok" }), id: "msg_listener" };
       const ok = await send(t, ep, { deliveryId: "dlv_ok", message });
       expect(ok.classification).toEqual({ outcome: "success" });
-      expect(handled).toHaveLength(1);
+      expect(orders).toEqual([{ type: "order.created.v1", payload: { note: "ok" } }]);
       expect(handled[0]).toMatchObject({
         id: "dlv_ok",
         messageId: "msg_listener",
         eventType: "order.created.v1",
         attempt: 1,
-        payload: { note: "ok" },
         body: JSON.stringify({ note: "ok" }),
       });
       expect(handled[0]?.headers["webhook-signature"]).toMatch(/^v1,/);
+      // A retry of the same message is acked again but handled once.
+      const again = await send(t, ep, { deliveryId: "dlv_ok", attempts: 1, message });
+      expect(again.classification).toEqual({ outcome: "success" });
+      expect(orders).toHaveLength(1);
 
       const failing = await send(t, ep, {
         message: { ...testMessage({ note: "fail" }), id: "msg_f" },
@@ -480,10 +498,14 @@ describe("WebSocket listener helper", () => {
           },
         ],
       });
-      const bad = await send(t, forged);
+      const bad = await send(t, forged, {
+        message: { ...testMessage({ note: "forged" }), id: "msg_x" },
+      });
       expect(bad.classification).toEqual({ outcome: "reject", reason: "rejected" });
-      expect(bad.attempt.error).toMatch(/^websocket: nack \(retry: false\): signature: /);
-      expect(handled).toHaveLength(1);
+      expect(bad.attempt.error).toBe(
+        "websocket: nack (retry: false): signature: signature.invalid",
+      );
+      expect(orders).toHaveLength(1);
     } finally {
       await listener.close();
     }
