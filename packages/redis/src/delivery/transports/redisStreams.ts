@@ -132,15 +132,18 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       retryStrategy: () => null,
       autoResubscribe: false,
     });
-    // ioredis reports socket errors as events; the failed command or connect says it too.
-    client.on("error", () => {});
+    // ioredis reports socket and AUTH errors as events; connect() then only says "closed".
+    let reported: unknown;
+    client.on("error", (error: unknown) => {
+      reported = error;
+    });
     live.add(client);
     client.once("end", () => live.delete(client));
     try {
       await client.connect();
     } catch (error) {
       client.disconnect();
-      throw error;
+      throw reported ?? error;
     }
     return client;
   }

@@ -1,0 +1,230 @@
+// The Redis Streams transport against a real Redis: the entry's fields (exact signed body, the
+// signed headers as JSON) verify like a webhook, retries keep the message id, WRONGTYPE is a
+// retry, MAXLEN ~ trims, the SSRF guard refuses before connecting, a down Redis is a quick retry
+// (then back-off), a cut connection is reopened, and no password reaches an attempt record.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
+import type {
+  DeliveryRecord,
+  EndpointRecord,
+  MessageRecord,
+} from "../../packages/core/src/model/deliveryRecords.js";
+import {
+  checkRedisStreamsTarget,
+  createRedisStreamsTransport,
+} from "../../packages/redis/src/delivery/transports/redisStreams.js";
+import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
+import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
+import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { freePort } from "../helpers/freePort.js";
+import { serviceAvailable } from "../helpers/services.js";
+import { createRedisTestStream, type RedisTestStream } from "./redisStreamsTestStream.js";
+
+const available = await serviceAvailable("redis");
+const secret = generateSecret("standard");
+
+function endpoint(target: string, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
+  return testEndpoint(target, [{ secret, expiresAt: null, createdAt: new Date(0).toISOString() }], {
+    transport: "redis-streams",
+    headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
+    timeoutMs: 3000,
+    ...overrides,
+  });
+}
+
+function message(): MessageRecord {
+  return {
+    ...testMessage({ orderId: 7, note: "grüße" }),
+    id: `msg_${randomUUID().replaceAll("-", "")}`,
+  };
+}
+
+function delivery(msg: MessageRecord, attempts = 0): DeliveryRecord {
+  return { ...testDelivery(`dlv_${msg.id.slice(4)}`, attempts), messageId: msg.id };
+}
+
+// Skipped only when Redis is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
+describe.skipIf(!available)("Redis Streams transport", () => {
+  let t: RedisTestStream;
+  let transport: Transport;
+
+  beforeAll(async () => {
+    t = await createRedisTestStream("transport");
+    transport = createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] });
+  });
+
+  afterAll(async () => {
+    await transport?.close();
+    await t?.dispose();
+  });
+
+  function send(target: string, msg = message(), attempts = 0, tr = transport) {
+    return tr.send({
+      delivery: delivery(msg, attempts),
+      message: msg,
+      endpoint: endpoint(target),
+      attemptNumber: attempts + 1,
+    });
+  }
+
+  it("the entry holds id, delivery_id, event_type, the signed headers and the exact body; it verifies like a webhook", async () => {
+    const msg = message();
+    const result = await send(t.target(), msg);
+    expect(result.attempt.error).toBeNull();
+    expect(result.classification).toEqual({ outcome: "success" });
+    const entries = await t.entries();
+    const entry = entries.find((e) => e.fields.id === msg.id);
+    expect(entry).toBeDefined();
+    // The XADD reply (the entry id) is the attempt's response body.
+    expect(result.attempt.responseBody).toBe(entry?.entryId);
+    const fields = entry?.fields ?? {};
+    expect(Object.keys(fields)).toEqual(["id", "delivery_id", "event_type", "headers", "body"]);
+    expect(fields.delivery_id).toBe(delivery(msg).id);
+    expect(fields.event_type).toBe(msg.type);
+    expect(fields.body).toBe(JSON.stringify(msg.payload));
+    const headers = JSON.parse(fields.headers ?? "{}") as Record<string, string>;
+    expect(headers).toMatchObject({
+      "x-team": "billing",
+      "x-herald-message-id": msg.id,
+      "x-herald-event-type": msg.type,
+      "webhook-id": msg.id,
+    });
+    const body = Buffer.from(fields.body ?? "", "utf8");
+    expect(verifyWebhook({ scheme: "standard", secrets: secret, headers, body })).toMatchObject({
+      ok: true,
+      id: msg.id,
+    });
+    const tampered = Buffer.from((fields.body ?? "").replace("7", "8"), "utf8");
+    expect(verifyWebhook({ scheme: "standard", secrets: secret, headers, body: tampered }).ok).toBe(
+      false,
+    );
+  });
+
+  it("every retry of a delivery appends an entry with the same id and webhook-id", async () => {
+    const msg = message();
+    for (const attempts of [0, 1, 2]) {
+      expect((await send(t.target(), msg, attempts)).attempt.succeeded).toBe(true);
+    }
+    const mine = (await t.received()).filter((seen) => seen.id === msg.id);
+    expect(mine.map((seen) => seen.headers["webhook-id"])).toEqual([msg.id, msg.id, msg.id]);
+  });
+
+  it("a key that is not a stream is a retry with Redis's WRONGTYPE answer", async () => {
+    const result = await send(t.target(t.wrongType));
+    expect(result.attempt.error).toMatch(/^redis: WRONGTYPE /);
+    expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
+    expect(await t.redis.get(t.wrongType)).toBe("not a stream");
+  });
+
+  it("maxlen trims the stream approximately (MAXLEN ~ n) at the transport's XADD", async () => {
+    const key = `${t.stream}:trimmed`;
+    const pipeline = t.redis.pipeline();
+    for (let n = 0; n < 500; n++) pipeline.xadd(key, "*", "n", String(n));
+    await pipeline.exec();
+    expect(await t.redis.xlen(key)).toBe(500);
+    const result = await send(t.target(key, t.base, "&maxlen=100"));
+    expect(result.attempt.succeeded).toBe(true);
+    const length = await t.redis.xlen(key);
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThan(500);
+    // Without maxlen nothing is trimmed.
+    await send(t.target(key));
+    expect(await t.redis.xlen(key)).toBe(length + 1);
+  });
+
+  it("checkRedisStreamsTarget accepts the documented forms and refuses others without echoing a password", () => {
+    for (const good of [
+      "redis://h?stream=s",
+      "redis://h:6380/2?stream=herald:events&maxlen=1000",
+      "rediss://user:pw@cache.example.com/0?stream=s",
+      "redis://:pw@[::1]/?stream=s",
+    ]) {
+      expect(() => checkRedisStreamsTarget(good), good).not.toThrow();
+    }
+    for (const bad of [
+      "http://h?stream=s",
+      "redis://h",
+      "redis://h?stream=",
+      "redis://h/x?stream=s",
+      "redis://h/01?stream=s",
+      "redis://h?stream=s&maxlen=0",
+      "redis://h?stream=s&maxlen=-5",
+      "redis://h?stream=s&maxlen=~5",
+      "redis://h?stream=s&stream=t",
+      "redis://h?stream=s&max_len=5",
+      "redis://h ?stream=s",
+      "redis://user:hunter2secret@?stream=s",
+      "redis://user:hunter2secret@h/9x?stream=s",
+    ]) {
+      let thrown: unknown;
+      try {
+        checkRedisStreamsTarget(bad);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isHeraldError(thrown, "request.invalid"), bad).toBe(true);
+      const error = thrown as Error & { details?: unknown };
+      expect(error.message).toMatch(/^url: /);
+      expect(error.details).toEqual({ field: "url" });
+      expect(error.message).not.toContain("hunter2secret");
+    }
+  });
+
+  it("without the allowlist a loopback Redis is refused (`ssrf.blocked:`) before any connection", async () => {
+    const proxy = await t.proxy();
+    const guarded = createRedisStreamsTransport();
+    try {
+      const result = await send(t.target(t.stream, t.via(proxy)), message(), 0, guarded);
+      expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
+      expect(result.classification.outcome).toBe("retry");
+      expect(proxy.accepted).toBe(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it("a wrong password or a down Redis fails the attempt quickly, without the password in it", async () => {
+    const password = "wrong-pass-Zq81x";
+    const url = new URL(t.base);
+    const denied = await send(`redis://herald-nobody:${password}@${url.host}/?stream=${t.stream}`);
+    expect(denied.attempt.error).toMatch(/^redis: WRONGPASS /);
+    const down = await send(`redis://:${password}@127.0.0.1:${await freePort()}/?stream=s`);
+    expect(down.attempt.error).toMatch(/^network: .*ECONNREFUSED/);
+    for (const result of [denied, down]) {
+      expect(result.attempt.succeeded).toBe(false);
+      expect(result.classification.outcome).toBe("retry");
+      // Far below the 3 s deadline: nothing waits in an offline queue.
+      expect(result.attempt.durationMs).toBeLessThan(1000);
+      expect(JSON.stringify(result)).not.toContain(password);
+    }
+  });
+
+  it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
+    const proxy = await t.proxy();
+    const target = t.target(t.stream, t.via(proxy));
+    expect((await send(target)).attempt.succeeded).toBe(true);
+    expect(proxy.accepted).toBe(1);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const reopened = await send(target);
+    expect(reopened.attempt.error).toBeNull();
+    expect(proxy.accepted).toBe(2);
+
+    proxy.refuse(true);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const first = await send(target);
+    expect(first.attempt.succeeded).toBe(false);
+    const connectsAfterFirst = proxy.accepted;
+    expect(connectsAfterFirst).toBe(3);
+    // Within the back-off window the next send fails at once with the same error, no new socket.
+    const second = await send(target);
+    expect(second.attempt.error).toBe(first.attempt.error);
+    expect(proxy.accepted).toBe(connectsAfterFirst);
+
+    proxy.refuse(false);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await send(target)).attempt.error).toBeNull();
+  });
+});
