@@ -1,10 +1,16 @@
 // The WebSocket transport against real `ws` servers on loopback: the frame on the wire, acks
 // matched by id, nack classes, timeouts, dropped connections, reconnects with backoff after the
 // listener restarts, limits, the heartbeat, the SSRF guard, target checks, and the listener helper.
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import type {
   EndpointRecord,
@@ -390,6 +396,95 @@ describe("WebSocket transport: limits", () => {
     const after = await send(t, endpoint(peer.url));
     expect(after.attempt.error).toBe("websocket: the transport is closed");
     expect(t.stats().connections).toBe(0);
+  });
+});
+
+const opensslAvailable = (() => {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) it runs everywhere the suite is required to.
+describe.skipIf(!opensslAvailable)("WebSocket transport over TLS (wss://)", () => {
+  let dir: string;
+  let cert: Buffer;
+  let server: HttpsServer;
+  let port: number;
+  const serverNames: (string | false | null)[] = [];
+  const hosts: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "herald-wss-"));
+    // A self-signed certificate for the name "localhost" only (no IP address in it).
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+      ],
+      { stdio: "ignore" },
+    );
+    cert = readFileSync(join(dir, "cert.pem"));
+    server = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert });
+    server.on("secureConnection", (socket: TLSSocket) => serverNames.push(socket.servername));
+    const wss = new WebSocketServer({ server });
+    wss.on("connection", (socket, request) => {
+      hosts.push(request.headers.host);
+      socket.on("message", (data) => {
+        const frame = parseDeliveryFrame(String(data));
+        if (frame !== null) ack(frame, socket);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "localhost", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("connects to the guarded address with the URL's name as SNI and Host, and verifies the certificate", async () => {
+    const t = transport({ tlsRootCerts: cert });
+    const result = await send(t, endpoint(`wss://localhost:${port}/hooks`));
+    expect(result.attempt.succeeded).toBe(true);
+    expect(serverNames.at(-1)).toBe("localhost");
+    expect(hosts.at(-1)).toBe(`localhost:${port}`);
+  });
+
+  it("refuses a certificate the system roots do not trust, and one for another name", async () => {
+    const untrusted = await send(transport(), endpoint(`wss://localhost:${port}/hooks`));
+    // The same listener by IP address: the certificate names localhost only.
+    const otherName = await send(
+      transport({ tlsRootCerts: cert }),
+      endpoint(`wss://127.0.0.1:${port}/hooks`),
+    );
+    for (const result of [untrusted, otherName]) {
+      expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
+      expect(result.attempt.error).toMatch(/^network: /);
+    }
+    expect(untrusted.attempt.error).toMatch(/self-signed certificate/);
+    expect(otherName.attempt.error).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 });
 

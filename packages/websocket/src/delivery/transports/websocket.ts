@@ -52,6 +52,11 @@ export interface WebSocketTransportOptions {
   reconnectMaxMs?: number;
   /** Jitter source, [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * PEM roots that `wss://` listeners' certificates must chain to, instead of the system's
+   * (a private CA, a test's self-signed certificate).
+   */
+  tlsRootCerts?: Buffer;
 }
 
 /** The defaults of WebSocketTransportOptions, in one place. */
@@ -218,6 +223,7 @@ export function createWebSocketTransport(
         url,
         address,
         handshakeTimeoutMs: timeoutMs,
+        ...(options.tlsRootCerts === undefined ? {} : { tlsRootCerts: options.tlsRootCerts }),
         limits: {
           maxUnacked: settings.maxUnackedPerConnection,
           maxPayloadBytes: settings.maxFrameBytes,

@@ -46,6 +46,8 @@ export interface OpenConnectionOptions {
   /** The address the SSRF guard approved for `url.hostname`. */
   address: string;
   handshakeTimeoutMs: number;
+  /** PEM roots for `wss://` instead of the system's. */
+  tlsRootCerts?: Buffer;
   limits: ConnectionLimits;
   /** A frame that is not an ack/nack of a waiting delivery (bad JSON, binary, unknown id). */
   onIgnoredFrame(): void;
@@ -91,6 +93,7 @@ export function openListenerConnection(
     }
     const socket = new WebSocket(url, {
       handshakeTimeout: options.handshakeTimeoutMs,
+      ...(options.tlsRootCerts === undefined ? {} : { ca: options.tlsRootCerts }),
       maxPayload: limits.maxPayloadBytes,
       perMessageDeflate: false,
       followRedirects: false,
