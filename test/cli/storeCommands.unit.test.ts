@@ -450,6 +450,7 @@ describe("herald messages show", () => {
       tenant: "acme",
       idempotency_key: null,
       deliveries: [expect.objectContaining({ id: dead!.id, status: "dead_lettered", attempts: 1 })],
+      filtered: [],
     });
   });
 

@@ -225,6 +225,7 @@ describe("catalogue records", () => {
       url: "https://acme.example/hooks",
       target: "https://acme.example/hooks",
       event_types: ["order.*"],
+      filter: null,
       scheme: "standard",
       scheme_options: null,
       secret_count: 2,

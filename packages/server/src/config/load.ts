@@ -36,10 +36,10 @@ export interface LoadConfigOptions {
 
 export const DEFAULT_CONFIG_FILE = "herald.yaml";
 
-/** `a.b[2].c` / `headers["X Y"]` → path segments. */
+/** `a.b[2].c` / `headers["X Y"]` / `filter.payload.x-id.$gte` → path segments. */
 export function parseFieldPath(field: string): PropertyKey[] {
   const out: PropertyKey[] = [];
-  const re = /([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+  const re = /([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
   for (const match of field.matchAll(re)) {
     if (match[1] !== undefined) out.push(match[1]);
     else if (match[2] !== undefined) out.push(Number(match[2]));
@@ -53,7 +53,10 @@ interface Located {
   file: string | undefined;
 }
 
-/** Re-raises a converter's `request.invalid` (details.field) as config.invalid at `prefix`. */
+/**
+ * Re-raises a converter's `request.invalid` (details.field) or an endpoint's `filter.invalid`
+ * (details.path, `filter.payload.total.$gte`) as config.invalid at `prefix`.
+ */
 function convert<T>(at: Located, prefix: IssuePath, run: () => T): T {
   try {
     return run();
@@ -61,11 +64,13 @@ function convert<T>(at: Located, prefix: IssuePath, run: () => T): T {
     if (
       !isHeraldError(error, "request.invalid") &&
       !isHeraldError(error, "config.invalid") &&
-      !isHeraldError(error, "source.unsigned_not_allowed")
+      !isHeraldError(error, "source.unsigned_not_allowed") &&
+      !isHeraldError(error, "filter.invalid")
     ) {
       throw error;
     }
-    const field = typeof error.details?.field === "string" ? error.details.field : "";
+    const named = error.code === "filter.invalid" ? error.details?.path : error.details?.field;
+    const field = typeof named === "string" ? named : "";
     const path = [...prefix, ...parseFieldPath(field)];
     const problem =
       field !== "" && error.message.startsWith(`${field}: `)

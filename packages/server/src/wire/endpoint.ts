@@ -13,6 +13,10 @@ import type {
   TimeInput,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import {
+  type FilterJson,
+  parseEndpointFilter,
+} from "@heraldjs/core/internal/model/endpointFilter.js";
+import {
   descriptionSchema,
   headerMapSchema,
   invalidField,
@@ -44,6 +48,13 @@ const patchFields = {
   transport: transportSchema,
   /** Event-type patterns, e.g. `order.*`. */
   event_types: z.array(typePatternSchema).min(1).max(256),
+  /** A condition on payload and headers (docs/filters.md); null = every message. */
+  filter: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe(
+      "A filter on the message's payload and headers (docs/filters.md): a message of a matching type that the filter refuses gets no delivery and is recorded as filtered; null = every message",
+    ),
   tenant: nameSchema,
   description: descriptionSchema,
   scheme: schemeNameSchema,
@@ -65,6 +76,7 @@ export const wireEndpointCreateSchema = z.strictObject({
   url: patchFields.url,
   transport: patchFields.transport.default(DEFAULT_ENDPOINT_TRANSPORT),
   event_types: patchFields.event_types,
+  filter: patchFields.filter.optional(),
   tenant: patchFields.tenant.optional(),
   description: patchFields.description.optional(),
   scheme: patchFields.scheme.default(DEFAULT_ENDPOINT_SCHEME),
@@ -137,8 +149,14 @@ export function checkSecret(
   }
 }
 
+/** The filter checked now (400 `filter.invalid` naming its path), as the store takes it. */
+function endpointFilter(filter: Record<string, unknown> | null): FilterJson | null {
+  return filter === null ? null : parseEndpointFilter(filter).json;
+}
+
 function optionalFields(wire: WireEndpointPatch): EndpointPatch {
   const out: EndpointPatch = {};
+  if (wire.filter !== undefined) out.filter = endpointFilter(wire.filter);
   if (wire.tenant !== undefined) out.tenant = wire.tenant;
   if (wire.description !== undefined) out.description = wire.description;
   if (wire.headers !== undefined) out.headers = { ...wire.headers };
@@ -159,7 +177,8 @@ export interface ToEndpointInputOptions {
  * The store input of an endpoint body and its signing secret (the one given, or a new one
  * generated for the scheme). Throws `request.invalid` (`details.field`) for a `url` that does
  * not suit the transport, `scheme_options` with a scheme other than hmac or bad hmac options,
- * a secret the scheme cannot sign with, or a bad retry policy.
+ * a secret the scheme cannot sign with, or a bad retry policy; `filter.invalid` for a filter
+ * docs/filters.md refuses (the message starts with its path, `filter.payload.total.$gte: …`).
  */
 export function toEndpointInput(
   wire: WireEndpointCreateInput,

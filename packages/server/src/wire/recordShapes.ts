@@ -54,6 +54,14 @@ export const attemptShape = z.object({
   error: z.string().nullable(),
 });
 
+export const filteredShape = z
+  .object({
+    endpoint_id: z.string(),
+    outcome: z.literal("filtered"),
+    at: time.describe("When routing decided (the message's creation time)"),
+  })
+  .describe("An endpoint whose event types matched but whose filter refused the message");
+
 export const messageShape = z.object({
   id: z.string(),
   type: z.string(),
@@ -82,6 +90,11 @@ export const messageShape = z.object({
   created_at: time,
   payload: z.unknown(),
   deliveries: z.array(deliveryShape),
+  filtered: z
+    .array(filteredShape)
+    .describe(
+      "The endpoints the message was filtered out of (no delivery for them), by endpoint id",
+    ),
 });
 
 export const endpointShape = z.object({
@@ -92,6 +105,10 @@ export const endpointShape = z.object({
   url: z.string().nullable(),
   target: z.string(),
   event_types: z.array(z.string()),
+  filter: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("The filter on payload and headers (docs/filters.md); null = every message"),
   scheme: z.string(),
   scheme_options: z.record(z.string(), z.unknown()).nullable(),
   secret_count: z.int(),

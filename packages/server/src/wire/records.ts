@@ -12,10 +12,12 @@ import type {
   EndpointRecord,
   EndpointTransport,
   EventTypeRecord,
+  FilteredRecord,
   MessageRecord,
   SourceRecord,
   SourceTypeFrom,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import type { FilterJson } from "@heraldjs/core/internal/model/endpointFilter.js";
 import {
   type MessageStatus,
   messageProgress,
@@ -80,6 +82,16 @@ interface MessageWire {
   idempotency_key: string | null;
   /** Oldest first. */
   deliveries: DeliveryWire[];
+  /** Endpoints whose event types matched but whose filter refused the message, by endpoint id. */
+  filtered: FilteredWire[];
+}
+
+/** An endpoint a message was filtered out of: no delivery was created for it. */
+interface FilteredWire {
+  endpoint_id: string;
+  outcome: "filtered";
+  /** When routing decided (the message's creation time). */
+  at: string;
 }
 
 interface EndpointWire {
@@ -92,6 +104,8 @@ interface EndpointWire {
   /** A URL (http), a subject (nats) or a registered function name (function). */
   target: string;
   event_types: string[];
+  /** docs/filters.md; null = every message of a matching type. */
+  filter: FilterJson | null;
   scheme: string;
   scheme_options: JsonObject | null;
   /** How many secrets sign (several during a rotation); the secrets themselves never appear. */
@@ -185,17 +199,27 @@ export function attemptToWire(attempt: AttemptRecord): AttemptWire {
 }
 
 /** GET /v1/messages/:id: the message with its deliveries (oldest first, as the store returns). */
+export function filteredToWire(filtered: FilteredRecord): FilteredWire {
+  return { endpoint_id: filtered.endpointId, outcome: "filtered", at: filtered.filteredAt };
+}
+
 export function messageToWire(
   message: MessageRecord,
   deliveries: readonly DeliveryRecord[],
+  filtered: readonly FilteredRecord[] = [],
 ): MessageWire {
   const progress = messageProgress(message, deliveries);
+  // No delivery because every matching endpoint's filter refused it: say so, the status stays.
+  const description =
+    deliveries.length === 0 && filtered.length > 0
+      ? `No delivery: ${filtered.length === 1 ? "the endpoint whose event types match filtered it out" : `the ${filtered.length} endpoints whose event types match filtered it out`}.`
+      : progress.description;
   return {
     id: message.id,
     type: message.type,
     source: message.source,
     status: progress.status,
-    status_description: progress.description,
+    status_description: description,
     attempts: progress.attempts,
     max_attempts: progress.maxAttempts,
     last_error: progress.lastError,
@@ -206,6 +230,7 @@ export function messageToWire(
     tenant: message.tenant,
     idempotency_key: message.idempotencyKey ?? message.inboundIdempotencyKey,
     deliveries: deliveries.map(deliveryToWire),
+    filtered: filtered.map(filteredToWire),
   };
 }
 
@@ -218,6 +243,7 @@ export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
     url: endpoint.transport === "http" ? endpoint.target : null,
     target: endpoint.target,
     event_types: [...endpoint.eventTypes],
+    filter: endpoint.filter === null ? null : endpoint.filter.json,
     scheme: endpoint.scheme,
     scheme_options: schemeOptionsToWire(endpoint.schemeOptions),
     secret_count: endpoint.secrets.length,

@@ -6,6 +6,11 @@ import {
   MAX_PAGE_LIMIT,
 } from "@heraldjs/core/internal/model/constants.js";
 import type { EndpointRecord } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import {
+  type FilterJson,
+  parseEndpointFilter,
+} from "@heraldjs/core/internal/model/endpointFilter.js";
+import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { SchemeName } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
 import { type Command, InvalidArgumentError } from "commander";
@@ -26,6 +31,24 @@ function parseHttpUrlFlag(value: string): string {
   return url;
 }
 
+/** `--filter '<json>'`: a filter of docs/filters.md, checked now (the path of a bad part named). */
+function parseFilterFlag(value: string): FilterJson {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'Expected a filter as JSON, e.g. \'{"payload":{"total":{"$gte":100}}}\'.',
+    );
+  }
+  try {
+    return parseEndpointFilter(parsed).json;
+  } catch (error) {
+    if (isHeraldError(error, "filter.invalid")) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
 interface EndpointsListFlags extends StoreFlags {
   tenant?: string;
 }
@@ -38,6 +61,7 @@ interface EndpointsAddFlags extends StoreFlags {
   scheme: SchemeName;
   secret?: string;
   description?: string;
+  filter?: FilterJson;
 }
 
 interface EndpointsDisableFlags extends StoreFlags {
@@ -108,6 +132,7 @@ async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<num
       ...(flags.id === undefined ? {} : { id: flags.id }),
       ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
       ...(flags.description === undefined ? {} : { description: flags.description }),
+      ...(flags.filter === undefined ? {} : { filter: flags.filter }),
     });
     if (flags.json === true) {
       printJson(io, { ...endpointToWire(endpoint), secret });
@@ -166,6 +191,9 @@ const ADD_HELP = `
 Prints the endpoint's id and its signing secret on stdout — the only time Herald shows it:
 configure the receiver with it now. Without --secret a new one is generated for --scheme
 (whsec_… for standard). --event-type takes type patterns (order.*, order.created.v1, *).
+--filter takes a filter on the payload and headers as JSON (docs/filters.md): a message of a
+matching type that the filter refuses gets no delivery and is shown as filtered out by
+\`herald messages show\`; an invalid filter is a usage error naming the offending part.
 
 Exit status: 0 created, 1 the store refused it (endpoint.invalid, endpoint.already_exists,
 type_pattern.invalid) or could not be reached (store.unavailable), 2 usage error (no --url
@@ -178,6 +206,8 @@ Examples:
   secret: whsec_MfKQ9r8GKYqrTFQf1cQhiNG2Y6sRp6TZb3iHvK3nU/Y=
   $ herald endpoints add --id ep_orders --url https://acme.example/hooks --event-type 'order.*' --json
   {"id":"ep_orders","tenant":"default",…,"secret_count":1,…,"secret":"whsec_…"}
+  $ herald endpoints add --url https://acme.example/big --event-type 'order.*' \\
+      --filter '{"payload":{"total":{"$gte":100}}}'
 `;
 
 /** What `endpoints disable` and `endpoints enable` print with --json, and their help text. */
@@ -236,7 +266,12 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
       "signing secret (default: a new one for the scheme)",
       parseSingleLine,
     )
-    .option("--description <text>", "free text shown to operators");
+    .option("--description <text>", "free text shown to operators")
+    .option(
+      "--filter <json>",
+      "deliver only messages this filter accepts (JSON, docs/filters.md)",
+      parseFilterFlag,
+    );
   storeCommand(
     add,
     io,

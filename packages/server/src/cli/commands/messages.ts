@@ -23,9 +23,9 @@ async function runMessagesShow(id: string, flags: MessagesShowFlags, io: CliIo):
     if (found === undefined) {
       throw new HeraldError("message.not_found", `No message ${id}`, { details: { id } });
     }
-    const { message, deliveries } = found;
+    const { message, deliveries, filtered } = found;
     if (flags.json === true) {
-      printJson(io, messageToWire(message, deliveries));
+      printJson(io, messageToWire(message, deliveries, filtered));
       return 0;
     }
     const progress = messageProgress(message, deliveries);
@@ -41,10 +41,14 @@ async function runMessagesShow(id: string, flags: MessagesShowFlags, io: CliIo):
       ...(key === null ? [] : [`key      ${key}`]),
       `payload  ${truncate(JSON.stringify(message.payload), PAYLOAD_PREVIEW)}`,
       "",
-      `${plural(deliveries.length, "delivery", "deliveries")}${deliveries.length === 0 ? " (no endpoint matched)" : ":"}`,
+      `${plural(deliveries.length, "delivery", "deliveries")}${deliveries.length > 0 ? ":" : filtered.length > 0 ? "" : " (no endpoint matched)"}`,
     ];
     io.stdout.write(`${lines.join("\n")}\n`);
     if (deliveries.length > 0) io.stdout.write(deliveriesTable(deliveries));
+    if (filtered.length > 0) {
+      const ids = filtered.map((f) => f.endpointId).join(", ");
+      io.stdout.write(`\nfiltered out (no delivery): ${ids}\n`);
+    }
     return 0;
   });
 }

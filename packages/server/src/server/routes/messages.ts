@@ -130,7 +130,7 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       if (found === undefined) {
         throw new HeraldError("message.not_found", `No message ${JSON.stringify(id)}`);
       }
-      return messageToWire(found.message, found.deliveries);
+      return messageToWire(found.message, found.deliveries, found.filtered);
     },
   );
 }
