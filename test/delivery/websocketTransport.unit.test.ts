@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type {
   EndpointRecord,
   MessageRecord,
@@ -32,6 +32,7 @@ import {
   createWebSocketListener,
   DeliveryRejection,
   type HeraldDelivery,
+  handleHeraldSocket,
 } from "../../packages/websocket/src/inbound/websocketListener.js";
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { docRegionBlocks, testRegion } from "../helpers/docRegions.js";
@@ -603,6 +604,47 @@ describe("WebSocket listener helper", () => {
       expect(orders).toHaveLength(1);
     } finally {
       await listener.close();
+    }
+  });
+
+  it("handleHeraldSocket serves a socket of the application's own server and ignores other frames", async () => {
+    const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await new Promise<void>((resolve) => server.once("listening", resolve));
+    const got: string[] = [];
+    server.on("connection", (socket) => {
+      socket.on("message", (data) => {
+        if (String(data) === "probe") socket.send("probe received");
+      });
+      handleHeraldSocket(socket, {
+        secret: [generateSecret("standard"), secret], // a rotation: either secret verifies
+        onDelivery: (delivery) => {
+          got.push(delivery.messageId);
+        },
+      });
+    });
+    try {
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const raw = new WebSocket(url);
+      await new Promise((resolve) => raw.once("open", resolve));
+      const replies: string[] = [];
+      raw.on("message", (data) => replies.push(String(data)));
+      // Frames that are not deliveries get no answer (one would arrive before the probe's).
+      raw.send("{not json");
+      raw.send(JSON.stringify({ type: "delivery", id: "dlv_half" }));
+      raw.send(Buffer.from([0, 1]), { binary: true });
+      raw.send("probe");
+      while (replies.length < 1) await sleep(5);
+      raw.close();
+      expect(replies).toEqual(["probe received"]);
+
+      const result = await send(transport(), endpoint(url), {
+        message: { ...testMessage({ note: "ok" }), id: "msg_own" },
+      });
+      expect(result.classification).toEqual({ outcome: "success" });
+      expect(got).toEqual(["msg_own"]);
+    } finally {
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

@@ -70,15 +70,22 @@ export function handleHeraldSocket(socket: WebSocket, options: HeraldSocketOptio
     if (isBinary) return;
     const frame = parseDeliveryFrame(rawText(data));
     if (frame === null) return;
-    const verdict = verifyWebhook({
-      scheme: "standard",
-      secrets,
-      headers: frame.headers,
-      body: frame.body,
-      ...(options.toleranceSeconds === undefined
-        ? {}
-        : { toleranceSeconds: options.toleranceSeconds }),
-    });
+    let verdict: ReturnType<typeof verifyWebhook>;
+    try {
+      verdict = verifyWebhook({
+        scheme: "standard",
+        secrets,
+        headers: frame.headers,
+        body: frame.body,
+        ...(options.toleranceSeconds === undefined
+          ? {}
+          : { toleranceSeconds: options.toleranceSeconds }),
+      });
+    } catch (error) {
+      // The listener's own set-up (e.g. a bad tolerance), not the delivery: try again later.
+      answer({ type: "nack", id: frame.id, retry: true, error: `listener: ${errorText(error)}` });
+      return;
+    }
     if (!verdict.ok) {
       answer({ type: "nack", id: frame.id, retry: false, error: `signature: ${verdict.code}` });
       return;
