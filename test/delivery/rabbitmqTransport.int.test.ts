@@ -22,6 +22,7 @@ import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryReco
 import { freePort } from "../helpers/freePort.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { createRabbitMqTestBroker, type RabbitMqTestBroker } from "./rabbitmqTestBroker.js";
+import { waitUntil } from "./workerProcesses.js";
 
 const available = await serviceAvailable("rabbitmq");
 const secret = generateSecret("standard");
@@ -126,6 +127,57 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
       body: Buffer.from(got.content.toString("utf8").replace("7", "8")),
     });
     expect(tampered.ok).toBe(false);
+  });
+
+  it("the consumer of docs/queues.md handles a signed message once and dead-letters a forged one", async () => {
+    const { channel, queue } = broker;
+    await broker.received(); // empty the queue
+    const msg = message();
+    expect((await send(broker.target(), msg)).attempt.succeeded).toBe(true);
+    channel.publish(broker.exchange, broker.routingKey, Buffer.from('{"orderId":1}'), {
+      messageId: "msg_forged",
+      headers: {
+        "webhook-id": "msg_forged",
+        "webhook-timestamp": "1",
+        "webhook-signature": "v1,AAAA",
+      },
+    });
+    const handled: string[] = [];
+    const handle = (_payload: unknown, id: string) => void handled.push(id);
+    const refused: string[] = [];
+    const nack = channel.nack.bind(channel);
+    channel.nack = (m, allUpTo, requeue) => {
+      refused.push(String(m.properties.messageId));
+      nack(m, allUpTo, requeue);
+    };
+    // #region rabbitmq-consumer
+    const { consumerTag } = await channel.consume(queue, (msg) => {
+      if (msg === null) return;
+      // The signed headers are AMQP headers; the signature covers the content bytes as sent.
+      const verdict = verifyWebhook({
+        scheme: "standard",
+        secrets: [secret],
+        headers: msg.properties.headers as Record<string, string>,
+        body: msg.content,
+      });
+      if (!verdict.ok) return channel.nack(msg, false, false); // forged or stale: dead-letter it
+      // At least once: a retry carries the same message id, so handle idempotently by it.
+      handle(JSON.parse(msg.content.toString("utf8")), msg.properties.messageId);
+      channel.ack(msg);
+    });
+    // #endregion rabbitmq-consumer
+    try {
+      await waitUntil(() => handled.length + refused.length >= 2, {
+        timeoutMs: 5000,
+        intervalMs: 10,
+        what: "the consumer taking both messages",
+      });
+    } finally {
+      await channel.cancel(consumerTag);
+      channel.nack = nack;
+    }
+    expect(handled).toEqual([msg.id]);
+    expect(refused).toEqual(["msg_forged"]);
   });
 
   it("every retry of a delivery carries the same AMQP message-id and webhook-id", async () => {

@@ -101,6 +101,53 @@ describe.skipIf(!available)("Redis Streams transport", () => {
     );
   });
 
+  it("the consumer group reader of docs/queues.md handles a signed entry and skips a forged one", async () => {
+    const { redis } = t;
+    const stream = `${t.stream}:consumed`;
+    const group = "billing";
+    await redis.xgroup("CREATE", stream, group, "$", "MKSTREAM");
+    const msg = message();
+    expect((await send(t.target(stream), msg)).attempt.succeeded).toBe(true);
+    await redis.xadd(stream, "*", "id", "msg_forged", "headers", "{}", "body", '{"orderId":1}');
+    const handled: string[] = [];
+    const handle = (_payload: unknown, id: string) => void handled.push(id);
+    const consumer = "worker-1";
+    // #region redis-streams-consumer
+    type Entries = [entryId: string, flat: string[]][];
+    const replies = (await redis.xreadgroup(
+      "GROUP",
+      group,
+      consumer,
+      "COUNT",
+      100,
+      "BLOCK",
+      1000,
+      "STREAMS",
+      stream,
+      ">",
+    )) as [key: string, entries: Entries][] | null;
+    for (const [, entries] of replies ?? []) {
+      for (const [entryId, flat] of entries) {
+        const fields = new Map<string, string>();
+        for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+        const body = fields.get("body") ?? "";
+        // `headers` is the JSON of the signed headers; the signature covers `body` as stored.
+        const verdict = verifyWebhook({
+          scheme: "standard",
+          secrets: [secret],
+          headers: JSON.parse(fields.get("headers") ?? "{}") as Record<string, string>,
+          body,
+        });
+        // At least once: a retry appends a new entry with the same `id`; handle idempotently.
+        if (verdict.ok) handle(JSON.parse(body), fields.get("id")!);
+        await redis.xack(stream, group, entryId); // a forged entry is acknowledged and dropped
+      }
+    }
+    // #endregion redis-streams-consumer
+    expect(handled).toEqual([msg.id]);
+    expect(await redis.xpending(stream, group)).toEqual([0, null, null, null]);
+  });
+
   it("every retry of a delivery appends an entry with the same id and webhook-id", async () => {
     const msg = message();
     for (const attempts of [0, 1, 2]) {
