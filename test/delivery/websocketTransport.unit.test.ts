@@ -278,21 +278,21 @@ describe("WebSocket transport: failures", () => {
   it("reconnects after the listener restarts on the same port, waiting a growing backoff in between", async () => {
     const first = await startPeer();
     const port = first.port;
-    const t = transport({ reconnectBaseMs: 300, reconnectMaxMs: 5000, random: () => 0.99 });
+    const t = transport({ reconnectBaseMs: 400, reconnectMaxMs: 5000, random: () => 0.99 });
     const ep = endpoint(`ws://127.0.0.1:${port}/hooks`, { timeoutMs: 150 });
     expect((await send(t, ep)).attempt.succeeded).toBe(true);
 
     await first.close();
     peers.splice(peers.indexOf(first), 1);
     await sleep(20);
-    // The drop counts as a failure: the next connect waits ~300 ms, longer than this attempt.
+    // The drop counts as a failure: the next connect waits ~400 ms, longer than this attempt.
     const during = await send(t, ep);
     expect(during.classification).toEqual({ outcome: "retry", reason: "network_error" });
     expect(during.attempt.error).toMatch(
       /^websocket: connection closed \(1006\).*\(next connect in \d+ ms\)$/,
     );
-    await sleep(320);
-    // Nobody listens: the connect is refused, and the wait doubles (~600 ms).
+    await sleep(420);
+    // Nobody listens: the connect is refused, and the wait doubles (~800 ms).
     const refused = await send(t, ep);
     expect(refused.attempt.error).toMatch(/^network: connect ECONNREFUSED/);
     const waiting = await send(t, ep);
@@ -300,8 +300,8 @@ describe("WebSocket transport: failures", () => {
     expect(waiting.attempt.error).toMatch(
       /^network: connect ECONNREFUSED .*\(next connect in \d+ ms\)$/,
     );
-    expect(wait).toBeGreaterThan(300);
-    expect(wait).toBeLessThanOrEqual(600);
+    expect(wait).toBeGreaterThan(400);
+    expect(wait).toBeLessThanOrEqual(800);
 
     const second = await startPeer(port);
     await sleep(wait + 20);
