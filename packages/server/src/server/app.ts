@@ -17,6 +17,7 @@ import Fastify, {
 } from "fastify";
 import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 import { CONFIG_DEFAULTS } from "../config/fileSchema.js";
+import { STREAM_DEFAULTS, type StreamSettings } from "../config/streamSettings.js";
 import { bearerAuth } from "./auth.js";
 import { installBodyBudget } from "./bodyBudget.js";
 import { documentedResponses } from "./documentedStatuses.js";
@@ -31,6 +32,8 @@ import { zodValidatorCompiler } from "./routeSchema.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
+import { createStreamHub } from "./streams/streamHub.js";
+import { streamRoutes } from "./streams/streamRoutes.js";
 
 interface AppOptions extends ManagementDeps {
   store: DeliveryStore;
@@ -55,6 +58,8 @@ interface AppOptions extends ManagementDeps {
    * limit; a failed required one (the default) makes /ready answer 503.
    */
   readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
+  /** The live streams' settings (/v1/stream); default STREAM_DEFAULTS. */
+  streams?: Partial<StreamSettings>;
 }
 
 export const DEFAULT_BODY_LIMIT = CONFIG_DEFAULTS.bodyLimitBytes;
@@ -250,6 +255,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: "ingestion", description: "Inbound webhooks" },
         { name: "management", description: "The /v1 management API (Bearer API key)" },
         { name: "operations", description: "Health, readiness, metrics" },
+        {
+          name: "streams",
+          description: "Live events for browsers (a stream token, not the API key)",
+        },
       ],
     },
   });
@@ -266,10 +275,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics: options.metrics,
     bodyLimitBytes,
   });
+  const streamSettings = { ...STREAM_DEFAULTS, ...options.streams };
+  const hub = createStreamHub({
+    store: options.store,
+    pollMs: streamSettings.pollMs,
+    logger: options.logger,
+  });
+  await streamRoutes(app, {
+    store: options.store,
+    hub,
+    settings: streamSettings,
+    clock: options.clock,
+    logger: options.logger,
+  });
   await app.register(
     async (v1) => {
       if (options.apiKey !== null) v1.addHook("onRequest", bearerAuth(options.apiKey));
-      await managementRoutes(v1, options);
+      await managementRoutes(v1, { ...options, streamHub: hub });
     },
     { prefix: "/v1" },
   );

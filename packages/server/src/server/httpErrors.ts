@@ -25,6 +25,8 @@ const EXACT: Readonly<Record<string, number>> = {
   "source.misconfigured": 503,
   "source.sender_not_allowed": 403,
   "store.unavailable": 503,
+  "stream.upgrade_required": 426,
+  "stream_token.invalid": 401,
   "url.too_long": 414,
 };
 

@@ -24,6 +24,7 @@ import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { buildServiceTransports, type ServiceTransports } from "../config/serviceTransports.js";
+import type { StreamSettings } from "../config/streamSettings.js";
 import { backendFor } from "../store/backends.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
@@ -80,6 +81,8 @@ export interface ServiceSettings {
    * closed by stop(). Default: HTTP (with `ssrfAllow`) and the built-in `simulate` function.
    */
   transports?: ServiceTransports;
+  /** The live streams' settings (/v1/stream); default STREAM_DEFAULTS. */
+  streams?: Partial<StreamSettings>;
 }
 
 export interface RunningService {
@@ -242,6 +245,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         isStopping: () => stopping,
         allowUnsigned,
         requestDeadline: deadlines,
+        ...(settings.streams === undefined ? {} : { streams: settings.streams }),
       });
       await app.listen({ host: settings.host, port: settings.port });
       const address = app.server.address() as AddressInfo;

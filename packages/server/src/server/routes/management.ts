@@ -13,6 +13,7 @@ import { deliveryRoutes } from "./deliveries.js";
 import { endpointRoutes } from "./endpoints.js";
 import { messageRoutes } from "./messages.js";
 import { secretRoutes } from "./secrets.js";
+import { streamTokenRoutes } from "./streamTokens.js";
 
 export interface ManagementDeps {
   store: DeliveryStore;
@@ -31,6 +32,8 @@ export interface ManagementDeps {
   checkEndpoint?: (transport: EndpointTransport, target: string) => void;
   /** Sources with scheme `none` may be created (`ingest.allow_unsigned`). */
   allowUnsigned?: boolean;
+  /** Told when a stream token is revoked, to end its streams in this process at once. */
+  streamHub?: { revoked(tokenId: string): void };
 }
 
 export async function managementRoutes(app: FastifyInstance, deps: ManagementDeps) {
@@ -39,4 +42,5 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
   messageRoutes(app, deps);
   deliveryRoutes(app, deps);
   secretRoutes(app, deps);
+  streamTokenRoutes(app, deps);
 }
