@@ -17,7 +17,8 @@ import {
 
 /** How the peer answers one call. */
 export type GrpcAnswer =
-  | { ack: AckMessage }
+  /** OK, `delayMs` after the call arrived (default at once). */
+  | { ack: AckMessage; delayMs?: number }
   | { status: status; details?: string }
   /** No answer until `release()` (then OK). */
   | "hold";
@@ -36,6 +37,8 @@ export interface GrpcPeer {
   server: Server;
   port: number;
   seen: GrpcCallSeen[];
+  /** Calls answered OK while still open (the client can have had the Ack). */
+  acknowledged: GrpcCallSeen[];
   answer: (call: GrpcCallSeen) => GrpcAnswer;
   /** Answers every held call with OK. */
   release(): void;
@@ -67,6 +70,7 @@ export async function startGrpcPeer(
     server,
     port: 0,
     seen: [],
+    acknowledged: [],
     answer,
     release: () => {
       for (const callback of held.splice(0)) callback(null, {});
@@ -86,9 +90,17 @@ export async function startGrpcPeer(
       };
       peer.seen.push(seen);
       const reply = peer.answer(seen);
+      const acknowledge = (ack: AckMessage) => {
+        if (call.cancelled) return; // cut under the call: the client never gets this Ack
+        peer.acknowledged.push(seen);
+        callback(null, ack);
+      };
       if (reply === "hold") held.push(callback);
-      else if ("ack" in reply) callback(null, reply.ack);
-      else
+      else if ("ack" in reply) {
+        const { ack, delayMs } = reply;
+        if (delayMs === undefined) acknowledge(ack);
+        else setTimeout(() => acknowledge(ack), delayMs);
+      } else
         callback({
           code: reply.status,
           details: reply.details ?? "",
