@@ -330,10 +330,14 @@ describe("WebSocket transport: failures", () => {
     const peer = await startPeer();
     const t = createWebSocketTransport();
     transports.push(t);
-    const result = await send(t, endpoint(peer.url));
-    expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
-    expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
+    // By address, and by a name that resolves to loopback.
+    for (const target of [peer.url, `ws://localhost:${peer.port}/hooks`]) {
+      const result = await send(t, endpoint(target));
+      expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
+      expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
+    }
     expect(peer.requests).toHaveLength(0);
+    expect(t.stats().connects).toBe(0);
   });
 
   it("a target that is not a ws(s) URL is a request.invalid attempt, never echoing a password", async () => {
