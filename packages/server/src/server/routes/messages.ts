@@ -4,7 +4,7 @@
 import { MAX_EVENT_TYPE_LENGTH } from "@heraldjs/core/internal/core/eventType.js";
 import type { DispatchInput } from "@heraldjs/core/internal/delivery/dispatcher.js";
 import { DEFAULT_TENANT, MAX_NAME_LENGTH } from "@heraldjs/core/internal/model/constants.js";
-import { invalidField, keySchema } from "@heraldjs/spec/internal/wire/common.js";
+import { headerMapSchema, invalidField, keySchema } from "@heraldjs/spec/internal/wire/common.js";
 import { toRetryPolicy, wireRetrySchema } from "@heraldjs/spec/internal/wire/retry.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
@@ -36,6 +36,11 @@ const body = z.strictObject({
     .optional()
     .describe("Ad hoc: the tenant's named secret (/v1/secrets) that signs, with its scheme"),
   retry: wireRetrySchema.optional().describe("Ad hoc: the retry policy; default the service's"),
+  headers: headerMapSchema
+    .optional()
+    .describe(
+      "The headers endpoints' filters see as `headers` (docs/filters.md), names lowercased; used for routing only, not stored",
+    ),
 });
 const dispatched = z.object({
   message_id: z.string(),
@@ -84,7 +89,7 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
       schema: routeSchema({
         summary: "Send a message to every matching endpoint",
         description:
-          "Stores the message and one delivery per enabled endpoint of the tenant whose event types match. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing. With url and secret_name (ad hoc) the message has one delivery, to that URL, signed with the named secret (404 secret.not_found when the tenant has none of that name), with the same retries, dead letter, replay and attempt log.",
+          "Stores the message and one delivery per enabled endpoint of the tenant whose event types match and whose filter (if any) accepts the payload and the body's headers; an endpoint whose filter refuses it gets no delivery and is listed under filtered by GET /v1/messages/:id. With an Idempotency-Key header, repeating the call returns the first message (200) and creates nothing. With url and secret_name (ad hoc) the message has one delivery, to that URL, signed with the named secret (404 secret.not_found when the tenant has none of that name), with the same retries, dead letter, replay and attempt log.",
         body,
         response: {
           202: dispatched,
@@ -101,6 +106,7 @@ export function messageRoutes(app: FastifyInstance, deps: ManagementDeps): void 
         type: input.type,
         payload: input.payload as JsonObject,
         ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
+        ...(input.headers === undefined ? {} : { headers: input.headers }),
         ...adhocTarget(input),
         idempotencyKey: idempotencyKey(request.headers["idempotency-key"]),
       });
