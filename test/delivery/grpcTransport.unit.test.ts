@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   Client,
+  connectivityState,
   credentials,
   Metadata,
   Server,
@@ -18,9 +19,15 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDeliveryWorker } from "../../packages/core/src/delivery/deliveryWorker.js";
 import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import { createSsrfGuard } from "../../packages/core/src/delivery/ssrfGuard.js";
 import type { TransportResult } from "../../packages/core/src/delivery/transports/types.js";
 import type { EndpointRecord } from "../../packages/core/src/model/deliveryRecords.js";
 import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
+import {
+  createGrpcConnections,
+  MAX_GRPC_CLIENTS,
+} from "../../packages/grpc/src/delivery/transports/grpcConnections.js";
+import { parseGrpcTarget } from "../../packages/grpc/src/delivery/transports/grpcTarget.js";
 import {
   addHeraldListener,
   checkGrpcTarget,
@@ -277,6 +284,75 @@ describe("gRPC transport", () => {
     const after = await sendTo(transport, target, secret);
     expect(after.classification.outcome).toBe("retry");
     expect(after.attempt.error).toMatch(/^network: .*closed/);
+  });
+});
+
+describe("gRPC connections", () => {
+  const guard = createSsrfGuard({ allow: LOOPBACK });
+
+  it("keep at most MAX_GRPC_CLIENTS clients, closing the least recently used", async () => {
+    const connections = createGrpcConnections({ guard });
+    const target = (n: number) => `grpc://127.0.0.1:${10_000 + n}`;
+    const first = await connections.client(target(0), parseGrpcTarget(target(0)));
+    const second = await connections.client(target(1), parseGrpcTarget(target(1)));
+    for (let n = 2; n <= MAX_GRPC_CLIENTS; n++) {
+      await connections.client(target(n), parseGrpcTarget(target(n)));
+      if (n === 2) await connections.client(target(0), parseGrpcTarget(target(0))); // used again
+    }
+    expect(connections.size).toBe(MAX_GRPC_CLIENTS);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second.getChannel().getConnectivityState(false)).toBe(connectivityState.SHUTDOWN);
+    expect(first.getChannel().getConnectivityState(false)).not.toBe(connectivityState.SHUTDOWN);
+    expect(await connections.client(target(0), parseGrpcTarget(target(0)))).toBe(first);
+    connections.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(first.getChannel().getConnectivityState(false)).toBe(connectivityState.SHUTDOWN);
+    await expect(connections.client(target(0), parseGrpcTarget(target(0)))).rejects.toThrow(
+      /closed/,
+    );
+  });
+
+  it("a client whose listener went away is kept when the address is the same, and reconnects when it returns", async () => {
+    const peer = await startGrpcPeer(() => ({ ack: {} }));
+    const target = `grpc://127.0.0.1:${peer.port}`;
+    const connections = createGrpcConnections({ guard });
+    // An empty Delivery: the peer answers OK to anything.
+    const call = (client: Client) =>
+      new Promise<number>((resolve) =>
+        client.makeUnaryRequest(
+          "/herald.v1.Listener/Deliver",
+          (x: Buffer) => x,
+          (x: Buffer) => x,
+          Buffer.alloc(0),
+          { deadline: Date.now() + 1000 },
+          (error) => resolve(error?.code ?? status.OK),
+        ),
+      );
+    try {
+      const before = await connections.client(target, parseGrpcTarget(target));
+      expect(await call(before)).toBe(status.OK);
+      peer.stop();
+      expect(await call(before)).toBe(status.UNAVAILABLE);
+      expect(before.getChannel().getConnectivityState(false)).toBe(
+        connectivityState.TRANSIENT_FAILURE,
+      );
+      // Checked again through the guard: same address, so the same client (and its backoff).
+      expect(await connections.client(target, parseGrpcTarget(target))).toBe(before);
+      const back = await startGrpcPeer(() => ({ ack: {} }), { port: peer.port });
+      try {
+        let code = await call(before);
+        for (let n = 0; n < 60 && code !== status.OK; n++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          code = await call(await connections.client(target, parseGrpcTarget(target)));
+        }
+        expect(code).toBe(status.OK);
+        expect(await connections.client(target, parseGrpcTarget(target))).toBe(before);
+      } finally {
+        back.stop();
+      }
+    } finally {
+      connections.close();
+    }
   });
 });
 

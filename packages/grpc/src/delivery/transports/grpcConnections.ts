@@ -100,7 +100,10 @@ export function createGrpcConnections(options: GrpcConnectionsOptions): GrpcConn
       previous?.client.close();
       throw new Error("the gRPC transport is closed");
     }
-    if (previous !== undefined && previous.address === address) return previous;
+    // Same address: keep the client, and with it grpc-js's reconnection backoff.
+    if (previous !== undefined && previous.address === address && !isShutDown(previous)) {
+      return previous;
+    }
     previous?.client.close();
     return { address, client: makeClient(parsed, address) };
   }
@@ -108,6 +111,12 @@ export function createGrpcConnections(options: GrpcConnectionsOptions): GrpcConn
   function broken(connection: Connection): boolean {
     const state = connection.client.getChannel().getConnectivityState(false);
     return state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN;
+  }
+
+  function isShutDown(connection: Connection): boolean {
+    return (
+      connection.client.getChannel().getConnectivityState(false) === connectivityState.SHUTDOWN
+    );
   }
 
   async function client(target: string, parsed: GrpcTarget): Promise<Client> {
