@@ -187,7 +187,10 @@ export function testFilters(name: string, open: () => Promise<FiltersSuiteDataba
             ...headers,
           },
           body: JSON.stringify(body),
-        }).then(async (r) => ({ status: r.status, json: await r.json() }));
+        }).then(async (r) => ({
+          status: r.status,
+          json: (await r.json()) as { message_id: string },
+        }));
       const passes = await post({ kind: "order", total: 11 }, { "X-Shop": "shop-1" });
       const wrongHeader = await post({ kind: "order", total: 12 }, { "X-Shop": "shop-2" });
       const tooSmall = await post({ kind: "order", total: 10 }, { "X-Shop": "shop-1" });
