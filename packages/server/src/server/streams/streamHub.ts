@@ -65,13 +65,13 @@ export interface StreamHubOptions {
   store: Pick<StreamStore, "latestStreamCursor" | "readStream">;
   pollMs: number;
   logger?: Logger;
-  /** Messages per read; default 500. */
+  /** Messages per read; default 100 (payloads may be large). */
   pageSize?: number;
 }
 
 export function createStreamHub(options: StreamHubOptions): StreamHub {
   const { store, pollMs, logger } = options;
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 100;
   const subscribers = new Set<StreamSubscriber>();
   const endings = Object.fromEntries(STREAM_END_REASONS.map((r) => [r, 0])) as Record<
     StreamEndReason,

@@ -40,7 +40,7 @@ export interface StreamSessionOptions {
   settings: StreamSettings;
   clock: Clock;
   logger: Logger;
-  /** Messages per replay read; default 500. */
+  /** Messages per replay read; default 100 (payloads may be large). */
   pageSize?: number;
 }
 
@@ -60,7 +60,7 @@ const sizeOf = (item: StreamItem) =>
 
 export function createStreamSession(options: StreamSessionOptions): StreamSession {
   const { hub, store, token, settings, clock, logger } = options;
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 100;
   const allowed: TypeMatcher = compileTypeMatcher(token.eventTypes);
   const narrowed: TypeMatcher | null =
     options.types === null ? null : compileTypeMatcher(options.types);
