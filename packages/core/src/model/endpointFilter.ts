@@ -1,6 +1,6 @@
 // Endpoint filters, IFTTT-style: a JSON condition on a message's payload and headers. This is
-// the language only (validation and the reference evaluator); endpoints do not carry filters
-// yet. The exact rules are in docs/filters.md; in short:
+// the language (validation and the evaluator); endpoints carry a filter (EndpointRecord.filter)
+// and routing.ts applies it. The exact rules are in docs/filters.md; in short:
 //  - The filter is an object whose keys are `payload`, `headers`, `$and`, `$or` or `$not`.
 //  - At every position, an object is the conjunction of its entries: a key starting with "$"
 //    is an operator applied to the value at this position, any other key is a field of it.
