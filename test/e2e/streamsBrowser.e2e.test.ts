@@ -41,6 +41,16 @@ const STREAM_ENV = {
   HERALD_STREAM_RETRY_MS: "200",
 };
 
+/** What the page's script leaves on its global object (this file has no DOM types). */
+interface PageGlobals {
+  received: Received[];
+  opened: number;
+  location: { host: string };
+  WebSocket: new (
+    url: string,
+  ) => { onopen: () => void; onclose: (event: { code: number }) => void };
+}
+
 interface Received {
   id: string;
   cursor: string;
@@ -100,7 +110,7 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
   }
 
   const received = (tab: Page) =>
-    tab.evaluate(() => (window as unknown as { received: Received[] }).received);
+    tab.evaluate(() => (globalThis as unknown as PageGlobals).received);
 
   for (const transport of ["sse", "ws"] as const) {
     it(`${transport}: every event once, in order, across a restart of the service; a revoked token is refused`, async () => {
@@ -124,7 +134,7 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
         // WebSockets to a page it cannot place on the local network, e.g. an intercepted one).
         await tab.goto(`${base}/health`);
         await tab.setContent(page(token, transport));
-        await tab.waitForFunction(() => (window as unknown as { opened: number }).opened >= 1);
+        await tab.waitForFunction(() => (globalThis as unknown as PageGlobals).opened >= 1);
 
         const expected = await batch(base, 0);
         await waitUntil(
@@ -138,7 +148,7 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
         await herald.stop();
         herald = await serve(dir.path, port);
         expected.push(...(await batch(base, 100)));
-        await tab.waitForFunction((n) => (window as unknown as { opened: number }).opened >= n, 2);
+        await tab.waitForFunction((n) => (globalThis as unknown as PageGlobals).opened >= n, 2);
         expected.push(...(await batch(base, 200)));
         await waitUntil(
           async () => (await received(tab)).length >= expected.length,
@@ -160,10 +170,14 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
           async ({ token, transport }) => {
             if (transport === "sse") {
               const response = await fetch(`/v1/stream?token=${token}`);
-              return { status: response.status, code: (await response.json()).error.code };
+              const body = (await response.json()) as { error: { code: string } };
+              return { status: response.status, code: body.error.code };
             }
+            const page = globalThis as unknown as PageGlobals;
             return new Promise((resolve) => {
-              const socket = new WebSocket(`ws://${location.host}/v1/stream/ws?token=${token}`);
+              const socket = new page.WebSocket(
+                `ws://${page.location.host}/v1/stream/ws?token=${token}`,
+              );
               socket.onopen = () => resolve({ status: 101, code: "opened" });
               socket.onclose = (event) => resolve({ status: 0, code: `closed ${event.code}` });
             });
