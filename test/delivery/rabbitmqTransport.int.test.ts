@@ -296,6 +296,12 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
       `amqp://guest:${password}@127.0.0.1:${await freePort()}/?routing_key=q`,
     );
     expect(down.attempt.error).toMatch(/^network: .*ECONNREFUSED/);
+    // Sends that wait on the same failing connect report it the same way.
+    const port = await freePort();
+    const together = await Promise.all(
+      [1, 2, 3].map(() => send(`amqp://guest:${password}@127.0.0.1:${port}/?routing_key=q`)),
+    );
+    for (const result of together) expect(result.attempt.error).toMatch(/^network: .*ECONNREFUSED/);
     for (const result of [refused, down]) {
       expect(result.attempt.succeeded).toBe(false);
       expect(result.classification.outcome).toBe("retry");

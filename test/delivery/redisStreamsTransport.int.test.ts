@@ -247,6 +247,28 @@ describe.skipIf(!available)("Redis Streams transport", () => {
     }
   });
 
+  it("an XADD unanswered within the timeout drops the connection: the next send opens a new one", async () => {
+    const proxy = await t.proxy();
+    const target = t.target(t.stream, t.via(proxy));
+    expect((await send(target)).attempt.succeeded).toBe(true);
+    proxy.hold(); // the connection stays open, Redis gets nothing more
+    const msg = message();
+    const stuck = await transport.send({
+      delivery: delivery(msg),
+      message: msg,
+      endpoint: endpoint(target, { timeoutMs: 200 }),
+      attemptNumber: 1,
+    });
+    expect(stuck.attempt.error).toMatch(/^timeout: no XADD reply from Redis within 200 ms/);
+    proxy.release();
+    const next = await send(target);
+    expect(next.attempt.error).toBeNull();
+    // A second connection: the one that did not answer was given up, not reused.
+    expect(proxy.accepted).toBe(2);
+    // (The held XADD may still have reached Redis before its socket closed: a timeout is an
+    // unknown outcome, and the retry may add a second entry with the same id.)
+  });
+
   it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
     const proxy = await t.proxy();
     const target = t.target(t.stream, t.via(proxy));

@@ -89,7 +89,12 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
     }
     const current = slot.link;
     if (current !== null) {
-      const link = await current;
+      let link: RabbitMqLink;
+      try {
+        link = await current;
+      } catch (error) {
+        throw new Error(describeConnectError(error, target, timeoutMs));
+      }
       if (!link.broken) return link;
       // The next send after a break reconnects at once; only failed connects back off.
       if (slot.link === current) slot.link = null;

@@ -152,6 +152,13 @@ export async function openRabbitMqLink(
 
   function publish(msg: RabbitMqPublish): Promise<PublishOutcome> {
     if (broken) return Promise.resolve({ ok: false, error: `rabbitmq: ${lastError ?? "closed"}` });
+    // A blocked connection reads nothing: publishing would only pile messages up in its socket.
+    if (blockedReason !== null) {
+      return Promise.resolve({
+        ok: false,
+        error: `rabbitmq: the broker blocks publishing (${blockedReason})`,
+      });
+    }
     return new Promise<PublishOutcome>((resolve) => {
       const entry: InFlight = {
         deliveryId: msg.deliveryId,

@@ -103,6 +103,13 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
   const sending = new Set<Promise<TransportResult>>();
   /** Every client not yet ended, ready or still connecting: close() ends them all. */
   const live = new Set<Redis>();
+  /** Clients given up on (disconnecting, though their status may still say ready). */
+  const retired = new WeakSet<Redis>();
+
+  function retire(client: Redis): void {
+    retired.add(client);
+    client.disconnect();
+  }
   let closing: Promise<void> | null = null;
 
   function backOff(slot: ClientSlot, error: string): void {
@@ -158,7 +165,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     const current = slot.client;
     if (current !== null) {
       const client = await current.catch(() => null);
-      if (client !== null && client.status === "ready") return client;
+      if (client !== null && client.status === "ready" && !retired.has(client)) return client;
       // It ended (Redis closed the connection): the next send reconnects at once.
       if (client !== null && slot.client === current) slot.client = null;
     }
@@ -200,11 +207,13 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     const prepared = prepareSignedMessage(input, timer);
     if (!prepared.ok) return prepared.result;
     const { body, headers } = prepared.message;
+    let used: Redis | undefined;
     const outcome = await withDeadline(
       async (signal): Promise<{ ok: true; entryId: string } | { ok: false; error: string }> => {
         let client: Redis;
         try {
           client = await clientFor(target, timeoutMs);
+          used = client;
         } catch (error) {
           return { ok: false, error: thrownText(error, "redis: could not connect") };
         }
@@ -227,6 +236,9 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       timeoutMs,
     );
     if (outcome.timedOut) {
+      // An XADD unanswered for a whole timeout means a dead (e.g. half-open) connection, which
+      // TCP may take hours to notice: drop it, and the next send connects afresh.
+      if (used !== undefined) retire(used);
       return failedAttempt(
         timer,
         `timeout: no XADD reply from Redis within ${timeoutMs} ms`,
