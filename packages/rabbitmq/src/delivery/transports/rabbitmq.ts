@@ -102,7 +102,7 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
     if (slot.link === null) {
       if (performance.now() < slot.retryAt) throw new Error(slot.lastError);
       const owner = slot;
-      slot.link = (async () => {
+      const opening = (async () => {
         const address = await guardedAddress(guard, target.hostname);
         return openRabbitMqLink(target, {
           address,
@@ -110,8 +110,9 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
           heartbeatS: HEARTBEAT_S,
         });
       })();
-      slot.link.catch((error: unknown) => {
-        if (owner.link !== null && slots.get(target.connectionKey) === owner) {
+      slot.link = opening;
+      opening.catch((error: unknown) => {
+        if (owner.link === opening) {
           owner.link = null;
           backOff(owner, describeConnectError(error, target, timeoutMs));
         }
