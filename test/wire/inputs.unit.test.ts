@@ -59,7 +59,7 @@ describe("JSON Schema conversion", () => {
     expect(schema.required).toEqual(["url", "event_types"]);
     expect(schema.properties?.timeout_ms).toMatchObject({ type: "integer", maximum: 300_000 });
     expect(schema.properties?.transport).toMatchObject({
-      enum: ["http", "nats", "function"],
+      enum: ["http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams"],
       default: "http",
     });
     expect(schema.properties?.scheme?.default).toBe("standard");
@@ -248,7 +248,7 @@ describe("messages", () => {
     ],
     [
       { url: "https://x", event_types: ["*"], transport: "smtp" },
-      'transport: must be one of "http", "nats", "function"',
+      'transport: must be one of "http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams"',
     ],
     [
       { url: "https://x", event_types: ["*"], timeoutms: 1, b: 2 },

@@ -1,5 +1,6 @@
 // The transports of `herald serve` and `herald worker`, built from the loaded config: HTTP always,
 // the function transport always (the built-in `simulate` and the functions module's exports),
+// WebSocket, gRPC, RabbitMQ and Redis Streams always (each client loaded on its first send),
 // NATS when configured — connected at start, its stream created or found, so an unreachable
 // server or a subject outside the stream is reported then, not as dead letters later.
 
@@ -10,6 +11,7 @@ import type { Transport } from "@heraldjs/core/internal/delivery/transports/type
 import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { serviceFunctions } from "./functionsModule.js";
+import { lazyTransport } from "./lazyTransport.js";
 import { endpointTransportError, type TransportAvailability } from "./transportCheck.js";
 import { checkConfigEndpoints } from "./transportConfig.js";
 import type { NatsSettings } from "./transportSettings.js";
@@ -38,6 +40,50 @@ export interface ServiceTransportOptions {
   /** The SSRF allowlist of the HTTP transport. */
   ssrfAllow: readonly string[];
   clock?: Clock;
+}
+
+/**
+ * The WebSocket, gRPC, RabbitMQ and Redis Streams transports: always available, each loaded on
+ * its first send (their targets carry the connection, so there is nothing to configure).
+ */
+function messageTransports(
+  common: { ssrfAllow: readonly string[]; clock?: Clock },
+  clock: Clock | undefined,
+): Partial<Record<EndpointTransport, Transport>> {
+  return {
+    websocket: lazyTransport(
+      "websocket",
+      async () =>
+        (
+          await import("@heraldjs/websocket/internal/delivery/transports/websocket.js")
+        ).createWebSocketTransport(common),
+      clock,
+    ),
+    grpc: lazyTransport(
+      "grpc",
+      async () =>
+        (await import("@heraldjs/grpc/internal/delivery/transports/grpc.js")).createGrpcTransport(
+          common,
+        ),
+      clock,
+    ),
+    rabbitmq: lazyTransport(
+      "rabbitmq",
+      async () =>
+        (
+          await import("@heraldjs/rabbitmq/internal/delivery/transports/rabbitmq.js")
+        ).createRabbitMqTransport(common),
+      clock,
+    ),
+    "redis-streams": lazyTransport(
+      "redis-streams",
+      async () =>
+        (
+          await import("@heraldjs/redis/internal/delivery/transports/redisStreams.js")
+        ).createRedisStreamsTransport(common),
+      clock,
+    ),
+  };
 }
 
 type NatsTransportModule = typeof import("@heraldjs/nats/internal/delivery/transports/nats.js");
@@ -86,9 +132,11 @@ export async function buildServiceTransports(
   const functions: ReadonlyMap<string, DeliveryFunction> = serviceFunctions(
     config.functions?.functions ?? null,
   );
+  const common = { ssrfAllow: options.ssrfAllow, ...(clock ? { clock } : {}) };
   const transports: Partial<Record<EndpointTransport, Transport>> = {
-    http: createHttpTransport({ ssrfAllow: options.ssrfAllow, ...(clock ? { clock } : {}) }),
+    http: createHttpTransport(common),
     function: createFunctionTransport({ functions, ...(clock ? { clock } : {}) }),
+    ...messageTransports(common, clock),
   };
   let availability: TransportAvailability = { nats: null, functions: new Set(functions.keys()) };
   const pings: Record<string, () => Promise<void>> = {};

@@ -16,6 +16,9 @@ import {
   type FilterJson,
   parseEndpointFilter,
 } from "@heraldjs/core/internal/model/endpointFilter.js";
+import { checkGrpcTarget } from "@heraldjs/grpc/internal/delivery/transports/grpcTarget.js";
+import { parseRabbitMqTarget } from "@heraldjs/rabbitmq/internal/delivery/transports/rabbitmqTarget.js";
+import { parseRedisStreamsTarget } from "@heraldjs/redis/internal/delivery/transports/redisStreamsTarget.js";
 import {
   descriptionSchema,
   headerMapSchema,
@@ -35,6 +38,7 @@ import type { HeraldErrorCode } from "@heraldjs/webhooks/internal/core/errors.js
 import type { HmacSchemeSpec, SchemeSpec } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { type SecretUse, secretProblem } from "@heraldjs/webhooks/internal/signing/secretCheck.js";
 import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
+import { checkWebSocketTarget } from "@heraldjs/websocket/internal/delivery/transports/websocketTarget.js";
 import { z } from "zod";
 
 export const MAX_ENDPOINT_TIMEOUT_MS = 300_000;
@@ -100,6 +104,18 @@ export type WireEndpointPatch = z.input<typeof wireEndpointPatchSchema>;
 
 const NATS_SUBJECT = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
 
+/**
+ * The target checks of the message-shaped transports (`request.invalid` naming `url`, never
+ * echoing a password): URL parsing only, so the service checks an endpoint without loading the
+ * transport's client library.
+ */
+const TARGET_CHECKS: Partial<Record<EndpointTransport, (url: string) => void>> = {
+  websocket: checkWebSocketTarget,
+  grpc: checkGrpcTarget,
+  rabbitmq: (url) => void parseRabbitMqTarget(url),
+  "redis-streams": (url) => void parseRedisStreamsTarget(url),
+};
+
 /** Checks `url` for its transport; throws `request.invalid` naming `url`. */
 export function checkEndpointTarget(transport: EndpointTransport, url: string): void {
   if (transport === "http") {
@@ -118,6 +134,11 @@ export function checkEndpointTarget(transport: EndpointTransport, url: string): 
     if (!NATS_SUBJECT.test(url)) {
       throw invalidField("url", "must be a NATS subject (dot-separated tokens, no wildcards)");
     }
+    return;
+  }
+  const check = TARGET_CHECKS[transport];
+  if (check !== undefined) {
+    check(url);
     return;
   }
   if (/\s/.test(url)) throw invalidField("url", "must be a function name without white space");

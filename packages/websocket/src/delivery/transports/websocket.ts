@@ -28,6 +28,10 @@ import type {
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { reconnectDelayMs } from "../../core/reconnectBackoff.js";
+import { checkWebSocketTarget, parseWebSocketTarget } from "./websocketTarget.js";
+
+export { checkWebSocketTarget };
+
 import { type DeliveryFrame, frameText } from "../../core/websocketFrames.js";
 import {
   type ListenerAnswer,
@@ -84,39 +88,6 @@ export interface WebSocketTransportStats {
 export interface WebSocketTransport extends Transport {
   /** Counters, for metrics and tests. */
   stats(): WebSocketTransportStats;
-}
-
-/**
- * Throws HeraldError("request.invalid", "url: must be …", { details: { field: "url" } }) for a
- * target that is not an absolute `ws://` or `wss://` URL without a fragment (never echoing it).
- */
-export function checkWebSocketTarget(target: string): void {
-  parseWebSocketTarget(target);
-}
-
-function parseWebSocketTarget(target: string): URL {
-  let url: URL | undefined;
-  try {
-    url = /\s/.test(target) ? undefined : new URL(target);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
-    throw new HeraldError("request.invalid", "url: must be an absolute ws:// or wss:// URL", {
-      details: { field: "url" },
-    });
-  }
-  if (url.hash !== "" || target.includes("#")) {
-    throw new HeraldError("request.invalid", "url: must not have a #fragment (WebSocket URLs)", {
-      details: { field: "url" },
-    });
-  }
-  if (url.hostname === "") {
-    throw new HeraldError("request.invalid", "url: must name a host", {
-      details: { field: "url" },
-    });
-  }
-  return url;
 }
 
 /** A connection of a target, or what keeps it from being opened now. */
