@@ -54,6 +54,10 @@ const ROUTES: Record<string, string[]> = {
   "/v1/secrets": ["get", "post"],
   "/v1/secrets/{name}": ["delete", "get"],
   "/v1/secrets/{name}/rotate": ["post"],
+  "/v1/stream-tokens": ["get", "post"],
+  "/v1/stream-tokens/{id}": ["delete"],
+  "/v1/stream": ["get"],
+  "/v1/stream/ws": ["get"],
   "/health": ["get"],
   "/ready": ["get"],
   "/metrics": ["get"],
@@ -118,12 +122,21 @@ describe("herald serve: /openapi.json and /metrics", () => {
     );
     expect(documented).toEqual(ROUTES);
 
-    // The management API is secured by the bearer scheme; webhooks and operations are not.
+    // The management API is secured by the bearer scheme, the live streams by a stream token;
+    // webhooks and operations are not.
     expect(doc.components?.securitySchemes?.bearer).toEqual({ type: "http", scheme: "bearer" });
+    expect(doc.components?.securitySchemes?.streamToken).toMatchObject({
+      type: "apiKey",
+      in: "query",
+      name: "token",
+    });
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         const label = `${method.toUpperCase()} ${path}`;
-        if (path.startsWith("/v1/")) expect(operation.security, label).toEqual([{ bearer: [] }]);
+        if (path === "/v1/stream" || path.startsWith("/v1/stream/")) {
+          expect(operation.security, label).toEqual([{ streamToken: [] }]);
+        } else if (path.startsWith("/v1/"))
+          expect(operation.security, label).toEqual([{ bearer: [] }]);
         else expect(operation.security, label).toBeUndefined();
         expect(Object.keys(operation.responses ?? {}), label).not.toHaveLength(0);
       }

@@ -249,7 +249,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           "Events in, webhooks out: receive provider webhooks at /webhooks/:source and manage event types, endpoints, sources, messages and deliveries under /v1.",
       },
       components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          streamToken: {
+            type: "apiKey",
+            in: "query",
+            name: "token",
+            description:
+              "A stream token from POST /v1/stream-tokens (also taken as Authorization: Bearer)",
+          },
+        },
       },
       tags: [
         { name: "ingestion", description: "Inbound webhooks" },

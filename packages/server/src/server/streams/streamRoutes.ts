@@ -26,11 +26,16 @@ const BAD_CURSOR = {
     "The last event id is not one the stream sent (stream.cursor_invalid), a types pattern is invalid (type_pattern.invalid), or the query is invalid",
 };
 
+/** A stream route's schema: taken with a stream token, not the API key. */
+function streamSchema(spec: Parameters<typeof routeSchema>[0]): Record<string, unknown> {
+  return { ...routeSchema(spec), security: [{ streamToken: [] }] };
+}
+
 export async function streamRoutes(app: FastifyInstance, context: StreamContext): Promise<void> {
   app.get(
     "/v1/stream",
     {
-      schema: routeSchema({
+      schema: streamSchema({
         summary: "Live events (Server-Sent Events)",
         description:
           "The token's tenant's events of its types, as text/event-stream: each event has `id:` (the stream cursor), `event:` (the event type; left out with event_names=false) and `data:` ({id, type, tenant, created_at, payload}). With Last-Event-ID (or last_event_id) the stored events after it come first, then live ones, with no gap and no duplicate. A `: ping` comment comes every heartbeat; a client that stops reading is cut off once its unsent bytes pass the bound. See docs/streams.md.",
@@ -52,7 +57,7 @@ export async function streamRoutes(app: FastifyInstance, context: StreamContext)
   app.get(
     STREAM_WS_PATH,
     {
-      schema: routeSchema({
+      schema: streamSchema({
         summary: "Live events (WebSocket)",
         description:
           "The same stream as GET /v1/stream over a WebSocket: one JSON frame per event, {id (the stream cursor), message_id, type, tenant, created_at, payload}; resume with last_event_id. The server pings; close code 4001 means the token expired or was revoked. A request without an upgrade is answered 426 once its token is checked.",
