@@ -21,6 +21,7 @@ import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signi
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { freePort } from "../helpers/freePort.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { startSniRecorder } from "./queueSniRecorder.js";
 import { createRabbitMqTestBroker, type RabbitMqTestBroker } from "./rabbitmqTestBroker.js";
 import { waitUntil } from "./workerProcesses.js";
 
@@ -306,6 +307,18 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
       expect(result.attempt.succeeded).toBe(false);
       expect(result.classification.outcome).toBe("retry");
       expect(JSON.stringify(result)).not.toContain(password);
+    }
+  });
+
+  it("amqps:// connects to the guarded address and asks TLS for the target's host name", async () => {
+    const tls = await startSniRecorder();
+    try {
+      // localhost resolves (through the SSRF guard) to 127.0.0.1, where the recorder listens.
+      const result = await send(`amqps://localhost:${tls.port}/?routing_key=q`);
+      expect(result.attempt.succeeded).toBe(false);
+      expect(tls.names).toEqual(["localhost"]);
+    } finally {
+      await tls.close();
     }
   });
 

@@ -19,6 +19,7 @@ import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signi
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { freePort } from "../helpers/freePort.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { startSniRecorder } from "./queueSniRecorder.js";
 import { createRedisTestStream, type RedisTestStream } from "./redisStreamsTestStream.js";
 
 const available = await serviceAvailable("redis");
@@ -267,6 +268,18 @@ describe.skipIf(!available)("Redis Streams transport", () => {
     expect(proxy.accepted).toBe(2);
     // (The held XADD may still have reached Redis before its socket closed: a timeout is an
     // unknown outcome, and the retry may add a second entry with the same id.)
+  });
+
+  it("rediss:// connects to the guarded address and asks TLS for the target's host name", async () => {
+    const tls = await startSniRecorder();
+    try {
+      // localhost resolves (through the SSRF guard) to 127.0.0.1, where the recorder listens.
+      const result = await send(`rediss://localhost:${tls.port}/?stream=s`);
+      expect(result.attempt.succeeded).toBe(false);
+      expect(tls.names).toEqual(["localhost"]);
+    } finally {
+      await tls.close();
+    }
   });
 
   it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
