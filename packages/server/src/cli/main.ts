@@ -16,6 +16,7 @@ import { registerServe } from "./commands/serve.js";
 import { registerSign } from "./commands/sign.js";
 import { registerSources } from "./commands/sources.js";
 import { registerSpec } from "./commands/spec.js";
+import { registerStreamTokens } from "./commands/streamTokens.js";
 import { registerVerify } from "./commands/verify.js";
 import { type CliIo, type CliIoOptions, createIo } from "./io.js";
 import { SECRET_ENV } from "./options.js";
@@ -29,7 +30,7 @@ Environment:
   ${SECRET_ENV}   secret(s) for sign, verify, sources add and secret create|rotate, one per line,
                   when no --secret is given
   ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints, sources and
-                  secret list|create|rotate|delete
+                  secret list|create|rotate|delete, stream-tokens create|list|revoke
                   (a SQLite path or postgres:// URL; default ${DEFAULT_SQLITE_PATH})
 
 Examples:
@@ -64,6 +65,7 @@ function buildProgram(io: CliIo = createIo()): Command {
   registerEndpoints(program, io);
   registerSources(program, io);
   registerSpec(program, io);
+  registerStreamTokens(program, io);
   return program;
 }
 
