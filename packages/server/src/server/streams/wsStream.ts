@@ -17,7 +17,10 @@ import type { StreamSink } from "./streamSession.js";
 
 export const STREAM_WS_PATH = "/v1/stream/ws";
 
-/** Close codes: the token no longer opens streams (do not reconnect with it); others standard. */
+/**
+ * Close codes: 4001 the token no longer opens streams (do not reconnect with it); others
+ * standard. buffer_full, heartbeat_timeout and client_closed end with terminate() instead.
+ */
 const CLOSE_CODES: Record<StreamEndReason, number> = {
   client_closed: 1000,
   replay_done: 1000,
