@@ -234,6 +234,31 @@ export function messageToWire(
   };
 }
 
+/** Transports whose target URL may hold a broker's or listener's password. */
+const CREDENTIAL_TARGETS: ReadonlySet<string> = new Set([
+  "websocket",
+  "grpc",
+  "rabbitmq",
+  "redis-streams",
+]);
+
+/**
+ * The target as the API and the CLI show it: a password in a websocket, grpc, rabbitmq or
+ * redis-streams URL is replaced by `***` (the stored target keeps it; a PATCH without `url`
+ * leaves it as it is).
+ */
+export function displayedTarget(endpoint: Pick<EndpointRecord, "transport" | "target">): string {
+  if (!CREDENTIAL_TARGETS.has(endpoint.transport)) return endpoint.target;
+  try {
+    const url = new URL(endpoint.target);
+    if (url.password === "") return endpoint.target;
+    url.password = "***";
+    return url.toString();
+  } catch {
+    return endpoint.target.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
 export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
   return {
     id: endpoint.id,
@@ -241,7 +266,7 @@ export function endpointToWire(endpoint: EndpointRecord): EndpointWire {
     description: endpoint.description,
     transport: endpoint.transport,
     url: endpoint.transport === "http" ? endpoint.target : null,
-    target: endpoint.target,
+    target: displayedTarget(endpoint),
     event_types: [...endpoint.eventTypes],
     filter: endpoint.filter === null ? null : endpoint.filter.json,
     scheme: endpoint.scheme,

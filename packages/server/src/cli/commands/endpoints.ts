@@ -3,32 +3,53 @@
 
 import {
   DEFAULT_ENDPOINT_SCHEME,
+  DEFAULT_ENDPOINT_TRANSPORT,
+  ENDPOINT_TRANSPORTS,
   MAX_PAGE_LIMIT,
 } from "@heraldjs/core/internal/model/constants.js";
-import type { EndpointRecord } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import type {
+  EndpointRecord,
+  EndpointTransport,
+} from "@heraldjs/core/internal/model/deliveryRecords.js";
 import {
   type FilterJson,
   parseEndpointFilter,
 } from "@heraldjs/core/internal/model/endpointFilter.js";
-import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { SchemeName } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { generateSecret } from "@heraldjs/webhooks/internal/signing/sign.js";
 import { type Command, InvalidArgumentError } from "commander";
-import { checkSecret } from "../../wire/endpoint.js";
-import { endpointToWire } from "../../wire/records.js";
+import { checkEndpointTarget, checkSecret } from "../../wire/endpoint.js";
+import { displayedTarget, endpointToWire } from "../../wire/records.js";
 import { formatTable, truncate } from "../format.js";
 import type { CliIo } from "../io.js";
 import { DB_ENV_HELP, printJson, type StoreFlags, withStore } from "../openStore.js";
-import { collect, parseSingleLine, parseUrlFlag, schemeOption } from "../options.js";
+import { collect, parseSingleLine, schemeOption } from "../options.js";
 import { type StoreCommandText, storeCommand } from "../storeCommand.js";
 
-/** An absolute http(s) URL: endpoints added here use the HTTP transport. */
-function parseHttpUrlFlag(value: string): string {
-  const url = parseUrlFlag(value);
-  if (!/^https?:$/i.test(new URL(url).protocol)) {
-    throw new InvalidArgumentError("Expected an http:// or https:// URL.");
+/** `--transport <name>`: one of the endpoint transports (default http). */
+function parseTransportFlag(value: string): EndpointTransport {
+  const found = ENDPOINT_TRANSPORTS.find((name) => name === value);
+  if (found === undefined) {
+    throw new InvalidArgumentError(`Expected one of ${ENDPOINT_TRANSPORTS.join(", ")}.`);
   }
-  return url;
+  return found;
+}
+
+/**
+ * `--url` for `--transport`, by the API's rule (wire/endpoint.ts): a usage error naming `--url`
+ * (never echoing a password) for a target of the wrong form.
+ */
+function checkUrlFlag(transport: EndpointTransport, url: string): void {
+  try {
+    checkEndpointTarget(transport, url);
+  } catch (error) {
+    if (!isHeraldError(error, "request.invalid")) throw error;
+    const problem = error.message.replace(/^url: /, "");
+    throw new HeraldError("cli.invalid_argument", `--url: ${problem} (--transport ${transport})`, {
+      details: { field: "--url" },
+    });
+  }
 }
 
 /** `--filter '<json>'`: a filter of docs/filters.md, checked now (the path of a bad part named). */
@@ -62,6 +83,7 @@ interface EndpointsAddFlags extends StoreFlags {
   secret?: string;
   description?: string;
   filter?: FilterJson;
+  transport?: EndpointTransport;
 }
 
 interface EndpointsDisableFlags extends StoreFlags {
@@ -81,7 +103,7 @@ function endpointsTable(endpoints: readonly EndpointRecord[]): string {
     endpoints.map((e) => [
       e.id,
       e.tenant,
-      truncate(e.target, 60),
+      truncate(displayedTarget(e), 60),
       truncate(e.eventTypes.join(","), 40),
       String(e.secrets.length),
       String(e.consecutiveFailures),
@@ -111,6 +133,8 @@ async function runEndpointsList(flags: EndpointsListFlags, io: CliIo): Promise<n
 }
 
 async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<number> {
+  const transport = flags.transport ?? DEFAULT_ENDPOINT_TRANSPORT;
+  checkUrlFlag(transport, flags.url);
   // The API's rule: a secret the scheme cannot sign with is refused before anything is stored.
   if (flags.secret !== undefined) {
     checkSecret(
@@ -125,6 +149,7 @@ async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<num
   const secret = flags.secret ?? generateSecret(flags.scheme);
   return withStore(flags, io, async (store) => {
     const endpoint = await store.createEndpoint({
+      transport,
       target: flags.url,
       eventTypes: flags.eventType,
       scheme: flags.scheme,
@@ -140,7 +165,7 @@ async function runEndpointsAdd(flags: EndpointsAddFlags, io: CliIo): Promise<num
     }
     io.stdout.write(`id: ${endpoint.id}\nsecret: ${secret}\n`);
     io.stderr.write(
-      `Created endpoint ${endpoint.id} (tenant ${endpoint.tenant}) for ${endpoint.eventTypes.join(", ")} → ${endpoint.target}.\n` +
+      `Created endpoint ${endpoint.id} (tenant ${endpoint.tenant}) for ${endpoint.eventTypes.join(", ")} → ${displayedTarget(endpoint)}.\n` +
         "Configure the receiver with this secret now: no herald command shows it again.\n",
     );
     return 0;
@@ -191,6 +216,10 @@ const ADD_HELP = `
 Prints the endpoint's id and its signing secret on stdout — the only time Herald shows it:
 configure the receiver with it now. Without --secret a new one is generated for --scheme
 (whsec_… for standard). --event-type takes type patterns (order.*, order.created.v1, *).
+--transport says how to deliver and --url where (docs/transports.md): http (a URL, the default),
+nats (a subject), function (a function name), websocket (ws:// or wss://), grpc (grpc:// or
+grpcs://host:port), rabbitmq (amqp(s)://…?exchange=…&routing_key=…), redis-streams
+(redis(s)://…?stream=…&maxlen=…). A password in the URL is stored and never printed back.
 --filter takes a filter on the payload and headers as JSON (docs/filters.md): a message of a
 matching type that the filter refuses gets no delivery and is shown as filtered out by
 \`herald messages show\`; an invalid filter is a usage error naming the offending part.
@@ -208,6 +237,8 @@ Examples:
   {"id":"ep_orders","tenant":"default",…,"secret_count":1,…,"secret":"whsec_…"}
   $ herald endpoints add --url https://acme.example/big --event-type 'order.*' \\
       --filter '{"payload":{"total":{"$gte":100}}}'
+  $ herald endpoints add --transport rabbitmq --event-type 'order.*' \\
+      --url 'amqp://herald:pw@mq.internal:5672/?exchange=orders&routing_key=order.created'
 `;
 
 /** What `endpoints disable` and `endpoints enable` print with --json, and their help text. */
@@ -252,7 +283,16 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
     .command("add")
     .summary("add an endpoint and print its signing secret")
     .description("Add an HTTP endpoint and print its id and signing secret (once).")
-    .requiredOption("--url <url>", "where to POST the webhooks", parseHttpUrlFlag)
+    .requiredOption(
+      "--url <url>",
+      "where to deliver: an http(s) URL, a NATS subject, a function name, ws(s)://, grpc(s)://, amqp(s)://…?routing_key=…, redis(s)://…?stream=…",
+      parseSingleLine,
+    )
+    .option(
+      "--transport <name>",
+      `how to deliver (${ENDPOINT_TRANSPORTS.join(", ")}; default http)`,
+      parseTransportFlag,
+    )
     .requiredOption(
       "--event-type <pattern>",
       "event-type pattern to deliver (order.*); repeat for several",
