@@ -3,10 +3,11 @@
 // (filterHeaders: lowercase names, repeated values joined).
 import { describe, expect, it } from "vitest";
 import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
+import type { FilterJson } from "../../packages/core/src/model/endpointFilter.js";
 import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
 import { filterHeaders } from "../../packages/server/src/server/ingest/ingestBatches.js";
 
-async function setup(filter: Record<string, unknown>) {
+async function setup(filter: FilterJson) {
   const store = createMemoryDeliveryStore();
   const endpoint = await store.createEndpoint({
     target: "https://receiver.example/hooks",
