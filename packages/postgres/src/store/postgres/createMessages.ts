@@ -3,8 +3,8 @@
 // The common batch — no idempotency keys, no two inputs sharing a dedupe key, as ingestion
 // sends — takes one autocommit statement (createMessagesFast.ts): it takes the dedupe keys
 // (ON CONFLICT (source, key) DO UPDATE … WHERE expired, sorted), inserts the messages that took
-// theirs or have none, their deliveries, and notifies the workers; a single statement is atomic,
-// so no BEGIN or COMMIT. Its foreign keys check the endpoints (none is read): a failure (an
+// theirs or have none, their deliveries and filtered endpoints, and notifies the workers; a
+// single statement is atomic, so no BEGIN or COMMIT. Its foreign keys check the endpoints (none is read): a failure (an
 // endpoint deleted meanwhile), a deadlock or a serialization failure writes nothing and the whole
 // batch takes the transaction path, which says what went wrong. The inputs whose key a stored
 // message holds live wrote nothing; the transaction path decides them alone (a duplicate of the
@@ -17,8 +17,8 @@
 // Every other batch, in one transaction and a handful of statements whatever its size: one read
 // finds who holds the batch's idempotency and dedupe keys and which of its endpoints exist; the
 // shared plan (../delivery/messageBatch.ts) decides each input; then one statement writes the
-// messages, the dedupe keys and the deliveries (multi-row inserts as CTEs) and notifies the
-// workers: BEGIN, read, write, COMMIT whatever the batch's size.
+// messages, the dedupe keys, the deliveries and the filtered endpoints (multi-row inserts as
+// CTEs) and notifies the workers: BEGIN, read, write, COMMIT whatever the batch's size.
 //
 // The unique constraints have the last word, not the read: the messages are inserted with
 // ON CONFLICT (tenant, idempotency_key) DO NOTHING and the keys with ON CONFLICT (source, key)
