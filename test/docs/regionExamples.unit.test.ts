@@ -9,6 +9,10 @@ const docs = [
   "docs/ssrf.md",
   "docs/http-transport.md",
   "docs/worker.md",
+  "docs/transports.md",
+  "docs/websocket.md",
+  "docs/grpc.md",
+  "docs/queues.md",
 ];
 
 describe.each(docs)("%s examples", (doc) => {
