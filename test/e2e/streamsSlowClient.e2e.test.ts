@@ -103,6 +103,8 @@ describe("a stream client that never reads", () => {
     );
     expect(herald.stdout()).toContain('"reason":"buffer_full"');
     expect(growth).toBeLessThan(BOUND + SLACK);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('herald_streams_ended_total{reason="buffer_full"} 1');
 
     // What the kernel had buffered comes out, then the end: the client got far less than sent.
     let received = 0;

@@ -306,6 +306,9 @@ export function streamRoutesSuite(
         expect((await api("DELETE", `/v1/stream-tokens/${id}`)).status).toBe(204);
         await reader.ended;
         expect(reader.comments).toContain("end token_revoked");
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/^herald_streams_ended_total\{reason="token_revoked"\} [1-9]/m);
+        expect(metrics).toMatch(/^herald_streams_open \d+$/m);
       });
     });
 

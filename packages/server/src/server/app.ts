@@ -33,6 +33,7 @@ import { ingestRoutes } from "./routes/ingest.js";
 import { type ManagementDeps, managementRoutes } from "./routes/management.js";
 import { operationsRoutes } from "./routes/operations.js";
 import { createStreamHub } from "./streams/streamHub.js";
+import { streamMetrics } from "./streams/streamMetrics.js";
 import { streamRoutes } from "./streams/streamRoutes.js";
 
 interface AppOptions extends ManagementDeps {
@@ -285,11 +286,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimitBytes,
   });
   const streamSettings = { ...STREAM_DEFAULTS, ...options.streams };
+  const streamCounts = streamMetrics(options.metrics.registry);
   const hub = createStreamHub({
     store: options.store,
     pollMs: streamSettings.pollMs,
     logger: options.logger,
+    onEnded: streamCounts.ended,
   });
+  streamCounts.track(() => hub.open);
   await streamRoutes(app, {
     store: options.store,
     hub,

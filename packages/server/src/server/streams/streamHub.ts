@@ -67,6 +67,8 @@ export interface StreamHubOptions {
   logger?: Logger;
   /** Messages per read; default 100 (payloads may be large). */
   pageSize?: number;
+  /** Told of each stream's end (metrics). */
+  onEnded?: (reason: StreamEndReason) => void;
 }
 
 export function createStreamHub(options: StreamHubOptions): StreamHub {
@@ -150,6 +152,11 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     },
     ended(reason) {
       endings[reason]++;
+      try {
+        options.onEnded?.(reason);
+      } catch {
+        // Observing must not change how a stream ends.
+      }
     },
     endings,
     get open() {
