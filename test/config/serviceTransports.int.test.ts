@@ -12,6 +12,7 @@ import {
 } from "../../packages/server/src/config/serviceTransports.js";
 import { natsDefaults } from "../../packages/server/src/config/transportConfig.js";
 import type { HeraldConfig } from "../../packages/server/src/config/types.js";
+import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
@@ -76,7 +77,17 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
     const result = await nats?.send({
       delivery,
       message,
-      endpoint: testEndpoint(`${t.prefix}.orders`, [], { transport: "nats", id: "ep_n" }),
+      endpoint: testEndpoint(
+        `${t.prefix}.orders`,
+        [
+          {
+            secret: generateSecret("standard"),
+            expiresAt: null,
+            createdAt: new Date(0).toISOString(),
+          },
+        ],
+        { transport: "nats", id: "ep_n" },
+      ),
       attemptNumber: 1,
     });
     expect(result?.classification).toEqual({ outcome: "success" });
@@ -85,6 +96,16 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
     expect(stored?.json()).toEqual({ order: 7 });
     expect(stored?.header.get("x-herald-delivery-id")).toBe("dlv_svc_1");
     expect(stored?.header.get("x-herald-message-id")).toBe(message.id);
+    expect(stored?.header.get("webhook-id")).toBe(message.id);    // Every transport is there; the client-library ones load on their first send.
+    expect(Object.keys(built.transports).sort()).toEqual([
+      "function",
+      "grpc",
+      "http",
+      "nats",
+      "rabbitmq",
+      "redis-streams",
+      "websocket",
+    ]);
   });
 
   it("keeps an existing stream's own subjects and checks endpoints against them", async () => {
