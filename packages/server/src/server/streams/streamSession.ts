@@ -79,7 +79,14 @@ export function createStreamSession(options: StreamSessionOptions): StreamSessio
   // A function, not a comparison: close() may run during any await.
   const isClosed = () => state === "closed";
 
+  // The client's cursor until the hub offers something after it: a client whose cursor came
+  // from a process whose reader was ahead of this one's must not get those messages again.
+  let floor: string | null = options.after;
   const deliver = (item: StreamItem) => {
+    if (floor !== null) {
+      if (compareStreamCursors(item.cursor, floor) <= 0) return;
+      floor = null;
+    }
     sink!.send(item);
     if (sink!.buffered() > settings.maxBufferedBytes) close("buffer_full");
   };
@@ -189,8 +196,6 @@ export function createStreamSession(options: StreamSessionOptions): StreamSessio
       waitingBytes = 0;
       state = "live";
       for (const item of held) {
-        if (options.after !== null && compareStreamCursors(item.cursor, options.after) <= 0)
-          continue;
         if (isClosed()) return;
         deliver(item);
       }
