@@ -238,13 +238,61 @@ describe("packed @heraldjs/spec", () => {
   );
 });
 
+describe("packed listener transports", () => {
+  it(
+    "@heraldjs/websocket installs ws and no database driver, and its example delivers over a socket",
+    async () => {
+      const dir = await install("websocket");
+      expect(installed(dir)).toContain("ws");
+      expect(installed(dir)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(better-sqlite3|pg|ioredis|fastify)$/)]),
+      );
+      const out = await runExample(dir, "websocket");
+      expect(out).toBe("received order.created.v1 { id: 'o_1' }\n[ 'delivered' ]\n");
+    },
+    installTimeout,
+  );
+
+  it(
+    "@heraldjs/grpc installs grpc-js with the published listener.proto, and its example delivers",
+    async () => {
+      const dir = await install("grpc");
+      expect(installed(dir)).toContain("@grpc/grpc-js");
+      expect(
+        existsSync(join(dir, "node_modules/@heraldjs/grpc/proto/herald/v1/listener.proto")),
+      ).toBe(true);
+      const out = await runExample(dir, "grpc");
+      expect(out).toContain("order.placed.v1 { total: 42 }\n");
+    },
+    installTimeout,
+  );
+});
+
 // The examples below talk to the real services. Each describe skips only when its service is
 // unreachable (a loud notice); under CI=true serviceAvailable throws, failing the run.
-const [postgres, redis, nats] = await Promise.all([
+const [postgres, redis, nats, rabbitmq] = await Promise.all([
   serviceAvailable("postgres"),
   serviceAvailable("redis"),
   serviceAvailable("nats"),
+  serviceAvailable("rabbitmq"),
 ]);
+
+// Skipped only when RabbitMQ is unreachable, with a loud notice; under CI=true it fails instead.
+describe.skipIf(!rabbitmq)("packed @heraldjs/rabbitmq", () => {
+  it(
+    "installs amqplib and no database driver, and its example publishes a signed message",
+    async () => {
+      const dir = await install("rabbitmq");
+      expect(installed(dir)).toContain("amqplib");
+      expect(installed(dir)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(better-sqlite3|pg|ioredis)$/)]),
+      );
+      const out = await runExample(dir, "rabbitmq", { RABBITMQ_URL: serviceUrl("rabbitmq") });
+      expect(out).toBe(`[ 'delivered' ]\ntrue {"id":"o_1"}\n`);
+    },
+    installTimeout,
+  );
+});
 
 // Skipped only when PostgreSQL is unreachable, with a loud notice; under CI=true it fails instead.
 describe.skipIf(!postgres)("packed @heraldjs/postgres", () => {
