@@ -92,6 +92,20 @@ export function streamStoreSuite(
       expect(await store.revokeStreamToken("stk_01JAAAAAAAAAAAAAAAAAAAAAAA")).toBeUndefined();
     });
 
+    it("prunes tokens a day after they expired, revoked or not, up to the limit", async () => {
+      const short = await store.createStreamToken(token({ expiresAt: START + 1000 }));
+      const revoked = await store.createStreamToken(token({ expiresAt: START + 2000 }));
+      await store.revokeStreamToken(revoked.id);
+      const long = await store.createStreamToken(token({ expiresAt: START + 86_400_000 }));
+      clock.advance(86_400_000 + 1000);
+      expect(await store.pruneStreamTokens()).toBe(0);
+      clock.advance(1001);
+      expect(await store.pruneStreamTokens({ limit: 1 })).toBe(1);
+      expect(await store.pruneStreamTokens()).toBe(1);
+      expect((await store.listStreamTokens()).map((t) => t.id)).toEqual([long.id]);
+      expect(await store.getStreamToken(short.id)).toBeUndefined();
+    });
+
     it("streams messages in commit order at growing cursors, by tenant and up to a bound", async () => {
       const start = await store.latestStreamCursor();
       expect(await store.readStream({ after: start, limit: 100 })).toEqual([]);

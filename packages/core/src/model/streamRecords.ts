@@ -14,6 +14,11 @@ const CODE = "stream_token.invalid";
 export const DEFAULT_STREAM_TOKEN_TTL_S = 900;
 /** Longest lifetime of a stream token: one day. */
 export const MAX_STREAM_TOKEN_TTL_S = 86_400;
+/** How long a token stays listed after it expired (revoked or not), before pruning deletes it. */
+export const STREAM_TOKEN_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Tokens deleted per prune call by default. */
+export const DEFAULT_STREAM_TOKEN_PRUNE_LIMIT = 1000;
+
 /** Most event-type patterns one token may name. */
 export const MAX_STREAM_TOKEN_PATTERNS = 100;
 
@@ -146,6 +151,18 @@ export function streamTokenNotFound(id: string): HeraldError {
   return new HeraldError("stream_token.not_found", `No stream token ${JSON.stringify(id)}`, {
     details: { id },
   });
+}
+
+/** What a prune deletes: tokens that expired before `before` (ISO), at most `limit`. */
+export function streamTokenPruning(
+  clock: { now(): number },
+  options: { now?: TimeInput; limit?: number },
+): { before: string; limit: number } {
+  const now = options.now === undefined ? clock.now() : Date.parse(toIso(options.now, "now", CODE));
+  const limit = options.limit ?? DEFAULT_STREAM_TOKEN_PRUNE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw invalid(CODE, "limit", "must be a positive integer");
+  return { before: new Date(now - STREAM_TOKEN_RETENTION_MS).toISOString(), limit };
 }
 
 /** Clamps a read's limit to 1–1000. */

@@ -131,6 +131,11 @@ export interface StreamStore {
     id: string,
     options?: { now?: TimeInput },
   ): Promise<StreamTokenRecord | undefined>;
+  /**
+   * Deletes up to `limit` (default 1000) tokens that expired more than a day
+   * (STREAM_TOKEN_RETENTION_MS) before `now`; resolves to how many.
+   */
+  pruneStreamTokens(options?: { now?: TimeInput; limit?: number }): Promise<number>;
   /** The position of the latest committed message; `0` (or `0.0`) when there is none. */
   latestStreamCursor(): Promise<StreamCursor>;
   /** Committed messages after `after` (and up to `until`), in stream order. */

@@ -269,6 +269,9 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       pruneExpiredKeys(store).catch((error: unknown) => {
         logger.warn({ err: error }, "pruning expired dedupe keys failed");
       });
+      store.pruneStreamTokens().catch((error: unknown) => {
+        logger.warn({ err: error }, "pruning expired stream tokens failed");
+      });
     }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
 

@@ -8,6 +8,7 @@ import {
   parseStreamCursor,
   revokedStreamToken,
   streamReadLimit,
+  streamTokenPruning,
 } from "../../model/streamRecords.js";
 import { isoNow } from "../../model/time.js";
 import type { StreamStore, StreamTokenRecord } from "../deliveryPorts.js";
@@ -57,6 +58,17 @@ export function memoryStreams(
       const next = revokedStreamToken(record, isoNow(clock, options.now));
       tokens.set(id, next);
       return copy(next);
+    },
+    async pruneStreamTokens(options = {}) {
+      const { before, limit } = streamTokenPruning(clock, options);
+      let pruned = 0;
+      for (const [id, record] of tokens) {
+        if (pruned >= limit) break;
+        if (record.expiresAt >= before) continue;
+        tokens.delete(id);
+        pruned++;
+      }
+      return pruned;
     },
     async latestStreamCursor() {
       sync();

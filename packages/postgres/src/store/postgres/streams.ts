@@ -6,6 +6,7 @@ import {
   newStreamTokenRecord,
   parseStreamCursor,
   streamReadLimit,
+  streamTokenPruning,
 } from "@heraldjs/core/internal/model/streamRecords.js";
 import { isoNow } from "@heraldjs/core/internal/model/time.js";
 import type { StreamItem, StreamStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
@@ -74,6 +75,15 @@ export function postgresStreams(pool: PgPool, clock: Clock): StreamStore {
         );
         const row = found.rows[0];
         return row === undefined ? undefined : tokens.record(row);
+      }),
+    pruneStreamTokens: (options = {}) =>
+      pgCall(async () => {
+        const { before, limit } = streamTokenPruning(clock, options);
+        const result = await pool.query(
+          "DELETE FROM stream_tokens WHERE id IN (SELECT id FROM stream_tokens WHERE expires_at < $1 LIMIT $2)",
+          [before, limit],
+        );
+        return result.rowCount ?? 0;
       }),
     latestStreamCursor: () =>
       pgCall(async () => {

@@ -5,6 +5,7 @@ import {
   parseStreamCursor,
   revokedStreamToken,
   streamReadLimit,
+  streamTokenPruning,
 } from "@heraldjs/core/internal/model/streamRecords.js";
 import { isoNow } from "@heraldjs/core/internal/model/time.js";
 import type { StreamItem, StreamStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
@@ -63,6 +64,13 @@ export function sqliteStreams(ctx: SqliteContext, clock: Clock): StreamStore {
           return next;
         }),
       ),
+    pruneStreamTokens: (options = {}) =>
+      call(() => {
+        const { before, limit } = streamTokenPruning(clock, options);
+        return sql(
+          "DELETE FROM stream_tokens WHERE id IN (SELECT id FROM stream_tokens WHERE expires_at < ? LIMIT ?)",
+        ).run(ROW_CODECS.sqlite.time(before), limit).changes;
+      }),
     latestStreamCursor: () =>
       call(() => {
         const row = sql("SELECT max(seq) AS seq FROM message_stream").get() as {
