@@ -67,6 +67,8 @@ export async function serveSse(
   const socket = request.raw.socket as { setTimeout?: (ms: number) => unknown } | null;
   socket?.setTimeout?.(0);
   raw.on("close", () => session.close("client_closed"));
+  // A write racing the client's disconnect fails here, not as an unhandled 'error'.
+  raw.on("error", () => session.close("client_closed"));
   raw.write(`retry: ${context.settings.retryMs}\n\n`);
   await session.run(sseSink(raw, query.event_names !== "false"));
 }
