@@ -12,12 +12,12 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
+import { reconnectDelayMs } from "../../packages/core/src/delivery/transports/connectionSlots.js";
 import type {
   EndpointRecord,
   MessageRecord,
 } from "../../packages/core/src/model/deliveryRecords.js";
 import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { reconnectDelayMs } from "../../packages/websocket/src/core/reconnectBackoff.js";
 import {
   type DeliveryFrame,
   parseDeliveryFrame,

@@ -1,10 +1,11 @@
-// Builds TransportResults: a success without a response status (function, NATS), and the one
-// failed result every transport and the worker give when no response arrived.
+// Builds TransportResults: a success without a response status (function, NATS), the one
+// failed result every transport and the worker give when no response arrived, and a failure
+// classified by the transport itself (a gRPC status, a WebSocket nack).
 import { performance } from "node:perf_hooks";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { isoTime } from "../../core/isoTime.js";
 import { MAX_RESPONSE_BODY_BYTES } from "../../model/constants.js";
-import { type RetryReason, truncateBody } from "../responseRules.js";
+import { type ResponseClassification, type RetryReason, truncateBody } from "../responseRules.js";
 import type { TransportResult } from "./types.js";
 
 export interface AttemptTimer {
@@ -56,6 +57,27 @@ export function failedAttempt(
   error: string,
   reason: Extract<RetryReason, "timeout" | "network_error">,
 ): TransportResult {
+  return answeredAttempt(timer, { error, classification: { outcome: "retry", reason } });
+}
+
+/** How an attempt that did not succeed ended: its error, outcome and what the receiver said. */
+export interface AttemptFailure {
+  error: string;
+  classification: ResponseClassification;
+  /** What the receiver answered (a nack frame), kept ≤ `limit`; none when it said nothing. */
+  responseBody?: string;
+}
+
+/**
+ * A failed attempt without an HTTP status, classified by the transport (a gRPC status, a
+ * listener's nack), with the receiver's answer when there is one.
+ */
+export function answeredAttempt(
+  timer: AttemptTimer,
+  { error, classification, responseBody }: AttemptFailure,
+  limit: number = MAX_RESPONSE_BODY_BYTES,
+): TransportResult {
+  const kept = responseBody === undefined ? null : truncateBody(responseBody, limit);
   return {
     attempt: {
       startedAt: timer.startedAt,
@@ -63,11 +85,11 @@ export function failedAttempt(
       succeeded: false,
       statusCode: null,
       responseHeaders: null,
-      responseBody: null,
+      responseBody: kept?.text ?? null,
       error,
     },
-    classification: { outcome: "retry", reason },
-    responseBodyTruncated: false,
+    classification,
+    responseBodyTruncated: kept?.truncated ?? false,
   };
 }
 

@@ -6,6 +6,7 @@ import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { createSsrfGuard } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
 import {
   type AttemptTimer,
+  answeredAttempt,
   failedAttempt,
   startAttempt,
   succeededAttempt,
@@ -21,7 +22,7 @@ import type {
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { createGrpcConnections } from "./grpcConnections.js";
 import { callMetadata } from "./grpcMetadata.js";
-import { classifyGrpcStatus, type GrpcOutcome } from "./grpcStatus.js";
+import { classifyGrpcStatus } from "./grpcStatus.js";
 import { type GrpcTarget, parseGrpcTarget } from "./grpcTarget.js";
 import { type AckMessage, type DeliveryMessage, listenerService } from "./listenerProto.js";
 
@@ -46,20 +47,15 @@ interface CallEnd {
   ack: AckMessage | null;
 }
 
-function outcomeResult(timer: AttemptTimer, outcome: GrpcOutcome): TransportResult {
-  return {
-    attempt: {
-      startedAt: timer.startedAt,
-      durationMs: timer.elapsed(),
-      succeeded: false,
-      statusCode: null,
-      responseHeaders: null,
-      responseBody: null,
-      error: outcome.error,
-    },
-    classification: outcome.classification,
-    responseBodyTruncated: false,
-  };
+/** The attempt of a call that ended with a status other than OK (or passed its deadline). */
+function statusResult(
+  timer: AttemptTimer,
+  code: number,
+  details: string,
+  timeoutMs: number,
+): TransportResult {
+  const { error, classification } = classifyGrpcStatus(code, details, timeoutMs);
+  return answeredAttempt(timer, { error: error ?? `grpc: status ${code}`, classification });
 }
 
 /**
@@ -136,14 +132,11 @@ export function createGrpcTransport(options: GrpcTransportOptions = {}): Transpo
         timeoutMs,
       );
       if (ended.timedOut) {
-        return outcomeResult(
-          timer,
-          classifyGrpcStatus(GrpcStatus.DEADLINE_EXCEEDED, "", timeoutMs),
-        );
+        return statusResult(timer, GrpcStatus.DEADLINE_EXCEEDED, "", timeoutMs);
       }
       const { code, details, ack } = ended.value;
       if (code === GrpcStatus.OK) return succeededAttempt(timer, ack?.note ?? null);
-      return outcomeResult(timer, classifyGrpcStatus(code, details, timeoutMs));
+      return statusResult(timer, code, details, timeoutMs);
     } catch (error) {
       // No call was made: the target was refused (SSRF), did not resolve, or the transport is closed.
       return failedAttempt(timer, describeSendError(error, timeoutMs), "network_error");

@@ -10,9 +10,11 @@ import {
   thrownText,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
+import { scrubPassword } from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
 import type {
   Transport,
   TransportResult,
@@ -33,19 +35,8 @@ export interface RabbitMqTransportOptions {
 /** Socket connect + AMQP handshake limit, independent of any one attempt's deadline. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const HEARTBEAT_S = 10;
-/** Waits before reconnecting after a failure: 100 ms doubling to 5 s; reset by a confirm. */
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
-
-/** The connection state of one broker URL (the target without its query). */
-interface LinkSlot {
-  link: Promise<RabbitMqLink> | null;
-  /** Consecutive connection failures since the last confirmed publish. */
-  failures: number;
-  /** No reconnect before this (monotonic ms); sends fail with `lastError` until then. */
-  retryAt: number;
-  lastError: string;
-}
+/** Waits before reconnecting after a failed connect: 100 ms doubling to 5 s; reset by a confirm. */
+const RECONNECT_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 /**
  * Throws HeraldError("request.invalid", "url: must be …", { details: { field: "url" } }) for a
@@ -64,73 +55,31 @@ function describeConnectError(error: unknown, target: RabbitMqTarget, timeoutMs:
   const text = coded
     ? describeSendError(error, timeoutMs)
     : `rabbitmq: ${error instanceof Error && error.message !== "" ? error.message : "could not connect"}`;
-  return scrub(text, target);
-}
-
-/** The password never reaches an attempt record, even if a library quoted it. */
-function scrub(text: string, target: RabbitMqTarget): string {
-  const secret = target.password;
-  return secret !== undefined && secret.length >= 4 ? text.split(secret).join("***") : text;
+  return scrubPassword(text, target.password);
 }
 
 export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}): Transport {
   const { clock = systemClock } = options;
   const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
-  const slots = new Map<string, LinkSlot>();
+  /** One link per broker URL (the target without its query). */
+  const slots = createConnectionSlots<RabbitMqLink>(RECONNECT_BACKOFF);
   const sending = new Set<Promise<TransportResult>>();
   let closing: Promise<void> | null = null;
 
-  /** The slot's open link, connecting when there is none; rejects with the attempt's error text. */
-  async function linkFor(target: RabbitMqTarget, timeoutMs: number): Promise<RabbitMqLink> {
-    let slot = slots.get(target.connectionKey);
-    if (slot === undefined) {
-      slot = { link: null, failures: 0, retryAt: 0, lastError: "" };
-      slots.set(target.connectionKey, slot);
-    }
-    const current = slot.link;
-    if (current !== null) {
-      let link: RabbitMqLink;
-      try {
-        link = await current;
-      } catch (error) {
-        throw new Error(describeConnectError(error, target, timeoutMs));
-      }
-      if (!link.broken) return link;
-      // The next send after a break reconnects at once; only failed connects back off.
-      if (slot.link === current) slot.link = null;
-    }
-    if (slot.link === null) {
-      if (performance.now() < slot.retryAt) throw new Error(slot.lastError);
-      const owner = slot;
-      const opening = (async () => {
+  /** The URL's open link, connecting when there is none; rejects with the attempt's error text. */
+  function linkFor(target: RabbitMqTarget, timeoutMs: number): Promise<RabbitMqLink> {
+    return slots.connect(target.connectionKey, {
+      open: async () => {
         const address = await guardedAddress(guard, target.hostname);
         return openRabbitMqLink(target, {
           address,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           heartbeatS: HEARTBEAT_S,
         });
-      })();
-      slot.link = opening;
-      opening.catch((error: unknown) => {
-        if (owner.link === opening) {
-          owner.link = null;
-          backOff(owner, describeConnectError(error, target, timeoutMs));
-        }
-      });
-    }
-    try {
-      return await slot.link;
-    } catch (error) {
-      throw new Error(describeConnectError(error, target, timeoutMs));
-    }
-  }
-
-  function backOff(slot: LinkSlot, error: string): void {
-    slot.failures += 1;
-    slot.lastError = error;
-    slot.retryAt =
-      performance.now() +
-      Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(slot.failures - 1, 16));
+      },
+      usable: (link) => !link.broken,
+      describe: (error) => describeConnectError(error, target, timeoutMs),
+    });
   }
 
   async function attempt(input: TransportSendInput): Promise<TransportResult> {
@@ -188,10 +137,7 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
         type: message.type,
         timestampS: Math.floor(timer.startedMs / 1000),
       });
-      if (published.ok) {
-        const slot = slots.get(target.connectionKey);
-        if (slot !== undefined) slot.failures = 0;
-      }
+      if (published.ok) slots.succeeded(target.connectionKey);
       return published;
     }, timeoutMs);
     if (outcome.timedOut) {
@@ -203,7 +149,8 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
       );
     }
     const result = outcome.value;
-    if (!result.ok) return failedAttempt(timer, scrub(result.error, target), "network_error");
+    if (!result.ok)
+      return failedAttempt(timer, scrubPassword(result.error, target.password), "network_error");
     return succeededAttempt(
       timer,
       JSON.stringify({
@@ -230,11 +177,9 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
     closing ??= (async () => {
       // Sends in flight end first (each within its deadline), so no confirm is lost.
       await Promise.allSettled([...sending]);
-      const links = [...slots.values()].map((slot) => slot.link);
-      slots.clear();
       await Promise.all(
-        links.map(async (pending) => {
-          const link = await pending?.catch(() => null);
+        slots.removeAll().map(async (pending) => {
+          const link = await pending.catch(() => null);
           await link?.close();
         }),
       );

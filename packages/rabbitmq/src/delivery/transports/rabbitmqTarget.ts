@@ -1,7 +1,13 @@
 // The RabbitMQ endpoint target: `amqp(s)://[user:pass@]host[:port][/vhost]?exchange=…&routing_key=…`
 // parsed into where to connect and where to publish. Errors never echo the URL (it may hold a
 // password).
-import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import {
+  bareHostname,
+  checkQueryParameters,
+  decodedUrlPart as decoded,
+  invalidTargetUrl as invalid,
+  parseTargetUrl,
+} from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
 
 /** Where one RabbitMQ endpoint publishes. */
 export interface RabbitMqTarget {
@@ -27,10 +33,6 @@ const PARAMETERS: ReadonlySet<string> = new Set(["exchange", "routing_key"]);
 const FORM =
   "must be amqp(s)://[user:password@]host[:port][/vhost]?exchange=<name>&routing_key=<key>";
 
-function invalid(problem: string): HeraldError {
-  return new HeraldError("request.invalid", `url: ${problem}`, { details: { field: "url" } });
-}
-
 function shortString(value: string, what: string): string {
   if (Buffer.byteLength(value, "utf8") > SHORT_STRING_BYTES) {
     throw invalid(`${what} must be at most ${SHORT_STRING_BYTES} bytes`);
@@ -38,26 +40,12 @@ function shortString(value: string, what: string): string {
   return value;
 }
 
-function decoded(part: string, what: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw invalid(`${what} must be percent-encoded UTF-8`);
-  }
-}
-
 /**
  * Parses a RabbitMQ target. Throws `request.invalid` ("url: must be …", details.field "url")
  * for anything else; the message never contains the target itself.
  */
 export function parseRabbitMqTarget(target: string): RabbitMqTarget {
-  let url: URL;
-  try {
-    if (/\s/.test(target)) throw new Error("white space");
-    url = new URL(target);
-  } catch {
-    throw invalid(FORM);
-  }
+  const url = parseTargetUrl(target, FORM);
   const protocol = url.protocol === "amqp:" ? "amqp" : url.protocol === "amqps:" ? "amqps" : null;
   if (protocol === null || url.hostname === "" || url.hash !== "") throw invalid(FORM);
   const path = url.pathname;
@@ -66,12 +54,7 @@ export function parseRabbitMqTarget(target: string): RabbitMqTarget {
   }
   const vhost =
     path === "" || path === "/" ? "/" : shortString(decoded(path.slice(1), "vhost"), "vhost");
-  for (const name of url.searchParams.keys()) {
-    if (!PARAMETERS.has(name)) throw invalid(`${FORM} (unknown parameter ${JSON.stringify(name)})`);
-    if (url.searchParams.getAll(name).length > 1) {
-      throw invalid(`${FORM} (parameter ${name} given twice)`);
-    }
-  }
+  checkQueryParameters(url, PARAMETERS, FORM);
   const exchange = shortString(url.searchParams.get("exchange") ?? "", "exchange");
   const routingKey = url.searchParams.get("routing_key");
   if (routingKey === null) throw invalid(`${FORM} (routing_key is required)`);
@@ -79,10 +62,7 @@ export function parseRabbitMqTarget(target: string): RabbitMqTarget {
     throw invalid(`${FORM} (the default exchange needs a routing_key: the queue name)`);
   }
   shortString(routingKey, "routing_key");
-  const hostname =
-    url.hostname.startsWith("[") && url.hostname.endsWith("]")
-      ? url.hostname.slice(1, -1)
-      : url.hostname;
+  const hostname = bareHostname(url);
   const port = url.port === "" ? (protocol === "amqp" ? 5672 : 5671) : Number(url.port);
   const hasCredentials = url.username !== "" || url.password !== "";
   return {

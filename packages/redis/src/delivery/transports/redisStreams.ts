@@ -9,9 +9,11 @@ import {
   thrownText,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
+import { scrubPassword } from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
 import type {
   Transport,
   TransportResult,
@@ -32,18 +34,7 @@ export interface RedisStreamsTransportOptions {
 /** Socket connect + AUTH/SELECT limit, independent of any one attempt's deadline. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Waits before reconnecting after a failed connect: 100 ms doubling to 5 s; reset by an XADD. */
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
-
-/** The client of one Redis URL (the target without its query). */
-interface ClientSlot {
-  /** Resolves once the client is ready; null when there is none (yet, or after it ended). */
-  client: Promise<Redis> | null;
-  failures: number;
-  /** No reconnect before this (monotonic ms); sends fail with `lastError` until then. */
-  retryAt: number;
-  lastError: string;
-}
+const RECONNECT_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 /**
  * Throws HeraldError("request.invalid", "url: must be …", { details: { field: "url" } }) for a
@@ -52,12 +43,6 @@ interface ClientSlot {
  */
 export function checkRedisStreamsTarget(target: string): void {
   parseRedisStreamsTarget(target);
-}
-
-/** The password never reaches an attempt record, even if a library quoted it. */
-function scrub(text: string, target: RedisStreamsTarget): string {
-  const secret = target.password;
-  return secret !== undefined && secret.length >= 4 ? text.split(secret).join("***") : text;
 }
 
 /**
@@ -70,7 +55,7 @@ function describeRedisError(error: unknown, target: RedisStreamsTarget, timeoutM
     isHeraldError(error, "ssrf.blocked") || (typeof code === "string" && /^E[A-Z]+$/.test(code))
       ? describeSendError(error, timeoutMs)
       : `redis: ${thrownText(error, "command failed")}`;
-  return scrub(text, target);
+  return scrubPassword(text, target.password);
 }
 
 /** The XADD arguments after the key: trimming, `*`, then the entry's fields. */
@@ -99,7 +84,8 @@ function xaddArguments(
 export function createRedisStreamsTransport(options: RedisStreamsTransportOptions = {}): Transport {
   const { clock = systemClock } = options;
   const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
-  const slots = new Map<string, ClientSlot>();
+  /** One client per Redis URL (the target without its query), resolving once it is ready. */
+  const slots = createConnectionSlots<Redis>(RECONNECT_BACKOFF);
   const sending = new Set<Promise<TransportResult>>();
   /** Every client not yet ended, ready or still connecting: close() ends them all. */
   const live = new Set<Redis>();
@@ -111,14 +97,6 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     client.disconnect();
   }
   let closing: Promise<void> | null = null;
-
-  function backOff(slot: ClientSlot, error: string): void {
-    slot.failures += 1;
-    slot.lastError = error;
-    slot.retryAt =
-      performance.now() +
-      Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(slot.failures - 1, 16));
-  }
 
   async function open(target: RedisStreamsTarget): Promise<Redis> {
     const address = await guardedAddress(guard, target.hostname);
@@ -155,37 +133,14 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     return client;
   }
 
-  /** The slot's ready client, connecting when there is none; rejects with the attempt's error text. */
-  async function clientFor(target: RedisStreamsTarget, timeoutMs: number): Promise<Redis> {
-    let slot = slots.get(target.connectionKey);
-    if (slot === undefined) {
-      slot = { client: null, failures: 0, retryAt: 0, lastError: "" };
-      slots.set(target.connectionKey, slot);
-    }
-    const current = slot.client;
-    if (current !== null) {
-      const client = await current.catch(() => null);
-      if (client !== null && client.status === "ready" && !retired.has(client)) return client;
-      // It ended (Redis closed the connection): the next send reconnects at once.
-      if (client !== null && slot.client === current) slot.client = null;
-    }
-    if (slot.client === null) {
-      if (performance.now() < slot.retryAt) throw new Error(slot.lastError);
-      const owner = slot;
-      const opening = open(target);
-      slot.client = opening;
-      opening.catch((error: unknown) => {
-        if (owner.client === opening) {
-          owner.client = null;
-          backOff(owner, describeRedisError(error, target, timeoutMs));
-        }
-      });
-    }
-    try {
-      return await slot.client;
-    } catch (error) {
-      throw new Error(describeRedisError(error, target, timeoutMs));
-    }
+  /** The URL's ready client, connecting when there is none; rejects with the attempt's error text. */
+  function clientFor(target: RedisStreamsTarget, timeoutMs: number): Promise<Redis> {
+    return slots.connect(target.connectionKey, {
+      open: () => open(target),
+      // One that ended (Redis closed the connection) or was retired: the next send reconnects.
+      usable: (client) => client.status === "ready" && !retired.has(client),
+      describe: (error) => describeRedisError(error, target, timeoutMs),
+    });
   }
 
   async function appendAttempt(
@@ -226,8 +181,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
           );
           if (typeof entryId !== "string")
             return { ok: false, error: "redis: XADD returned no entry id" };
-          const slot = slots.get(target.connectionKey);
-          if (slot !== undefined) slot.failures = 0;
+          slots.succeeded(target.connectionKey);
           return { ok: true, entryId };
         } catch (error) {
           return { ok: false, error: describeRedisError(error, target, timeoutMs) };
@@ -246,7 +200,8 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       );
     }
     const result = outcome.value;
-    if (!result.ok) return failedAttempt(timer, scrub(result.error, target), "network_error");
+    if (!result.ok)
+      return failedAttempt(timer, scrubPassword(result.error, target.password), "network_error");
     return succeededAttempt(timer, result.entryId);
   }
 
@@ -275,7 +230,8 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     closing ??= (async () => {
       // Sends in flight end first (each within its deadline), so no XADD reply is lost.
       await Promise.allSettled([...sending]);
-      slots.clear();
+      // Their clients are all in `live`.
+      slots.removeAll();
       await Promise.all(
         [...live].map(async (client) => {
           live.delete(client);

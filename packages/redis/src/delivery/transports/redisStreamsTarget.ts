@@ -1,6 +1,12 @@
 // The Redis Streams endpoint target: `redis(s)://[user:pass@]host[:port][/db]?stream=<key>&maxlen=<n>`
 // parsed into where to connect and what to XADD. Errors never echo the URL (it may hold a password).
-import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import {
+  bareHostname,
+  checkQueryParameters,
+  decodedUrlPart as decoded,
+  invalidTargetUrl as invalid,
+  parseTargetUrl,
+} from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
 
 /** Where one Redis Streams endpoint appends. */
 export interface RedisStreamsTarget {
@@ -25,30 +31,12 @@ const FORM = "must be redis(s)://[user:password@]host[:port][/db]?stream=<key>[&
 /** Redis keys may be large, but a stream key in a URL has no business being longer. */
 const MAX_STREAM_KEY_BYTES = 1024;
 
-function invalid(problem: string): HeraldError {
-  return new HeraldError("request.invalid", `url: ${problem}`, { details: { field: "url" } });
-}
-
-function decoded(part: string, what: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw invalid(`${what} must be percent-encoded UTF-8`);
-  }
-}
-
 /**
  * Parses a Redis Streams target. Throws `request.invalid` ("url: must be …", details.field
  * "url") for anything else; the message never contains the target itself.
  */
 export function parseRedisStreamsTarget(target: string): RedisStreamsTarget {
-  let url: URL;
-  try {
-    if (/\s/.test(target)) throw new Error("white space");
-    url = new URL(target);
-  } catch {
-    throw invalid(FORM);
-  }
+  const url = parseTargetUrl(target, FORM);
   const tls = url.protocol === "rediss:";
   if ((!tls && url.protocol !== "redis:") || url.hostname === "" || url.hash !== "") {
     throw invalid(FORM);
@@ -58,12 +46,7 @@ export function parseRedisStreamsTarget(target: string): RedisStreamsTarget {
     throw invalid(`${FORM} (the path is the database number)`);
   }
   const db = path === "" || path === "/" ? 0 : Number(path.slice(1));
-  for (const name of url.searchParams.keys()) {
-    if (!PARAMETERS.has(name)) throw invalid(`${FORM} (unknown parameter ${JSON.stringify(name)})`);
-    if (url.searchParams.getAll(name).length > 1) {
-      throw invalid(`${FORM} (parameter ${name} given twice)`);
-    }
-  }
+  checkQueryParameters(url, PARAMETERS, FORM);
   const stream = url.searchParams.get("stream");
   if (stream === null || stream === "") throw invalid(`${FORM} (stream is required)`);
   if (Buffer.byteLength(stream, "utf8") > MAX_STREAM_KEY_BYTES) {
@@ -73,10 +56,7 @@ export function parseRedisStreamsTarget(target: string): RedisStreamsTarget {
   if (rawMaxlen !== null && !/^[1-9][0-9]{0,14}$/.test(rawMaxlen)) {
     throw invalid(`${FORM} (maxlen is a whole number ≥ 1)`);
   }
-  const hostname =
-    url.hostname.startsWith("[") && url.hostname.endsWith("]")
-      ? url.hostname.slice(1, -1)
-      : url.hostname;
+  const hostname = bareHostname(url);
   return {
     connectionKey: `${url.protocol}//${url.username}:${url.password}@${url.host}/${db}`,
     tls,

@@ -3,17 +3,19 @@
 // listener answers with an `ack` naming it within the endpoint's timeout.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ResponseClassification } from "@heraldjs/core/internal/delivery/responseRules.js";
-import { truncateBody } from "@heraldjs/core/internal/delivery/responseRules.js";
 import { createSsrfGuard, isSsrfBlocked } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
 import {
-  type AttemptTimer,
+  answeredAttempt,
   failedAttempt,
   startAttempt,
   succeededAttempt,
   thrownText,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import {
+  type ConnectFailures,
+  recordConnectFailure,
+} from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
 import {
   describeSendError,
@@ -27,7 +29,6 @@ import type {
 } from "@heraldjs/core/internal/delivery/transports/types.js";
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { reconnectDelayMs } from "../../core/reconnectBackoff.js";
 import { checkWebSocketTarget, parseWebSocketTarget } from "./websocketTarget.js";
 
 export { checkWebSocketTarget };
@@ -90,39 +91,15 @@ export interface WebSocketTransport extends Transport {
   stats(): WebSocketTransportStats;
 }
 
-/** A connection of a target, or what keeps it from being opened now. */
-interface TargetState {
+/**
+ * A connection of a target, or what keeps it from being opened now: `failures` counts connect
+ * failures and drops since a listener last answered on it, no new connect is made before
+ * `retryAt`, and `lastError` ("" before any) is the last failure as an attempt error
+ * (`network: …`, `ssrf.blocked: …`, `websocket: …`).
+ */
+interface TargetState extends ConnectFailures {
   connection: ListenerConnection | null;
   connecting: Promise<ListenerConnection> | null;
-  /** Connect failures and drops since a listener last answered on it. */
-  failures: number;
-  /** `performance.now()` before which no new connect is made. */
-  nextConnectAt: number;
-  /** The last failure, as an attempt error (`network: …`, `ssrf.blocked: …`, `websocket: …`). */
-  lastError: string | null;
-}
-
-/** The attempt of a listener's answer (ack: success; nack: retry or reject). */
-function answeredAttempt(
-  timer: AttemptTimer,
-  frame: string,
-  classification: ResponseClassification,
-  error: string,
-): TransportResult {
-  const kept = truncateBody(frame);
-  return {
-    attempt: {
-      startedAt: timer.startedAt,
-      durationMs: timer.elapsed(),
-      succeeded: false,
-      statusCode: null,
-      responseHeaders: null,
-      responseBody: kept.text,
-      error,
-    },
-    classification,
-    responseBodyTruncated: kept.truncated,
-  };
 }
 
 /** What a failed connect threw, as an attempt error: never the URL's password. */
@@ -152,9 +129,7 @@ export function createWebSocketTransport(
   let ignoredFrames = 0;
 
   function failed(state: TargetState, error: string): void {
-    state.failures += 1;
-    state.lastError = error;
-    state.nextConnectAt = performance.now() + reconnectDelayMs(state.failures, backoff, random);
+    recordConnectFailure(state, error, backoff, random);
   }
 
   /** The open connection of `target`, connecting (after the backoff wait) when there is none. */
@@ -170,19 +145,19 @@ export function createWebSocketTransport(
         connection: null,
         connecting: null,
         failures: 0,
-        nextConnectAt: 0,
-        lastError: null,
+        retryAt: 0,
+        lastError: "",
       };
       states.set(target, state);
     }
     if (state.connection?.isOpen) return Promise.resolve(state.connection);
     if (state.connecting !== null) return state.connecting;
-    const wait = state.nextConnectAt - performance.now();
+    const wait = state.retryAt - performance.now();
     if (wait > 0 && performance.now() + wait >= deadline) {
       // The backoff outlasts this attempt: fail now with the reason, without connecting.
       return Promise.reject(
         new NotConnected(
-          `${state.lastError ?? "websocket: not connected"} (next connect in ${Math.ceil(wait)} ms)`,
+          `${state.lastError || "websocket: not connected"} (next connect in ${Math.ceil(wait)} ms)`,
         ),
       );
     }
@@ -224,7 +199,7 @@ export function createWebSocketTransport(
             ? "websocket: the transport is closed"
             : describeConnectError(error, timeoutMs),
         );
-        throw new NotConnected(own.lastError ?? "websocket: not connected");
+        throw new NotConnected(own.lastError || "websocket: not connected");
       },
     );
     return own.connecting;
@@ -288,19 +263,20 @@ export function createWebSocketTransport(
       if (current !== undefined) current.failures = 0; // the listener answers: the connection works
       if (answer.kind === "ack") return succeededAttempt(timer, answer.frame);
       const said = answer.error === "" ? "" : `: ${answer.error}`;
-      return answer.retry
-        ? answeredAttempt(
-            timer,
-            answer.frame,
-            { outcome: "retry", reason: "unavailable" },
-            `websocket: nack${said}`,
-          )
-        : answeredAttempt(
-            timer,
-            answer.frame,
-            { outcome: "reject", reason: "rejected" },
-            `websocket: nack (retry: false)${said}`,
-          );
+      return answeredAttempt(
+        timer,
+        answer.retry
+          ? {
+              error: `websocket: nack${said}`,
+              classification: { outcome: "retry", reason: "unavailable" },
+              responseBody: answer.frame,
+            }
+          : {
+              error: `websocket: nack (retry: false)${said}`,
+              classification: { outcome: "reject", reason: "rejected" },
+              responseBody: answer.frame,
+            },
+      );
     } catch (error) {
       const text =
         error instanceof NotConnected ? error.message : describeConnectError(error, timeoutMs);
