@@ -299,6 +299,14 @@ export function streamRoutesSuite(
         expect(reader.comments).toContain("end replay_done");
       });
 
+      it("ends a stream when its token expires", async () => {
+        const { token } = await mint({ ttl_s: 1 });
+        const reader = await openSse(`${base}/v1/stream?token=${token}`);
+        expect(reader.status).toBe(200);
+        await reader.ended;
+        expect(reader.comments).toContain("end token_expired");
+      });
+
       it("sends a heartbeat comment, and ends the streams of a token revoked through the API", async () => {
         const { id, token } = await mint();
         const reader = await openSse(`${base}/v1/stream?token=${token}`);
