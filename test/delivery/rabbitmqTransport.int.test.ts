@@ -7,42 +7,21 @@ import { randomUUID } from "node:crypto";
 import type { ConsumeMessage } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
-import type {
-  DeliveryRecord,
-  EndpointRecord,
-  MessageRecord,
-} from "../../packages/core/src/model/deliveryRecords.js";
 import { createRabbitMqTransport } from "../../packages/rabbitmq/src/delivery/transports/rabbitmq.js";
-import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { freePort } from "../helpers/freePort.js";
 import { serviceAvailable } from "../helpers/services.js";
-import { startSniRecorder } from "./queueSniRecorder.js";
+import {
+  expectReconnectAndBackOff,
+  expectSsrfRefusal,
+  expectTlsServerName,
+  queueTransportRecords,
+} from "./queueTransportChecks.js";
 import { createRabbitMqTestBroker, type RabbitMqTestBroker } from "./rabbitmqTestBroker.js";
 import { waitUntil } from "./workerProcesses.js";
 
 const available = await serviceAvailable("rabbitmq");
-const secret = generateSecret("standard");
-
-function endpoint(target: string, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return testEndpoint(target, [{ secret, expiresAt: null, createdAt: new Date(0).toISOString() }], {
-    transport: "rabbitmq",
-    headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
-    timeoutMs: 3000,
-    ...overrides,
-  });
-}
-
-function message(): MessageRecord {
-  return {
-    ...testMessage({ orderId: 7, note: "grüße" }),
-    id: `msg_${randomUUID().replaceAll("-", "")}`,
-  };
-}
-
-function delivery(msg: MessageRecord, attempts = 0): DeliveryRecord {
-  return { ...testDelivery(`dlv_${msg.id.slice(4)}`, attempts), messageId: msg.id };
-}
+const { secret, endpoint, message, delivery, ...records } = queueTransportRecords("rabbitmq");
 
 // Skipped only when RabbitMQ is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
 describe.skipIf(!available)("RabbitMQ transport", () => {
@@ -59,14 +38,8 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
     await broker?.dispose();
   });
 
-  function send(target: string, msg = message(), attempts = 0, t = transport) {
-    return t.send({
-      delivery: delivery(msg, attempts),
-      message: msg,
-      endpoint: endpoint(target),
-      attemptNumber: attempts + 1,
-    });
-  }
+  const send = (target: string, msg = message(), attempts = 0, t = transport) =>
+    records.send(t, target, msg, attempts);
 
   /** The next message a consumer of the test queue gets (acked), as the broker delivers it. */
   async function consumeOne(): Promise<ConsumeMessage> {
@@ -230,15 +203,8 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
     const proxy = await broker.proxy();
     const guarded = createRabbitMqTransport();
     try {
-      const result = await send(
-        broker.target(broker.routingKey, broker.via(proxy)),
-        message(),
-        0,
-        guarded,
-      );
-      expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
-      expect(result.classification.outcome).toBe("retry");
-      expect(proxy.accepted).toBe(0);
+      const target = broker.target(broker.routingKey, broker.via(proxy));
+      await expectSsrfRefusal(proxy, () => send(target, message(), 0, guarded));
     } finally {
       await guarded.close();
     }
@@ -270,44 +236,12 @@ describe.skipIf(!available)("RabbitMQ transport", () => {
   });
 
   it("amqps:// connects to the guarded address and asks TLS for the target's host name", async () => {
-    const tls = await startSniRecorder();
-    try {
-      // localhost resolves (through the SSRF guard) to 127.0.0.1, where the recorder listens.
-      const result = await send(`amqps://localhost:${tls.port}/?routing_key=q`);
-      expect(result.attempt.succeeded).toBe(false);
-      expect(tls.names).toEqual(["localhost"]);
-    } finally {
-      await tls.close();
-    }
+    await expectTlsServerName((port) => send(`amqps://localhost:${port}/?routing_key=q`));
   });
 
   it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
     const proxy = await broker.proxy();
     const target = broker.target(broker.routingKey, broker.via(proxy));
-    expect((await send(target)).attempt.succeeded).toBe(true);
-    expect(proxy.accepted).toBe(1);
-    proxy.cut();
-    // Let the transport notice the closed socket.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const reopened = await send(target);
-    expect(reopened.attempt.error).toBeNull();
-    expect(proxy.accepted).toBe(2);
-
-    proxy.refuse(true);
-    proxy.cut();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const first = await send(target);
-    expect(first.attempt.succeeded).toBe(false);
-    const attemptsAfterFirst = proxy.accepted;
-    expect(attemptsAfterFirst).toBe(3);
-    // Within the back-off window the next send fails at once with the same error, no new socket.
-    const second = await send(target);
-    expect(second.attempt.error).toBe(first.attempt.error);
-    expect(proxy.accepted).toBe(attemptsAfterFirst);
-
-    proxy.refuse(false);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const back = await send(target);
-    expect(back.attempt.error).toBeNull();
+    await expectReconnectAndBackOff(proxy, () => send(target));
   });
 });

@@ -2,44 +2,22 @@
 // signed headers as JSON) verify like a webhook, retries keep the message id, WRONGTYPE is a
 // retry, MAXLEN ~ trims, the SSRF guard refuses before connecting, a down Redis is a quick retry
 // (then back-off), a cut connection is reopened, and no password reaches an attempt record.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
-import type {
-  DeliveryRecord,
-  EndpointRecord,
-  MessageRecord,
-} from "../../packages/core/src/model/deliveryRecords.js";
 import { createRedisStreamsTransport } from "../../packages/redis/src/delivery/transports/redisStreams.js";
-import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
-import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
+import { verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import { freePort } from "../helpers/freePort.js";
 import { serviceAvailable } from "../helpers/services.js";
-import { startSniRecorder } from "./queueSniRecorder.js";
+import {
+  expectReconnectAndBackOff,
+  expectSsrfRefusal,
+  expectTlsServerName,
+  queueTransportRecords,
+} from "./queueTransportChecks.js";
 import { createRedisTestStream, type RedisTestStream } from "./redisStreamsTestStream.js";
 
 const available = await serviceAvailable("redis");
-const secret = generateSecret("standard");
-
-function endpoint(target: string, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  return testEndpoint(target, [{ secret, expiresAt: null, createdAt: new Date(0).toISOString() }], {
-    transport: "redis-streams",
-    headers: { "X-Team": "billing", "x-herald-event-type": "spoofed" },
-    timeoutMs: 3000,
-    ...overrides,
-  });
-}
-
-function message(): MessageRecord {
-  return {
-    ...testMessage({ orderId: 7, note: "grüße" }),
-    id: `msg_${randomUUID().replaceAll("-", "")}`,
-  };
-}
-
-function delivery(msg: MessageRecord, attempts = 0): DeliveryRecord {
-  return { ...testDelivery(`dlv_${msg.id.slice(4)}`, attempts), messageId: msg.id };
-}
+const { secret, endpoint, message, delivery, ...records } = queueTransportRecords("redis-streams");
 
 // Skipped only when Redis is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
 describe.skipIf(!available)("Redis Streams transport", () => {
@@ -56,14 +34,8 @@ describe.skipIf(!available)("Redis Streams transport", () => {
     await t?.dispose();
   });
 
-  function send(target: string, msg = message(), attempts = 0, tr = transport) {
-    return tr.send({
-      delivery: delivery(msg, attempts),
-      message: msg,
-      endpoint: endpoint(target),
-      attemptNumber: attempts + 1,
-    });
-  }
+  const send = (target: string, msg = message(), attempts = 0, tr = transport) =>
+    records.send(tr, target, msg, attempts);
 
   it("the entry holds id, delivery_id, event_type, the signed headers and the exact body; it verifies like a webhook", async () => {
     const msg = message();
@@ -181,10 +153,8 @@ describe.skipIf(!available)("Redis Streams transport", () => {
     const proxy = await t.proxy();
     const guarded = createRedisStreamsTransport();
     try {
-      const result = await send(t.target(t.stream, t.via(proxy)), message(), 0, guarded);
-      expect(result.attempt.error).toMatch(/^ssrf\.blocked: /);
-      expect(result.classification.outcome).toBe("retry");
-      expect(proxy.accepted).toBe(0);
+      const target = t.target(t.stream, t.via(proxy));
+      await expectSsrfRefusal(proxy, () => send(target, message(), 0, guarded));
     } finally {
       await guarded.close();
     }
@@ -229,42 +199,12 @@ describe.skipIf(!available)("Redis Streams transport", () => {
   });
 
   it("rediss:// connects to the guarded address and asks TLS for the target's host name", async () => {
-    const tls = await startSniRecorder();
-    try {
-      // localhost resolves (through the SSRF guard) to 127.0.0.1, where the recorder listens.
-      const result = await send(`rediss://localhost:${tls.port}/?stream=s`);
-      expect(result.attempt.succeeded).toBe(false);
-      expect(tls.names).toEqual(["localhost"]);
-    } finally {
-      await tls.close();
-    }
+    await expectTlsServerName((port) => send(`rediss://localhost:${port}/?stream=s`));
   });
 
   it("a connection cut between sends is reopened by the next send; failed connects back off", async () => {
     const proxy = await t.proxy();
     const target = t.target(t.stream, t.via(proxy));
-    expect((await send(target)).attempt.succeeded).toBe(true);
-    expect(proxy.accepted).toBe(1);
-    proxy.cut();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const reopened = await send(target);
-    expect(reopened.attempt.error).toBeNull();
-    expect(proxy.accepted).toBe(2);
-
-    proxy.refuse(true);
-    proxy.cut();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const first = await send(target);
-    expect(first.attempt.succeeded).toBe(false);
-    const connectsAfterFirst = proxy.accepted;
-    expect(connectsAfterFirst).toBe(3);
-    // Within the back-off window the next send fails at once with the same error, no new socket.
-    const second = await send(target);
-    expect(second.attempt.error).toBe(first.attempt.error);
-    expect(proxy.accepted).toBe(connectsAfterFirst);
-
-    proxy.refuse(false);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect((await send(target)).attempt.error).toBeNull();
+    await expectReconnectAndBackOff(proxy, () => send(target));
   });
 });
