@@ -89,6 +89,7 @@ function refuse(socket: Duplex, error: HeraldError): void {
 /** Takes WebSocket upgrades of `app`'s server: /v1/stream/ws, and refuses any other path. */
 export function installWebSocketStreams(app: FastifyInstance, context: StreamContext): void {
   let server: WebSocketServer | undefined;
+  let closing = false;
   const sockets = new Set<Duplex>();
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -98,6 +99,9 @@ export function installWebSocketStreams(app: FastifyInstance, context: StreamCon
     const url = new URL(request.url ?? "/", "http://herald.invalid");
     if (url.pathname !== STREAM_WS_PATH) {
       return refuse(socket, new HeraldError("route.not_found", `No WebSocket at ${url.pathname}`));
+    }
+    if (closing) {
+      return refuse(socket, new HeraldError("server.shutting_down", "The server is shutting down"));
     }
     let session: Awaited<ReturnType<typeof openStreamSession>>;
     try {
@@ -119,7 +123,11 @@ export function installWebSocketStreams(app: FastifyInstance, context: StreamCon
       if (herald.code === "internal") context.logger.error({ err: error }, "stream upgrade failed");
       return refuse(socket, herald);
     }
-    if (socket.destroyed) return session.close("client_closed");
+    if (socket.destroyed || closing) {
+      session.close(closing ? "shutdown" : "client_closed");
+      socket.destroy();
+      return;
+    }
     server.handleUpgrade(request, socket, head, (ws) => {
       sockets.delete(socket);
       ws.on("close", () => session.close("client_closed"));
@@ -133,6 +141,7 @@ export function installWebSocketStreams(app: FastifyInstance, context: StreamCon
   });
   // Connections still being upgraded when the server closes (open streams are ended by the hub).
   app.addHook("preClose", (done) => {
+    closing = true;
     for (const socket of sockets) socket.destroy();
     done();
   });
