@@ -162,3 +162,17 @@ describe("stream session: replay, then live", () => {
     late.close("client_closed");
   });
 });
+
+describe("stream hub", () => {
+  it("refuses to attach once shut down (a late stream would hold the stop up)", async () => {
+    const store = createMemoryDeliveryStore();
+    const hub = createStreamHub({ store, pollMs: 1000 });
+    const subscriber = { tokenId: token.id, offer() {}, close() {} };
+    await hub.attach(subscriber);
+    expect(hub.open).toBe(1);
+    hub.detach(subscriber);
+    hub.closeAll("shutdown");
+    await expect(hub.attach(subscriber)).rejects.toMatchObject({ code: "server.shutting_down" });
+    expect(hub.open).toBe(0);
+  });
+});

@@ -9,6 +9,7 @@ import type {
   StreamItem,
   StreamStore,
 } from "@heraldjs/core/internal/store/deliveryPorts.js";
+import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { Logger } from "pino";
 
 /** Why a stream ended: stable words for logs and metrics. */
@@ -51,7 +52,7 @@ export interface StreamHub {
   detach(subscriber: StreamSubscriber): void;
   /** Ends this process's streams opened with the token (a revocation through the API). */
   revoked(tokenId: string): void;
-  /** Ends every stream (shutdown). */
+  /** Ends every stream; after `shutdown`, attach refuses with server.shutting_down. */
   closeAll(reason: StreamEndReason): void;
   /** Counts a stream's end by reason (metrics). */
   ended(reason: StreamEndReason): void;
@@ -86,6 +87,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   let starting: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
+  /** Set by closeAll("shutdown"): no stream attaches after it. */
+  let stopped = false;
 
   const schedule = () => {
     timer = setTimeout(tick, pollMs);
@@ -132,14 +135,16 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
   return {
     async attach(subscriber) {
-      while (position === null) {
+      while (position === null && !stopped) {
         starting ??= start().finally(() => {
           starting = undefined;
         });
         await starting;
       }
+      // A stream that got here while the server began to stop would hold the stop up.
+      if (stopped) throw new HeraldError("server.shutting_down", "The server is shutting down");
       subscribers.add(subscriber);
-      return position;
+      return position!;
     },
     detach(subscriber) {
       if (subscribers.delete(subscriber) && subscribers.size === 0) idle();
@@ -148,6 +153,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       for (const s of [...subscribers]) if (s.tokenId === tokenId) s.close("token_revoked");
     },
     closeAll(reason) {
+      if (reason === "shutdown") stopped = true;
       for (const s of [...subscribers]) s.close(reason);
     },
     ended(reason) {
