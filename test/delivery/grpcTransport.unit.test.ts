@@ -2,10 +2,6 @@
 // headers in metadata and message, the SSRF guard, target checks, TLS with a certificate made
 // here by openssl, one connection per target, the listener helper, and a `reject` through the
 // delivery worker.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   Client,
   connectivityState,
@@ -46,6 +42,7 @@ import {
 } from "../../packages/webhooks/src/signing/sign.js";
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { docRegionBlocks, testRegion } from "../helpers/docRegions.js";
+import { createLocalhostCertificate, opensslAvailable } from "../helpers/localhostCertificate.js";
 import { type GrpcAnswer, type GrpcPeer, startGrpcPeer } from "./grpcPeer.js";
 
 const LOOPBACK = ["127.0.0.0/8", "::1/128"];
@@ -406,60 +403,23 @@ describe("gRPC targets", () => {
   });
 });
 
-const opensslAvailable = (() => {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 // Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) it runs everywhere the suite is required to.
 describe.skipIf(!opensslAvailable)("gRPC transport over TLS (grpcs://)", () => {
   const secret = generateSecret("standard");
-  let dir: string;
   let cert: Buffer;
   let peer: GrpcPeer;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "herald-grpc-tls-"));
-    // A self-signed certificate for the name "localhost" only (no IP address in it).
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-      ],
-      { stdio: "ignore" },
-    );
-    cert = readFileSync(join(dir, "cert.pem"));
+    let key: Buffer;
+    ({ key, cert } = createLocalhostCertificate());
     peer = await startGrpcPeer(() => ({ ack: { note: "over tls" } }), {
       host: "localhost",
-      credentials: ServerCredentials.createSsl(null, [
-        { private_key: readFileSync(join(dir, "key.pem")), cert_chain: cert },
-      ]),
+      credentials: ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }]),
     });
   });
 
   afterAll(() => {
     peer?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("delivers to grpcs://localhost with the certificate as root; the listener verifies", async () => {

@@ -4,44 +4,33 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkRabbitMqTarget } from "../../packages/rabbitmq/src/delivery/transports/rabbitmq.js";
 import { parseRabbitMqTarget } from "../../packages/rabbitmq/src/delivery/transports/rabbitmqTarget.js";
-import { isHeraldError } from "../../packages/webhooks/src/core/errors.js";
+import { expectRefusalsHideAnyPassword, expectTargetForms } from "./targetChecks.js";
 
 describe("RabbitMQ target", () => {
   it("checkRabbitMqTarget accepts the documented forms and refuses others without echoing a password", () => {
-    for (const good of [
-      "amqp://h?routing_key=q",
-      "amqp://user:pw@h:5673/?exchange=&routing_key=q",
-      "amqps://user:pw@broker.example.com/prod?exchange=events&routing_key=order.created",
-      "amqp://h/%2F?exchange=ex&routing_key=",
-      "amqp://[::1]:5672/vh?exchange=ex&routing_key=k",
-    ]) {
-      expect(() => checkRabbitMqTarget(good), good).not.toThrow();
-    }
-    for (const bad of [
-      "http://h?routing_key=q",
-      "amqp://h",
-      "amqp://h?exchange=ex",
-      "amqp://h?routing_key=",
-      "amqp://h/a/b?routing_key=q",
-      "amqp://h?routing_key=q&routing_key=r",
-      "amqp://h?routing_key=q&exchnage=typo",
-      `amqp://h?routing_key=${"k".repeat(256)}`,
-      "amqp://h ?routing_key=q",
-      "amqp://user:hunter2secret@?routing_key=q",
-      "amqp://user:hunter2secret@h?exchange=ex#frag",
-    ]) {
-      let thrown: unknown;
-      try {
-        checkRabbitMqTarget(bad);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(isHeraldError(thrown, "request.invalid"), bad).toBe(true);
-      const error = thrown as Error & { details?: unknown };
-      expect(error.message).toMatch(/^url: /);
-      expect(error.details).toEqual({ field: "url" });
-      expect(error.message).not.toContain("hunter2secret");
-    }
+    expectTargetForms(
+      checkRabbitMqTarget,
+      [
+        "amqp://h?routing_key=q",
+        "amqp://user:pw@h:5673/?exchange=&routing_key=q",
+        "amqps://user:pw@broker.example.com/prod?exchange=events&routing_key=order.created",
+        "amqp://h/%2F?exchange=ex&routing_key=",
+        "amqp://[::1]:5672/vh?exchange=ex&routing_key=k",
+      ],
+      [
+        "http://h?routing_key=q",
+        "amqp://h",
+        "amqp://h?exchange=ex",
+        "amqp://h?routing_key=",
+        "amqp://h/a/b?routing_key=q",
+        "amqp://h?routing_key=q&routing_key=r",
+        "amqp://h?routing_key=q&exchnage=typo",
+        `amqp://h?routing_key=${"k".repeat(256)}`,
+        "amqp://h ?routing_key=q",
+        "amqp://user:hunter2secret@?routing_key=q",
+        "amqp://user:hunter2secret@h?exchange=ex#frag",
+      ],
+    );
   });
 
   it("reads host, port, vhost, credentials, exchange and routing key", () => {
@@ -89,22 +78,11 @@ describe("RabbitMQ target", () => {
         expect([parsed.exchange, parsed.routingKey]).toEqual([exchange, routingKey]);
       }),
     );
-    fc.assert(
-      fc.property(
-        fc.string({ minLength: 6, maxLength: 30 }),
-        fc.constantFrom("", "?exchange=x", "/a/b?routing_key=k", "?routing_key=k&x=1"),
-        (password, rest) => {
-          const target = `amqp://user:${encodeURIComponent(password)}@h${rest}`;
-          try {
-            checkRabbitMqTarget(target);
-          } catch (error) {
-            expect((error as Error).message).not.toContain(password);
-            expect((error as Error).message).not.toContain(encodeURIComponent(password));
-            return;
-          }
-          throw new Error(`accepted ${rest}`);
-        },
-      ),
-    );
+    expectRefusalsHideAnyPassword(checkRabbitMqTarget, "amqp", [
+      "",
+      "?exchange=x",
+      "/a/b?routing_key=k",
+      "?routing_key=k&x=1",
+    ]);
   });
 });
