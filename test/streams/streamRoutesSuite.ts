@@ -364,6 +364,20 @@ export function streamRoutesSuite(
       });
     });
 
+    describe("WebSocket heartbeat", () => {
+      it("drops a connection whose ping went unanswered", async () => {
+        const { token } = await mint();
+        const { WebSocket } = await import("ws");
+        const socket = new WebSocket(`${base.replace("http", "ws")}/v1/stream/ws?token=${token}`, {
+          autoPong: false,
+        });
+        const code = await new Promise<number>((resolve) => socket.on("close", resolve));
+        expect(code).toBe(1006);
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/^herald_streams_ended_total\{reason="heartbeat_timeout"\} [1-9]/m);
+      });
+    });
+
     describe("client script", () => {
       it("serves the ES module", async () => {
         const response = await fetch(`${base}/v1/stream/client.js`);
