@@ -9,6 +9,7 @@ import {
   type TransportHarness,
   transportContract,
 } from "../contracts/transport.js";
+import { LISTENER_CAPABILITIES } from "./contractHarnesses.js";
 import { type GrpcAnswer, type GrpcPeer, startGrpcPeer } from "./grpcPeer.js";
 
 const ANSWERS: Record<PeerBehaviour, GrpcAnswer> = {
@@ -43,12 +44,6 @@ transportContract("grpc", async (): Promise<TransportHarness> => {
     dispose: async () => {
       for (const peer of peers.values()) peer.stop();
     },
-    capabilities: {
-      signs: true,
-      transient: { outcome: "retry", reason: "unavailable" },
-      permanent: { outcome: "reject", reason: "rejected" },
-      hangs: true,
-      idOf: ({ message }) => message.id,
-    },
+    capabilities: LISTENER_CAPABILITIES,
   };
 });

@@ -4,6 +4,7 @@ import { describe } from "vitest";
 import { createRabbitMqTransport } from "../../packages/rabbitmq/src/delivery/transports/rabbitmq.js";
 import { type TransportHarness, transportContract } from "../contracts/transport.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { brokerHarness } from "./contractHarnesses.js";
 import { createRabbitMqTestBroker } from "./rabbitmqTestBroker.js";
 
 const available = await serviceAvailable("rabbitmq");
@@ -17,29 +18,12 @@ describe.skipIf(!available)("RabbitMQ transport contract", () => {
       // Holds every byte until released: the broker never sees the connection, so nothing
       // (handshake, publish, confirm) comes back.
       const held = await broker.proxy(true);
-      return {
-        transport: createRabbitMqTransport({ ssrfAllow: ["127.0.0.0/8"] }),
-        target: (behaviour) =>
-          behaviour === "succeed"
-            ? broker.target()
-            : behaviour === "hang"
-              ? broker.target(broker.routingKey, broker.via(held))
-              : // No queue is bound to this key: the broker returns the message (basic.return).
-                broker.target("unbound"),
-        received: () => broker.received(),
-        release: () => held.release(),
-        dispose: () => broker.dispose(),
-        capabilities: {
-          // The signed headers are the message's AMQP headers.
-          signs: true,
-          transient: { outcome: "retry", reason: "network_error" },
-          // A broker has no final refusal: an unroutable or nacked message may route later.
-          permanent: null,
-          hangs: true,
-          // The AMQP message-id is the message id (as webhook-id), the same on every retry.
-          idOf: ({ message }) => message.id,
-        },
-      };
+      return brokerHarness(createRabbitMqTransport({ ssrfAllow: ["127.0.0.0/8"] }), broker, held, {
+        succeed: broker.target(),
+        hang: broker.target(broker.routingKey, broker.via(held)),
+        // No queue is bound to this key: the broker returns the message (basic.return).
+        transient: broker.target("unbound"),
+      });
     },
     { permanent: true },
   );

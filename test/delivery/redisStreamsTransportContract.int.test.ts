@@ -4,6 +4,7 @@ import { describe } from "vitest";
 import { createRedisStreamsTransport } from "../../packages/redis/src/delivery/transports/redisStreams.js";
 import { type TransportHarness, transportContract } from "../contracts/transport.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { brokerHarness } from "./contractHarnesses.js";
 import { createRedisTestStream } from "./redisStreamsTestStream.js";
 
 const available = await serviceAvailable("redis");
@@ -16,29 +17,12 @@ describe.skipIf(!available)("Redis Streams transport contract", () => {
       const t = await createRedisTestStream("contract");
       // Holds every byte until released: Redis never sees the connection, so no reply comes.
       const held = await t.proxy(true);
-      return {
-        transport: createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] }),
-        target: (behaviour) =>
-          behaviour === "succeed"
-            ? t.target()
-            : behaviour === "hang"
-              ? t.target(t.stream, t.via(held))
-              : // The key holds a string: Redis answers WRONGTYPE until someone fixes the key.
-                t.target(t.wrongType),
-        received: () => t.received(),
-        release: () => held.release(),
-        dispose: () => t.dispose(),
-        capabilities: {
-          // The signed headers travel as the entry's `headers` field (JSON), the body as `body`.
-          signs: true,
-          transient: { outcome: "retry", reason: "network_error" },
-          // Redis has no final refusal: a WRONGTYPE key or a full memory can be fixed.
-          permanent: null,
-          hangs: true,
-          // The entry's `id` field is the message id (as webhook-id), the same on every retry.
-          idOf: ({ message }) => message.id,
-        },
-      };
+      return brokerHarness(createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] }), t, held, {
+        succeed: t.target(),
+        hang: t.target(t.stream, t.via(held)),
+        // The key holds a string: Redis answers WRONGTYPE until someone fixes the key.
+        transient: t.target(t.wrongType),
+      });
     },
     { permanent: true },
   );

@@ -5,6 +5,7 @@ import { WebSocketServer } from "ws";
 import { parseDeliveryFrame } from "../../packages/websocket/src/core/websocketFrames.js";
 import { createWebSocketTransport } from "../../packages/websocket/src/delivery/transports/websocket.js";
 import { type PeerSeen, type TransportHarness, transportContract } from "../contracts/transport.js";
+import { LISTENER_CAPABILITIES } from "./contractHarnesses.js";
 
 transportContract("websocket", async (): Promise<TransportHarness> => {
   const seen: PeerSeen[] = [];
@@ -41,15 +42,6 @@ transportContract("websocket", async (): Promise<TransportHarness> => {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    capabilities: {
-      signs: true,
-      transient: { outcome: "retry", reason: "unavailable" },
-      // A nack with retry: false: the listener refused the delivery for good.
-      permanent: { outcome: "reject", reason: "rejected" },
-      // The listener can withhold its ack.
-      hangs: true,
-      // webhook-id is the message id, the same on every retry.
-      idOf: ({ message }) => message.id,
-    },
+    capabilities: LISTENER_CAPABILITIES,
   };
 });
