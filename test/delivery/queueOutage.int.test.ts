@@ -15,8 +15,8 @@ import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import type { PeerSeen } from "../contracts/transport.js";
 import { serviceAvailable } from "../helpers/services.js";
 import type { TcpProxy } from "./queueTcpProxy.js";
-import { createRabbitMqTestBroker, type RabbitMqTestBroker } from "./rabbitmqTestBroker.js";
-import { createRedisTestStream, type RedisTestStream } from "./redisStreamsTestStream.js";
+import { createRabbitMqTestBroker } from "./rabbitmqTestBroker.js";
+import { createRedisTestStream } from "./redisStreamsTestStream.js";
 import { expectEveryCopyVerifies } from "./signedCopies.js";
 import { waitUntil } from "./workerProcesses.js";
 
@@ -112,59 +112,87 @@ async function killMidStream(peer: QueuePeer): Promise<void> {
   expect(peer.proxy.accepted).toBeGreaterThan(1);
 }
 
-const rabbitAvailable = await serviceAvailable("rabbitmq");
-const redisAvailable = await serviceAvailable("redis");
+/** A queue service under test: its transport, and a proxied peer of it for each outage. */
+interface QueueService {
+  transport: Transport;
+  /** A new proxy to the service, and the endpoint target and contents through it. */
+  peer(): Promise<Omit<QueuePeer, "transportName" | "transport">>;
+  dispose(): Promise<void>;
+}
 
-// Skipped only when RabbitMQ is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
-describe.skipIf(!rabbitAvailable)("RabbitMQ: the connection killed mid-stream", () => {
-  let broker: RabbitMqTestBroker;
-  let transport: Transport;
+const services: {
+  title: string;
+  available: boolean;
+  transportName: EndpointTransport;
+  /** Who is back once the outage ends. */
+  who: string;
+  start(): Promise<QueueService>;
+}[] = [
+  {
+    title: "RabbitMQ",
+    available: await serviceAvailable("rabbitmq"),
+    transportName: "rabbitmq",
+    who: "the broker",
+    async start() {
+      const broker = await createRabbitMqTestBroker("outage");
+      return {
+        transport: createRabbitMqTransport({ ssrfAllow: ["127.0.0.0/8"] }),
+        async peer() {
+          const proxy = await broker.proxy();
+          return {
+            proxy,
+            target: broker.target(broker.routingKey, broker.via(proxy)),
+            received: () => broker.received(),
+          };
+        },
+        dispose: () => broker.dispose(),
+      };
+    },
+  },
+  {
+    title: "Redis Streams",
+    available: await serviceAvailable("redis"),
+    transportName: "redis-streams",
+    who: "Redis",
+    async start() {
+      const stream = await createRedisTestStream("outage");
+      return {
+        transport: createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] }),
+        async peer() {
+          const proxy = await stream.proxy();
+          return {
+            proxy,
+            target: stream.target(stream.stream, stream.via(proxy)),
+            received: () => stream.received(),
+          };
+        },
+        dispose: () => stream.dispose(),
+      };
+    },
+  },
+];
 
-  beforeAll(async () => {
-    broker = await createRabbitMqTestBroker("outage");
-    transport = createRabbitMqTransport({ ssrfAllow: ["127.0.0.0/8"] });
-  });
+for (const service of services) {
+  // Skipped only when RabbitMQ (or Redis) is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
+  describe.skipIf(!service.available)(`${service.title}: the connection killed mid-stream`, () => {
+    let started: QueueService | undefined;
 
-  afterAll(async () => {
-    await transport?.close();
-    await broker?.dispose();
-  });
+    beforeAll(async () => {
+      started = await service.start();
+    });
 
-  it("nothing acknowledged is lost; deliveries retry and complete when the broker is back", async () => {
-    const proxy = await broker.proxy();
-    await killMidStream({
-      transportName: "rabbitmq",
-      transport,
-      proxy,
-      target: broker.target(broker.routingKey, broker.via(proxy)),
-      received: () => broker.received(),
+    afterAll(async () => {
+      await started?.transport.close();
+      await started?.dispose();
+    });
+
+    it(`nothing acknowledged is lost; deliveries retry and complete when ${service.who} is back`, async () => {
+      if (started === undefined) throw new Error("the service did not start");
+      await killMidStream({
+        transportName: service.transportName,
+        transport: started.transport,
+        ...(await started.peer()),
+      });
     });
   });
-});
-
-// Skipped only when Redis is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
-describe.skipIf(!redisAvailable)("Redis Streams: the connection killed mid-stream", () => {
-  let stream: RedisTestStream;
-  let transport: Transport;
-
-  beforeAll(async () => {
-    stream = await createRedisTestStream("outage");
-    transport = createRedisStreamsTransport({ ssrfAllow: ["127.0.0.0/8"] });
-  });
-
-  afterAll(async () => {
-    await transport?.close();
-    await stream?.dispose();
-  });
-
-  it("nothing acknowledged is lost; deliveries retry and complete when Redis is back", async () => {
-    const proxy = await stream.proxy();
-    await killMidStream({
-      transportName: "redis-streams",
-      transport,
-      proxy,
-      target: stream.target(stream.stream, stream.via(proxy)),
-      received: () => stream.received(),
-    });
-  });
-});
+}
