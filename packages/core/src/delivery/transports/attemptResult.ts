@@ -93,6 +93,23 @@ export function answeredAttempt(
   };
 }
 
+/**
+ * The endpoint's target as `parse` reads it, or the failed attempt of a target it refuses
+ * (`request.invalid: url: …`, retried like any failure without a response).
+ */
+export function parseAttemptTarget<T>(
+  timer: AttemptTimer,
+  target: string,
+  parse: (target: string) => T,
+): { ok: true; target: T } | { ok: false; result: TransportResult } {
+  try {
+    return { ok: true, target: parse(target) };
+  } catch (error) {
+    const text = `request.invalid: ${thrownText(error, "url: invalid")}`;
+    return { ok: false, result: failedAttempt(timer, text, "network_error") };
+  }
+}
+
 /** The text of anything thrown, never empty. */
 export function thrownText(error: unknown, fallback: string): string {
   if (error instanceof Error && error.message !== "") return error.message;

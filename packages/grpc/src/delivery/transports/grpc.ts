@@ -8,10 +8,12 @@ import {
   type AttemptTimer,
   answeredAttempt,
   failedAttempt,
+  parseAttemptTarget,
   startAttempt,
   succeededAttempt,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
+import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
 import type {
@@ -19,7 +21,7 @@ import type {
   TransportResult,
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
-import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { createGrpcConnections } from "./grpcConnections.js";
 import { callMetadata } from "./grpcMetadata.js";
 import { classifyGrpcStatus } from "./grpcStatus.js";
@@ -28,11 +30,7 @@ import { type AckMessage, type DeliveryMessage, listenerService } from "./listen
 
 export { checkGrpcTarget } from "./grpcTarget.js";
 
-export interface GrpcTransportOptions {
-  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
-  ssrfAllow?: readonly string[];
-  /** `startedAt` of each attempt. */
-  clock?: Clock;
+export interface GrpcTransportOptions extends NetworkTransportOptions {
   /**
    * PEM root certificates that `grpcs://` targets are checked against instead of the system's
    * (a private CA, a test's self-signed certificate).
@@ -107,12 +105,9 @@ export function createGrpcTransport(options: GrpcTransportOptions = {}): Transpo
     const { endpoint, delivery, message, attemptNumber } = input;
     const timer = startAttempt(clock);
     const timeoutMs = endpoint.timeoutMs;
-    let parsed: GrpcTarget;
-    try {
-      parsed = parseGrpcTarget(endpoint.target);
-    } catch (error) {
-      return failedAttempt(timer, `request.invalid: ${(error as Error).message}`, "network_error");
-    }
+    const target = parseAttemptTarget(timer, endpoint.target, parseGrpcTarget);
+    if (!target.ok) return target.result;
+    const parsed = target.target;
     // The endpoint's extras, Herald's x-herald-* and the scheme's signature headers.
     const prepared = prepareSignedMessage(input, timer);
     if (!prepared.ok) return prepared.result;

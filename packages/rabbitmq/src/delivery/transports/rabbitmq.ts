@@ -5,6 +5,7 @@ import { createSsrfGuard } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
 import {
   type AttemptTimer,
   failedAttempt,
+  parseAttemptTarget,
   startAttempt,
   succeededAttempt,
   thrownText,
@@ -12,6 +13,7 @@ import {
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
+import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
 import { scrubPassword } from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
@@ -20,17 +22,12 @@ import type {
   TransportResult,
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
-import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { openRabbitMqLink, type RabbitMqLink } from "./rabbitmqLink.js";
 import { parseRabbitMqTarget, type RabbitMqTarget } from "./rabbitmqTarget.js";
 
-export interface RabbitMqTransportOptions {
-  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
-  ssrfAllow?: readonly string[];
-  /** `startedAt` of each attempt. */
-  clock?: Clock;
-}
+export type RabbitMqTransportOptions = NetworkTransportOptions;
 
 /** Socket connect + AMQP handshake limit, independent of any one attempt's deadline. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -101,13 +98,9 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
   ): Promise<TransportResult> {
     const { endpoint, message, delivery } = input;
     const timeoutMs = endpoint.timeoutMs;
-    let target: RabbitMqTarget;
-    try {
-      target = parseRabbitMqTarget(endpoint.target);
-    } catch (error) {
-      const text = error instanceof Error ? error.message : "url: invalid";
-      return failedAttempt(timer, `request.invalid: ${text}`, "network_error");
-    }
+    const parsed = parseAttemptTarget(timer, endpoint.target, parseRabbitMqTarget);
+    if (!parsed.ok) return parsed.result;
+    const { target } = parsed;
     const prepared = prepareSignedMessage(input, timer);
     if (!prepared.ok) return prepared.result;
     const { body, headers } = prepared.message;

@@ -4,6 +4,7 @@ import { createSsrfGuard } from "@heraldjs/core/internal/delivery/ssrfGuard.js";
 import {
   type AttemptTimer,
   failedAttempt,
+  parseAttemptTarget,
   startAttempt,
   succeededAttempt,
   thrownText,
@@ -11,6 +12,7 @@ import {
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
+import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
 import { scrubPassword } from "@heraldjs/core/internal/delivery/transports/targetUrl.js";
@@ -19,17 +21,12 @@ import type {
   TransportResult,
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
-import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { Redis } from "ioredis";
 import { parseRedisStreamsTarget, type RedisStreamsTarget } from "./redisStreamsTarget.js";
 
-export interface RedisStreamsTransportOptions {
-  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
-  ssrfAllow?: readonly string[];
-  /** `startedAt` of each attempt. */
-  clock?: Clock;
-}
+export type RedisStreamsTransportOptions = NetworkTransportOptions;
 
 /** Socket connect + AUTH/SELECT limit, independent of any one attempt's deadline. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -149,16 +146,9 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
   ): Promise<TransportResult> {
     const { endpoint } = input;
     const timeoutMs = endpoint.timeoutMs;
-    let target: RedisStreamsTarget;
-    try {
-      target = parseRedisStreamsTarget(endpoint.target);
-    } catch (error) {
-      return failedAttempt(
-        timer,
-        `request.invalid: ${thrownText(error, "url: invalid")}`,
-        "network_error",
-      );
-    }
+    const parsed = parseAttemptTarget(timer, endpoint.target, parseRedisStreamsTarget);
+    if (!parsed.ok) return parsed.result;
+    const { target } = parsed;
     const prepared = prepareSignedMessage(input, timer);
     if (!prepared.ok) return prepared.result;
     const { body, headers } = prepared.message;

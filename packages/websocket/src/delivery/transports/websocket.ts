@@ -7,6 +7,7 @@ import { createSsrfGuard, isSsrfBlocked } from "@heraldjs/core/internal/delivery
 import {
   answeredAttempt,
   failedAttempt,
+  parseAttemptTarget,
   startAttempt,
   succeededAttempt,
   thrownText,
@@ -17,6 +18,7 @@ import {
   recordConnectFailure,
 } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
+import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import {
   describeSendError,
   timeoutError,
@@ -27,7 +29,7 @@ import type {
   TransportResult,
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
-import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { checkWebSocketTarget, parseWebSocketTarget } from "./websocketTarget.js";
 
@@ -40,11 +42,7 @@ import {
   openListenerConnection,
 } from "./websocketConnection.js";
 
-export interface WebSocketTransportOptions {
-  /** CIDRs the SSRF guard lets through (`ssrf.allow`); default none. */
-  ssrfAllow?: readonly string[];
-  /** `startedAt` of each attempt. */
-  clock?: Clock;
+export interface WebSocketTransportOptions extends NetworkTransportOptions {
   /** Most deliveries awaiting an ack on one connection; a send past it fails (retried). Default 1000. */
   maxUnackedPerConnection?: number;
   /** Largest frame read from a listener, in bytes; a larger one drops the connection. Default 64 KiB. */
@@ -210,16 +208,9 @@ export function createWebSocketTransport(
     const timer = startAttempt(clock);
     const timeoutMs = endpoint.timeoutMs;
     const deadline = performance.now() + timeoutMs;
-    let url: URL;
-    try {
-      url = parseWebSocketTarget(endpoint.target);
-    } catch (error) {
-      return failedAttempt(
-        timer,
-        `request.invalid: ${thrownText(error, "bad target")}`,
-        "network_error",
-      );
-    }
+    const parsed = parseAttemptTarget(timer, endpoint.target, parseWebSocketTarget);
+    if (!parsed.ok) return parsed.result;
+    const url = parsed.target;
     const prepared = prepareSignedMessage(input, timer);
     if (!prepared.ok) return prepared.result;
     if (closing.signal.aborted) {
