@@ -12,6 +12,7 @@ import {
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
+import { createDrainingTransport } from "@heraldjs/core/internal/delivery/transports/drainingTransport.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
 import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
@@ -60,8 +61,6 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
   const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
   /** One link per broker URL (the target without its query). */
   const slots = createConnectionSlots<RabbitMqLink>(RECONNECT_BACKOFF);
-  const sending = new Set<Promise<TransportResult>>();
-  let closing: Promise<void> | null = null;
 
   /** The URL's open link, connecting when there is none; rejects with the attempt's error text. */
   function linkFor(target: RabbitMqTarget, timeoutMs: number): Promise<RabbitMqLink> {
@@ -154,31 +153,18 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
     );
   }
 
-  function send(input: TransportSendInput): Promise<TransportResult> {
-    if (closing !== null) {
-      return Promise.resolve(
-        failedAttempt(startAttempt(clock), "rabbitmq: the transport is closed", "network_error"),
-      );
-    }
-    const running = attempt(input);
-    sending.add(running);
-    void running.finally(() => sending.delete(running));
-    return running;
-  }
-
-  async function close(): Promise<void> {
-    closing ??= (async () => {
-      // Sends in flight end first (each within its deadline), so no confirm is lost.
-      await Promise.allSettled([...sending]);
+  return createDrainingTransport({
+    name: "rabbitmq",
+    clock,
+    attempt,
+    // Sends in flight end first (each within its deadline), so no confirm is lost.
+    release: async () => {
       await Promise.all(
         slots.removeAll().map(async (pending) => {
           const link = await pending.catch(() => null);
           await link?.close();
         }),
       );
-    })();
-    return closing;
-  }
-
-  return { send, close };
+    },
+  });
 }

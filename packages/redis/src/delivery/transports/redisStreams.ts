@@ -11,6 +11,7 @@ import {
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
+import { createDrainingTransport } from "@heraldjs/core/internal/delivery/transports/drainingTransport.js";
 import { guardedAddress } from "@heraldjs/core/internal/delivery/transports/guardedHost.js";
 import type { NetworkTransportOptions } from "@heraldjs/core/internal/delivery/transports/networkTransportOptions.js";
 import { describeSendError } from "@heraldjs/core/internal/delivery/transports/sendErrors.js";
@@ -83,7 +84,6 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
   const guard = createSsrfGuard({ allow: options.ssrfAllow ?? [] });
   /** One client per Redis URL (the target without its query), resolving once it is ready. */
   const slots = createConnectionSlots<Redis>(RECONNECT_BACKOFF);
-  const sending = new Set<Promise<TransportResult>>();
   /** Every client not yet ended, ready or still connecting: close() ends them all. */
   const live = new Set<Redis>();
   /** Clients given up on (disconnecting, though their status may still say ready). */
@@ -93,11 +93,10 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     retired.add(client);
     client.disconnect();
   }
-  let closing: Promise<void> | null = null;
 
   async function open(target: RedisStreamsTarget): Promise<Redis> {
     const address = await guardedAddress(guard, target.hostname);
-    if (closing !== null) throw new Error("the transport is closed");
+    if (transport.isClosing()) throw new Error("the transport is closed");
     const client = new Redis({
       host: address,
       port: target.port,
@@ -204,24 +203,13 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     }
   }
 
-  function send(input: TransportSendInput): Promise<TransportResult> {
-    if (closing !== null) {
-      return Promise.resolve(
-        failedAttempt(startAttempt(clock), "redis: the transport is closed", "network_error"),
-      );
-    }
-    const running = attempt(input);
-    sending.add(running);
-    void running.finally(() => sending.delete(running));
-    return running;
-  }
-
-  async function close(): Promise<void> {
-    closing ??= (async () => {
-      // Sends in flight end first (each within its deadline), so no XADD reply is lost.
-      await Promise.allSettled([...sending]);
-      // Their clients are all in `live`.
-      slots.removeAll();
+  const transport = createDrainingTransport({
+    name: "redis",
+    clock,
+    attempt,
+    // Sends in flight end first (each within its deadline), so no XADD reply is lost.
+    release: async () => {
+      slots.removeAll(); // their clients are all in `live`
       await Promise.all(
         [...live].map(async (client) => {
           live.delete(client);
@@ -229,9 +217,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
           else client.disconnect();
         }),
       );
-    })();
-    return closing;
-  }
-
-  return { send, close };
+    },
+  });
+  return transport;
 }

@@ -1,0 +1,47 @@
+// The send/close life of a transport that holds connections: sends in flight are tracked,
+// `close()` lets them end (each within its deadline) before releasing the connections, and a
+// send after `close()` is a failed attempt rather than a new connection.
+import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { failedAttempt, startAttempt } from "./attemptResult.js";
+import type { Transport, TransportResult, TransportSendInput } from "./types.js";
+
+export interface DrainingTransportOptions {
+  /** The attempt errors' prefix: `<name>: the transport is closed`. */
+  name: string;
+  /** `startedAt` of the attempts refused after `close()`. */
+  clock: Clock;
+  /** One attempt; it must settle (within the endpoint's timeout) and never reject. */
+  attempt(input: TransportSendInput): Promise<TransportResult>;
+  /** Closes the connections, once every send in flight at `close()` has ended. */
+  release(): Promise<void>;
+}
+
+export interface DrainingTransport extends Transport {
+  /** Whether `close()` has been called (a connect in progress should give up). */
+  isClosing(): boolean;
+}
+
+export function createDrainingTransport(options: DrainingTransportOptions): DrainingTransport {
+  const sending = new Set<Promise<TransportResult>>();
+  let closing: Promise<void> | null = null;
+  return {
+    send(input) {
+      if (closing !== null) {
+        const closed = `${options.name}: the transport is closed`;
+        return Promise.resolve(failedAttempt(startAttempt(options.clock), closed, "network_error"));
+      }
+      const running = options.attempt(input);
+      sending.add(running);
+      void running.finally(() => sending.delete(running));
+      return running;
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...sending]);
+        await options.release();
+      })();
+      return closing;
+    },
+    isClosing: () => closing !== null,
+  };
+}
