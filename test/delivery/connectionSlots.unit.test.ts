@@ -4,10 +4,7 @@
 // send/close life: a send in flight at close() ends first, a send after it fails.
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import {
-  startAttempt,
-  succeededAttempt,
-} from "../../packages/core/src/delivery/transports/attemptResult.js";
+import { succeededAttempt } from "../../packages/core/src/delivery/transports/attemptResult.js";
 import {
   createConnectionSlots,
   type SlotConnector,
@@ -72,8 +69,8 @@ describe("draining transport", () => {
     const transport = createDrainingTransport({
       name: "queue",
       clock,
-      attempt: async () => {
-        const timer = startAttempt(clock);
+      thrownFallback: "send failed",
+      attempt: async (_input, timer) => {
         await new Promise<void>((resolve) => {
           finish = resolve;
         });
@@ -97,5 +94,20 @@ describe("draining transport", () => {
     await closing;
     await transport.close();
     expect(events).toEqual(["sent", "released"]);
+  });
+
+  it("an attempt that throws is a failed attempt named by the transport", async () => {
+    const transport = createDrainingTransport({
+      name: "queue",
+      clock: new ManualClock(0),
+      thrownFallback: "send failed",
+      attempt: async () => {
+        throw new Error("socket gone");
+      },
+      release: async () => {},
+    });
+    const result = await transport.send({} as TransportSendInput);
+    expect(result.attempt.error).toBe("queue: socket gone");
+    expect(result.classification).toEqual({ outcome: "retry", reason: "network_error" });
   });
 });

@@ -6,9 +6,7 @@ import {
   type AttemptTimer,
   failedAttempt,
   parseAttemptTarget,
-  startAttempt,
   succeededAttempt,
-  thrownText,
   withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createConnectionSlots } from "@heraldjs/core/internal/delivery/transports/connectionSlots.js";
@@ -78,19 +76,6 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
     });
   }
 
-  async function attempt(input: TransportSendInput): Promise<TransportResult> {
-    const timer = startAttempt(clock);
-    try {
-      return await publishAttempt(input, timer);
-    } catch (error) {
-      return failedAttempt(
-        timer,
-        `rabbitmq: ${thrownText(error, "publish failed")}`,
-        "network_error",
-      );
-    }
-  }
-
   async function publishAttempt(
     input: TransportSendInput,
     timer: AttemptTimer,
@@ -156,7 +141,8 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions = {}):
   return createDrainingTransport({
     name: "rabbitmq",
     clock,
-    attempt,
+    attempt: publishAttempt,
+    thrownFallback: "publish failed",
     // Sends in flight end first (each within its deadline), so no confirm is lost.
     release: async () => {
       await Promise.all(

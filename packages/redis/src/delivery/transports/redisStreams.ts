@@ -5,7 +5,6 @@ import {
   type AttemptTimer,
   failedAttempt,
   parseAttemptTarget,
-  startAttempt,
   succeededAttempt,
   thrownText,
   withDeadline,
@@ -194,19 +193,11 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     return succeededAttempt(timer, result.entryId);
   }
 
-  async function attempt(input: TransportSendInput): Promise<TransportResult> {
-    const timer = startAttempt(clock);
-    try {
-      return await appendAttempt(input, timer);
-    } catch (error) {
-      return failedAttempt(timer, `redis: ${thrownText(error, "XADD failed")}`, "network_error");
-    }
-  }
-
   const transport = createDrainingTransport({
     name: "redis",
     clock,
-    attempt,
+    attempt: appendAttempt,
+    thrownFallback: "XADD failed",
     // Sends in flight end first (each within its deadline), so no XADD reply is lost.
     release: async () => {
       slots.removeAll(); // their clients are all in `live`
