@@ -96,7 +96,8 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
     expect(stored?.json()).toEqual({ order: 7 });
     expect(stored?.header.get("x-herald-delivery-id")).toBe("dlv_svc_1");
     expect(stored?.header.get("x-herald-message-id")).toBe(message.id);
-    expect(stored?.header.get("webhook-id")).toBe(message.id);    // Every transport is there; the client-library ones load on their first send.
+    expect(stored?.header.get("webhook-id")).toBe(message.id);
+    // Every transport is there; the client-library ones load on their first send.
     expect(Object.keys(built.transports).sort()).toEqual([
       "function",
       "grpc",
