@@ -16,6 +16,8 @@ import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
 import amqp from "amqplib";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { ENDPOINT_TRANSPORTS } from "../../packages/core/src/model/constants.js";
+import type { EndpointTransport } from "../../packages/core/src/model/deliveryRecords.js";
 import { addHeraldListener } from "../../packages/grpc/src/delivery/transports/grpcListener.js";
 import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signing/sign.js";
 import {
@@ -49,16 +51,9 @@ export function record(message, context) {
 }
 `;
 
-const TRANSPORTS = [
-  "http",
-  "nats",
-  "function",
-  "websocket",
-  "grpc",
-  "rabbitmq",
-  "redis-streams",
-] as const;
-type Kind = (typeof TRANSPORTS)[number];
+// Every transport an endpoint can name: the test fails when one is added without a peer here.
+const TRANSPORTS = ENDPOINT_TRANSPORTS;
+type Kind = EndpointTransport;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
