@@ -104,6 +104,7 @@ describe("loadConfig", () => {
       ingest: { maxBatch: 64, maxWaitMs: 5, allowUnsigned: false },
       logLevel: "debug",
       catalog: { closed: true },
+      streams: { pollMs: 200, heartbeatMs: 15_000, maxBufferedBytes: 1_048_576, retryMs: 1000 },
       nats: {
         servers: ["nats://n1:4222", "nats://n2:4222"],
         credsFile: null,
@@ -206,6 +207,7 @@ describe("loadConfig", () => {
       ingest: { maxBatch: 256, maxWaitMs: 2, allowUnsigned: false },
       logLevel: "info",
       catalog: { closed: false },
+      streams: { pollMs: 200, heartbeatMs: 15_000, maxBufferedBytes: 1_048_576, retryMs: 1000 },
       eventTypes: [],
       sources: [],
       endpoints: [],

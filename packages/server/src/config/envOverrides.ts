@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseCidrList } from "@heraldjs/core/internal/delivery/ipRanges.js";
 import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { LOG_LEVELS, type LogLevel, MAX_PORT } from "./fileSchema.js";
+import { STREAM_ENV_VARS, streamSettingsFromEnv } from "./streamSettings.js";
 import { natsDefaults } from "./transportConfig.js";
 import { NATS_STREAM_PATTERN, type NatsSettings } from "./transportSettings.js";
 import type { HeraldConfig } from "./types.js";
@@ -25,6 +26,7 @@ export const CONFIG_ENV_VARS = Object.freeze({
   HERALD_NATS_STREAM: "nats.stream",
   HERALD_ALLOW_UNSIGNED: "ingest.allow_unsigned",
   HERALD_CATALOG_CLOSED: "catalog.closed",
+  ...STREAM_ENV_VARS,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,8 +70,8 @@ export function envAllowUnsigned(env: Env): boolean | undefined {
 }
 
 /**
- * The config with HERALD_DB, HERALD_HOST, HERALD_PORT, HERALD_API_KEY, HERALD_SSRF_ALLOW and
- * HERALD_LOG_LEVEL applied. Throws `config.invalid` naming the variable for a bad value (the
+ * The config with HERALD_DB, HERALD_HOST, HERALD_PORT, HERALD_API_KEY, HERALD_SSRF_ALLOW,
+ * HERALD_LOG_LEVEL, HERALD_STREAM_* and the rest of CONFIG_ENV_VARS applied. Throws `config.invalid` naming the variable for a bad value (the
  * API key's value is never shown).
  */
 export function applyEnvOverrides(config: HeraldConfig, env: Env): HeraldConfig {
@@ -122,6 +124,7 @@ export function applyEnvOverrides(config: HeraldConfig, env: Env): HeraldConfig 
     }
     out.logLevel = level as LogLevel;
   }
+  out.streams = { ...config.streams, ...streamSettingsFromEnv(env) };
   out.nats = natsOverrides(config.nats, env);
   return out;
 }

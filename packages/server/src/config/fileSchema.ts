@@ -21,6 +21,7 @@ import { z } from "zod";
 import { wireEndpointCreateSchema } from "../wire/endpoint.js";
 import { wireEventTypeSchema } from "../wire/eventType.js";
 import { wireSourceSchema } from "../wire/source.js";
+import { streamsSectionSchema } from "./streamSettings.js";
 import { functionsSectionSchema, natsSectionSchema } from "./transportSettings.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -98,6 +99,8 @@ export const configFileSchema = z.strictObject({
   log: section({ level: logLevelSchema.optional() }),
   /** closed: only declared event types are accepted (dispatch and ingestion); default false. */
   catalog: section({ closed: z.boolean().optional() }),
+  /** The live streams (/v1/stream): poll_ms, heartbeat_ms, max_buffer_bytes, retry_ms. */
+  streams: streamsSectionSchema,
   event_types: list(wireEventTypeSchema),
   sources: list(wireSourceSchema),
   endpoints: list(configEndpointSchema),

@@ -22,6 +22,7 @@ import { toEventTypeInput } from "../wire/eventType.js";
 import { toSourceInput } from "../wire/source.js";
 import { applyEnvOverrides, checkSsrfAllow, envAllowUnsigned } from "./envOverrides.js";
 import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
+import { streamSettingsFromFile } from "./streamSettings.js";
 import { type ConfigLocator, natsFromFile, withTransports } from "./transportConfig.js";
 import type { ConfigEndpoint, HeraldConfig } from "./types.js";
 
@@ -179,6 +180,7 @@ function fromFile(
     },
     logLevel: parsed.log?.level ?? CONFIG_DEFAULTS.logLevel,
     catalog: { closed: parsed.catalog?.closed ?? CONFIG_DEFAULTS.catalogClosed },
+    streams: streamSettingsFromFile(parsed.streams),
     eventTypes: eventTypes.map((wire, i) =>
       convert(at, ["event_types", i], () => toEventTypeInput(wire)),
     ),

@@ -6,6 +6,7 @@ import type {
   SourceInput,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { LogLevel } from "./fileSchema.js";
+import type { StreamSettings } from "./streamSettings.js";
 import type { FunctionsModule, NatsSettings } from "./transportSettings.js";
 
 export interface ConfigEndpoint {
@@ -46,6 +47,8 @@ export interface HeraldConfig {
    * ingestion; otherwise its first message records it (`auto`).
    */
   catalog: { closed: boolean };
+  /** The live streams' settings (/v1/stream): `streams:`, then HERALD_STREAM_* (streamSettings.ts). */
+  streams: StreamSettings;
   eventTypes: EventTypeInput[];
   sources: SourceInput[];
   endpoints: ConfigEndpoint[];

@@ -9,7 +9,6 @@ import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { CONFIG_DEFAULTS } from "../../config/fileSchema.js";
 import type { ServiceTransports } from "../../config/serviceTransports.js";
-import { streamSettingsFromEnv } from "../../config/streamSettings.js";
 import type { HeraldConfig } from "../../config/types.js";
 import {
   DEFAULT_SQLITE_PATH,
@@ -161,7 +160,7 @@ async function runService(
       allowUnsigned: config.ingest.allowUnsigned,
       closedCatalog: config.catalog.closed,
       requestDeadlineMs: config.server.requestDeadlineMs,
-      streams: streamSettingsFromEnv(io.env),
+      streams: config.streams,
       logger,
       clock: io.clock,
       version: readPackageVersion(),
@@ -197,7 +196,7 @@ Environment (flags win, then the environment, then herald.yaml):
   HERALD_NATS_URL    NATS servers of transport: nats endpoints (with HERALD_NATS_CREDS,
                      HERALD_NATS_USER, HERALD_NATS_PASSWORD, HERALD_NATS_TOKEN, HERALD_NATS_STREAM)
   HERALD_STREAM_HEARTBEAT_MS, HERALD_STREAM_MAX_BUFFER_BYTES, HERALD_STREAM_POLL_MS,
-  HERALD_STREAM_RETRY_MS   live streams (/v1/stream): docs/streams.md
+  HERALD_STREAM_RETRY_MS   live streams (/v1/stream; streams: in herald.yaml): docs/streams.md
 `;
 
 function databaseOptions(command: Command): Command {
