@@ -282,7 +282,9 @@ export function registerEndpoints(program: Command, io: CliIo): Command {
   const add = endpoints
     .command("add")
     .summary("add an endpoint and print its signing secret")
-    .description("Add an HTTP endpoint and print its id and signing secret (once).")
+    .description(
+      "Add an endpoint (--transport, default http) and print its id and signing secret (once).",
+    )
     .requiredOption(
       "--url <url>",
       "where to deliver: an http(s) URL, a NATS subject, a function name, ws(s)://, grpc(s)://, amqp(s)://…?routing_key=…, redis(s)://…?stream=…",
