@@ -403,7 +403,8 @@ describe("gRPC targets", () => {
   });
 });
 
-// Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) it runs everywhere the suite is required to.
+// Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1)
+// opensslAvailable throws instead.
 describe.skipIf(!opensslAvailable)("gRPC transport over TLS (grpcs://)", () => {
   const secret = generateSecret("standard");
   let cert: Buffer;

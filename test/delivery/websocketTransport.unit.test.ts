@@ -402,7 +402,8 @@ describe("WebSocket transport: limits", () => {
   });
 });
 
-// Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) it runs everywhere the suite is required to.
+// Skipped only when the openssl binary is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1)
+// opensslAvailable throws instead.
 describe.skipIf(!opensslAvailable)("WebSocket transport over TLS (wss://)", () => {
   let cert: Buffer;
   let server: HttpsServer;

@@ -1,16 +1,27 @@
 // A throw-away self-signed TLS certificate for the name "localhost" only (no IP address in it),
 // made with the openssl binary, for tests of transports that connect over TLS.
+
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { servicesRequired } from "./services.js";
 
-/** Whether the openssl binary runs here (the certificate needs it). */
+/**
+ * True when the `openssl` binary runs. When it does not: throws under CI=true or
+ * HERALD_REQUIRE_SERVICES=1 (the TLS suites must not silently pass), otherwise prints a loud
+ * notice and the TLS suites skip.
+ */
 export const opensslAvailable = (() => {
   try {
     execFileSync("openssl", ["version"], { stdio: "ignore" });
     return true;
   } catch {
+    const message = "the openssl binary is missing (the TLS tests make their certificate with it)";
+    if (servicesRequired()) {
+      throw new Error(`${message}; CI=true or HERALD_REQUIRE_SERVICES=1 makes it mandatory`);
+    }
+    console.warn(`\n  ⚠ SKIPPING TLS tests: ${message}\n`);
     return false;
   }
 })();
