@@ -190,6 +190,56 @@ export function streamRoutesSuite(
         expect(pattern.status).toBe(400);
       });
 
+      it("hostile input gets a 4xx with an error code, never a 5xx: NUL bytes, __proto__, deep nesting, huge values", async () => {
+        const deep: Record<string, unknown> = {};
+        let at = deep;
+        for (let i = 0; i < 2000; i++) {
+          const next: Record<string, unknown> = {};
+          at.x = next;
+          at = next;
+        }
+        for (const body of [
+          { tenant: "acme\u0000", event_types: ["order.*"] },
+          { tenant: "acme", event_types: ["order.\u0000"] },
+          { tenant: "acme", event_types: [] },
+          { tenant: "acme", event_types: ["order.*"], ttl_s: 1e12 },
+          { tenant: "acme", event_types: ["order.*"], ttl_s: -1 },
+          JSON.parse('{"tenant":"acme","event_types":["order.*"],"__proto__":{"x":1}}'),
+          { tenant: "acme", event_types: ["order.*"], nested: deep },
+          { tenant: "a".repeat(100_000), event_types: ["order.*"] },
+        ]) {
+          const created = await api("POST", "/v1/stream-tokens", body);
+          expect(created.status, created.text.slice(0, 200)).toBeGreaterThanOrEqual(400);
+          expect(created.status).toBeLessThan(500);
+          expect(typeof created.json.error.code).toBe("string");
+          expect(typeof created.json.error.message).toBe("string");
+        }
+        const { token } = await mint();
+        for (const query of [
+          `?token=${token}%00`,
+          `?token=${"A".repeat(20_000)}`,
+          `?token=${token}&types=%00`,
+          `?token=${token}&types=__proto__`,
+          `?token=${token}&last_event_id=${"9".repeat(500)}`,
+          `?token=${token}&last_event_id=%00`,
+        ]) {
+          const reader = await openSse(`${base}/v1/stream${query}`);
+          if (reader.status === 200) {
+            // `__proto__` is a type pattern like any other: the stream opens, scoped to it.
+            expect(query).toContain("__proto__");
+            reader.close();
+            continue;
+          }
+          await reader.ended;
+          expect(reader.status, query).toBeGreaterThanOrEqual(400);
+          expect(reader.status, query).toBeLessThan(500);
+          expect(typeof JSON.parse(reader.text).error.code).toBe("string");
+        }
+        const unknown = await api("DELETE", `/v1/stream-tokens/${"\u0000"}`);
+        expect(unknown.status).toBeGreaterThanOrEqual(400);
+        expect(unknown.status).toBeLessThan(500);
+      });
+
       it("a plain GET of the WebSocket route is 426 once the token checks out, 401 before", async () => {
         const { token } = await mint();
         const plain = await fetch(`${base}/v1/stream/ws?token=${token}`);
