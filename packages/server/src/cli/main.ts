@@ -10,6 +10,7 @@ import { registerDeliveries } from "./commands/deliveries.js";
 import { registerEndpoints } from "./commands/endpoints.js";
 import { registerMessages } from "./commands/messages.js";
 import { DB_ENV, registerMigrate } from "./commands/migrate.js";
+import { registerNats } from "./commands/nats.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerServe } from "./commands/serve.js";
@@ -66,6 +67,7 @@ function buildProgram(io: CliIo = createIo()): Command {
   registerSources(program, io);
   registerSpec(program, io);
   registerStreamTokens(program, io);
+  registerNats(program, io);
   return program;
 }
 
