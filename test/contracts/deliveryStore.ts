@@ -17,6 +17,7 @@ import { inboundKeyContract } from "./deliveryStore/inboundKeys.js";
 import { leaseContract } from "./deliveryStore/leases.js";
 import { messageContract } from "./deliveryStore/messages.js";
 import { namedSecretContract } from "./deliveryStore/namedSecrets.js";
+import { natsTokenContract } from "./deliveryStore/natsTokens.js";
 import { operationsContract } from "./deliveryStore/operations.js";
 
 export type { DeliveryStoreFactory, DeliveryStoreHarness } from "./deliveryStore/fixtures.js";
@@ -47,6 +48,7 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
     leaseContract(t);
     operationsContract(t);
     namedSecretContract(t);
+    natsTokenContract(t);
     filterContract(t);
   });
 }

@@ -25,7 +25,7 @@ describe.skipIf(!available)("postgres DeliveryStore", () => {
   testDeliveryStore("postgres", async (clock) => {
     // One schema per file: each test starts from empty tables.
     await schema.pool.query(
-      "TRUNCATE inbound_keys, attempts, deliveries, messages, endpoints, sources, event_types, named_secrets CASCADE",
+      "TRUNCATE inbound_keys, attempts, deliveries, messages, endpoints, sources, event_types, named_secrets, nats_tokens CASCADE",
     );
     const pools: PgPool[] = [];
     return {

@@ -32,6 +32,11 @@ import type {
   TimeInput,
 } from "../model/deliveryRecords.js";
 import type {
+  NatsTokenInput,
+  NatsTokenListOptions,
+  NatsTokenRecord,
+} from "../model/natsTokenRecords.js";
+import type {
   StreamCursor,
   StreamItem,
   StreamReadOptions,
@@ -41,6 +46,12 @@ import type {
 
 export type * from "../model/deliveryOperations.js";
 export type * from "../model/deliveryRecords.js";
+export type {
+  NatsIdentity,
+  NatsTokenInput,
+  NatsTokenListOptions,
+  NatsTokenRecord,
+} from "../model/natsTokenRecords.js";
 export type {
   StreamCursor,
   StreamItem,
@@ -143,6 +154,22 @@ export interface StreamStore {
 }
 
 /**
+ * NATS tokens (`herald nats token …`, checked by the auth callout), kept by the SHA-256 of the
+ * token only. Each adapter builds it in its own `natsTokens.ts`. Errors: `nats_token.invalid`,
+ * `store.unavailable`.
+ */
+export interface NatsTokenStore {
+  createNatsToken(input: NatsTokenInput): Promise<NatsTokenRecord>;
+  getNatsToken(id: string): Promise<NatsTokenRecord | undefined>;
+  /** The token whose SHA-256 (lowercase hex) this is, revoked and expired ones included. */
+  findNatsToken(tokenHash: string): Promise<NatsTokenRecord | undefined>;
+  /** Oldest first (by id); only those matching every option given. */
+  listNatsTokens(options?: NatsTokenListOptions): Promise<NatsTokenRecord[]>;
+  /** Revokes (the first revocation time stays); undefined when there is no such token. */
+  revokeNatsToken(id: string, options?: { now?: TimeInput }): Promise<NatsTokenRecord | undefined>;
+}
+
+/**
  * Storage for the delivery engine: the catalogue (DeliveryCatalog), then messages, worker leases
  * and operations. Every method is atomic across processes sharing the backend. Times are taken
  * from the store's injected clock unless a `now` is passed, never from the database, so every
@@ -154,7 +181,11 @@ export interface StreamStore {
  * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
  * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
  */
-export interface DeliveryStore extends DeliveryCatalog, NamedSecretStore, StreamStore {
+export interface DeliveryStore
+  extends DeliveryCatalog,
+    NamedSecretStore,
+    StreamStore,
+    NatsTokenStore {
   // Messages ---------------------------------------------------------------------------------
   /**
    * Stores the message and its deliveries in one transaction. When the tenant already has a

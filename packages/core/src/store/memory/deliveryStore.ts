@@ -51,6 +51,7 @@ import type {
 } from "../deliveryPorts.js";
 import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog.js";
 import { memoryNamedSecrets } from "./namedSecrets.js";
+import { memoryNatsTokens } from "./natsTokens.js";
 import { memoryStreams } from "./streams.js";
 
 export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): DeliveryStore {
@@ -158,6 +159,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     ...memoryCatalog(state, clock, () => isoNow(clock)),
     ...memoryNamedSecrets(() => isoNow(clock)),
     ...memoryStreams(state.messages, clock),
+    ...memoryNatsTokens(clock),
 
     createMessages,
 

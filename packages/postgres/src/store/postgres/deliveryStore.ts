@@ -19,6 +19,7 @@ import { listenForDeliveries } from "./deliveryWakeUps.js";
 import { postgresPruneInboundKeys } from "./inboundKeys.js";
 import { createLeaseCache } from "./leaseCache.js";
 import { postgresNamedSecrets } from "./namedSecrets.js";
+import { postgresNatsTokens } from "./natsTokens.js";
 import { postgresStreams } from "./streams.js";
 import {
   POSTGRES_WRITE_PROBE_DEFAULTS,
@@ -48,6 +49,7 @@ export function createPostgresDeliveryStore(
     ...postgresCatalog(pool, clock, nowIso),
     ...postgresNamedSecrets(pool, nowIso),
     ...postgresStreams(pool, clock),
+    ...postgresNatsTokens(pool, clock),
     ...postgresQueries(pool, clock),
     ...postgresLease(pool, clock, leases),
     createMessages,

@@ -106,9 +106,9 @@ Examples:
   Migrated SQLite database ./herald.db
     applied 001_event_store
     …
-  now at version 11
+  now at version 12
   $ herald migrate --db postgres://herald:secret@db.internal:5432/herald --schema herald --json
-  {"dialect":"postgres","database":"postgres://herald:***@db.internal:5432/herald","schema":"herald","applied":[],"version":11}
+  {"dialect":"postgres","database":"postgres://herald:***@db.internal:5432/herald","schema":"herald","applied":[],"version":12}
 `;
 
 export function registerMigrate(program: Command, io: CliIo): Command {

@@ -16,6 +16,7 @@ import { sqliteQueue } from "./deliveryQueue.js";
 import { call, sqliteContext } from "./deliverySql.js";
 import { sqlitePruneInboundKeys } from "./inboundKeys.js";
 import { sqliteNamedSecrets } from "./namedSecrets.js";
+import { sqliteNatsTokens } from "./natsTokens.js";
 import { sqliteStreams } from "./streams.js";
 import {
   SQLITE_WRITE_PROBE_DEFAULTS,
@@ -44,6 +45,7 @@ export function createSqliteDeliveryStore(
     ...sqliteCatalog(ctx, clock, nowIso),
     ...sqliteNamedSecrets(ctx, nowIso),
     ...sqliteStreams(ctx, clock),
+    ...sqliteNatsTokens(ctx, clock),
     ...sqliteQueue(ctx, clock),
     ...sqliteQueries(ctx, clock),
     createMessages,
