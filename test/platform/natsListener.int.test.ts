@@ -300,6 +300,31 @@ describe.skipIf(!haveNats)("NATS listener", () => {
     connection.close();
   });
 
+  it("reconnects by itself when nats-server restarts, and reads on", async () => {
+    freshStore();
+    const dispatcher = createDispatcher({ store });
+    const errors: string[] = [];
+    const started = await start({ dispatcher, onError: (error) => errors.push(error.code) });
+    await publish("agent.network.r1.evt", { type: "link.up" });
+    await waitFor(() => settled() === 1, { timeoutMs: 10_000 });
+    await server.restart();
+    // The test's own client reconnects too; publish once it has.
+    await waitFor(
+      async () => {
+        try {
+          await publish("agent.network.r1.evt", { type: "link.down" }, "after-restart");
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    await waitFor(() => settled() === 2, { timeoutMs: 20_000 });
+    expect(rows().map((row) => row.type)).toEqual(["link.up", "link.down"]);
+    expect(started.stats()).toMatchObject({ handled: 2, failed: 0 });
+  });
+
   it("refuses bad options before connecting", async () => {
     freshStore();
     const dispatcher = createDispatcher({ store });

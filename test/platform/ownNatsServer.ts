@@ -25,17 +25,19 @@ export function natsServerAvailable(what: string): boolean {
 export interface OwnNatsServer {
   url: string;
   port: number;
-  child: ChildProcess;
-  /** Everything it logged. */
+  readonly child: ChildProcess;
+  /** Everything it logged (since its last start). */
   log(): string;
+  /** SIGKILL, then the same server again (same port, same JetStream store). */
+  restart(): Promise<void>;
   /** SIGKILL and removal of its store directory. */
   stop(): Promise<void>;
 }
 
-/** Starts it and resolves once it accepts clients. */
-export async function startOwnNatsServer(): Promise<OwnNatsServer> {
-  const dir = await mkdtemp(join(tmpdir(), "herald-nats-"));
-  const port = await freePort();
+async function spawnServer(
+  port: number,
+  dir: string,
+): Promise<{ child: ChildProcess; log(): string }> {
   const child = spawn(
     NATS_SERVER_BIN,
     ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "js")],
@@ -44,26 +46,48 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
   let log = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 10_000;
   while (!log.includes("Server is ready")) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
-      await rm(dir, { recursive: true, force: true });
       throw new Error(`nats-server did not start on ${port}:\n${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  return { child, log: () => log };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/** Starts it and resolves once it accepts clients. */
+export async function startOwnNatsServer(): Promise<OwnNatsServer> {
+  const dir = await mkdtemp(join(tmpdir(), "herald-nats-"));
+  const port = await freePort();
+  let current: Awaited<ReturnType<typeof spawnServer>>;
+  try {
+    current = await spawnServer(port, dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
-    child,
-    log: () => log,
+    get child() {
+      return current.child;
+    },
+    log: () => current.log(),
+    async restart() {
+      await kill(current.child);
+      current = await spawnServer(port, dir);
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
-      }
+      await kill(current.child);
       await rm(dir, { recursive: true, force: true });
     },
   };

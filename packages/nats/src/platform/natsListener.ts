@@ -404,7 +404,16 @@ export async function startNatsListener(options: NatsListenerOptions): Promise<N
 
   async function handle(msg: JsMsg): Promise<void> {
     // Keeps the server from redelivering to another process while a slow store runs.
-    const heartbeat = setInterval(() => msg.working(), Math.max(1, ackWaitMs / 2));
+    const heartbeat = setInterval(
+      () => {
+        try {
+          msg.working();
+        } catch {
+          // The connection is closing: the ack (or its absence) settles the message.
+        }
+      },
+      Math.max(1, ackWaitMs / 2),
+    );
     try {
       const mapping = mapNatsMessage(rules, msg.subject, msg.data);
       const key = listenIdempotencyKey(msg);
@@ -420,7 +429,12 @@ export async function startNatsListener(options: NatsListenerOptions): Promise<N
       } else {
         // ackAck waits for the server's confirmation; a lost ack redelivers, and the
         // idempotency key makes the second dispatch a duplicate that creates nothing.
-        if (!(await msg.ackAck())) throw new Error("the server did not confirm the ack");
+        const acked = await msg.ackAck().catch(() => false);
+        if (!acked) {
+          throw new HeraldError("bus.unavailable", "NATS did not confirm the ack", {
+            details: { subject: msg.subject, sequence: msg.seq },
+          });
+        }
         if (event.outcome === "handled") counts.handled++;
         else counts.unmapped++;
         if (event.duplicate) counts.duplicates++;
@@ -482,7 +496,8 @@ export async function startNatsListener(options: NatsListenerOptions): Promise<N
     while (!stopping && !connection.isClosed()) {
       try {
         await consumeOnce();
-        delay = 0;
+        // The messages ended without a stop (the consumer went away): start again shortly.
+        delay = 500;
       } catch (error) {
         report(error);
         delay = Math.min(Math.max(delay * 2, 500), MAX_LISTEN_RETRY_DELAY_MS);
