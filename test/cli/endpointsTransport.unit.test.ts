@@ -51,6 +51,7 @@ describe("herald endpoints add --transport", () => {
     ["grpc", "grpcs://listener.example.com:443"],
     ["redis-streams", "redis://cache.example.com:6379/0?stream=orders"],
     ["nats", "orders.created"],
+    ["nats-core", "client.{tenant}.evt"],
   ])("stores a %s endpoint", async (transport, url) => {
     const run = await add(transport, url, ["--id", "ep_t", "--json"]);
     expect(run.code, run.stderr).toBe(0);

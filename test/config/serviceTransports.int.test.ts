@@ -103,6 +103,7 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
       "grpc",
       "http",
       "nats",
+      "nats-core",
       "rabbitmq",
       "redis-streams",
       "websocket",

@@ -236,6 +236,8 @@ describe("endpointTransportError", () => {
     expect(endpointTransportError(available, "nats", "orders.created")).toBeUndefined();
     expect(endpointTransportError(available, "nats", "billing.eu.created")).toBeUndefined();
     expect(endpointTransportError(available, "function", "record")).toBeUndefined();
+    // Core NATS publishes to live subscribers: no stream has to capture its subject.
+    expect(endpointTransportError(available, "nats-core", "client.{tenant}.evt")).toBeUndefined();
     // Subjects not known yet (before connecting): only NATS being configured is checked.
     expect(
       endpointTransportError(
@@ -257,6 +259,9 @@ describe("endpointTransportError", () => {
       code: "transport.unavailable",
       details: { field: "transport" },
     });
+    expect(
+      endpointTransportError({ ...available, nats: null }, "nats-core", "client.{tenant}.evt"),
+    ).toMatchObject({ code: "transport.unavailable", details: { field: "transport" } });
     expect(endpointTransportError(available, "function", "toString")).toMatchObject({
       code: "function.unknown",
       message: 'url: no function "toString" in this Herald (functions: "record", "simulate")',

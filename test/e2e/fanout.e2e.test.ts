@@ -1,6 +1,6 @@
 // One message through the built `herald serve` reaches one endpoint of every transport — http,
-// nats, function, websocket, grpc, rabbitmq, redis-streams — each a real peer on loopback (the
-// machine's NATS, RabbitMQ and Redis; a node:http server, a ws listener, a grpc-js server, a
+// nats, function, websocket, grpc, rabbitmq, redis-streams, nats-core — each a real peer on
+// loopback (the machine's NATS, RabbitMQ and Redis, a core NATS subscriber; a node:http server, a ws listener, a grpc-js server, a
 // function module), and every peer's copy verifies with Herald's verifyWebhook and that
 // endpoint's secret (the WebSocket and gRPC listeners verify it themselves, with the packages'
 // listener helpers).
@@ -13,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
+import { connect as connectNats } from "@nats-io/transport-node";
 import amqp from "amqplib";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -147,6 +148,20 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
       redis.disconnect();
     });
 
+    // nats-core: a core NATS subscriber on a subject no stream captures ({tenant} is "default").
+    const natsCore = await connectNats({ servers: serviceUrl("nats") });
+    cleanups.push(() => natsCore.close());
+    const coreSubject = `herald.fanoutcore.${suffix}`;
+    natsCore.subscribe(`${coreSubject}.default`, {
+      max: 1,
+      callback: (_error, msg) => {
+        const headers: Record<string, string> = {};
+        for (const [name, values] of msg.headers ?? []) headers[name.toLowerCase()] = values.join();
+        copies["nats-core"] = { headers, body: msg.string() };
+      },
+    });
+    await natsCore.flush();
+
     const dir = await makeTempDir("fanout");
     cleanups.push(() => dir.remove());
     const recordFile = join(dir.path, "recorded.jsonl");
@@ -184,6 +199,7 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
       grpc: `grpc://127.0.0.1:${grpcPort}`,
       rabbitmq: `${serviceUrl("rabbitmq")}/?exchange=${exchange}&routing_key=fan.out`,
       "redis-streams": `${serviceUrl("redis")}/0?stream=${streamKey}&maxlen=100`,
+      "nats-core": `${coreSubject}.{tenant}`,
     };
     for (const kind of TRANSPORTS) {
       const created = await api(base, "POST", "/v1/endpoints", {
@@ -239,9 +255,9 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
     const [fnLine] = readFileSync(recordFile, "utf8").split("\n");
     copies.function = JSON.parse(fnLine ?? "{}") as Copy;
     await waitUntil(
-      async () => copies.rabbitmq !== undefined,
+      async () => copies.rabbitmq !== undefined && copies["nats-core"] !== undefined,
       5000,
-      () => "the RabbitMQ copy",
+      () => "the RabbitMQ and core NATS copies",
     );
 
     for (const kind of TRANSPORTS) {

@@ -59,7 +59,16 @@ describe("JSON Schema conversion", () => {
     expect(schema.required).toEqual(["url", "event_types"]);
     expect(schema.properties?.timeout_ms).toMatchObject({ type: "integer", maximum: 300_000 });
     expect(schema.properties?.transport).toMatchObject({
-      enum: ["http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams"],
+      enum: [
+        "http",
+        "nats",
+        "function",
+        "websocket",
+        "grpc",
+        "rabbitmq",
+        "redis-streams",
+        "nats-core",
+      ],
       default: "http",
     });
     expect(schema.properties?.scheme?.default).toBe("standard");
@@ -248,7 +257,7 @@ describe("messages", () => {
     ],
     [
       { url: "https://x", event_types: ["*"], transport: "smtp" },
-      'transport: must be one of "http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams"',
+      'transport: must be one of "http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams", "nats-core"',
     ],
     [
       { url: "https://x", event_types: ["*"], timeoutms: 1, b: 2 },

@@ -14,6 +14,10 @@ const valid: Array<[EndpointTransport, string]> = [
   ["rabbitmq", "amqps://mq.example.com/prod?routing_key=orders"],
   ["redis-streams", "redis://cache.example.com:6379/0?stream=herald.orders&maxlen=1000"],
   ["redis-streams", "rediss://user:pw@cache.example.com?stream=orders"],
+  ["nats-core", "client.{tenant}.evt"],
+  ["nats-core", "events.{type}"],
+  ["nats-core", "t-{tenant}.{type}.m.{message_id}"],
+  ["nats-core", "plain.subject"],
 ];
 
 const invalid: Array<[EndpointTransport, string]> = [
@@ -25,6 +29,15 @@ const invalid: Array<[EndpointTransport, string]> = [
   ["rabbitmq", "http://mq.example.com/?routing_key=orders"],
   ["redis-streams", "redis://user:s3cretpass@cache.example.com:6379/0"],
   ["redis-streams", "redis://cache.example.com/x?stream=orders&maxlen=-3"],
+  ["nats-core", "client.{tenant}.*"],
+  ["nats-core", "client.>"],
+  ["nats-core", "client..evt"],
+  ["nats-core", ".client.evt"],
+  ["nats-core", "client.{tenant} evt"],
+  ["nats-core", "client.{user}.evt"],
+  ["nats-core", "client.{tenant.evt"],
+  ["nats-core", "client.tenant}.evt"],
+  ["nats-core", `x.${"a".repeat(4000)}`],
 ];
 
 describe("endpoint targets of the message-shaped transports", () => {

@@ -49,6 +49,7 @@ export const ENDPOINT_TRANSPORTS: readonly EndpointTransport[] = Object.freeze([
   "grpc",
   "rabbitmq",
   "redis-streams",
+  "nats-core",
 ]);
 
 export const DEFAULT_TENANT = "default";

@@ -67,7 +67,8 @@ export type EndpointTransport =
   | "websocket"
   | "grpc"
   | "rabbitmq"
-  | "redis-streams";
+  | "redis-streams"
+  | "nats-core";
 
 /**
  * One signing secret of an endpoint. Rotation adds a new secret and gives the old one an

@@ -2,7 +2,8 @@
 // the function transport always (the built-in `simulate` and the functions module's exports),
 // WebSocket, gRPC, RabbitMQ and Redis Streams always (each client loaded on its first send),
 // NATS when configured — connected at start, its stream created or found, so an unreachable
-// server or a subject outside the stream is reported then, not as dead letters later.
+// server or a subject outside the stream is reported then, not as dead letters later — and with
+// it core NATS (`nats-core`, live subscribers), on the same settings, connecting on first send.
 
 import type { DeliveryFunction } from "@heraldjs/core/internal/delivery/transports/function.js";
 import { createFunctionTransport } from "@heraldjs/core/internal/delivery/transports/function.js";
@@ -88,6 +89,38 @@ function messageTransports(
 
 type NatsTransportModule = typeof import("@heraldjs/nats/internal/delivery/transports/nats.js");
 
+/** Where the `nats` and `nats-core` transports connect, from the `nats:` settings. */
+function natsConnection(settings: NatsSettings) {
+  return {
+    servers: settings.servers,
+    ...(settings.credsFile === null ? {} : { credsFile: settings.credsFile }),
+    connectOptions: {
+      name: "herald",
+      ...(settings.user === null ? {} : { user: settings.user }),
+      ...(settings.password === null ? {} : { pass: settings.password }),
+      ...(settings.token === null ? {} : { token: settings.token }),
+    },
+  };
+}
+
+/**
+ * The `nats-core` transport on the same NATS settings, with a connection of its own opened on its
+ * first send (a core publish needs no stream, so there is nothing to check at start).
+ */
+function natsCoreTransport(settings: NatsSettings, clock: Clock | undefined): Transport {
+  return lazyTransport(
+    "nats-core",
+    async () =>
+      (
+        await import("@heraldjs/nats/internal/delivery/transports/natsCore.js")
+      ).createNatsCoreTransport({
+        nats: natsConnection(settings),
+        ...(clock === undefined ? {} : { clock }),
+      }),
+    clock,
+  );
+}
+
 /** The NATS transport, connected and its stream ensured; rejects when that fails. */
 async function connectNats(settings: NatsSettings, clock: Clock | undefined) {
   // Loaded only when NATS is configured: a service without it never loads the NATS client.
@@ -95,18 +128,7 @@ async function connectNats(settings: NatsSettings, clock: Clock | undefined) {
     "@heraldjs/nats/internal/delivery/transports/nats.js"
   );
   const transport = createNatsTransport({
-    nats: {
-      servers: settings.servers,
-      stream: settings.stream,
-      subjects: settings.subjects,
-      ...(settings.credsFile === null ? {} : { credsFile: settings.credsFile }),
-      connectOptions: {
-        name: "herald",
-        ...(settings.user === null ? {} : { user: settings.user }),
-        ...(settings.password === null ? {} : { pass: settings.password }),
-        ...(settings.token === null ? {} : { token: settings.token }),
-      },
-    },
+    nats: { ...natsConnection(settings), stream: settings.stream, subjects: settings.subjects },
     ...(clock === undefined ? {} : { clock }),
   });
   try {
@@ -143,6 +165,7 @@ export async function buildServiceTransports(
   if (config.nats !== null) {
     const nats = await connectNats(config.nats, clock);
     transports.nats = nats.transport;
+    transports["nats-core"] = natsCoreTransport(config.nats, clock);
     pings.nats = () => nats.transport.ping();
     availability = { ...availability, nats: { stream: nats.stream, subjects: nats.subjects } };
   }

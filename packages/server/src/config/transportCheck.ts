@@ -1,6 +1,7 @@
-// Whether this process can deliver to an endpoint: its transport is configured, its function
-// exists, its NATS subject lands in the stream. One rule for POST/PATCH /v1/endpoints (400) and
-// the endpoints of herald.yaml (config.invalid at start), instead of a dead letter later.
+// Whether this process can deliver to an endpoint: its transport is configured (NATS for `nats`
+// and `nats-core`), its function exists, its JetStream subject lands in the stream. One rule for
+// POST/PATCH /v1/endpoints (400) and the endpoints of herald.yaml (config.invalid at start),
+// instead of a dead letter later.
 
 import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
@@ -46,7 +47,7 @@ export function endpointTransportError(
   target: string,
   field = "url",
 ): HeraldError | undefined {
-  if (transport === "nats") {
+  if (transport === "nats" || transport === "nats-core") {
     const { nats } = available;
     if (nats === null) {
       return new HeraldError(
@@ -55,6 +56,8 @@ export function endpointTransportError(
         { details: { field: "transport", transport } },
       );
     }
+    // Core NATS publishes to live subscribers: no stream needs to capture the subject.
+    if (transport === "nats-core") return undefined;
     if (nats.subjects !== null && !nats.subjects.some((s) => subjectMatches(s, target))) {
       return new HeraldError(
         "transport.unavailable",

@@ -17,6 +17,7 @@ import {
   parseEndpointFilter,
 } from "@heraldjs/core/internal/model/endpointFilter.js";
 import { checkGrpcTarget } from "@heraldjs/grpc/internal/delivery/transports/grpcTarget.js";
+import { checkNatsSubjectTemplate } from "@heraldjs/nats/internal/delivery/transports/natsSubjectTemplate.js";
 import { parseRabbitMqTarget } from "@heraldjs/rabbitmq/internal/delivery/transports/rabbitmqTarget.js";
 import { parseRedisStreamsTarget } from "@heraldjs/redis/internal/delivery/transports/redisStreamsTarget.js";
 import {
@@ -47,7 +48,10 @@ const transportSchema = z.enum(ENDPOINT_TRANSPORTS);
 
 /** The fields an update may change (no id, no secret: rotation has its own route). */
 const patchFields = {
-  /** http: an absolute http(s) URL; nats: a subject; function: a registered function name. */
+  /**
+   * http: an absolute http(s) URL; nats: a subject; nats-core: a subject template; function: a
+   * registered function name.
+   */
   url: z.string().min(1).max(2048),
   transport: transportSchema,
   /** Event-type patterns, e.g. `order.*`. */
@@ -114,6 +118,8 @@ const TARGET_CHECKS: Partial<Record<EndpointTransport, (url: string) => void>> =
   grpc: checkGrpcTarget,
   rabbitmq: (url) => void parseRabbitMqTarget(url),
   "redis-streams": (url) => void parseRedisStreamsTarget(url),
+  // A subject template: `client.{tenant}.evt`, placeholders {tenant}, {type}, {message_id}.
+  "nats-core": checkNatsSubjectTemplate,
 };
 
 /** Checks `url` for its transport; throws `request.invalid` naming `url`. */

@@ -219,7 +219,9 @@ configure the receiver with it now. Without --secret a new one is generated for 
 --transport says how to deliver and --url where (docs/transports.md): http (a URL, the default),
 nats (a subject), function (a function name), websocket (ws:// or wss://), grpc (grpc:// or
 grpcs://host:port), rabbitmq (amqp(s)://…?exchange=…&routing_key=…), redis-streams
-(redis(s)://…?stream=…&maxlen=…). A password in the URL is stored and never printed back.
+(redis(s)://…?stream=…&maxlen=…), nats-core (a subject template for live subscribers, e.g.
+'client.{tenant}.evt'; placeholders {tenant}, {type}, {message_id}). A password in the URL is
+stored and never printed back.
 --filter takes a filter on the payload and headers as JSON (docs/filters.md): a message of a
 matching type that the filter refuses gets no delivery and is shown as filtered out by
 \`herald messages show\`; an invalid filter is a usage error naming the offending part.
