@@ -17,6 +17,7 @@ import {
 } from "../../store/openDatabase.js";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
+import { untilSignal } from "../untilSignal.js";
 
 interface ServiceFlags {
   db?: string;
@@ -42,27 +43,6 @@ function parseCount(value: string): number {
     throw new InvalidArgumentError("Expected a whole number ≥ 1.");
   }
   return n;
-}
-
-/** Resolves when SIGTERM or SIGINT arrives; a second one ends the process at once. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      // A second signal ends the process at once (Ctrl-C twice); one within a second of the
-      // first is the same stop delivered twice (a supervisor signalling npm and node) and waits.
-      const first = Date.now();
-      const force = () => {
-        if (Date.now() - first >= 1000) process.exit(130);
-      };
-      process.on("SIGTERM", force);
-      process.on("SIGINT", force);
-      resolve(signal);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
 }
 
 async function runService(
