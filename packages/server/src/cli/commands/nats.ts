@@ -4,6 +4,7 @@
 
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerNatsListen } from "./natsListen.js";
 
 const NATS_HELP = `
 See docs/nats.md for the model (operator, account, auth user, callout), the subject convention
@@ -19,6 +20,6 @@ export function registerNats(program: Command, io: CliIo): Command {
       "Run Herald as the NATS platform's control plane. See `herald nats <command> --help`.",
     )
     .addHelpText("after", NATS_HELP);
-  void io;
+  registerNatsListen(nats, io);
   return nats;
 }
