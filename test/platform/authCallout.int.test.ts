@@ -13,6 +13,7 @@ import {
 } from "../../packages/nats/src/platform/authCallout.js";
 import { broadcastCommand, sendCommand } from "../../packages/nats/src/platform/natsCommands.js";
 import { agentInboxPrefix } from "../../packages/nats/src/platform/natsSubjects.js";
+import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import {
@@ -20,6 +21,8 @@ import {
   natsServerBinary,
   startNatsPlatform,
 } from "../helpers/natsPlatform.js";
+import { createTestSchema } from "../helpers/postgres.js";
+import { serviceAvailable } from "../helpers/services.js";
 import { migratedSqlite } from "../helpers/sqlite.js";
 
 // Skips only when no nats-server ≥ 2.10 can be had (natsServerBinary warns loudly); under
@@ -51,9 +54,10 @@ function nextError(nc: NatsConnection): Promise<string> {
 }
 
 describe.skipIf(!available).each([
-  { encrypt: true, label: "with xkey encryption" },
-  { encrypt: false, label: "without encryption" },
-])("auth callout on nats-server 2.10 ($label)", ({ encrypt }) => {
+  { encrypt: true, backend: "sqlite", label: "with xkey encryption" },
+  { encrypt: false, backend: "sqlite", label: "without encryption" },
+  { encrypt: true, backend: "postgres", label: "with xkey encryption" },
+])("auth callout on nats-server 2.10, tokens on $backend ($label)", ({ encrypt, backend }) => {
   let server: NatsPlatformServer;
   let callout: NatsAuthCallout;
   let store: DeliveryStore;
@@ -69,9 +73,17 @@ describe.skipIf(!available).each([
 
   beforeAll(async () => {
     server = await startNatsPlatform({ encrypt });
-    const sqlite = migratedSqlite();
-    cleanup = sqlite.cleanup;
-    store = createSqliteDeliveryStore(sqlite.db, { clock });
+    if (backend === "postgres") {
+      // serviceAvailable throws under CI=true when PostgreSQL is down; elsewhere it warns.
+      if (!(await serviceAvailable("postgres"))) return;
+      const schema = await createTestSchema("nats_auth");
+      cleanup = () => void schema.drop();
+      store = createPostgresDeliveryStore(schema.pool, { clock });
+    } else {
+      const sqlite = migratedSqlite();
+      cleanup = sqlite.cleanup;
+      store = createSqliteDeliveryStore(sqlite.db, { clock });
+    }
     callout = await startNatsAuthCallout({
       servers: server.url,
       issuerSeed: server.keys.issuer.seed,
