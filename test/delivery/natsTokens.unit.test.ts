@@ -80,6 +80,7 @@ describe("NATS tokens", () => {
     });
   });
 
+  // Refusals of a token that exists (expired, revoked) name it by id, never by the token.
   describe("checkNatsToken", () => {
     it("answers ok with the record for a live token", async () => {
       const { token, record } = await mintNatsToken(
@@ -133,7 +134,7 @@ describe("NATS tokens", () => {
     });
 
     it("refuses an expired token from its expiry on", async () => {
-      const { token } = await mintNatsToken(
+      const { token, record } = await mintNatsToken(
         store,
         { identity: "agent.network", id: AGENT, ttlS: 30 },
         { clock },
@@ -142,6 +143,7 @@ describe("NATS tokens", () => {
       expect(await checkNatsToken(store, token, { clock })).toEqual({
         ok: false,
         reason: "expired",
+        tokenId: record.id,
       });
     });
 
@@ -157,11 +159,13 @@ describe("NATS tokens", () => {
       expect(await checkNatsToken(store, token, { clock })).toEqual({
         ok: false,
         reason: "revoked",
+        tokenId: record.id,
       });
       clock.advance(60_000);
       expect(await checkNatsToken(store, token, { clock })).toEqual({
         ok: false,
         reason: "revoked",
+        tokenId: record.id,
       });
     });
   });

@@ -51,7 +51,7 @@ export interface NatsTokenRecord {
   /** SHA-256 of the token, lowercase hex. */
   tokenHash: string;
   createdAt: string;
-  /** Null: until revoked. */
+  /** Null: it does not expire (it lasts until revoked). */
   expiresAt: string | null;
   /** When it was revoked; null while it is not. */
   revokedAt: string | null;

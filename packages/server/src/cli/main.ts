@@ -31,7 +31,8 @@ Environment:
   ${SECRET_ENV}   secret(s) for sign, verify, sources add and secret create|rotate, one per line,
                   when no --secret is given
   ${DB_ENV}       the database of migrate, replay, deliveries, messages, endpoints, sources and
-                  secret list|create|rotate|delete, stream-tokens create|list|revoke
+                  secret list|create|rotate|delete, stream-tokens create|list|revoke,
+                  nats token create|list|revoke
                   (a SQLite path or postgres:// URL; default ${DEFAULT_SQLITE_PATH})
 
 Examples:

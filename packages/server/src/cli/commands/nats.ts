@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerNatsListen } from "./natsListen.js";
+import { registerNatsTokens } from "./natsTokens.js";
 
 const NATS_HELP = `
 See docs/nats.md for the model (operator, account, auth user, callout), the subject convention
@@ -20,6 +21,7 @@ export function registerNats(program: Command, io: CliIo): Command {
       "Run Herald as the NATS platform's control plane. See `herald nats <command> --help`.",
     )
     .addHelpText("after", NATS_HELP);
+  registerNatsTokens(nats, io);
   registerNatsListen(nats, io);
   return nats;
 }
