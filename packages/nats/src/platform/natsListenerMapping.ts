@@ -5,12 +5,12 @@
 
 import { subjectMatches } from "@heraldjs/core/internal/bus/subjectMatch.js";
 import { typeName } from "@heraldjs/core/internal/model/check.js";
+import {
+  NATS_AGENT_KINDS,
+  type NatsAgentKind,
+} from "@heraldjs/core/internal/model/natsTokenRecords.js";
 import { isPlainObject, type JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { scanJsonText } from "@heraldjs/webhooks/internal/core/jsonText.js";
-
-/** The agent kinds a subject may name (`agent.{kind}.{id}.evt`). */
-export const NATS_LISTEN_AGENT_KINDS = ["compute", "storage", "network"] as const;
-export type NatsListenAgentKind = (typeof NATS_LISTEN_AGENT_KINDS)[number];
 
 /** The subject agents publish their events on, as a pattern: the listener's default. */
 export const AGENT_EVENT_SUBJECT = "agent.*.*.evt";
@@ -48,7 +48,7 @@ export type UnmappedReason =
   | (string & {});
 
 export interface AgentRef {
-  kind: NatsListenAgentKind;
+  kind: NatsAgentKind;
   id: string;
 }
 
@@ -80,9 +80,10 @@ export type MappingResult = MappedMessage | UnmappedMessage;
 export function parseAgentSubject(subject: string): AgentRef | "invalid" | undefined {
   const tokens = subject.split(".");
   if (tokens.length !== 4 || tokens[0] !== "agent" || tokens[3] !== "evt") return undefined;
-  const kind = tokens[1] as NatsListenAgentKind;
+  const kind = tokens[1] as NatsAgentKind;
   const id = tokens[2] as string;
-  if (!NATS_LISTEN_AGENT_KINDS.includes(kind) || !AGENT_ID.test(id)) return "invalid";
+  if (!(NATS_AGENT_KINDS as readonly string[]).includes(kind) || !AGENT_ID.test(id))
+    return "invalid";
   return { kind, id };
 }
 
@@ -171,7 +172,7 @@ export function mapNatsMessage(
     return {
       kind: "unmapped",
       reason: "subject.invalid",
-      detail: `agent.{kind}.{id}.evt needs a kind of ${NATS_LISTEN_AGENT_KINDS.join(", ")} and an id of 1–128 letters, digits, _ or -`,
+      detail: `agent.{kind}.{id}.evt needs a kind of ${NATS_AGENT_KINDS.join(", ")} and an id of 1–128 letters, digits, _ or -`,
       agent: undefined,
       tenant: undefined,
     };
