@@ -4,7 +4,10 @@
 
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerNatsAuthListen } from "./natsAuthListen.js";
+import { registerNatsKeygen } from "./natsKeygen.js";
 import { registerNatsListen } from "./natsListen.js";
+import { registerNatsSend } from "./natsSend.js";
 import { registerNatsTokens } from "./natsTokens.js";
 
 const NATS_HELP = `
@@ -21,7 +24,10 @@ export function registerNats(program: Command, io: CliIo): Command {
       "Run Herald as the NATS platform's control plane. See `herald nats <command> --help`.",
     )
     .addHelpText("after", NATS_HELP);
+  registerNatsKeygen(nats, io);
   registerNatsTokens(nats, io);
+  registerNatsAuthListen(nats, io);
+  registerNatsSend(nats, io);
   registerNatsListen(nats, io);
   return nats;
 }
