@@ -81,7 +81,7 @@ export async function startNatsPlatform(
 ): Promise<NatsPlatformServer> {
   const bin = natsServerBinary();
   if (bin === undefined) throw new Error("no nats-server ≥ 2.10: check natsServerBinary() first");
-  const keys = options.keys ?? generateNatsKeys();
+  const keys = options.keys ?? (await generateNatsKeys());
   const encrypt = options.encrypt ?? true;
   const dir = mkdtempSync(join(tmpdir(), "herald-nats-platform-"));
   const port = await freePort();

@@ -46,17 +46,17 @@ describe("readAuthorizationRequest", () => {
   it("accepts a request signed by the server it names, plain or sealed to our xkey", async () => {
     const server = createServer();
     const jwt = await request(server);
-    expect(read(jwt).connect_opts?.auth_token).toBe("hnt_x");
+    expect((await read(jwt)).connect_opts?.auth_token).toBe("hnt_x");
     const ours = createCurve();
     const theirs = createCurve();
     const sealed = theirs.seal(encoder.encode(jwt), ours.getPublicKey());
-    expect(read(sealed, theirs.getPublicKey(), ours).user_nkey).toMatch(/^U/);
+    expect((await read(sealed, theirs.getPublicKey(), ours)).user_nkey).toMatch(/^U/);
   });
 
   it("refuses garbage, other JWT types, a request signed by someone else and an expired one", async () => {
     const server = createServer();
-    expect(() => read("not a jwt")).toThrow(/not a signed JWT/);
-    expect(() => read(`${"e30"}.${"e30"}.${"AAAA"}`)).toThrow(BadAuthorizationRequest);
+    await expect(read("not a jwt")).rejects.toThrow(/not a signed JWT/);
+    await expect(read(`${"e30"}.${"e30"}.${"AAAA"}`)).rejects.toThrow(BadAuthorizationRequest);
     await expect(request(server, { type: "user" }).then(read)).rejects.toThrow(
       /not an authorization request/,
     );
@@ -70,7 +70,7 @@ describe("readAuthorizationRequest", () => {
     const jwt = await request(server);
     const [h, p, sig] = jwt.split(".");
     const tampered = `${h}.${p!.slice(0, -2)}AA.${sig}`;
-    expect(() => read(tampered)).toThrow(BadAuthorizationRequest);
+    await expect(read(tampered)).rejects.toThrow(BadAuthorizationRequest);
   });
 
   it("refuses a sealed request without an xkey, or sealed to another key", async () => {
@@ -78,9 +78,11 @@ describe("readAuthorizationRequest", () => {
     const ours = createCurve();
     const theirs = createCurve();
     const sealed = theirs.seal(encoder.encode(jwt), ours.getPublicKey());
-    expect(() => read(sealed, theirs.getPublicKey())).toThrow(/encrypted, and no xkey/);
-    expect(() => read(sealed, theirs.getPublicKey(), createCurve())).toThrow(/does not decrypt/);
-    expect(() => read(encoder.encode("short"), theirs.getPublicKey(), ours)).toThrow(
+    await expect(read(sealed, theirs.getPublicKey())).rejects.toThrow(/encrypted, and no xkey/);
+    await expect(read(sealed, theirs.getPublicKey(), createCurve())).rejects.toThrow(
+      /does not decrypt/,
+    );
+    await expect(read(encoder.encode("short"), theirs.getPublicKey(), ours)).rejects.toThrow(
       /does not decrypt/,
     );
   });

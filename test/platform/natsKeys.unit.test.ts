@@ -8,9 +8,9 @@ import {
 import { natsPermissions } from "../../packages/nats/src/platform/natsSubjects.js";
 
 describe("NATS platform keys", () => {
-  it("generates keys of each kind, different every time", () => {
-    const a = generateNatsKeys();
-    const b = generateNatsKeys();
+  it("generates keys of each kind, different every time", async () => {
+    const a = await generateNatsKeys();
+    const b = await generateNatsKeys();
     expect(a.issuer.publicKey).toMatch(/^A[A-Z2-7]{55}$/);
     expect(a.issuer.seed).toMatch(/^SA[A-Z2-7]{56}$/);
     expect(a.authUser.publicKey).toMatch(/^U[A-Z2-7]{55}$/);
@@ -19,29 +19,29 @@ describe("NATS platform keys", () => {
     expect(a.xkey.seed).toMatch(/^SX/);
     expect(a.operator.publicKey).toMatch(/^O[A-Z2-7]{55}$/);
     expect(a.issuer.seed).not.toBe(b.issuer.seed);
-    expect(natsKeyFromSeed(a.issuer.seed, "account", "issuer").getPublicKey()).toBe(
+    expect((await natsKeyFromSeed(a.issuer.seed, "account", "issuer")).getPublicKey()).toBe(
       a.issuer.publicKey,
     );
-    expect(natsKeyFromSeed(a.xkey.seed, "curve", "xkey").getPublicKey()).toBe(a.xkey.publicKey);
+    expect((await natsKeyFromSeed(a.xkey.seed, "curve", "xkey")).getPublicKey()).toBe(
+      a.xkey.publicKey,
+    );
   });
 
-  it("refuses a seed of the wrong kind or a broken one without echoing it", () => {
-    const keys = generateNatsKeys();
-    const wrongKind = () => natsKeyFromSeed(keys.authUser.seed, "account", "issuerSeed");
-    expect(wrongKind).toThrow(expect.objectContaining({ code: "config.invalid" }));
-    try {
-      wrongKind();
-    } catch (error) {
-      expect((error as Error).message).not.toContain(keys.authUser.seed);
-    }
+  it("refuses a seed of the wrong kind or a broken one without echoing it", async () => {
+    const keys = await generateNatsKeys();
+    const error = await natsKeyFromSeed(keys.authUser.seed, "account", "issuerSeed").catch(
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(error).toMatchObject({ code: "config.invalid" });
+    expect((error as Error).message).not.toContain(keys.authUser.seed);
     const broken = `${keys.issuer.seed.slice(0, -3)}AAA`;
-    expect(() => natsKeyFromSeed(broken, "account", "issuerSeed")).toThrow(
+    await expect(natsKeyFromSeed(broken, "account", "issuerSeed")).rejects.toThrow(
       /issuerSeed is not a valid NKey seed/,
     );
   });
 
-  it("writes the config-mode block with the public keys only", () => {
-    const keys = generateNatsKeys();
+  it("writes the config-mode block with the public keys only", async () => {
+    const keys = await generateNatsKeys();
     const block = natsConfSnippet(keys, { websocketPort: 8080, account: "AGENTS" });
     expect(block).toContain(`issuer: ${keys.issuer.publicKey}`);
     expect(block).toContain(`auth_users: [ ${keys.authUser.publicKey} ]`);

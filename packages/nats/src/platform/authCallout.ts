@@ -15,10 +15,14 @@ import type { NatsIdentity } from "@heraldjs/core/internal/model/natsTokenRecord
 import type { NatsTokenStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { decode, encodeAuthorizationResponse, encodeUser } from "@nats-io/jwt";
 import type { KeyPair } from "@nats-io/nkeys";
 import type { Msg, Subscription } from "@nats-io/transport-node";
-import { loadNats, type NatsConnectionOptions, openConnection } from "../bus/nats/load.js";
+import {
+  loadNats,
+  loadNatsPlatform,
+  type NatsConnectionOptions,
+  openConnection,
+} from "../bus/nats/load.js";
 import { natsKeyFromSeed } from "./natsKeys.js";
 import { natsPermissions } from "./natsSubjects.js";
 
@@ -104,13 +108,15 @@ export class BadAuthorizationRequest extends Error {}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function keysOf(options: NatsAuthCalloutOptions): { issuer: KeyPair; xkey: KeyPair | undefined } {
+async function keysOf(
+  options: NatsAuthCalloutOptions,
+): Promise<{ issuer: KeyPair; xkey: KeyPair | undefined }> {
   return {
-    issuer: natsKeyFromSeed(options.issuerSeed, "account", "issuerSeed"),
+    issuer: await natsKeyFromSeed(options.issuerSeed, "account", "issuerSeed"),
     xkey:
       options.xkeySeed === undefined
         ? undefined
-        : natsKeyFromSeed(options.xkeySeed, "curve", "xkeySeed"),
+        : await natsKeyFromSeed(options.xkeySeed, "curve", "xkeySeed"),
   };
 }
 
@@ -119,12 +125,13 @@ function keysOf(options: NatsAuthCalloutOptions): { issuer: KeyPair; xkey: KeyPa
  * verified: a JWT of type authorization_request signed by the server it names, not expired by
  * the wall clock. Throws BadAuthorizationRequest saying what is wrong, never the content.
  */
-export function readAuthorizationRequest(
+export async function readAuthorizationRequest(
   payload: Uint8Array,
   serverXkey: string | undefined,
   xkey: KeyPair | undefined,
   nowMs: number = Date.now(),
-): AuthorizationRequest {
+): Promise<AuthorizationRequest> {
+  const { decode } = (await loadNatsPlatform()).jwt;
   let data = payload;
   if (serverXkey !== undefined) {
     if (xkey === undefined) {
@@ -141,7 +148,7 @@ export function readAuthorizationRequest(
     }
     data = opened;
   }
-  let jwt: ReturnType<typeof decode<AuthorizationRequest>>;
+  let jwt: { iss: string; exp?: number; nats: AuthorizationRequest };
   try {
     jwt = decode<AuthorizationRequest>(decoder.decode(data));
   } catch (error) {
@@ -184,10 +191,11 @@ export async function startNatsAuthCallout(
       details: { field: "userJwtTtlS" },
     });
   }
-  const { issuer, xkey } = keysOf(options);
+  const { issuer, xkey } = await keysOf(options);
+  const { encodeAuthorizationResponse, encodeUser } = (await loadNatsPlatform()).jwt;
   const connectOptions = { ...options.connectOptions };
   if (options.authUserSeed !== undefined && options.connection === undefined) {
-    natsKeyFromSeed(options.authUserSeed, "user", "authUserSeed");
+    await natsKeyFromSeed(options.authUserSeed, "user", "authUserSeed");
     const { transport } = await loadNats();
     connectOptions.authenticator = transport.nkeyAuthenticator(
       encoder.encode(options.authUserSeed.trim()),
@@ -236,7 +244,7 @@ export async function startNatsAuthCallout(
     const serverXkey = msg.headers?.get("Nats-Server-Xkey") || undefined;
     let claims: AuthorizationRequest;
     try {
-      claims = readAuthorizationRequest(msg.data, serverXkey, xkey);
+      claims = await readAuthorizationRequest(msg.data, serverXkey, xkey);
     } catch (error) {
       decide({
         allowed: false,

@@ -3,15 +3,8 @@
 // and an operator key for operator-mode set-ups; with the nats.conf block that uses them.
 
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import {
-  createAccount,
-  createCurve,
-  createOperator,
-  createUser,
-  fromCurveSeed,
-  fromSeed,
-  type KeyPair,
-} from "@nats-io/nkeys";
+import type { KeyPair } from "@nats-io/nkeys";
+import { loadNatsPlatform } from "../bus/nats/load.js";
 
 export interface NatsKey {
   /** The public key (O…, A…, U…, X…): safe to show and to put in nats.conf. */
@@ -38,7 +31,9 @@ function key(pair: KeyPair): NatsKey {
 }
 
 /** Fresh keys, from the system's secure random source. */
-export function generateNatsKeys(): NatsPlatformKeys {
+export async function generateNatsKeys(): Promise<NatsPlatformKeys> {
+  const { createAccount, createCurve, createOperator, createUser } = (await loadNatsPlatform())
+    .nkeys;
   return {
     issuer: key(createAccount()),
     authUser: key(createUser()),
@@ -53,11 +48,11 @@ const SEED_PREFIX = { account: "SA", user: "SU", curve: "SX" } as const;
  * The key pair of a seed, checked to be of the expected kind; throws `config.invalid` naming
  * `field`, never the seed.
  */
-export function natsKeyFromSeed(
+export async function natsKeyFromSeed(
   seed: string,
   kind: keyof typeof SEED_PREFIX,
   field: string,
-): KeyPair {
+): Promise<KeyPair> {
   const text = seed.trim();
   if (!text.startsWith(SEED_PREFIX[kind])) {
     throw new HeraldError(
@@ -66,6 +61,7 @@ export function natsKeyFromSeed(
       { details: { field } },
     );
   }
+  const { fromCurveSeed, fromSeed } = (await loadNatsPlatform()).nkeys;
   try {
     const bytes = new TextEncoder().encode(text);
     return kind === "curve" ? fromCurveSeed(bytes) : fromSeed(bytes);

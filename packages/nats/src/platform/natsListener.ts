@@ -12,7 +12,8 @@ import { DEFAULT_TENANT, MAX_NAME_LENGTH } from "@heraldjs/core/internal/model/c
 import { coerceError, HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { textProblem } from "@heraldjs/webhooks/internal/core/text.js";
-import type { ConsumerConfig, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { ensureDurable } from "../bus/nats/consumer.js";
 import {
   loadNats,
   type NatsConnection,
@@ -231,36 +232,6 @@ async function ensureStream(
   }
 }
 
-/** Adds the durable consumer, or aligns an existing one's settings with these. */
-async function ensureConsumer(
-  connection: NatsConnection,
-  stream: string,
-  config: Partial<ConsumerConfig> & { durable_name: string },
-): Promise<void> {
-  const { jetstream } = await loadNats();
-  const jsm = await jetstream.jetstreamManager(connection);
-  try {
-    await jsm.consumers.info(stream, config.durable_name);
-  } catch (error) {
-    if (!(error instanceof jetstream.JetStreamApiError)) throw error;
-    if (error.code === jetstream.JetStreamApiCodes.StreamNotFound) {
-      throw new HeraldError("config.invalid", `JetStream stream ${stream} does not exist`, {
-        cause: error,
-        details: { stream },
-      });
-    }
-    if (error.code !== jetstream.JetStreamApiCodes.ConsumerNotFound) throw error;
-    try {
-      await jsm.consumers.add(stream, config);
-      return;
-    } catch {
-      // Another process added it meanwhile: fall through and align its settings.
-    }
-  }
-  const { durable_name, ack_policy, deliver_policy, ...updatable } = config;
-  await jsm.consumers.update(stream, durable_name, updatable);
-}
-
 /**
  * Connects (or borrows `connection`; a connection Herald opens reconnects without limit),
  * ensures the stream and the durable consumer, and starts handling messages. Rejects with
@@ -324,7 +295,7 @@ export async function startNatsListener(options: NatsListenerOptions): Promise<N
         : versionAtLeast(connection.info?.version, [2, 10])
           ? { filter_subjects: subjects }
           : {};
-    await ensureConsumer(connection, stream, {
+    await ensureDurable(connection, stream, {
       durable_name: durable,
       ack_policy: jetstream.AckPolicy.Explicit,
       deliver_policy: jetstream.DeliverPolicy.All,

@@ -62,7 +62,8 @@ function versionAtLeast(version: string | undefined, wanted: readonly number[]):
   return true;
 }
 
-async function ensureDurable(
+/** Adds the durable consumer, or aligns an existing one's settings with these. */
+export async function ensureDurable(
   connection: NatsConnection,
   stream: string,
   config: Partial<ConsumerConfig> & { durable_name: string },

@@ -29,6 +29,29 @@ export function loadNats(): Promise<NatsModules> {
   return modules;
 }
 
+type NatsPlatformModules = {
+  jwt: typeof import("@nats-io/jwt");
+  nkeys: typeof import("@nats-io/nkeys");
+};
+
+let platformModules: Promise<NatsPlatformModules> | undefined;
+
+/** The NKeys and JWT libraries of the platform (platform/), loaded on first use like the client. */
+export function loadNatsPlatform(): Promise<NatsPlatformModules> {
+  platformModules ??= Promise.all([import("@nats-io/jwt"), import("@nats-io/nkeys")]).then(
+    ([jwt, nkeys]) => ({ jwt, nkeys }),
+    (error: unknown) => {
+      platformModules = undefined;
+      throw new HeraldError(
+        "config.invalid",
+        "The NATS platform needs @nats-io/jwt and @nats-io/nkeys installed",
+        { cause: error },
+      );
+    },
+  );
+  return platformModules;
+}
+
 /** Either an open connection (borrowed: never closed by Herald) or where to open one. */
 export interface NatsConnectionOptions {
   connection?: NatsConnection;

@@ -47,7 +47,7 @@ export function seedEnvLines(keys: NatsPlatformKeys, account: string, encrypt: b
 }
 
 async function runKeygen(flags: KeygenFlags, io: CliIo): Promise<number> {
-  const keys = generateNatsKeys();
+  const keys = await generateNatsKeys();
   const snippet = natsConfSnippet(keys, {
     account: flags.account,
     encrypt: flags.encrypt,
