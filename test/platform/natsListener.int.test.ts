@@ -1,6 +1,6 @@
 // The NATS listener against a real JetStream (this file's own nats-server) and a real SQLite
 // store: agent events and configured subjects become Herald messages (type, tenant, payload as
-// docs/nats-listen.md says), the same event twice is one message, what cannot be mapped is stored
+// docs/nats.md says), the same event twice is one message, what cannot be mapped is stored
 // as `nats.unmapped` with its reason, and a store that cannot write gets the message nak'ed and
 // stored when it comes back.
 //

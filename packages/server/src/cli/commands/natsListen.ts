@@ -272,7 +272,7 @@ async function runListen(flags: ListenFlags, io: CliIo): Promise<number> {
 }
 
 const HELP = `
-Each message read becomes one Herald message (docs/nats-listen.md):
+Each message read becomes one Herald message (docs/nats.md):
   agent.<kind>.<id>.evt   the body's "type" (a JSON object's string), payload
                           {"agent":{"kind","id"},"data":<body.data or null>}; the tenant of the
                           agent's newest live NATS token (herald nats token), else default
