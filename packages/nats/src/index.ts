@@ -22,3 +22,42 @@ export {
   type RenderedSubject,
   renderNatsSubject,
 } from "./delivery/transports/natsSubjectTemplate.js";
+// The NATS platform (docs/nats.md): keys, the auth callout, commands to agents, the listener.
+export {
+  AUTH_CALLOUT_SUBJECT,
+  type NatsAuthCallout,
+  type NatsAuthCalloutOptions,
+  type NatsAuthCalloutStats,
+  type NatsAuthDecision,
+  type NatsAuthRefusalReason,
+  startNatsAuthCallout,
+} from "./platform/authCallout.js";
+export {
+  broadcastCommand,
+  type CommandReply,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type SendCommandOptions,
+  sendCommand,
+} from "./platform/natsCommands.js";
+export {
+  generateNatsKeys,
+  type NatsConfOptions,
+  type NatsKey,
+  type NatsPlatformKeys,
+  natsConfSnippet,
+} from "./platform/natsKeys.js";
+export {
+  type NatsListener,
+  type NatsListenerOptions,
+  type NatsListenerStats,
+  startNatsListener,
+} from "./platform/natsListener.js";
+export {
+  agentBroadcastSubject,
+  agentCommandSubject,
+  agentEventSubject,
+  agentInboxPrefix,
+  clientEventSubject,
+  type NatsUserPermissions,
+  natsPermissions,
+} from "./platform/natsSubjects.js";

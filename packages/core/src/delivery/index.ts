@@ -40,6 +40,17 @@ export {
   rotateNamedSecret,
 } from "./namedSecrets.js";
 export {
+  checkNatsToken,
+  type MintedNatsToken,
+  type MintNatsTokenInput,
+  mintNatsToken,
+  NATS_TOKEN_PREFIX,
+  type NatsTokenCheck,
+  type NatsTokenRefusalReason,
+  natsTokenHash,
+  revokeNatsToken,
+} from "./natsTokens.js";
+export {
   classifyResponse,
   type ResponseClassification,
   type RetryReason,
