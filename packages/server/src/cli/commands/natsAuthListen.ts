@@ -15,9 +15,9 @@ import { Counter, Histogram, Registry } from "prom-client";
 import { setAction } from "../command.js";
 import type { CliIo } from "../io.js";
 import {
-  addNatsServersOption,
+  addNatsConnectionOptions,
+  loadNatsConnection,
   type NatsConnectionFlags,
-  natsConnectionOptions,
 } from "../natsFlags.js";
 import { addDatabaseOptions, DB_ENV_HELP, type StoreFlags, withStore } from "../openStore.js";
 import { untilSignal } from "../untilSignal.js";
@@ -151,7 +151,10 @@ async function runAuthListen(flags: AuthListenFlags, io: CliIo): Promise<number>
   const authUserSeed = required(values, "HERALD_NATS_AUTH_USER_SEED");
   const xkeySeed = values.HERALD_NATS_XKEY_SEED || undefined;
   const account = flags.account ?? values.HERALD_NATS_ACCOUNT ?? "APP";
-  const connection = natsConnectionOptions(flags, io, { credentials: false });
+  const { connection } = await loadNatsConnection(flags, io, {
+    name: "herald-auth-callout",
+    credentials: false,
+  });
   const logger = pino(
     { base: { service: "herald-nats-auth" } },
     { write: (line: string) => io.stdout.write(line) },
@@ -237,14 +240,15 @@ Environment:
   HERALD_NATS_AUTH_USER_SEED  the auth user's seed (SU…): how this service connects
   HERALD_NATS_XKEY_SEED       the xkey's seed (SX…), when nats.conf names an xkey
   HERALD_NATS_ACCOUNT         the account connections are placed in (default APP)
-  HERALD_NATS_URL             the NATS server(s) when no --servers is given
+  HERALD_NATS_URL             the NATS server(s) when no --servers is given (else herald.yaml's
+                              nats.servers, else nats://127.0.0.1:4222)
 ${DB_ENV_HELP.replace(/^Environment:\n/, "")}
 Examples:
   $ herald nats auth-listen --seeds-file herald-nats.env --metrics 127.0.0.1:9465
 `;
 
 export function registerNatsAuthListen(nats: Command, io: CliIo): Command {
-  const command = addNatsServersOption(
+  const command = addNatsConnectionOptions(
     nats
       .command("auth-listen")
       .summary("run the auth callout service (checks tokens against the database)")

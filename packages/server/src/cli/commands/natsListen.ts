@@ -7,7 +7,6 @@
 import { createDispatcher } from "@heraldjs/core/internal/delivery/dispatcher.js";
 import { DEFAULT_TENANT } from "@heraldjs/core/internal/model/constants.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
-import type { NatsConnectionOptions } from "@heraldjs/nats/internal/bus/nats/load.js";
 import {
   DEFAULT_LISTEN_DURABLE,
   DEFAULT_LISTEN_STREAM,
@@ -24,27 +23,24 @@ import {
 import { coerceError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
-import {
-  NATS_STREAM_PATTERN,
-  type NatsSettings,
-  STREAM_SUBJECT_PATTERN,
-} from "../../config/transportSettings.js";
-import type { HeraldConfig } from "../../config/types.js";
+import { NATS_STREAM_PATTERN, STREAM_SUBJECT_PATTERN } from "../../config/transportSettings.js";
 import { setAction } from "../command.js";
 import type { CliIo } from "../io.js";
+import {
+  addNatsConnectionOptions,
+  loadNatsConnection,
+  NATS_CONNECTION_ENV_HELP,
+  type NatsConnectionFlags,
+} from "../natsFlags.js";
 import { addDatabaseOptions, withStore } from "../openStore.js";
 import { untilSignal } from "../untilSignal.js";
 
-/** Where the listener connects when neither --servers, herald.yaml nor HERALD_NATS_URL says. */
-const DEFAULT_LISTEN_NATS_URL = "nats://127.0.0.1:4222";
 /** How long an agent's tenant is remembered before its tokens are looked up again. */
 const TENANT_CACHE_MS = 10_000;
 /** How often the counts are logged while they change. */
 const STATS_INTERVAL_MS = 60_000;
 
-interface ListenFlags {
-  config?: string;
-  servers?: string[];
+interface ListenFlags extends NatsConnectionFlags {
   stream: string;
   durable: string;
   subject?: NatsSubjectRule[];
@@ -86,35 +82,6 @@ function parseAckWait(value: string): number {
     throw new InvalidArgumentError("Expected milliseconds, 1000–3600000.");
   }
   return ms;
-}
-
-function splitServers(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map((server) => server.trim())
-    .filter((server) => server !== "");
-}
-
-function parseServers(value: string): string[] {
-  const servers = splitServers(value);
-  if (servers.length === 0) throw new InvalidArgumentError("--servers names no NATS server.");
-  return servers;
-}
-
-/** Connection options: --servers over herald.yaml's `nats:` and HERALD_NATS_* (loadConfig). */
-function connectionOptions(flags: ListenFlags, nats: NatsSettings | null): NatsConnectionOptions {
-  // HERALD_NATS_URL is already in `nats` (loadConfig); without it or a nats: section, the default.
-  const servers = flags.servers ?? nats?.servers ?? [DEFAULT_LISTEN_NATS_URL];
-  return {
-    servers,
-    ...(nats?.credsFile == null ? {} : { credsFile: nats.credsFile }),
-    connectOptions: {
-      name: "herald-listen",
-      ...(nats?.user == null ? {} : { user: nats.user }),
-      ...(nats?.password == null ? {} : { pass: nats.password }),
-      ...(nats?.token == null ? {} : { token: nats.token }),
-    },
-  };
 }
 
 /**
@@ -189,13 +156,7 @@ function logEvent(logger: pino.Logger, event: NatsListenerEvent): void {
 }
 
 async function runListen(flags: ListenFlags, io: CliIo): Promise<number> {
-  const { loadConfig } = await import("../../config/load.js");
-  // A bad config file or variable is thrown: a usage error (exit 2).
-  const config: HeraldConfig = await loadConfig({
-    ...(flags.config === undefined ? {} : { path: flags.config }),
-    env: io.env,
-  });
-  const connection = connectionOptions(flags, config.nats);
+  const { config, connection } = await loadNatsConnection(flags, io, { name: "herald-listen" });
   const subjects = flags.subject ?? [{ subject: AGENT_EVENT_SUBJECT }];
   const logger = pino(
     { level: config.logLevel, base: { service: "herald", command: "nats listen" } },
@@ -288,10 +249,7 @@ Exit status: 0 stopped by SIGTERM/SIGINT (messages in hand are stored first), 1 
 
 Environment (flags win, then the environment, then herald.yaml's nats: section):
   HERALD_DB              SQLite path or postgres:// URL (default ./herald.db)
-  HERALD_CONFIG          the config file (default ./herald.yaml when it exists)
-  HERALD_NATS_URL        the NATS server(s) when no --servers is given (default ${DEFAULT_LISTEN_NATS_URL})
-  HERALD_NATS_TOKEN      a token to connect with; or HERALD_NATS_CREDS (a .creds file), or
-                         HERALD_NATS_USER and HERALD_NATS_PASSWORD
+${NATS_CONNECTION_ENV_HELP}
   HERALD_LOG_LEVEL       trace, debug (one line per message stored), info (default), warn…
 
 Examples:
@@ -301,44 +259,40 @@ Examples:
 
 export function registerNatsListen(nats: Command, io: CliIo): Command {
   const command = addDatabaseOptions(
-    nats
-      .command("listen")
-      .summary("turn agent events and NATS subjects into Herald messages")
-      .description(
-        "Read agent events (agent.<kind>.<id>.evt) and the --subject patterns from a JetStream durable consumer and store each as a Herald message, delivered by `herald serve` to the tenant's endpoints.",
-      )
-      .option(
-        "--config <file>",
-        "herald.yaml to load (default $HERALD_CONFIG, then ./herald.yaml if present)",
-      )
-      .option(
-        "--servers <urls>",
-        `NATS server URL(s), comma-separated (default $HERALD_NATS_URL, then herald.yaml's nats.servers, then ${DEFAULT_LISTEN_NATS_URL})`,
-        parseServers,
-      )
-      .option(
-        "--subject <pattern[=type]>",
-        `a subject to read, optionally with the type of its messages; repeatable (default ${AGENT_EVENT_SUBJECT})`,
-        parseSubject,
-      )
-      .option(
-        "--stream <name>",
-        "the JetStream stream read",
-        parseStreamName,
-        DEFAULT_LISTEN_STREAM,
-      )
-      .option(
-        "--durable <name>",
-        "the durable consumer (listeners sharing it share the work)",
-        parseStreamName,
-        DEFAULT_LISTEN_DURABLE,
-      )
-      .option("--no-create-stream", "use an existing stream as it is (do not create or extend it)")
-      .option(
-        "--ack-wait <ms>",
-        "how long NATS waits for an ack before redelivering (a crash); default 30000",
-        parseAckWait,
-      ),
+    addNatsConnectionOptions(
+      nats
+        .command("listen")
+        .summary("turn agent events and NATS subjects into Herald messages")
+        .description(
+          "Read agent events (agent.<kind>.<id>.evt) and the --subject patterns from a JetStream durable consumer and store each as a Herald message, delivered by `herald serve` to the tenant's endpoints.",
+        )
+        .option(
+          "--subject <pattern[=type]>",
+          `a subject to read, optionally with the type of its messages; repeatable (default ${AGENT_EVENT_SUBJECT})`,
+          parseSubject,
+        )
+        .option(
+          "--stream <name>",
+          "the JetStream stream read",
+          parseStreamName,
+          DEFAULT_LISTEN_STREAM,
+        )
+        .option(
+          "--durable <name>",
+          "the durable consumer (listeners sharing it share the work)",
+          parseStreamName,
+          DEFAULT_LISTEN_DURABLE,
+        )
+        .option(
+          "--no-create-stream",
+          "use an existing stream as it is (do not create or extend it)",
+        )
+        .option(
+          "--ack-wait <ms>",
+          "how long NATS waits for an ack before redelivering (a crash); default 30000",
+          parseAckWait,
+        ),
+    ),
   ).addHelpText("after", HELP);
   return setAction<[], ListenFlags>(command, io, runListen);
 }

@@ -18,10 +18,10 @@ import { type Command, InvalidArgumentError } from "commander";
 import { setAction } from "../command.js";
 import type { CliIo } from "../io.js";
 import {
-  addNatsServersOption,
+  addNatsConnectionOptions,
+  loadNatsConnection,
   NATS_CONNECTION_ENV_HELP,
   type NatsConnectionFlags,
-  natsConnectionOptions,
 } from "../natsFlags.js";
 
 interface SendFlags extends NatsConnectionFlags {
@@ -62,7 +62,8 @@ async function runSend(
   if (kind === "all" && !broadcast) {
     throw new InvalidArgumentError("kind all takes only broadcast as its target.");
   }
-  const opened = await openConnection(natsConnectionOptions(flags, io)).catch((error: unknown) => {
+  const { connection } = await loadNatsConnection(flags, io, { name: "herald-nats-send" });
+  const opened = await openConnection(connection).catch((error: unknown) => {
     const herald = coerceError(error);
     io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
     return undefined;
@@ -113,7 +114,7 @@ Examples:
 `;
 
 export function registerNatsSend(nats: Command, io: CliIo): Command {
-  const command = addNatsServersOption(
+  const command = addNatsConnectionOptions(
     nats
       .command("send")
       .summary("send a command to an agent (or broadcast) and print the answer")
