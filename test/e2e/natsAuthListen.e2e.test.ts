@@ -127,6 +127,28 @@ describe.skipIf(!available)("herald nats auth-listen (built CLI, nats-server 2.1
     await again.close();
   });
 
+  it("reconnects by itself when nats-server restarts, and stops on SIGTERM with exit 0", async () => {
+    const agent = await token(["--identity", "agent.network", "--id", randomUUID()]);
+    await server.restart();
+    // The callout's connection comes back by itself; until then new connections are refused.
+    let connected: NatsConnection | undefined;
+    const deadline = Date.now() + 15_000;
+    while (connected === undefined && Date.now() < deadline) {
+      connected = await connectWith(agent.token).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return undefined;
+      });
+    }
+    expect(connected, "no connection within 15 s of the restart").toBeDefined();
+    await connected?.close();
+
+    const child = listener as ChildProcess;
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    listener = await startListener();
+  }, 40_000);
+
   it("counts and logs refusals with a reason, never the token; a revoked token is refused next time", async () => {
     const client = await token(["--identity", "client", "--id", "u1", "--tenant", "acme"]);
     await (await connectWith(client.token)).close();
