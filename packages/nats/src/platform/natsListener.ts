@@ -13,7 +13,7 @@ import { coerceError, HeraldError } from "@heraldjs/webhooks/internal/core/error
 import type { JsonObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { textProblem } from "@heraldjs/webhooks/internal/core/text.js";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { ensureDurable } from "../bus/nats/consumer.js";
+import { ensureDurable, versionAtLeast } from "../bus/nats/consumer.js";
 import {
   loadNats,
   type NatsConnection,
@@ -195,15 +195,6 @@ export function listenIdempotencyKey(msg: Pick<JsMsg, "headers" | "info" | "seq"
   if (msgId === "") return `nats:${msg.info.stream}:${msg.seq}`;
   if (msgId.length <= MAX_NAME_LENGTH && textProblem(msgId) === undefined) return msgId;
   return `nats-msg-id:sha256:${createHash("sha256").update(msgId, "utf8").digest("hex")}`;
-}
-
-function versionAtLeast(version: string | undefined, wanted: readonly number[]): boolean {
-  const parts = (version ?? "0").split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
-  for (let index = 0; index < wanted.length; index++) {
-    const have = parts[index] ?? 0;
-    if (have !== wanted[index]) return have > wanted[index]!;
-  }
-  return true;
 }
 
 /** Ensures the stream: created with the subjects, or an existing one given those it lacks. */

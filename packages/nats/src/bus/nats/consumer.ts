@@ -53,7 +53,8 @@ function toBusMessage(msg: JsMsg): BusMessage {
   };
 }
 
-function versionAtLeast(version: string | undefined, wanted: readonly number[]): boolean {
+/** Whether a nats-server version (`2.10.27`) is at least `wanted` (`[2, 10]`). */
+export function versionAtLeast(version: string | undefined, wanted: readonly number[]): boolean {
   const parts = (version ?? "0").split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
   for (let index = 0; index < wanted.length; index++) {
     const have = parts[index] ?? 0;

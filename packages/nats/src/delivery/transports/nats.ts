@@ -38,7 +38,8 @@ export function natsMsgId(input: Pick<TransportSendInput, "delivery">): string {
   return input.delivery.id;
 }
 
-function describeNatsError(error: unknown): string {
+/** `nats: <message>: <cause>…` of a client error, for an attempt's error text. */
+export function describeNatsError(error: unknown): string {
   const parts: string[] = [];
   let current = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {

@@ -28,7 +28,7 @@ import {
   type NatsConnectionOptions,
   openConnection,
 } from "../../bus/nats/load.js";
-import { natsMsgId } from "./nats.js";
+import { describeNatsError, natsMsgId } from "./nats.js";
 import { renderNatsSubject } from "./natsSubjectTemplate.js";
 
 export interface NatsCoreTransportOptions {
@@ -48,16 +48,6 @@ export interface NatsCoreTransport extends Transport {
    * rejects (`bus.unavailable`) when it does not answer.
    */
   ping(): Promise<void>;
-}
-
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  let current = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current.message !== "" && !parts.includes(current.message)) parts.push(current.message);
-    current = current.cause;
-  }
-  return `nats: ${parts.length > 0 ? parts.join(": ") : "publish failed"}`;
 }
 
 interface Opened {
@@ -129,7 +119,7 @@ export function createNatsCoreTransport(options: NatsCoreTransportOptions): Nats
       }
       return succeededAttempt(timer, JSON.stringify({ subject }));
     } catch (error) {
-      return failedAttempt(timer, describeError(error), "network_error");
+      return failedAttempt(timer, describeNatsError(error), "network_error");
     }
   }
 
