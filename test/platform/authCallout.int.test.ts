@@ -11,7 +11,11 @@ import {
   type NatsAuthDecision,
   startNatsAuthCallout,
 } from "../../packages/nats/src/platform/authCallout.js";
-import { broadcastCommand, sendCommand } from "../../packages/nats/src/platform/natsCommands.js";
+import {
+  broadcastCommand,
+  createCommandClient,
+  sendCommand,
+} from "../../packages/nats/src/platform/natsCommands.js";
 import { agentInboxPrefix } from "../../packages/nats/src/platform/natsSubjects.js";
 import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
 import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
@@ -124,6 +128,20 @@ describe.skipIf(!available).each([
     await expect(
       sendCommand(service, "compute", id, { op: "ping" }, { timeout: 2000 }),
     ).resolves.toEqual({ ok: true, got: { op: "ping" } });
+
+    // The same through a command client of its own connection (sendCommand(kind, id, …)).
+    const client = await createCommandClient({
+      servers: server.url,
+      connectOptions: {
+        token: (await mintNatsToken(store, { identity: "service", id: "backend" }, { clock }))
+          .token,
+      },
+    });
+    await expect(client.sendCommand("compute", id, ["x"], { timeout: 2000 })).resolves.toEqual({
+      ok: true,
+      got: ["x"],
+    });
+    await client.close();
 
     // Its own events reach a subscriber.
     const events = service.subscribe(`agent.compute.${id}.evt`, { max: 1 });

@@ -34,7 +34,9 @@ export {
 } from "./platform/authCallout.js";
 export {
   broadcastCommand,
+  type CommandClient,
   type CommandReply,
+  createCommandClient,
   DEFAULT_COMMAND_TIMEOUT_MS,
   type SendCommandOptions,
   sendCommand,

@@ -7,6 +7,7 @@ import { NATS_AGENT_KINDS } from "@heraldjs/core/internal/model/natsTokenRecords
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { type NatsConnectionOptions, openConnection } from "../bus/nats/load.js";
 import { agentBroadcastSubject, agentCommandSubject } from "./natsSubjects.js";
 
 /** Default time to wait for an answer: 5 s. */
@@ -155,4 +156,38 @@ function commandError(error: unknown, subject: string, timeout: number): HeraldE
     cause: error,
     details: { subject },
   });
+}
+
+/** sendCommand and broadcastCommand on one connection, as `client.sendCommand(kind, id, …)`. */
+export interface CommandClient {
+  sendCommand(
+    kind: NatsAgentKind,
+    id: string,
+    command: JsonValue,
+    options?: SendCommandOptions,
+  ): Promise<JsonValue>;
+  broadcastCommand(
+    kind: NatsAgentKind | undefined,
+    command: JsonValue,
+    options?: SendCommandOptions,
+  ): Promise<CommandReply[]>;
+  /** Drains the connection if the client opened it; a borrowed one stays open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects (or borrows `connection`) for commands to agents; rejects with `bus.unavailable` when
+ * NATS cannot be reached. Connect with a `service` token (or any identity that may publish on
+ * agent.> and read its own inbox).
+ */
+export async function createCommandClient(options: NatsConnectionOptions): Promise<CommandClient> {
+  const opened = await openConnection(options);
+  const { connection } = opened;
+  return {
+    sendCommand: (kind, id, command, sendOptions) =>
+      sendCommand(connection, kind, id, command, sendOptions),
+    broadcastCommand: (kind, command, sendOptions) =>
+      broadcastCommand(connection, kind, command, sendOptions),
+    close: () => opened.release(),
+  };
 }

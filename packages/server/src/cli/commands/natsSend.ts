@@ -6,11 +6,9 @@ import {
   NATS_AGENT_KINDS,
   type NatsAgentKind,
 } from "@heraldjs/core/internal/model/natsTokenRecords.js";
-import { openConnection } from "@heraldjs/nats/internal/bus/nats/load.js";
 import {
-  broadcastCommand,
+  createCommandClient,
   DEFAULT_COMMAND_TIMEOUT_MS,
-  sendCommand,
 } from "@heraldjs/nats/internal/platform/natsCommands.js";
 import { coerceError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { JsonValue } from "@heraldjs/webhooks/internal/core/json.js";
@@ -63,25 +61,22 @@ async function runSend(
     throw new InvalidArgumentError("kind all takes only broadcast as its target.");
   }
   const { connection } = await loadNatsConnection(flags, io, { name: "herald-nats-send" });
-  const opened = await openConnection(connection).catch((error: unknown) => {
+  const client = await createCommandClient(connection).catch((error: unknown) => {
     const herald = coerceError(error);
     io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
     return undefined;
   });
-  if (opened === undefined) return 1;
+  if (client === undefined) return 1;
   try {
     if (broadcast) {
-      const replies = await broadcastCommand(
-        opened.connection,
-        kind === "all" ? undefined : kind,
-        command,
-        { timeout: flags.timeout },
-      );
+      const replies = await client.broadcastCommand(kind === "all" ? undefined : kind, command, {
+        timeout: flags.timeout,
+      });
       for (const reply of replies) io.stdout.write(`${JSON.stringify(reply)}\n`);
       io.stderr.write(`${replies.length} answer(s) within ${flags.timeout} ms\n`);
       return 0;
     }
-    const reply = await sendCommand(opened.connection, kind as NatsAgentKind, target, command, {
+    const reply = await client.sendCommand(kind as NatsAgentKind, target, command, {
       timeout: flags.timeout,
     });
     io.stdout.write(`${JSON.stringify(reply)}\n`);
@@ -92,7 +87,7 @@ async function runSend(
     io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
     return 1;
   } finally {
-    await opened.release();
+    await client.close();
   }
 }
 
