@@ -1,9 +1,9 @@
 // `herald nats keygen`, `auth-listen`, `token` and `send` as a user runs them (the built CLI),
 // against a real nats-server 2.10: the callout service is killed and restarted while nats-server
 // keeps running; connections fail cleanly while it is down and succeed again once it is back.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -106,6 +106,23 @@ describe.skipIf(!available)("herald nats auth-listen (built CLI, nats-server 2.1
     listener?.kill("SIGKILL");
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keygen --out: stdout is a nats.conf nats-server accepts, the seeds only in a new 0600 file", async () => {
+    const seeds = join(dir, "seeds.env");
+    const run = await runHerald(["nats", "keygen", "--out", seeds, "--websocket-port", "18080"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toMatch(/\bS[AUXO][A-Z2-7]{50,}/);
+    expect(statSync(seeds).mode & 0o777).toBe(0o600);
+    expect(readFileSync(seeds, "utf8")).toMatch(/^HERALD_NATS_ISSUER_SEED=SA[A-Z2-7]+$/m);
+    const conf = join(dir, "keygen.conf");
+    writeFileSync(conf, `listen: 127.0.0.1:14999\n${run.stdout}`);
+    const check = spawnSync(natsServerBinary() as string, ["-c", conf, "-t"], { encoding: "utf8" });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stderr + check.stdout).toContain("is valid");
+    const again = await runHerald(["nats", "keygen", "--out", seeds]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("never overwritten");
   });
 
   it("survives its own death: connections fail while it is down and work again after a restart", async () => {
