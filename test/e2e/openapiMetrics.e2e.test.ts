@@ -56,6 +56,8 @@ const ROUTES: Record<string, string[]> = {
   "/v1/secrets/{name}/rotate": ["post"],
   "/v1/stream-tokens": ["get", "post"],
   "/v1/stream-tokens/{id}": ["delete"],
+  "/v1/nats-tokens": ["get", "post"],
+  "/v1/nats-tokens/{id}": ["delete", "get"],
   "/v1/stream": ["get"],
   "/v1/stream/ws": ["get"],
   "/health": ["get"],

@@ -123,6 +123,10 @@ function examples(): Record<string, { body?: unknown; query?: string; status?: n
     "GET /v1/stream-tokens": {},
     "POST /v1/stream-tokens": { body: { event_types: ["order.*"] } },
     "DELETE /v1/stream-tokens/{id}": {},
+    "GET /v1/nats-tokens": { query: "?identity=client&tenant=acme" },
+    "POST /v1/nats-tokens": { body: { identity: "client", id: "user_1", tenant: "acme" } },
+    "GET /v1/nats-tokens/{id}": {},
+    "DELETE /v1/nats-tokens/{id}": {},
     // The stored events after the cursor, then the end (a live stream would never answer).
     "GET /v1/stream": { query: `?token=${ids.streamToken}&last_event_id=0&live=false` },
     // inject makes no upgrade: the plain GET is answered 426 once the token checks out.
@@ -141,6 +145,7 @@ function fill(path: string, existing: boolean): string {
     if (path.startsWith("/v1/deliveries")) return ids.delivery ?? "";
     if (path.startsWith("/v1/secrets")) return ids.secret ?? "";
     if (path.startsWith("/v1/stream-tokens")) return ids.streamTokenId ?? "";
+    if (path.startsWith("/v1/nats-tokens")) return ids.natsTokenId ?? "";
     throw new Error(`no id for {${name}} in ${path}`);
   });
 }
@@ -215,6 +220,11 @@ async function seed() {
   expect(streamToken.status).toBe(201);
   ids.streamTokenId = streamToken.json().id as string;
   ids.streamToken = streamToken.json().token as string;
+  const natsToken = await call("POST", "/v1/nats-tokens", {
+    body: { identity: "service", id: "backend" },
+  });
+  expect(natsToken.status).toBe(201);
+  ids.natsTokenId = natsToken.json().id as string;
 }
 
 describe("/openapi.json lists every status each operation answers", () => {

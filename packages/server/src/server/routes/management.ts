@@ -12,6 +12,7 @@ import { catalogRoutes } from "./catalog.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { endpointRoutes } from "./endpoints.js";
 import { messageRoutes } from "./messages.js";
+import { natsTokenRoutes } from "./natsTokens.js";
 import { secretRoutes } from "./secrets.js";
 import { streamTokenRoutes } from "./streamTokens.js";
 
@@ -43,4 +44,5 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
   deliveryRoutes(app, deps);
   secretRoutes(app, deps);
   streamTokenRoutes(app, deps);
+  natsTokenRoutes(app, deps);
 }
