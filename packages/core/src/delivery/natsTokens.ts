@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { newId } from "../core/ids.js";
 import {
+  MAX_NATS_TOKEN_TTL_S,
   type NatsIdentity,
   type NatsTokenRecord,
   natsTokenNotFound,
@@ -46,10 +47,13 @@ export async function mintNatsToken(
 ): Promise<MintedNatsToken> {
   const clock = options.clock ?? systemClock;
   const { ttlS } = input;
-  if (ttlS !== undefined && (!Number.isSafeInteger(ttlS) || ttlS < 1)) {
+  if (
+    ttlS !== undefined &&
+    (!Number.isSafeInteger(ttlS) || ttlS < 1 || ttlS > MAX_NATS_TOKEN_TTL_S)
+  ) {
     throw new HeraldError(
       "nats_token.invalid",
-      "expires must be a positive whole number of seconds",
+      `expires must be a whole number of seconds from 1 to ${MAX_NATS_TOKEN_TTL_S} (ten years)`,
       {
         details: { field: "expires" },
       },

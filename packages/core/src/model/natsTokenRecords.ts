@@ -29,6 +29,9 @@ export type NatsIdentity = (typeof NATS_IDENTITIES)[number];
 export const NATS_AGENT_KINDS = ["compute", "storage", "network"] as const;
 export type NatsAgentKind = (typeof NATS_AGENT_KINDS)[number];
 
+/** Longest lifetime a token may be given: ten years (none at all: no expiry). */
+export const MAX_NATS_TOKEN_TTL_S = 3_650 * 86_400;
+
 /** Longest id or tenant a subject can carry here. */
 export const MAX_NATS_SUBJECT_TOKEN = 128;
 /**

@@ -5,6 +5,7 @@
 import { DEFAULT_TENANT } from "@heraldjs/core/internal/model/constants.js";
 import {
   MAX_NATS_SUBJECT_TOKEN,
+  MAX_NATS_TOKEN_TTL_S,
   NATS_IDENTITIES,
   type NatsTokenRecord,
   natsTokenRefusal,
@@ -12,7 +13,7 @@ import {
 import { z } from "zod";
 
 /** Longest lifetime `POST /v1/nats-tokens` gives a token: ten years (omitted: no expiry). */
-export const MAX_NATS_TOKEN_EXPIRES_IN_S = 3_650 * 86_400;
+export const MAX_NATS_TOKEN_EXPIRES_IN_S = MAX_NATS_TOKEN_TTL_S;
 
 /** One NATS subject token, as natsTokenRecords.ts checks it: no dots, wildcards or spaces. */
 const subjectTokenSchema = z

@@ -6,6 +6,7 @@ import { mintNatsToken } from "@heraldjs/core/internal/delivery/natsTokens.js";
 import { DEFAULT_TENANT } from "@heraldjs/core/internal/model/constants.js";
 import {
   isNatsIdentity,
+  MAX_NATS_TOKEN_TTL_S,
   NATS_IDENTITIES,
   type NatsIdentity,
   type NatsTokenListOptions,
@@ -43,7 +44,11 @@ export function parseExpires(value: string): number {
       "Expected a whole positive number and a unit: s, m, h or d (e.g. 30d, 12h).",
     );
   }
-  return Number(span[1]) * UNIT_S[span[2]!]!;
+  const seconds = Number(span[1]) * UNIT_S[span[2]!]!;
+  if (seconds > MAX_NATS_TOKEN_TTL_S) {
+    throw new InvalidArgumentError("Expected at most ten years (3650d).");
+  }
+  return seconds;
 }
 
 function parseIdentity(value: string): NatsIdentity {
