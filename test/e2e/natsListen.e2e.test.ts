@@ -27,12 +27,12 @@ import {
   waitUntil,
 } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
-import { heraldBin } from "../helpers/spawnNode.js";
 import {
   natsServerAvailable,
   type OwnNatsServer,
   startOwnNatsServer,
-} from "../platform/ownNatsServer.js";
+} from "../helpers/ownNatsServer.js";
+import { heraldBin } from "../helpers/spawnNode.js";
 
 // Skips only where the nats-server binary is missing (a loud notice); under CI=true or
 // HERALD_REQUIRE_SERVICES=1 its absence throws instead, so CI always runs this file.

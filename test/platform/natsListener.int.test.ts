@@ -22,8 +22,12 @@ import {
 import { openSqlite } from "../../packages/sqlite/src/store/sqlite/database.js";
 import { createSqliteDeliveryStore } from "../../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { waitFor } from "../bus/waitFor.js";
+import {
+  natsServerAvailable,
+  type OwnNatsServer,
+  startOwnNatsServer,
+} from "../helpers/ownNatsServer.js";
 import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
-import { natsServerAvailable, type OwnNatsServer, startOwnNatsServer } from "./ownNatsServer.js";
 
 // Skips only where the nats-server binary is missing (a loud notice); under CI=true or
 // HERALD_REQUIRE_SERVICES=1 its absence throws instead, so CI always runs this file.

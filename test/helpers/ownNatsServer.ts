@@ -6,8 +6,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../helpers/freePort.js";
-import { servicesRequired } from "../helpers/services.js";
+import { freePort } from "./freePort.js";
+import { servicesRequired } from "./services.js";
 
 export const NATS_SERVER_BIN = "/usr/sbin/nats-server";
 
