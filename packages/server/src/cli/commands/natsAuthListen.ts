@@ -117,7 +117,9 @@ function authMetrics(): AuthMetrics {
         } else {
           res
             .writeHead(404, { "content-type": "application/json" })
-            .end('{"error":{"code":"route.not_found"}}');
+            .end(
+              '{"error":{"code":"route.not_found","message":"Only GET /metrics and GET /health are served here"}}',
+            );
         }
       });
       return new Promise((resolve, reject) => {
