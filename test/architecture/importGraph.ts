@@ -30,8 +30,10 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   websocket: ["core", "webhooks"],
   grpc: ["core", "webhooks"],
   rabbitmq: ["core", "webhooks"],
+  aws: ["core", "webhooks"],
   spec: ["core", "webhooks"],
   server: [
+    "aws",
     "core",
     "grpc",
     "nats",

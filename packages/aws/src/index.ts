@@ -1,0 +1,2 @@
+// `@heraldjs/aws`: Herald on AWS: the DynamoDB event store, outbox and inbox, the EventBridge publisher, and the EventBridge and SQS delivery transports.
+export { type AwsClientOptions, awsClientConfig } from "./core/awsClientConfig.js";
