@@ -29,6 +29,14 @@ export interface BusPublisher {
    * then treat the message as not published and send it again.
    */
   publish(message: BusMessage): Promise<PublishAck>;
+  /**
+   * Optional: publishes several messages at once (for brokers with a batch call, such as
+   * EventBridge's PutEvents). Resolves, one ack per message in the order given, once the bus
+   * has durably accepted every message; rejects when any could not be — some may have been
+   * stored anyway, so the caller sends the whole batch again (consumers dedupe on the id). The
+   * order in which the bus stores or delivers them is not guaranteed.
+   */
+  publishBatch?(messages: readonly BusMessage[]): Promise<PublishAck[]>;
   /** Releases what the publisher opened (a connection it created); never a borrowed one. */
   close(): Promise<void>;
 }
