@@ -1,2 +1,6 @@
 // `@heraldjs/aws`: Herald on AWS: the DynamoDB event store, outbox and inbox, the EventBridge publisher, and the EventBridge and SQS delivery transports.
 export { type AwsClientOptions, awsClientConfig } from "./core/awsClientConfig.js";
+export {
+  createDynamoDedupeStore,
+  type DynamoDedupeStoreOptions,
+} from "./store/dynamodb/dedupeStore.js";
