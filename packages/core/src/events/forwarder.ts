@@ -52,7 +52,9 @@ export interface Forwarder {
   /**
    * Publishes one batch: the events after the saved checkpoint, in order, each awaited until
    * the bus acked it, then saves the checkpoint. Rejects when the store or the bus fails,
-   * after saving the checkpoint of the events already acked.
+   * after saving the checkpoint of the events already acked. With a publisher that has
+   * `publishBatch`, the batch goes out in one call and a failure saves no checkpoint: the next
+   * run sends the whole batch again.
    */
   runOnce(): Promise<ForwardResult>;
   /** Starts the polling loop (no-op when running). */
@@ -110,29 +112,41 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     let published = 0;
     let duplicates = 0;
     let acked: string | undefined;
-    try {
-      for (const event of events) {
-        const message = envelopeToMessage(event.envelope, { subject: subject(event.envelope) });
-        const ack = await publisher.publish(message);
-        published++;
-        if (ack.duplicate) duplicates++;
-        acked = event.checkpoint;
-      }
-    } catch (error) {
-      // Best effort: if this save fails too, the next run re-sends the acked events and the
-      // bus's msg-id dedupe drops them. The publish error is the one worth reporting.
-      if (acked !== undefined) {
-        await store.saveCheckpoint(name, acked).then(
-          () => {
-            status.checkpoint = acked;
-          },
-          () => {},
-        );
-      }
-      throw error;
-    } finally {
+    const toMessage = (envelope: EventEnvelope) =>
+      envelopeToMessage(envelope, { subject: subject(envelope) });
+    if (publisher.publishBatch !== undefined && events.length > 0) {
+      // Batch mode: one call for the whole read batch. It either confirms every message or
+      // fails as a whole, so a failure saves no checkpoint and the next run re-sends the batch.
+      const acks = await publisher.publishBatch(events.map((event) => toMessage(event.envelope)));
+      published = events.length;
+      duplicates = acks.filter((ack) => ack.duplicate).length;
       status.published += published;
       status.duplicates += duplicates;
+      acked = events[events.length - 1]?.checkpoint;
+    } else {
+      try {
+        for (const event of events) {
+          const ack = await publisher.publish(toMessage(event.envelope));
+          published++;
+          if (ack.duplicate) duplicates++;
+          acked = event.checkpoint;
+        }
+      } catch (error) {
+        // Best effort: if this save fails too, the next run re-sends the acked events and the
+        // bus's msg-id dedupe drops them. The publish error is the one worth reporting.
+        if (acked !== undefined) {
+          await store.saveCheckpoint(name, acked).then(
+            () => {
+              status.checkpoint = acked;
+            },
+            () => {},
+          );
+        }
+        throw error;
+      } finally {
+        status.published += published;
+        status.duplicates += duplicates;
+      }
     }
     // readTo may lie past the last outbox event (plain appends skipped): saving it spares the
     // next read from scanning them again. The store guarantees it never passes an event that
