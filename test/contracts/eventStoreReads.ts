@@ -1,4 +1,6 @@
 // Part of the EventStore contract: readAll and readOutbox, in commit order, paged by checkpoint.
+// A backend without a global order (DynamoDB: capability readAll false) must refuse readAll with
+// store.unsupported; the commit-order and paging checks then run on readOutbox, with publish.
 //
 // PostgreSQL shows an event only once every older transaction on the whole server has ended
 // (that is what keeps late commits from being skipped), so on a server shared with other test
@@ -64,58 +66,88 @@ async function readPages(
   }
 }
 
-export function testEventStoreReads(current: () => Store): void {
+/**
+ * Writes four batches to two streams (append for readAll, publish for readOutbox) and reads
+ * them back page by page from the log's end: commit order, distinct checkpoints, the events
+ * load returns, and only later events when reading on from the end.
+ */
+async function readsInCommitOrder(store: Store, readWith: Read): Promise<void> {
+  const write = (stream: string, batch: ReturnType<typeof event>[]) =>
+    readWith === "readAll" ? store.append(stream, batch) : store.publish(stream, "any", batch);
+  const start = await tail(store, readWith);
+  const a = uniqueStream("order");
+  const b = uniqueStream("invoice");
+  const appended: string[] = [];
+  for (const [stream, size] of [
+    [a, 2],
+    [b, 1],
+    [a, 1],
+    [b, 3],
+  ] as const) {
+    const batch = Array.from({ length: size }, () => event());
+    await write(stream, batch);
+    appended.push(...batch.map((e) => e.id!));
+  }
+  const { pages, checkpoint } = await readPages(store, start, 2, appended.length, readWith);
+  expect(pages.length).toBeGreaterThanOrEqual(4);
+  const read = pages.flat();
+  expect(read.map((e) => e.envelope.id)).toEqual(appended);
+  expect(read.filter((e) => e.stream === a).map((e) => e.version)).toEqual([1, 2, 3]);
+  expect(read.filter((e) => e.stream === b).map((e) => e.version)).toEqual([1, 2, 3, 4]);
+  expect(new Set(read.map((e) => e.checkpoint)).size).toBe(read.length);
+  // The events read are the ones load returns.
+  expect(read.filter((e) => e.stream === a)).toEqual(await store.load(a));
+
+  // Reading on from the end finds what is appended later, and only that.
+  const later = event();
+  await write(a, [later]);
+  const next = await readPages(store, checkpoint, 10, 1, readWith);
+  expect(next.pages.flat().map((e) => e.envelope.id)).toEqual([later.id]);
+}
+
+/** The first event of the log, read without a checkpoint. */
+async function readsFromTheStart(store: Store, readWith: Read): Promise<void> {
+  if (readWith === "readAll") await store.append(uniqueStream(), [event()]);
+  else await store.publish(uniqueStream(), 0, [event()]);
+  const deadline = Date.now() + DEADLINE_MS;
+  let first = await store[readWith]({ limit: 1 });
+  while (first.events.length === 0 && Date.now() < deadline) {
+    await sleep(20);
+    first = await store[readWith]({ limit: 1 });
+  }
+  expect(first.events).toHaveLength(1);
+  expect(first.checkpoint).toBe(first.events[0]!.checkpoint);
+}
+
+export function testEventStoreReads(current: () => Store, hasReadAll = true): void {
+  // Where the log of every event is read: readAll, or readOutbox where there is no readAll.
+  const log: Read = hasReadAll ? "readAll" : "readOutbox";
+
   describe("readAll and readOutbox", () => {
-    it("reads every stream's events in commit order, page by page", async () => {
-      const store = current();
-      const start = await tail(store);
-      const a = uniqueStream("order");
-      const b = uniqueStream("invoice");
-      const appended: string[] = [];
-      for (const [stream, size] of [
-        [a, 2],
-        [b, 1],
-        [a, 1],
-        [b, 3],
-      ] as const) {
-        const batch = Array.from({ length: size }, () => event());
-        await store.append(stream, batch);
-        appended.push(...batch.map((e) => e.id!));
-      }
-      const { pages, checkpoint } = await readPages(store, start, 2, appended.length);
-      expect(pages.length).toBeGreaterThanOrEqual(4);
-      const read = pages.flat();
-      expect(read.map((e) => e.envelope.id)).toEqual(appended);
-      expect(read.filter((e) => e.stream === a).map((e) => e.version)).toEqual([1, 2, 3]);
-      expect(read.filter((e) => e.stream === b).map((e) => e.version)).toEqual([1, 2, 3, 4]);
-      expect(new Set(read.map((e) => e.checkpoint)).size).toBe(read.length);
-      // The events read are the ones load returns.
-      expect(read.filter((e) => e.stream === a)).toEqual(await store.load(a));
+    if (hasReadAll) {
+      it("reads every stream's events in commit order, page by page", async () => {
+        await readsInCommitOrder(current(), "readAll");
+      });
 
-      // Reading on from the end finds what is appended later, and only that.
-      const later = event();
-      await store.append(a, [later]);
-      const next = await readPages(store, checkpoint, 10, 1);
-      expect(next.pages.flat().map((e) => e.envelope.id)).toEqual([later.id]);
-    });
-
-    it("reads from the start without a checkpoint", async () => {
-      const store = current();
-      await store.append(uniqueStream(), [event()]);
-      const deadline = Date.now() + DEADLINE_MS;
-      let first = await store.readAll({ limit: 1 });
-      while (first.events.length === 0 && Date.now() < deadline) {
-        await sleep(20);
-        first = await store.readAll({ limit: 1 });
-      }
-      expect(first.events).toHaveLength(1);
-      expect(first.checkpoint).toBe(first.events[0]!.checkpoint);
-    });
+      it("reads from the start without a checkpoint", async () => {
+        await readsFromTheStart(current(), "readAll");
+      });
+    } else {
+      it("refuses readAll (store.unsupported); readOutbox reads in commit order, page by page", async () => {
+        const store = current();
+        expect((await rejection(store.readAll())).code).toBe("store.unsupported");
+        expect((await rejection(store.readAll({ after: "1", limit: 1 }))).code).toBe(
+          "store.unsupported",
+        );
+        await readsInCommitOrder(store, "readOutbox");
+        await readsFromTheStart(store, "readOutbox");
+      });
+    }
 
     it("readOutbox holds only published events, in commit order", async () => {
       const store = current();
       const outboxStart = await tail(store, "readOutbox");
-      const allStart = await tail(store);
+      const allStart = hasReadAll ? await tail(store) : undefined;
       const stream = uniqueStream();
       const other = uniqueStream("invoice");
       const published1 = [event(), event()];
@@ -131,29 +163,34 @@ export function testEventStoreReads(current: () => Store): void {
         [...published1, ...published2].map((e) => e.id),
       );
       expect(pages.flat().map((e) => e.version)).toEqual([2, 3, 2]);
-      const all = await readPages(store, allStart, 100, 6);
-      expect(all.pages.flat()).toHaveLength(6);
+      if (hasReadAll) {
+        const all = await readPages(store, allStart, 100, 6);
+        expect(all.pages.flat()).toHaveLength(6);
+      } else {
+        // Every event is stored all the same: the appended ones are in their streams.
+        expect((await store.load(stream)).length + (await store.load(other)).length).toBe(6);
+      }
     });
 
     it("publish stores the events like append, so load and readAll see them", async () => {
       const store = current();
       const stream = uniqueStream();
-      const start = await tail(store);
+      const start = await tail(store, log);
       const result = await store.publish(stream, 0, [event(), event()]);
       expect(result).toMatchObject({ fromVersion: 1, toVersion: 2, idempotent: false });
       expect(await store.load(stream)).toEqual(result.events);
-      const { pages } = await readPages(store, start, 10, 2);
+      const { pages } = await readPages(store, start, 10, 2, log);
       expect(pages.flat()).toEqual(result.events);
     });
 
     it("returns the given checkpoint when nothing follows it, and refuses foreign ones", async () => {
       const store = current();
-      const end = await tail(store);
-      expect(await store.readAll({ after: end })).toEqual({ events: [], checkpoint: end });
+      const end = await tail(store, log);
+      expect(await store[log]({ after: end })).toEqual({ events: [], checkpoint: end });
       for (const bad of ["abc", "-1", "1.5", ""]) {
-        expect((await rejection(store.readAll({ after: bad }))).code).toBe("checkpoint.invalid");
+        expect((await rejection(store[log]({ after: bad }))).code).toBe("checkpoint.invalid");
       }
-      await expect(store.readAll({ limit: 0 })).rejects.toMatchObject({
+      await expect(store[log]({ limit: 0 })).rejects.toMatchObject({
         code: "store.invalid_argument",
       });
     });
