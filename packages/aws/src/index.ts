@@ -6,6 +6,13 @@ export {
   type EventBridgePublisherOptions,
 } from "./bus/eventbridge/publisher.js";
 export { type AwsClientOptions, awsClientConfig } from "./core/awsClientConfig.js";
+export type { AwsTransportOptions } from "./delivery/transports/awsTransportOptions.js";
+export { createSqsTransport, MAX_SQS_MESSAGE_BYTES } from "./delivery/transports/sqs.js";
+export {
+  type ParseSqsTargetOptions,
+  parseSqsTarget,
+  type SqsTarget,
+} from "./delivery/transports/sqsTarget.js";
 export {
   createDynamoDedupeStore,
   type DynamoDedupeStoreOptions,
