@@ -115,6 +115,8 @@ describe("loadConfig", () => {
         subjects: ["orders.>"],
       },
       functions: null,
+      aws: { region: null, endpoint: null },
+      eventStore: { backend: "database" },
       eventTypes: [
         {
           name: "order.created.v1",
@@ -213,6 +215,8 @@ describe("loadConfig", () => {
       endpoints: [],
       nats: null,
       functions: null,
+      aws: { region: null, endpoint: null },
+      eventStore: { backend: "database" },
     });
     expect(config.server.port).toBe(CONFIG_DEFAULTS.port);
   });
@@ -460,6 +464,8 @@ describe("herald.example.yaml", () => {
     });
     expect(config.functions?.module).toBe(join(root, "examples/functions/herald-functions.mjs"));
     expect([...(config.functions?.functions.keys() ?? [])]).toEqual(["auditLog"]);
+    expect(config.aws).toEqual({ region: "us-east-1", endpoint: null });
+    expect(config.eventStore).toEqual({ backend: "database" });
     expect(config.eventTypes.map((e) => e.name)).toEqual([
       "order.created.v1",
       "order.cancelled.v1",

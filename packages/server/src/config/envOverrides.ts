@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import { parseCidrList } from "@heraldjs/core/internal/delivery/ipRanges.js";
 import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { AWS_ENV_VARS, awsFromEnv, eventStoreFromEnv } from "./awsSettings.js";
 import { LOG_LEVELS, type LogLevel, MAX_PORT } from "./fileSchema.js";
 import { STREAM_ENV_VARS, streamSettingsFromEnv } from "./streamSettings.js";
 import { natsDefaults } from "./transportConfig.js";
@@ -27,6 +28,7 @@ export const CONFIG_ENV_VARS = Object.freeze({
   HERALD_ALLOW_UNSIGNED: "ingest.allow_unsigned",
   HERALD_CATALOG_CLOSED: "catalog.closed",
   ...STREAM_ENV_VARS,
+  ...AWS_ENV_VARS,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -71,7 +73,7 @@ export function envAllowUnsigned(env: Env): boolean | undefined {
 
 /**
  * The config with HERALD_DB, HERALD_HOST, HERALD_PORT, HERALD_API_KEY, HERALD_SSRF_ALLOW,
- * HERALD_LOG_LEVEL, HERALD_STREAM_* and the rest of CONFIG_ENV_VARS applied. Throws `config.invalid` naming the variable for a bad value (the
+ * HERALD_LOG_LEVEL, HERALD_STREAM_*, HERALD_AWS_*, HERALD_EVENT_STORE, HERALD_DYNAMODB_* and the rest of CONFIG_ENV_VARS applied. Throws `config.invalid` naming the variable for a bad value (the
  * API key's value is never shown).
  */
 export function applyEnvOverrides(config: HeraldConfig, env: Env): HeraldConfig {
@@ -126,6 +128,8 @@ export function applyEnvOverrides(config: HeraldConfig, env: Env): HeraldConfig 
   }
   out.streams = { ...config.streams, ...streamSettingsFromEnv(env) };
   out.nats = natsOverrides(config.nats, env);
+  out.aws = awsFromEnv(config.aws, env);
+  out.eventStore = eventStoreFromEnv(config.eventStore, env);
   return out;
 }
 

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { wireEndpointCreateSchema } from "../wire/endpoint.js";
 import { wireEventTypeSchema } from "../wire/eventType.js";
 import { wireSourceSchema } from "../wire/source.js";
+import { awsSectionSchema, eventStoreSectionSchema } from "./awsSettings.js";
 import { streamsSectionSchema } from "./streamSettings.js";
 import { functionsSectionSchema, natsSectionSchema } from "./transportSettings.js";
 
@@ -106,6 +107,10 @@ export const configFileSchema = z.strictObject({
   endpoints: list(configEndpointSchema),
   /** NATS JetStream for `transport: nats` endpoints (transportSettings.ts). */
   nats: natsSectionSchema,
+  /** The AWS clients' region and endpoint override (awsSettings.ts); credentials: the SDK's chain. */
+  aws: awsSectionSchema,
+  /** The event store of event sourcing: `database` (default) or `dynamodb` with its tables. */
+  event_store: eventStoreSectionSchema,
   /** The module whose exports are the functions of `transport: function` endpoints. */
   functions: functionsSectionSchema,
   /** The webhooks spec (docs/spec.md): read by the spec loader, applied by `herald serve`. */

@@ -20,6 +20,13 @@ import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/err
 import { toEndpointInput } from "../wire/endpoint.js";
 import { toEventTypeInput } from "../wire/eventType.js";
 import { toSourceInput } from "../wire/source.js";
+import {
+  AwsSettingError,
+  awsFromFile,
+  type EventStoreBackend,
+  envEventStoreBackend,
+  eventStoreFromFile,
+} from "./awsSettings.js";
 import { applyEnvOverrides, checkSsrfAllow, envAllowUnsigned } from "./envOverrides.js";
 import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
 import { streamSettingsFromFile } from "./streamSettings.js";
@@ -82,6 +89,18 @@ function convert<T>(at: Located, prefix: IssuePath, run: () => T): T {
   }
 }
 
+/** An AwsSettingError of a setting under `section` → config.invalid at its key's line. */
+function atAwsKey<T>(at: Located, section: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof AwsSettingError)) throw error;
+    const path = [section, ...error.key.split(".")];
+    const position = at.source === undefined ? undefined : positionOf(at.source, path);
+    throw configError(at.file, position, path, error.problem, error.error);
+  }
+}
+
 /** Duplicate names in a list → an error naming both lines. */
 function checkUnique(
   at: Located,
@@ -113,13 +132,25 @@ function checkUnique(
   });
 }
 
-/** `envUnsigned`: HERALD_ALLOW_UNSIGNED, which the file's sources are checked against too. */
+/** What the environment decides before the file is read: the file is checked against it. */
+interface EnvFirst {
+  /** HERALD_ALLOW_UNSIGNED, which the file's sources are checked against too. */
+  unsigned: boolean | undefined;
+  /** HERALD_EVENT_STORE: the file's DynamoDB tables apply when it says dynamodb. */
+  eventStore: EventStoreBackend | undefined;
+}
+
+function envFirst(env: NonNullable<LoadConfigOptions["env"]>): EnvFirst {
+  return { unsigned: envAllowUnsigned(env), eventStore: envEventStoreBackend(env) };
+}
+
 function fromFile(
   parsed: ConfigFile,
   at: Located,
   file: string | null,
-  envUnsigned: boolean | undefined,
+  fromEnv: EnvFirst,
 ): HeraldConfig {
+  const envUnsigned = fromEnv.unsigned;
   const allowUnsigned = envUnsigned ?? parsed.ingest?.allow_unsigned ?? false;
   const eventTypes = parsed.event_types ?? [];
   const sources = parsed.sources ?? [];
@@ -193,6 +224,10 @@ function fromFile(
     }),
     nats: natsFromFile(parsed.nats, file),
     functions: null, // loaded by withTransports
+    aws: atAwsKey(at, "aws", () => awsFromFile(parsed.aws)),
+    eventStore: atAwsKey(at, "event_store", () =>
+      eventStoreFromFile(parsed.event_store, fromEnv.eventStore),
+    ),
   };
 }
 
@@ -228,7 +263,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Heral
   let parsed: ConfigFile = {};
   let at: ConfigLocator = { file: undefined, position: () => undefined };
   if (chosen === undefined) {
-    config = fromFile({}, { source: undefined, file: undefined }, null, envAllowUnsigned(env));
+    config = fromFile({}, { source: undefined, file: undefined }, null, envFirst(env));
   } else {
     let text: string;
     try {
@@ -257,12 +292,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Heral
     }
     parsed = result.data;
     at = { file: chosen.name, position: (path) => positionOf(source, path) };
-    config = fromFile(
-      result.data,
-      { source, file: chosen.name },
-      chosen.absolute,
-      envAllowUnsigned(env),
-    );
+    config = fromFile(result.data, { source, file: chosen.name }, chosen.absolute, envFirst(env));
   }
   return withTransports(applyEnvOverrides(config, env), parsed, at);
 }

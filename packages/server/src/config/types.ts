@@ -5,6 +5,7 @@ import type {
   EventTypeInput,
   SourceInput,
 } from "@heraldjs/core/internal/model/deliveryRecords.js";
+import type { AwsSettings, EventStoreSettings } from "./awsSettings.js";
 import type { LogLevel } from "./fileSchema.js";
 import type { StreamSettings } from "./streamSettings.js";
 import type { FunctionsModule, NatsSettings } from "./transportSettings.js";
@@ -56,4 +57,11 @@ export interface HeraldConfig {
   nats: NatsSettings | null;
   /** The `functions.module`, loaded; null: none (only the built-in `simulate`). */
   functions: FunctionsModule | null;
+  /**
+   * Where the AWS clients go (`aws:`, HERALD_AWS_*): the `sqs` and `eventbridge` transports, the
+   * DynamoDB event store, `herald migrate --dynamodb`. Credentials: the SDK's standard chain.
+   */
+  aws: AwsSettings;
+  /** The event store (`event_store:`, HERALD_EVENT_STORE, HERALD_DYNAMODB_*_TABLE). */
+  eventStore: EventStoreSettings;
 }

@@ -4,7 +4,7 @@
 import { postgresMigrations } from "@heraldjs/postgres/internal/store/postgres/migrate.js";
 import { sqliteMigrations } from "@heraldjs/sqlite/internal/store/sqlite/migrate.js";
 import { coerceError, HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
   type DatabaseTarget,
   DEFAULT_SQLITE_PATH,
@@ -16,6 +16,7 @@ import {
 } from "../../store/openDatabase.js";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
+import { DYNAMODB_ACTIONS, type DynamoAction, runMigrateDynamo } from "./migrateDynamo.js";
 
 export const DB_ENV = "HERALD_DB";
 
@@ -23,6 +24,10 @@ interface MigrateFlags {
   db?: string;
   schema?: string;
   json?: boolean;
+  dynamodb?: DynamoAction;
+  eventsTable?: string;
+  inboxTable?: string;
+  config?: string;
 }
 
 /** The database the flags, then HERALD_DB, then the default name; a bad value is a usage error. */
@@ -44,6 +49,23 @@ function label(version: number, name: string): string {
 }
 
 async function runMigrate(flags: MigrateFlags, io: CliIo): Promise<number> {
+  if (flags.dynamodb !== undefined) {
+    if (flags.db !== undefined || flags.schema !== undefined) {
+      throw new HeraldError(
+        "cli.invalid_argument",
+        "--dynamodb migrates DynamoDB tables: it takes no --db or --schema",
+      );
+    }
+    return runMigrateDynamo({ ...flags, dynamodb: flags.dynamodb }, io);
+  }
+  const dynamoOnly = [
+    ["--events-table", flags.eventsTable],
+    ["--inbox-table", flags.inboxTable],
+    ["--config", flags.config],
+  ].find(([, value]) => value !== undefined);
+  if (dynamoOnly !== undefined) {
+    throw new HeraldError("cli.invalid_argument", `${dynamoOnly[0]} needs --dynamodb create|print`);
+  }
   const target = resolveDatabaseFlag(flags, io.env);
   const where =
     target.dialect === "sqlite"
@@ -91,15 +113,26 @@ async function runMigrate(flags: MigrateFlags, io: CliIo): Promise<number> {
 }
 
 const HELP = `
-Exit status: 0 migrated (or already up to date), 1 the database refused or could not be
-reached, 2 usage error (e.g. an unsupported --db value).
+Exit status: 0 migrated (or already up to date), 1 the database (or AWS) refused or could not
+be reached, 2 usage error (e.g. an unsupported --db value).
 
 Error codes: store.unavailable (cannot open or connect; the URL is shown without its
 password), migration.checksum_mismatch (an applied migration was edited since),
-migration.unknown (the database was migrated by a newer Herald), migration.failed.
+migration.unknown (the database was migrated by a newer Herald), migration.failed;
+with --dynamodb create, store.unavailable names the AWS error (no credentials, access
+denied, endpoint unreachable).
+
+--dynamodb: the DynamoDB event store's tables instead of SQL. print writes their
+CreateTable and UpdateTimeToLive inputs as JSON (no AWS call); create creates the missing
+ones (on-demand billing), waits until they are ACTIVE and turns TTL on for the inbox. Names:
+the flags, else herald.yaml's event_store.dynamodb, else herald_events and herald_inbox.
+Region and endpoint: herald.yaml's aws:; credentials: the AWS SDK's standard chain
+(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, web identity, roles).
 
 Environment:
   ${DB_ENV}   the database when no --db is given (default ${DEFAULT_SQLITE_PATH})
+  HERALD_CONFIG, HERALD_AWS_REGION, HERALD_AWS_ENDPOINT, HERALD_DYNAMODB_EVENTS_TABLE,
+  HERALD_DYNAMODB_INBOX_TABLE   with --dynamodb, as for herald serve (docs/config.md)
 
 Examples:
   $ herald migrate
@@ -109,6 +142,10 @@ Examples:
   now at version 12
   $ herald migrate --db postgres://herald:secret@db.internal:5432/herald --schema herald --json
   {"dialect":"postgres","database":"postgres://herald:***@db.internal:5432/herald","schema":"herald","applied":[],"version":12}
+  $ herald migrate --dynamodb print --events-table orders_events > tables.json
+  $ herald migrate --dynamodb create
+  created DynamoDB table herald_events (ACTIVE)
+  created DynamoDB table herald_inbox (ACTIVE)
 `;
 
 export function registerMigrate(program: Command, io: CliIo): Command {
@@ -116,14 +153,26 @@ export function registerMigrate(program: Command, io: CliIo): Command {
     .command("migrate")
     .summary("apply pending database migrations")
     .description(
-      "Apply the pending SQL migrations to a SQLite file or a PostgreSQL schema. Safe when several processes run it at once: one applies, the others wait and find nothing to do.",
+      "Apply the pending SQL migrations to a SQLite file or a PostgreSQL schema. Safe when several processes run it at once: one applies, the others wait and find nothing to do. With --dynamodb, create (or print) the DynamoDB event store's tables instead.",
     )
     .option(
       "--db <path|url>",
       `SQLite file path or postgres:// URL (default $${DB_ENV}, then ${DEFAULT_SQLITE_PATH})`,
     )
     .option("--schema <name>", "PostgreSQL schema (default public, or ?schema= in the URL)")
-    .option("--json", "print the result as JSON")
+    .option("--json", "print the result as JSON (--dynamodb print: on one line)")
+    .addOption(
+      new Option(
+        "--dynamodb <action>",
+        "the DynamoDB event store's tables: create them, or print their definitions",
+      ).choices(DYNAMODB_ACTIONS),
+    )
+    .option("--events-table <name>", "with --dynamodb: the events table (default herald_events)")
+    .option("--inbox-table <name>", "with --dynamodb: the inbox table (default herald_inbox)")
+    .option(
+      "--config <file>",
+      "with --dynamodb: herald.yaml (default $HERALD_CONFIG, ./herald.yaml)",
+    )
     .addHelpText("after", HELP)
     .action((flags: MigrateFlags, self: Command) =>
       runAction(self, io, () => runMigrate(flags, io)),
