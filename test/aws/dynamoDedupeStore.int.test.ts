@@ -116,14 +116,18 @@ describe.skipIf(!available)("DynamoDB DedupeStore on moto", () => {
     });
   });
 
-  it("refuses a malformed table name, and a client together with aws options", () => {
+  it("refuses a malformed table name, and anything but exactly one of client and aws", () => {
     expect(() => createDynamoDedupeStore({ client, table: "in box" })).toThrow(
       expect.objectContaining({ code: "config.invalid" }),
     );
-    expect(() =>
-      createDynamoDedupeStore({ client, aws: moto.aws, table } as never as Parameters<
-        typeof createDynamoDedupeStore
-      >[0]),
-    ).toThrow(/not both/);
+    type Options = Parameters<typeof createDynamoDedupeStore>[0];
+    for (const options of [{ client, aws: moto.aws, table }, { table }]) {
+      expect(() => createDynamoDedupeStore(options as never as Options)).toThrow(
+        expect.objectContaining({
+          code: "config.invalid",
+          message: expect.stringContaining("exactly one of client"),
+        }),
+      );
+    }
   });
 });

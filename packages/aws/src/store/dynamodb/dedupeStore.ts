@@ -43,8 +43,8 @@ export type DynamoDedupeStoreOptions = {
       aws?: undefined;
     }
   | {
-      /** Options for a client the store creates (and destroys on close); default the SDK's. */
-      aws?: AwsClientOptions;
+      /** Options for a client the store creates (and destroys on close); `{}` for the SDK's. */
+      aws: AwsClientOptions;
       client?: undefined;
     }
 );
@@ -89,14 +89,16 @@ function checkDuration(name: "leaseMs" | "ttlMs", ms: number): void {
 export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): PrunableDedupeStore {
   const table = checkTableName(options.table, "table");
   const clock = options.clock ?? systemClock;
-  if (options.client !== undefined && options.aws !== undefined) {
+  const hasClient = options.client !== undefined;
+  if (hasClient === (options.aws !== undefined)) {
     throw new HeraldError(
       "config.invalid",
-      "createDynamoDedupeStore takes a `client` or `aws` options, not both",
+      "createDynamoDedupeStore takes exactly one of client (a DynamoDBClient) and aws (client options)",
+      { details: { field: hasClient ? "aws" : "client" } },
     );
   }
-  const ownsClient = options.client === undefined;
-  const client = options.client ?? new DynamoDBClient(awsClientConfig(options.aws ?? {}));
+  const ownsClient = !hasClient;
+  const client = options.client ?? new DynamoDBClient(awsClientConfig(options.aws));
   let closed = false;
 
   function open(): void {
