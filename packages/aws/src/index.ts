@@ -7,6 +7,15 @@ export {
 } from "./bus/eventbridge/publisher.js";
 export { type AwsClientOptions, awsClientConfig } from "./core/awsClientConfig.js";
 export type { AwsTransportOptions } from "./delivery/transports/awsTransportOptions.js";
+export {
+  createEventBridgeTransport,
+  type HeraldEventDetail,
+} from "./delivery/transports/eventbridge.js";
+export {
+  DEFAULT_EVENTBRIDGE_SOURCE,
+  type EventBridgeTarget,
+  parseEventBridgeTarget,
+} from "./delivery/transports/eventbridgeTarget.js";
 export { createSqsTransport, MAX_SQS_MESSAGE_BYTES } from "./delivery/transports/sqs.js";
 export {
   type ParseSqsTargetOptions,
