@@ -26,3 +26,8 @@ export {
   createDynamoDedupeStore,
   type DynamoDedupeStoreOptions,
 } from "./store/dynamodb/dedupeStore.js";
+export {
+  createDynamoEventStore,
+  type DynamoEventStoreOptions,
+} from "./store/dynamodb/eventStore.js";
+export { type DynamoTableNames, ensureTables, tableDefinitions } from "./store/dynamodb/tables.js";
