@@ -52,6 +52,8 @@ describe("herald endpoints add --transport", () => {
     ["redis-streams", "redis://cache.example.com:6379/0?stream=orders"],
     ["nats", "orders.created"],
     ["nats-core", "client.{tenant}.evt"],
+    ["sqs", "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"],
+    ["eventbridge", "eventbridge://orders-bus?source=acme.herald&region=eu-west-1"],
   ])("stores a %s endpoint", async (transport, url) => {
     const run = await add(transport, url, ["--id", "ep_t", "--json"]);
     expect(run.code, run.stderr).toBe(0);
@@ -68,6 +70,8 @@ describe("herald endpoints add --transport", () => {
   it.each([
     ["grpc", "grpc://listener.example.com", "--url: "],
     ["rabbitmq", "amqp://u:s3cretpw@mq.example.com/?exchange=orders", "--url: "],
+    ["sqs", "https://u:s3cretpw@sqs.eu-west-1.amazonaws.com/123456789012/q", "--url: "],
+    ["eventbridge", "eventbridge://bus?source=aws.s3", "--url: "],
     ["smtp", "smtp://x", "Expected one of http, nats, function"],
   ])(
     "refuses --transport %s --url %s with exit 2, storing nothing",

@@ -99,6 +99,7 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
     expect(stored?.header.get("webhook-id")).toBe(message.id);
     // Every transport is there; the client-library ones load on their first send.
     expect(Object.keys(built.transports).sort()).toEqual([
+      "eventbridge",
       "function",
       "grpc",
       "http",
@@ -106,6 +107,7 @@ describe.skipIf(!available)("service transports on NATS JetStream", () => {
       "nats-core",
       "rabbitmq",
       "redis-streams",
+      "sqs",
       "websocket",
     ]);
   });

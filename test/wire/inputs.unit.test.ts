@@ -68,6 +68,8 @@ describe("JSON Schema conversion", () => {
         "rabbitmq",
         "redis-streams",
         "nats-core",
+        "sqs",
+        "eventbridge",
       ],
       default: "http",
     });
@@ -257,7 +259,7 @@ describe("messages", () => {
     ],
     [
       { url: "https://x", event_types: ["*"], transport: "smtp" },
-      'transport: must be one of "http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams", "nats-core"',
+      'transport: must be one of "http", "nats", "function", "websocket", "grpc", "rabbitmq", "redis-streams", "nats-core", "sqs", "eventbridge"',
     ],
     [
       { url: "https://x", event_types: ["*"], timeoutms: 1, b: 2 },

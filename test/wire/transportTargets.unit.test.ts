@@ -18,6 +18,13 @@ const valid: Array<[EndpointTransport, string]> = [
   ["nats-core", "events.{type}"],
   ["nats-core", "t-{tenant}.{type}.m.{message_id}"],
   ["nats-core", "plain.subject"],
+  ["sqs", "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"],
+  ["sqs", "https://sqs.us-east-1.amazonaws.com/123456789012/orders.fifo?group_id=acme"],
+  // Any origin's queue URL has the form: which origin is allowed is the service's check
+  // (the configured aws.endpoint, see test/config/endpointTransports.unit.test.ts).
+  ["sqs", "http://127.0.0.1:5000/123456789012/orders"],
+  ["eventbridge", "eventbridge://default"],
+  ["eventbridge", "eventbridge://orders-bus?source=acme.herald&region=eu-west-1"],
 ];
 
 const invalid: Array<[EndpointTransport, string]> = [
@@ -38,6 +45,15 @@ const invalid: Array<[EndpointTransport, string]> = [
   ["nats-core", "client.{tenant.evt"],
   ["nats-core", "client.tenant}.evt"],
   ["nats-core", `x.${"a".repeat(4000)}`],
+  ["sqs", "https://user:s3cretpass@sqs.eu-west-1.amazonaws.com/123456789012/orders"],
+  ["sqs", "https://sqs.eu-west-1.amazonaws.com/orders"],
+  ["sqs", "https://sqs.eu-west-1.amazonaws.com/123456789012/orders?group_id=a"],
+  ["sqs", "sqs://orders"],
+  ["sqs", "ftp://127.0.0.1/123456789012/orders"],
+  ["eventbridge", "https://events.eu-west-1.amazonaws.com/orders-bus"],
+  ["eventbridge", "eventbridge://orders-bus?source=aws.ec2"],
+  ["eventbridge", "eventbridge://orders bus"],
+  ["eventbridge", "eventbridge://orders-bus?region=Europe"],
 ];
 
 describe("endpoint targets of the message-shaped transports", () => {

@@ -50,6 +50,8 @@ export const ENDPOINT_TRANSPORTS: readonly EndpointTransport[] = Object.freeze([
   "rabbitmq",
   "redis-streams",
   "nats-core",
+  "sqs",
+  "eventbridge",
 ]);
 
 export const DEFAULT_TENANT = "default";

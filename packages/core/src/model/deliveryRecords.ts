@@ -68,7 +68,9 @@ export type EndpointTransport =
   | "grpc"
   | "rabbitmq"
   | "redis-streams"
-  | "nats-core";
+  | "nats-core"
+  | "sqs"
+  | "eventbridge";
 
 /**
  * One signing secret of an endpoint. Rotation adds a new secret and gives the old one an

@@ -1,6 +1,8 @@
 // The transports of `herald serve` and `herald worker`, built from the loaded config: HTTP always,
 // the function transport always (the built-in `simulate` and the functions module's exports),
-// WebSocket, gRPC, RabbitMQ and Redis Streams always (each client loaded on its first send),
+// WebSocket, gRPC, RabbitMQ and Redis Streams always (each client loaded on its first send), SQS
+// and EventBridge always (the AWS SDK loaded on the first send; region and endpoint from `aws:`,
+// credentials from the SDK's chain, so nothing is asked of AWS at start),
 // NATS when configured — connected at start, its stream created or found, so an unreachable
 // server or a subject outside the stream is reported then, not as dead letters later — and with
 // it core NATS (`nats-core`, live subscribers), on the same settings, connecting on first send.
@@ -11,6 +13,7 @@ import { createHttpTransport } from "@heraldjs/core/internal/delivery/transports
 import type { Transport } from "@heraldjs/core/internal/delivery/transports/types.js";
 import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import type { AwsSettings } from "./awsSettings.js";
 import { serviceFunctions } from "./functionsModule.js";
 import { lazyTransport } from "./lazyTransport.js";
 import { endpointTransportError, type TransportAvailability } from "./transportCheck.js";
@@ -87,6 +90,43 @@ function messageTransports(
   };
 }
 
+/** The AWS client options of the `aws:` settings (credentials: the SDK's standard chain). */
+function awsClientOptions(aws: AwsSettings | undefined): { region?: string; endpoint?: string } {
+  return {
+    ...(aws?.region == null ? {} : { region: aws.region }),
+    ...(aws?.endpoint == null ? {} : { endpoint: aws.endpoint }),
+  };
+}
+
+/**
+ * The SQS and EventBridge transports: always available, the AWS SDK loaded on the first send.
+ * A queue URL must be on AWS or on `aws.endpoint`'s origin (checkEndpoint refuses others).
+ */
+function awsTransports(
+  aws: AwsSettings | undefined,
+  clock: Clock | undefined,
+): Partial<Record<EndpointTransport, Transport>> {
+  const options = { aws: awsClientOptions(aws), ...(clock === undefined ? {} : { clock }) };
+  return {
+    sqs: lazyTransport(
+      "sqs",
+      async () =>
+        (await import("@heraldjs/aws/internal/delivery/transports/sqs.js")).createSqsTransport(
+          options,
+        ),
+      clock,
+    ),
+    eventbridge: lazyTransport(
+      "eventbridge",
+      async () =>
+        (
+          await import("@heraldjs/aws/internal/delivery/transports/eventbridge.js")
+        ).createEventBridgeTransport(options),
+      clock,
+    ),
+  };
+}
+
 type NatsTransportModule = typeof import("@heraldjs/nats/internal/delivery/transports/nats.js");
 
 /** Where the `nats` and `nats-core` transports connect, from the `nats:` settings. */
@@ -147,7 +187,10 @@ async function connectNats(settings: NatsSettings, clock: Clock | undefined) {
  * to a subject the stream does not capture.
  */
 export async function buildServiceTransports(
-  config: Pick<HeraldConfig, "file" | "nats" | "functions" | "endpoints">,
+  config: Pick<HeraldConfig, "file" | "nats" | "functions" | "endpoints"> & {
+    /** Where the SQS and EventBridge transports go; absent: the SDK's defaults. */
+    aws?: AwsSettings;
+  },
   options: ServiceTransportOptions,
 ): Promise<ServiceTransports> {
   const { clock } = options;
@@ -159,8 +202,13 @@ export async function buildServiceTransports(
     http: createHttpTransport(common),
     function: createFunctionTransport({ functions, ...(clock ? { clock } : {}) }),
     ...messageTransports(common, clock),
+    ...awsTransports(config.aws, clock),
   };
-  let availability: TransportAvailability = { nats: null, functions: new Set(functions.keys()) };
+  let availability: TransportAvailability = {
+    nats: null,
+    functions: new Set(functions.keys()),
+    awsEndpoint: config.aws?.endpoint ?? null,
+  };
   const pings: Record<string, () => Promise<void>> = {};
   if (config.nats !== null) {
     const nats = await connectNats(config.nats, clock);

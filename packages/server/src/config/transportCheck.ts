@@ -1,10 +1,12 @@
 // Whether this process can deliver to an endpoint: its transport is configured (NATS for `nats`
-// and `nats-core`), its function exists, its JetStream subject lands in the stream. One rule for
+// and `nats-core`), its function exists, its JetStream subject lands in the stream, its SQS queue
+// URL is on AWS or on the configured `aws.endpoint` override. One rule for
 // POST/PATCH /v1/endpoints (400) and the endpoints of herald.yaml (config.invalid at start),
 // instead of a dead letter later.
 
+import { parseSqsTarget } from "@heraldjs/aws/internal/delivery/transports/sqsTarget.js";
 import type { EndpointTransport } from "@heraldjs/core/internal/model/deliveryRecords.js";
-import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 
 /** What a process can deliver to besides HTTP. */
 export interface TransportAvailability {
@@ -12,6 +14,11 @@ export interface TransportAvailability {
   nats: { stream: string; subjects: readonly string[] | null } | null;
   /** The names `transport: function` endpoints may use. */
   functions: ReadonlySet<string>;
+  /**
+   * The `aws.endpoint` override: `sqs` queue URLs must be on its origin. null or absent: none,
+   * so they must be AWS's own SQS URLs.
+   */
+  awsEndpoint?: string | null;
 }
 
 /** True when the NATS subject pattern (`*` one token, `>` the rest) captures `subject`. */
@@ -37,8 +44,9 @@ function listed(names: Iterable<string>): string {
 
 /**
  * The error refusing an endpoint this process cannot deliver to, or undefined when it can:
- * `transport.unavailable` (no `nats:` configured, or a subject its stream does not capture) or
- * `function.unknown` (no such function). `details.field` is `field` (the endpoint's `url`, or
+ * `transport.unavailable` (no `nats:` configured, or a subject its stream does not capture),
+ * `function.unknown` (no such function) or `request.invalid` (an SQS queue URL on an origin the
+ * transport does not send to: another than `aws.endpoint`'s, or without one, not AWS's). `details.field` is `field` (the endpoint's `url`, or
  * `transport` when NATS is missing).
  */
 export function endpointTransportError(
@@ -64,6 +72,20 @@ export function endpointTransportError(
         `${field}: the NATS subject ${JSON.stringify(target)} is not captured by the stream ${nats.stream} (its subjects: ${listed(nats.subjects)})`,
         { details: { field, transport, stream: nats.stream } },
       );
+    }
+    return undefined;
+  }
+  if (transport === "sqs") {
+    const endpoint = available.awsEndpoint ?? null;
+    try {
+      parseSqsTarget(target, endpoint === null ? {} : { endpoint });
+    } catch (error) {
+      if (!isHeraldError(error, "request.invalid")) throw error;
+      const problem = error.message.replace(/^url: /, "");
+      return new HeraldError("request.invalid", `${field}: ${problem}`, {
+        details: { field, transport },
+        cause: error,
+      });
     }
     return undefined;
   }

@@ -89,7 +89,7 @@ async function functionsFromFile(
 /**
  * The config with its functions module loaded, after checking the NATS settings (as the
  * environment left them) and that every endpoint of the file names a transport and a function
- * this process has. Throws `config.invalid` at the key's file:line:column.
+ * this process has (and an SQS queue on the configured AWS origin). Throws `config.invalid` at the key's file:line:column.
  */
 export async function withTransports(
   config: HeraldConfig,
@@ -107,6 +107,7 @@ export async function withTransports(
   const available: TransportAvailability = {
     nats: config.nats === null ? null : { stream: config.nats.stream, subjects: null },
     functions: new Set(serviceFunctions(functions?.functions ?? null).keys()),
+    awsEndpoint: config.aws.endpoint,
   };
   checkConfigEndpoints(config.endpoints, available, at);
   return { ...config, functions };

@@ -1,6 +1,8 @@
 // `POST /v1/endpoints`, `PATCH /v1/endpoints/:id` and the `endpoints:` of herald.yaml. On the
 // wire the destination is `url` whatever the transport; the store calls it `target`.
 
+import { parseEventBridgeTarget } from "@heraldjs/aws/internal/delivery/transports/eventbridgeTarget.js";
+import { parseSqsTarget } from "@heraldjs/aws/internal/delivery/transports/sqsTarget.js";
 import {
   DEFAULT_ENDPOINT_SCHEME,
   DEFAULT_ENDPOINT_TRANSPORT,
@@ -50,7 +52,7 @@ const transportSchema = z.enum(ENDPOINT_TRANSPORTS);
 const patchFields = {
   /**
    * http: an absolute http(s) URL; nats: a subject; nats-core: a subject template; function: a
-   * registered function name.
+   * registered function name; sqs: a queue URL; eventbridge: eventbridge://<bus>?source=&region=.
    */
   url: z.string().min(1).max(2048),
   transport: transportSchema,
@@ -109,6 +111,22 @@ export type WireEndpointPatch = z.input<typeof wireEndpointPatchSchema>;
 const NATS_SUBJECT = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
 
 /**
+ * An SQS queue URL's form, on whatever origin it names: which origin is allowed (AWS's SQS hosts,
+ * or the configured `aws.endpoint`'s) is the service's check (config/transportCheck.ts), as this
+ * one runs without the config (the CLI's `endpoints add` too).
+ */
+function checkSqsTargetForm(url: string): void {
+  let origin: string | undefined;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") origin = parsed.origin;
+  } catch {
+    origin = undefined;
+  }
+  parseSqsTarget(url, origin === undefined ? {} : { endpoint: origin });
+}
+
+/**
  * The target checks of the message-shaped transports (`request.invalid` naming `url`, never
  * echoing a password): URL parsing only, so the service checks an endpoint without loading the
  * transport's client library.
@@ -118,6 +136,8 @@ const TARGET_CHECKS: Partial<Record<EndpointTransport, (url: string) => void>> =
   grpc: checkGrpcTarget,
   rabbitmq: (url) => void parseRabbitMqTarget(url),
   "redis-streams": (url) => void parseRedisStreamsTarget(url),
+  sqs: checkSqsTargetForm,
+  eventbridge: (url) => void parseEventBridgeTarget(url),
   // A subject template: `client.{tenant}.evt`, placeholders {tenant}, {type}, {message_id}.
   "nats-core": checkNatsSubjectTemplate,
 };

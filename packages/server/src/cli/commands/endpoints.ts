@@ -220,8 +220,11 @@ configure the receiver with it now. Without --secret a new one is generated for 
 nats (a subject), function (a function name), websocket (ws:// or wss://), grpc (grpc:// or
 grpcs://host:port), rabbitmq (amqp(s)://…?exchange=…&routing_key=…), redis-streams
 (redis(s)://…?stream=…&maxlen=…), nats-core (a subject template for live subscribers, e.g.
-'client.{tenant}.evt'; placeholders {tenant}, {type}, {message_id}). A password in the URL is
-stored and never printed back.
+'client.{tenant}.evt'; placeholders {tenant}, {type}, {message_id}), sqs (the queue URL
+https://sqs.<region>.amazonaws.com/<account>/<queue>, ?group_id= for a FIFO queue; a queue on
+herald.yaml's aws.endpoint override when one is set — herald serve refuses other origins),
+eventbridge (eventbridge://<bus or default>?source=<source>&region=<region>). A password in the
+URL is stored and never printed back.
 --filter takes a filter on the payload and headers as JSON (docs/filters.md): a message of a
 matching type that the filter refuses gets no delivery and is shown as filtered out by
 \`herald messages show\`; an invalid filter is a usage error naming the offending part.
@@ -241,6 +244,10 @@ Examples:
       --filter '{"payload":{"total":{"$gte":100}}}'
   $ herald endpoints add --transport rabbitmq --event-type 'order.*' \\
       --url 'amqp://herald:pw@mq.internal:5672/?exchange=orders&routing_key=order.created'
+  $ herald endpoints add --transport sqs --event-type 'order.*' \\
+      --url https://sqs.eu-west-1.amazonaws.com/123456789012/orders
+  $ herald endpoints add --transport eventbridge --event-type 'order.*' \\
+      --url 'eventbridge://orders-bus?source=acme.herald&region=eu-west-1'
 `;
 
 /** What `endpoints disable` and `endpoints enable` print with --json, and their help text. */
