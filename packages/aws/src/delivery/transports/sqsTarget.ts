@@ -69,7 +69,7 @@ function overrideOrigin(endpoint: string): string {
 
 /** The region of an AWS SQS host, or null for any other host. */
 function awsRegion(url: URL): string | null {
-  if (url.protocol !== "https:") return null;
+  if (url.protocol !== "https:" || url.port !== "") return null;
   if (url.hostname === LEGACY_HOST) return "us-east-1";
   for (const host of AWS_HOSTS) {
     const match = host.exec(url.hostname);
