@@ -2,12 +2,16 @@
 // docs/aws.md shows), its limits (refused before any write), concurrent publishers, a missing
 // table, and the outbox rule that a publish whose counter read went stale retries and lands
 // after the one that beat it, so a reader never skips it. Each test has a table of its own.
+// moto never answers TransactionConflict (it runs one request at a time): that retry is
+// exercised by failing a transaction in the client, before it is sent, with the cancellation
+// DynamoDB returns; the retries themselves go to moto.
 import { randomUUID } from "node:crypto";
 import {
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
   ScanCommand,
+  TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../../packages/aws/src/core/awsClientConfig.js";
@@ -218,6 +222,50 @@ describe.skipIf(!available)("DynamoDB event store items on moto", () => {
     expect(await slow.load(stream)).toEqual(result.events);
     for (const store of [slow, fast, reader]) await store.close();
     slowClient.destroy();
+  });
+
+  it("retries a transaction DynamoDB cancels for a concurrent one (TransactionConflict), bounded", async () => {
+    const conflicted = new DynamoDBClient(awsClientConfig(moto.aws));
+    const store = createDynamoEventStore({ client: conflicted, table });
+    let conflicts = 0;
+    let sent = 0;
+    conflicted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "TransactWriteItemsCommand") return next(args);
+        if (conflicts > 0) {
+          conflicts--;
+          const items = (args.input as { TransactItems: unknown[] }).TransactItems;
+          throw new TransactionCanceledException({
+            message:
+              "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
+            $metadata: {},
+            CancellationReasons: items.map((_, index) =>
+              index === 0 ? { Code: "TransactionConflict" } : { Code: "None" },
+            ),
+          });
+        }
+        sent++;
+        return next(args);
+      },
+      { step: "initialize", name: "transactionConflict" },
+    );
+    const stream = `order/${randomUUID()}`;
+    conflicts = 3;
+    const result = await store.append(stream, [event()], { expectedVersion: 0 });
+    expect({ conflicts, sent, toVersion: result.toVersion }).toEqual({
+      conflicts: 0,
+      sent: 1,
+      toVersion: 1,
+    });
+    conflicts = 11;
+    const error = await rejection(store.publish(stream, 1, [event()]));
+    expect(error.code).toBe("store.unavailable");
+    expect(error.details).toMatchObject({ table, stream, attempts: 11 });
+    expect({ conflicts, sent }).toEqual({ conflicts: 0, sent: 1 });
+    expect(await store.streamVersion(stream)).toBe(1);
+    expect(await rawItem("OUTBOX", "SEQ")).toBeUndefined();
+    await store.close();
+    conflicted.destroy();
   });
 
   it("a missing table or a closed store rejects with store.unavailable; options are checked", async () => {
