@@ -92,12 +92,24 @@ async function printTables(resolved: Resolved, flags: MigrateDynamoFlags, io: Cl
   return 0;
 }
 
-/** What an AWS failure says: the SDK error's name and message (they hold no credentials). */
+/**
+ * What an AWS failure says: the SDK error's name and message (they hold no credentials), with
+ * where to set what is missing when it is the region or the credentials.
+ */
 function awsProblem(error: unknown): HeraldError {
   if (error instanceof HeraldError) return error;
   const name = error instanceof Error && error.name !== "Error" ? `${error.name}: ` : "";
   const message = error instanceof Error ? error.message : String(error);
-  return new HeraldError("store.unavailable", `DynamoDB: ${name}${message}`, { cause: error });
+  let hint = "";
+  if (/region is missing/i.test(message)) {
+    hint = " (set aws.region in herald.yaml, HERALD_AWS_REGION or AWS_REGION)";
+  } else if (name.startsWith("CredentialsProviderError")) {
+    hint =
+      " (the AWS SDK's chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, web identity, a container or instance role)";
+  }
+  return new HeraldError("store.unavailable", `DynamoDB: ${name}${message}${hint}`, {
+    cause: error,
+  });
 }
 
 /** `create`: ensureTables on a client of the configured region and endpoint. */
