@@ -1,9 +1,11 @@
 // One message through the built `herald serve` reaches one endpoint of every transport — http,
-// nats, function, websocket, grpc, rabbitmq, redis-streams, nats-core — each a real peer on
-// loopback (the machine's NATS, RabbitMQ and Redis, a core NATS subscriber; a node:http server, a ws listener, a grpc-js server, a
-// function module), and every peer's copy verifies with Herald's verifyWebhook and that
-// endpoint's secret (the WebSocket and gRPC listeners verify it themselves, with the packages'
-// listener helpers).
+// nats, function, websocket, grpc, rabbitmq, redis-streams, nats-core, sqs, eventbridge — each a
+// real peer on loopback (the machine's NATS, RabbitMQ and Redis, a core NATS subscriber; a
+// node:http server, a ws listener, a grpc-js server, a function module; moto's SQS queue, and
+// its EventBridge bus whose rule routes to a second queue), and every peer's copy verifies with
+// Herald's verifyWebhook and that endpoint's secret (the WebSocket and gRPC listeners verify it
+// themselves, with the packages' listener helpers; SQS's copy is the body and the message
+// attributes, EventBridge's the event's detail.webhook headers and detail.data's JSON).
 //
 // What breaking it shows: a transport not wired into serve dead-letters (`transport.unavailable`),
 // an unsigned transport fails verification, a wrong target check refuses the endpoint (not 201).
@@ -12,11 +14,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
 import { connect as connectNats } from "@nats-io/transport-node";
 import amqp from "amqplib";
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsClientConfig } from "../../packages/aws/src/core/awsClientConfig.js";
 import { ENDPOINT_TRANSPORTS } from "../../packages/core/src/model/constants.js";
 import type { EndpointTransport } from "../../packages/core/src/model/deliveryRecords.js";
 import { addHeraldListener } from "../../packages/grpc/src/delivery/transports/grpcListener.js";
@@ -25,15 +30,18 @@ import {
   createWebSocketListener,
   type WebSocketListener,
 } from "../../packages/websocket/src/inbound/websocketListener.js";
+import { busToQueue, drainQueue } from "../aws/eventbridgeToSqs.js";
 import { createTestStream, type TestStream } from "../bus/natsTestStream.js";
 import { api, makeTempDir, waitUntil } from "../helpers/e2eHttp.js";
 import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
+import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 
 const available =
   (await serviceAvailable("nats")) &&
   (await serviceAvailable("rabbitmq")) &&
-  (await serviceAvailable("redis"));
+  (await serviceAvailable("redis")) &&
+  motoAvailable("the sqs and eventbridge peers of the fan-out");
 
 /** What a peer got: the headers and the exact body, for verifyWebhook. */
 interface Copy {
@@ -57,12 +65,17 @@ const TRANSPORTS = ENDPOINT_TRANSPORTS;
 type Kind = EndpointTransport;
 
 const cleanups: Array<() => Promise<unknown>> = [];
+let moto: MotoServer | undefined;
+beforeAll(async () => {
+  if (available) moto = await startMoto();
+}, 60_000);
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  await moto?.stop();
 });
 
-// Skipped only when NATS, RabbitMQ or Redis is missing; under CI=true (or
-// HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
+// Skipped only when NATS, RabbitMQ or Redis is missing, or moto_server is not installed; under
+// CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable and motoAvailable throw instead.
 describe.skipIf(!available)("one message, every transport, through herald serve", () => {
   it("reaches one endpoint of each transport, and each copy verifies with its endpoint's secret", async () => {
     const secrets = Object.fromEntries(
@@ -162,6 +175,19 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
     });
     await natsCore.flush();
 
+    // sqs: a queue on moto; eventbridge: a bus on moto whose rule routes to a second queue.
+    const awsMoto = moto as MotoServer;
+    const sqs = new SQSClient(awsClientConfig(awsMoto.aws));
+    const events = new EventBridgeClient(awsClientConfig(awsMoto.aws));
+    cleanups.push(async () => {
+      sqs.destroy();
+      events.destroy();
+    });
+    const { QueueUrl: sqsQueue = "" } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `fanout-${suffix}` }),
+    );
+    const bus = await busToQueue(events, sqs, `fanout-${suffix}`, "herald.fanout");
+
     const dir = await makeTempDir("fanout");
     cleanups.push(() => dir.remove());
     const recordFile = join(dir.path, "recorded.jsonl");
@@ -176,6 +202,9 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
         `  subjects: ['${stream.prefix}.>']`,
         "functions:",
         "  module: ./functions.mjs",
+        "aws:",
+        `  region: ${awsMoto.aws.region}`,
+        `  endpoint: ${awsMoto.endpoint}`,
         "worker:",
         "  poll_interval_ms: 50",
         "ssrf:",
@@ -186,7 +215,12 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
     const herald: HeraldProcess = await startHerald({
       cwd: dir.path,
       args: ["--db", join(dir.path, "herald.db"), "--config", join(dir.path, "herald.yaml")],
-      env: { RECORD_FILE: recordFile },
+      env: {
+        RECORD_FILE: recordFile,
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+        AWS_PROFILE: undefined,
+      },
     });
     cleanups.push(() => herald.kill9());
     const base = herald.url as string;
@@ -200,6 +234,8 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
       rabbitmq: `${serviceUrl("rabbitmq")}/?exchange=${exchange}&routing_key=fan.out`,
       "redis-streams": `${serviceUrl("redis")}/0?stream=${streamKey}&maxlen=100`,
       "nats-core": `${coreSubject}.{tenant}`,
+      sqs: sqsQueue,
+      eventbridge: `eventbridge://${bus.busName}?source=herald.fanout&region=us-east-1`,
     };
     for (const kind of TRANSPORTS) {
       const created = await api(base, "POST", "/v1/endpoints", {
@@ -251,6 +287,27 @@ describe.skipIf(!available)("one message, every transport, through herald serve"
     copies["redis-streams"] = {
       headers: JSON.parse(fields.get("headers") ?? "{}") as Record<string, string>,
       body: fields.get("body") ?? "",
+    };
+    const { Messages: [sqsCopy] = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sqsQueue,
+        WaitTimeSeconds: 2,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    copies.sqs = {
+      headers: Object.fromEntries(
+        Object.entries(sqsCopy?.MessageAttributes ?? {}).map(([n, v]) => [n, v.StringValue ?? ""]),
+      ),
+      body: sqsCopy?.Body ?? "",
+    };
+    const [busEvent] = (await drainQueue(sqs, bus.queueUrl, 1)) as unknown as Array<{
+      detail: { id: string; data: unknown; webhook: Record<string, string> };
+    }>;
+    expect(busEvent?.detail.id).toBe(messageId);
+    copies.eventbridge = {
+      headers: busEvent?.detail.webhook ?? {},
+      body: JSON.stringify(busEvent?.detail.data),
     };
     const [fnLine] = readFileSync(recordFile, "utf8").split("\n");
     copies.function = JSON.parse(fnLine ?? "{}") as Copy;
