@@ -2,11 +2,14 @@
 // become SQS attributes (the scheme's first, within SQS's 10 and naming rules), FIFO ids, the
 // size SQS counts, how SDK errors become attempt errors and retry classes, the options' checks,
 // and the refusals made before any call (a body SQS cannot carry, attributes pushing a message
-// over the limit) against an endpoint nothing listens on.
+// over the limit) against an endpoint nothing listens on, and the deadline of an AWS endpoint
+// that never answers.
 import { randomUUID } from "node:crypto";
+import { createServer, type ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { describeAwsError } from "../../packages/aws/src/delivery/transports/awsSendErrors.js";
 import { resolveAwsTransportOptions } from "../../packages/aws/src/delivery/transports/awsTransportOptions.js";
+import { createEventBridgeTransport } from "../../packages/aws/src/delivery/transports/eventbridge.js";
 import { createSqsTransport } from "../../packages/aws/src/delivery/transports/sqs.js";
 import {
   fifoId,
@@ -215,5 +218,42 @@ describe("SQS refusals before any call", () => {
     expect(heavy.classification).toEqual({ outcome: "reject", reason: "rejected" });
     expect(heavy.attempt.error).toMatch(/^sqs: message too large: \d+ bytes with its attributes/);
     await transport.close();
+  });
+});
+
+describe("an AWS endpoint that never answers", () => {
+  it("is a timeout: retry for SQS and EventBridge, and close() still resolves", async () => {
+    const held: ServerResponse[] = [];
+    const server = createServer((_request, response) => void held.push(response));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const aws = {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    };
+    try {
+      const sqs = createSqsTransport({ aws, timeoutMs: 300 });
+      const sent = input();
+      const queued = await sqs.send({
+        ...sent,
+        endpoint: { ...sent.endpoint, target: `http://127.0.0.1:${port}/123456789012/q` },
+      });
+      expect(queued.attempt.error).toBe("timeout: no answer from SQS within 300 ms");
+      expect(queued.classification).toEqual({ outcome: "retry", reason: "timeout" });
+      const events = createEventBridgeTransport({ aws, timeoutMs: 300 });
+      const put = await events.send({
+        ...sent,
+        endpoint: { ...sent.endpoint, target: "eventbridge://default" },
+      });
+      expect(put.attempt.error).toBe("timeout: no answer from EventBridge within 300 ms");
+      expect(put.classification).toEqual({ outcome: "retry", reason: "timeout" });
+      expect(held.length).toBeGreaterThanOrEqual(2);
+      await Promise.all([sqs.close(), events.close()]);
+    } finally {
+      for (const response of held) response.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
