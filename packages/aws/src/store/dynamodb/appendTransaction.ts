@@ -137,11 +137,12 @@ function tooLarge(message: string, details: Record<string, unknown>): HeraldErro
  */
 export function checkBatchSize(table: string, prepared: PreparedAppend, published: boolean): void {
   const { stream } = prepared;
+  const what = published ? "publish" : "append";
   const max = published ? MAX_PUBLISH_EVENTS : MAX_APPEND_EVENTS;
   const count = prepared.envelopes.length;
   if (count > max) {
     throw tooLarge(
-      `${published ? "publish" : "append"} to ${stream}: ${count} events, at most ${max} fit in one DynamoDB transaction`,
+      `${what} to ${stream}: ${count} events, at most ${max} fit in one DynamoDB transaction`,
       { stream, events: count, max },
     );
   }
@@ -161,14 +162,14 @@ export function checkBatchSize(table: string, prepared: PreparedAppend, publishe
     if (bytes > MAX_ITEM_BYTES) {
       const event = (index - (published ? 2 : 1)) % count;
       throw tooLarge(
-        `append to ${stream}: events[${event}] makes a DynamoDB item of ${bytes} bytes, over the 400 KB item limit`,
+        `${what} to ${stream}: events[${event}] makes a DynamoDB item of ${bytes} bytes, over the 400 KB item limit`,
         { stream, index: event, itemBytes: bytes, maxItemBytes: MAX_ITEM_BYTES },
       );
     }
   });
   if (total > MAX_TRANSACTION_BYTES) {
     throw tooLarge(
-      `append to ${stream}: the batch makes ${total} bytes of DynamoDB items, over the 4 MB transaction limit`,
+      `${what} to ${stream}: the batch makes ${total} bytes of DynamoDB items, over the 4 MB transaction limit`,
       { stream, events: count, bytes: total, maxBytes: MAX_TRANSACTION_BYTES },
     );
   }
