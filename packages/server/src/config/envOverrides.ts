@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import { parseCidrList } from "@heraldjs/core/internal/delivery/ipRanges.js";
 import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { AWS_ENV_VARS, awsFromEnv, eventStoreFromEnv } from "./awsSettings.js";
+import { awsFromEnv, eventStoreFromEnv } from "./awsResolve.js";
+import { AWS_ENV_VARS } from "./awsSettings.js";
 import { LOG_LEVELS, type LogLevel, MAX_PORT } from "./fileSchema.js";
 import { STREAM_ENV_VARS, streamSettingsFromEnv } from "./streamSettings.js";
 import { natsDefaults } from "./transportConfig.js";

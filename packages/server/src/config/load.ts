@@ -23,10 +23,10 @@ import { toSourceInput } from "../wire/source.js";
 import {
   AwsSettingError,
   awsFromFile,
-  type EventStoreBackend,
   envEventStoreBackend,
   eventStoreFromFile,
-} from "./awsSettings.js";
+} from "./awsResolve.js";
+import type { EventStoreBackend } from "./awsSettings.js";
 import { applyEnvOverrides, checkSsrfAllow, envAllowUnsigned } from "./envOverrides.js";
 import { CONFIG_DEFAULTS, type ConfigFile, configFileSchema } from "./fileSchema.js";
 import { streamSettingsFromFile } from "./streamSettings.js";
