@@ -1,9 +1,14 @@
 // herald.yaml's `aws:` and `event_store:` sections: loaded into config.aws and config.eventStore
 // (defaults for what they leave out), overridden by HERALD_AWS_REGION, HERALD_AWS_ENDPOINT,
 // HERALD_EVENT_STORE and HERALD_DYNAMODB_*_TABLE, and bad values refused at file:line:column or
-// naming the variable. Credentials have no key: the file cannot hold them.
+// naming the variable. Credentials have no key: the file cannot hold them. The service's
+// transports take `aws.endpoint` as the only origin an sqs queue URL may have (400 otherwise).
 import { afterAll, describe, expect, it } from "vitest";
-import { CONFIG_ENV_VARS, loadConfig } from "../../packages/server/src/config/index.js";
+import {
+  buildServiceTransports,
+  CONFIG_ENV_VARS,
+  loadConfig,
+} from "../../packages/server/src/config/index.js";
 import { configDir, rejection, removeConfigDirs } from "./helpers.js";
 
 afterAll(removeConfigDirs);
@@ -173,5 +178,50 @@ describe("aws: and event_store: in herald.yaml", () => {
       HERALD_DYNAMODB_EVENTS_TABLE: "event_store.dynamodb.events_table",
       HERALD_DYNAMODB_INBOX_TABLE: "event_store.dynamodb.inbox_table",
     });
+  });
+
+  it("gives the service sqs and eventbridge transports that take queues on aws.endpoint's origin only", async () => {
+    const base = { file: null, nats: null, functions: null, endpoints: [] };
+    const moto = "http://127.0.0.1:5000/123456789012/orders";
+    const aws = "https://sqs.us-east-1.amazonaws.com/123456789012/orders";
+    const withOverride = await buildServiceTransports(
+      { ...base, aws: { region: "us-east-1", endpoint: "http://127.0.0.1:5000" } },
+      { ssrfAllow: [] },
+    );
+    const without = await buildServiceTransports(
+      { ...base, aws: { region: null, endpoint: null } },
+      { ssrfAllow: [] },
+    );
+    try {
+      expect(Object.keys(withOverride.transports)).toEqual(
+        expect.arrayContaining(["sqs", "eventbridge"]),
+      );
+      expect(() => withOverride.checkEndpoint("sqs", moto)).not.toThrow();
+      expect(() => without.checkEndpoint("sqs", aws)).not.toThrow();
+      for (const [built, url] of [
+        [withOverride, aws],
+        [withOverride, "http://127.0.0.1:5001/123456789012/orders"],
+        [without, moto],
+      ] as const) {
+        let caught: unknown;
+        try {
+          built.checkEndpoint("sqs", url);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught, url).toMatchObject({
+          code: "request.invalid",
+          details: { field: "url", transport: "sqs" },
+        });
+        expect((caught as Error).message).toMatch(/^url: must be an SQS queue URL/);
+      }
+      // EventBridge targets name a bus, never a host: no origin to check.
+      expect(() =>
+        withOverride.checkEndpoint("eventbridge", "eventbridge://orders?region=eu-west-1"),
+      ).not.toThrow();
+    } finally {
+      await withOverride.close();
+      await without.close();
+    }
   });
 });
