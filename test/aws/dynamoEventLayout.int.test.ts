@@ -18,8 +18,7 @@ import { awsClientConfig } from "../../packages/aws/src/core/awsClientConfig.js"
 import { createDynamoEventStore } from "../../packages/aws/src/store/dynamodb/eventStore.js";
 import { ensureTables } from "../../packages/aws/src/store/dynamodb/tables.js";
 import { event, rejection } from "../contracts/eventStore.js";
-import { type MotoServer, motoAvailable } from "../helpers/motoServer.js";
-import { startIsolatedMoto } from "./motoIsolation.js";
+import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
 // Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB event store layout tests");
@@ -31,7 +30,7 @@ describe.skipIf(!available)("DynamoDB event store items on moto", () => {
   let tables = 0;
 
   beforeAll(async () => {
-    moto = await startIsolatedMoto();
+    moto = await startMoto();
     client = new DynamoDBClient(awsClientConfig(moto.aws));
   }, 60_000);
 

@@ -1,12 +1,19 @@
 // A moto server of the test file's own: Python moto's real AWS API emulator (DynamoDB,
 // EventBridge, SQS) over HTTP on a free loopback port, started by the suite and stopped after it.
 // Without the `moto_server` binary a suite skips loudly, except under CI=true /
-// HERALD_REQUIRE_SERVICES=1, where it fails.
+// HERALD_REQUIRE_SERVICES=1, where it fails. moto_server's Python loads
+// motoServer/sitecustomize.py: DynamoDB requests run one at a time, as DynamoDB's serializable
+// transactions need (moto's own rollback would undo other requests' writes), and a transaction
+// snapshots each table once instead of once per item.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { AwsClientOptions } from "../../packages/aws/src/core/awsClientConfig.js";
 import { freePort } from "./freePort.js";
 import { servicesRequired } from "./services.js";
+
+/** The folder whose sitecustomize.py moto_server's Python loads at start-up. */
+const SITE = fileURLToPath(new URL("./motoServer", import.meta.url));
 
 function motoBinary(): string | undefined {
   const fromEnv = process.env.HERALD_MOTO_SERVER;
@@ -62,7 +69,13 @@ export async function startMoto(): Promise<MotoServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(binary, ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: "1",
+      PYTHONPATH: [SITE, process.env.PYTHONPATH]
+        .filter((p) => p !== undefined && p !== "")
+        .join(":"),
+    },
   });
   let log = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -78,6 +91,10 @@ export async function startMoto(): Promise<MotoServer> {
       throw new Error(`moto_server did not start on ${port}:\n${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (log.includes("NOT serialised")) {
+    child.kill("SIGKILL");
+    throw new Error(`moto_server started without Herald's DynamoDB isolation:\n${log}`);
   }
   const endpoint = `http://127.0.0.1:${port}`;
   return {

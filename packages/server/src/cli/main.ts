@@ -8,6 +8,7 @@ import { DEFAULT_SQLITE_PATH } from "../store/openDatabase.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerEndpoints } from "./commands/endpoints.js";
+import { registerForward } from "./commands/forward.js";
 import { registerMessages } from "./commands/messages.js";
 import { DB_ENV, registerMigrate } from "./commands/migrate.js";
 import { registerNats } from "./commands/nats.js";
@@ -69,6 +70,7 @@ function buildProgram(io: CliIo = createIo()): Command {
   registerSpec(program, io);
   registerStreamTokens(program, io);
   registerNats(program, io);
+  registerForward(program, io);
   return program;
 }
 

@@ -6,12 +6,13 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { type AwsClientOptions, awsClientConfig } from "../../core/awsClientConfig.js";
 import { EXPIRES_AT, PK, SK } from "./tableLayout.js";
 
 export interface DynamoTableNames {
@@ -139,4 +140,21 @@ export async function ensureTables(
     ensured.push({ name, created });
   }
   return ensured;
+}
+
+/**
+ * ensureTables on a DynamoDB client of its own, built from `aws` (region, endpoint override,
+ * credentials: the SDK's chain when absent) and destroyed afterwards.
+ */
+export async function ensureTablesAt(
+  aws: AwsClientOptions,
+  names: DynamoTableNames,
+  options: { timeoutMs?: number } = {},
+): Promise<EnsuredTable[]> {
+  const client = new DynamoDBClient(awsClientConfig(aws));
+  try {
+    return await ensureTables(client, names, options);
+  } finally {
+    client.destroy();
+  }
 }

@@ -114,21 +114,17 @@ function awsProblem(error: unknown): HeraldError {
 
 /** `create`: ensureTables on a client of the configured region and endpoint. */
 async function createTables(resolved: Resolved, flags: MigrateDynamoFlags, io: CliIo) {
-  const [{ DynamoDBClient }, { ensureTables }, { awsClientConfig }] = await Promise.all([
-    import("@aws-sdk/client-dynamodb"),
-    import("@heraldjs/aws/internal/store/dynamodb/tables.js"),
-    import("@heraldjs/aws/internal/core/awsClientConfig.js"),
-  ]);
+  const { ensureTablesAt } = await import("@heraldjs/aws/internal/store/dynamodb/tables.js");
   const { region, endpoint } = resolved.aws;
   const where = { region, endpoint };
-  const client = new DynamoDBClient(
-    awsClientConfig({
-      ...(region === null ? {} : { region }),
-      ...(endpoint === null ? {} : { endpoint }),
-    }),
-  );
   try {
-    const tables = await ensureTables(client, resolved.names);
+    const tables = await ensureTablesAt(
+      {
+        ...(region === null ? {} : { region }),
+        ...(endpoint === null ? {} : { endpoint }),
+      },
+      resolved.names,
+    );
     if (flags.json === true) {
       io.stdout.write(`${JSON.stringify({ ...where, tables })}\n`);
     } else {
@@ -148,8 +144,6 @@ async function createTables(resolved: Resolved, flags: MigrateDynamoFlags, io: C
     }
     io.stderr.write(`error: ${herald.code}: ${herald.message}\n`);
     return 1;
-  } finally {
-    client.destroy();
   }
 }
 
