@@ -19,6 +19,21 @@ export interface AwsClientOptions {
   credentials?: AwsCredentials;
   /** Attempts per SDK call, the first included (the SDK retries throttling and 5xx); default 3. */
   maxAttempts?: number;
+  /**
+   * Longest wait for one HTTP response, in ms; default 30 000. The SDK's own default is none:
+   * a connection that stops answering would hold a forwarder or a store call forever.
+   */
+  requestTimeoutMs?: number;
+  /** Longest wait to open a connection, in ms; default 5 000. */
+  connectionTimeoutMs?: number;
+}
+
+/** The SDK's HTTP handler settings (NodeHttpHandler options). */
+export interface AwsRequestHandlerConfig {
+  requestTimeout: number;
+  connectionTimeout: number;
+  /** Without it the SDK only logs a warning when requestTimeout passes, and keeps waiting. */
+  throwOnRequestTimeout: true;
 }
 
 /** What every AWS SDK v3 client constructor takes from AwsClientOptions. */
@@ -27,17 +42,46 @@ export interface AwsClientConfig {
   endpoint?: string;
   credentials?: AwsCredentials;
   maxAttempts?: number;
+  requestHandler: AwsRequestHandlerConfig;
+}
+
+export const DEFAULT_AWS_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_AWS_CONNECTION_TIMEOUT_MS = 5_000;
+
+function positiveMs(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new HeraldError("config.invalid", `${field} must be an integer >= 1 (milliseconds)`, {
+      details: { field },
+    });
+  }
+  return value;
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /**
- * Checks `options` and returns the SDK client config. Throws HeraldError `config.invalid` for a
- * malformed region, an endpoint that is not an http(s) URL, or half a credential pair (the
- * secret is never part of the message).
+ * Checks `options` and returns the SDK client config, request and connection timeouts always
+ * set. Throws HeraldError `config.invalid` for a malformed region, an endpoint that is not an
+ * http(s) URL, half a credential pair (the secret is never part of the message) or a timeout
+ * that is not a positive integer.
  */
 export function awsClientConfig(options: AwsClientOptions = {}): AwsClientConfig {
-  const config: AwsClientConfig = {};
+  const config: AwsClientConfig = {
+    requestHandler: {
+      requestTimeout: positiveMs(
+        options.requestTimeoutMs,
+        DEFAULT_AWS_REQUEST_TIMEOUT_MS,
+        "requestTimeoutMs",
+      ),
+      connectionTimeout: positiveMs(
+        options.connectionTimeoutMs,
+        DEFAULT_AWS_CONNECTION_TIMEOUT_MS,
+        "connectionTimeoutMs",
+      ),
+      throwOnRequestTimeout: true,
+    },
+  };
   if (options.region !== undefined) {
     if (typeof options.region !== "string" || !REGION.test(options.region)) {
       throw new HeraldError(
