@@ -22,6 +22,7 @@ import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/freePort.js";
+import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 import { repoRoot } from "../helpers/spawnNode.js";
 
@@ -289,6 +290,39 @@ describe.skipIf(!rabbitmq)("packed @heraldjs/rabbitmq", () => {
       );
       const out = await runExample(dir, "rabbitmq", { RABBITMQ_URL: serviceUrl("rabbitmq") });
       expect(out).toBe(`[ 'delivered' ]\ntrue {"id":"o_1"}\n`);
+    },
+    installTimeout,
+  );
+});
+
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
+describe.skipIf(!motoAvailable("the packed @heraldjs/aws example"))("packed @heraldjs/aws", () => {
+  let moto: MotoServer | undefined;
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it(
+    "installs the three AWS SDK clients and no database driver, and its example runs on moto",
+    async () => {
+      const [dir, started] = await Promise.all([install("aws"), startMoto()]);
+      moto = started;
+      for (const client of ["client-dynamodb", "client-eventbridge", "client-sqs"]) {
+        expect(installed(dir)).toContain(`@aws-sdk/${client}`);
+      }
+      expect(installed(dir)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(better-sqlite3|pg|ioredis|amqplib)$/)]),
+      );
+      const out = await runExample(dir, "aws", {
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_REGION: moto.aws.region,
+        AWS_ACCESS_KEY_ID: moto.aws.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: moto.aws.credentials.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      });
+      expect(out).toBe(
+        "[ '1 order.placed.v1', '2 order.paid.v1' ] 2\n1 handled\n2 skipped: done\n",
+      );
     },
     installTimeout,
   );
