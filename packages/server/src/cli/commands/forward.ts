@@ -5,21 +5,31 @@
 // at least once, in commit order, checkpointed under --name so a restart (or a crash) resumes.
 
 import type { BusPublisher } from "@heraldjs/core/internal/bus/port.js";
+import { assertSubjectPrefix } from "@heraldjs/core/internal/bus/subject.js";
 import { createForwarder, type Forwarder } from "@heraldjs/core/internal/events/forwarder.js";
 import type { CheckpointStore, EventStore } from "@heraldjs/core/internal/store/ports.js";
 import { coerceError, HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
+import { NATS_STREAM_PATTERN } from "../../config/transportSettings.js";
 import type { HeraldConfig } from "../../config/types.js";
 import { backendFor, type OpenedDatabase } from "../../store/backends.js";
 import { setAction } from "../command.js";
 import type { CliIo } from "../io.js";
+import {
+  addNatsConnectionOptions,
+  loadNatsConnection,
+  NATS_CONNECTION_ENV_HELP,
+  type NatsConnectionFlags,
+} from "../natsFlags.js";
 import { addDatabaseOptions } from "../openStore.js";
 import { untilSignal } from "../untilSignal.js";
 import { resolveDatabaseFlag } from "./migrate.js";
 
-interface ForwardFlags {
+interface ForwardFlags extends NatsConnectionFlags {
   to: "eventbridge" | "nats";
+  stream: string;
+  subjectPrefix: string;
   eventBus?: string;
   source?: string;
   name: string;
@@ -38,6 +48,15 @@ function integerIn(min: number, max: number, what: string): (value: string) => n
     }
     return n;
   };
+}
+
+function streamName(value: string): string {
+  if (!NATS_STREAM_PATTERN.test(value)) {
+    throw new InvalidArgumentError(
+      "Expected a JetStream name (no spaces, '.', '*', '>', '/' or '\\').",
+    );
+  }
+  return value;
 }
 
 function checkpointName(value: string): string {
@@ -107,7 +126,11 @@ async function openEventStore(
   }
 }
 
-async function openPublisher(flags: ForwardFlags, config: HeraldConfig): Promise<BusPublisher> {
+async function openPublisher(
+  flags: ForwardFlags,
+  config: HeraldConfig,
+  io: CliIo,
+): Promise<BusPublisher> {
   if (flags.to === "eventbridge") {
     if (flags.eventBus === undefined) {
       throw new HeraldError("cli.invalid_argument", "--to eventbridge needs --event-bus <name>");
@@ -121,25 +144,13 @@ async function openPublisher(flags: ForwardFlags, config: HeraldConfig): Promise
       ...(flags.source === undefined ? {} : { source: flags.source }),
     });
   }
-  const nats = config.nats;
-  if (nats === null) {
-    throw new HeraldError(
-      "cli.invalid_argument",
-      "--to nats needs herald.yaml's nats: section (or HERALD_NATS_URL)",
-    );
-  }
+  const { connection } = await loadNatsConnection(flags, io, { name: "herald-forward" });
   const { createNatsPublisher } = await import("@heraldjs/nats/internal/bus/nats/publisher.js");
+  // The events' own stream (created when missing), not the webhooks stream of `nats:`.
   return createNatsPublisher({
-    servers: nats.servers,
-    stream: nats.stream,
-    subjects: nats.subjects,
-    ...(nats.credsFile === null ? {} : { credsFile: nats.credsFile }),
-    connectOptions: {
-      name: "herald-forward",
-      ...(nats.user === null ? {} : { user: nats.user }),
-      ...(nats.password === null ? {} : { pass: nats.password }),
-      ...(nats.token === null ? {} : { token: nats.token }),
-    },
+    ...connection,
+    stream: flags.stream,
+    subjects: [`${flags.subjectPrefix}.>`],
   });
 }
 
@@ -152,6 +163,7 @@ async function runForward(flags: ForwardFlags, io: CliIo): Promise<number> {
   if (flags.to === "eventbridge" && flags.eventBus === undefined) {
     throw new HeraldError("cli.invalid_argument", "--to eventbridge needs --event-bus <name>");
   }
+  if (flags.to === "nats") assertSubjectPrefix(flags.subjectPrefix);
   const logger = pino(
     { level: config.logLevel, base: { service: "herald", command: "forward" } },
     { write: (line: string) => io.stdout.write(line) },
@@ -167,7 +179,7 @@ async function runForward(flags: ForwardFlags, io: CliIo): Promise<number> {
     return 1;
   }
   try {
-    publisher = await openPublisher(flags, config);
+    publisher = await openPublisher(flags, config, io);
   } catch (error) {
     await opened.close().catch(() => {});
     const herald = coerceError(error);
@@ -183,6 +195,7 @@ async function runForward(flags: ForwardFlags, io: CliIo): Promise<number> {
       name: flags.name,
       batchSize: flags.batchSize,
       pollIntervalMs: flags.pollMs,
+      subjectPrefix: flags.subjectPrefix,
       clock: io.clock,
       onError: (error) =>
         logger.warn({ code: error.code, error: error.message }, "forward run failed; retrying"),
@@ -219,13 +232,18 @@ Event store (herald.yaml event_store:, HERALD_EVENT_STORE):
   dynamodb   the DynamoDB events table (event_store.dynamodb.events_table), AWS settings from
              herald.yaml's aws: section and the SDK's standard credential chain
 
+NATS (--to nats): the connection of herald.yaml's nats: section and HERALD_NATS_*, or --servers;
+each event's Nats-Msg-Id is its id, so JetStream drops a re-sent event within its duplicate
+window.
+${NATS_CONNECTION_ENV_HELP}
+
 Exit status: 0 stopped by SIGTERM/SIGINT (the batch in flight is published and checkpointed
 first), 1 could not start (store or bus unreachable), 2 usage or configuration error.
 
 Examples:
   $ herald forward --to eventbridge --event-bus orders --source com.example.orders
   $ HERALD_EVENT_STORE=dynamodb herald forward --to eventbridge --event-bus default
-  $ herald forward --to nats --db postgres://herald@db/herald
+  $ herald forward --to nats --stream ORDERS --subject-prefix orders --db postgres://herald@db/herald
 `;
 
 export function registerForward(program: Command, io: CliIo): Command {
@@ -261,9 +279,17 @@ export function registerForward(program: Command, io: CliIo): Command {
       500,
     )
     .option(
-      "--config <file>",
-      "herald.yaml to load (default $HERALD_CONFIG, then ./herald.yaml if present)",
+      "--stream <name>",
+      "--to nats: the JetStream stream, created when missing",
+      streamName,
+      "HERALD_EVENTS",
+    )
+    .option(
+      "--subject-prefix <prefix>",
+      "--to nats: subjects <prefix>.<source>.<aggregate type>.<event type>",
+      "herald",
     );
+  addNatsConnectionOptions(command);
   addDatabaseOptions(command);
   command.addHelpText("after", HELP);
   return setAction<[], ForwardFlags>(command, io, runForward);
