@@ -10,7 +10,6 @@ import {
   failedAttempt,
   parseAttemptTarget,
   succeededAttempt,
-  withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createDrainingTransport } from "@heraldjs/core/internal/delivery/transports/drainingTransport.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
@@ -20,9 +19,10 @@ import type {
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
 import { eventBridgeEntrySize, MAX_PUT_EVENTS_BYTES } from "../../core/eventBridgeLimits.js";
+import { callBeforeDeadline, regionalClients } from "./awsCall.js";
 import { describeAwsError } from "./awsSendErrors.js";
 import { type AwsTransportOptions, resolveAwsTransportOptions } from "./awsTransportOptions.js";
-import { type EventBridgeTarget, parseEventBridgeTarget } from "./eventbridgeTarget.js";
+import { parseEventBridgeTarget } from "./eventbridgeTarget.js";
 
 const REJECTED = { outcome: "reject", reason: "rejected" } as const;
 /** EventBridge's longest DetailType. */
@@ -67,21 +67,9 @@ function failedEntryReason(
  */
 export function createEventBridgeTransport(options: AwsTransportOptions = {}): Transport {
   const { config, clock, deadlineMs } = resolveAwsTransportOptions(options);
-  /** One client per region ("" = the configured region). */
-  const clients = new Map<string, EventBridgeClient>();
-
-  function clientFor(target: EventBridgeTarget): EventBridgeClient {
-    const key = target.region ?? "";
-    let client = clients.get(key);
-    if (client === undefined) {
-      client = new EventBridgeClient({
-        ...config,
-        ...(target.region === undefined ? {} : { region: target.region }),
-      });
-      clients.set(key, client);
-    }
-    return client;
-  }
+  const clients = regionalClients(
+    (region) => new EventBridgeClient({ ...config, ...(region === undefined ? {} : { region }) }),
+  );
 
   async function putAttempt(
     input: TransportSendInput,
@@ -119,23 +107,18 @@ export function createEventBridgeTransport(options: AwsTransportOptions = {}): T
       return answeredAttempt(timer, { error, classification: REJECTED });
     }
     const command = new PutEventsCommand({ Entries: [entry] });
-    const outcome = await withDeadline(async (signal) => {
-      try {
-        const output = await clientFor(target).send(command, { abortSignal: signal });
-        return { ok: true as const, output };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }, timeoutMs);
-    if (outcome.timedOut) {
+    const put = await callBeforeDeadline(
+      (signal) => clients.get(target.region).send(command, { abortSignal: signal }),
+      timeoutMs,
+    );
+    if (put.kind === "timeout") {
       return failedAttempt(
         timer,
         `timeout: no answer from EventBridge within ${timeoutMs} ms`,
         "timeout",
       );
     }
-    const put = outcome.value;
-    if (!put.ok) {
+    if (put.kind === "error") {
       const failure = describeAwsError("eventbridge", put.error, timeoutMs);
       return answeredAttempt(timer, {
         error: failure.error,
@@ -170,9 +153,6 @@ export function createEventBridgeTransport(options: AwsTransportOptions = {}): T
     attempt: putAttempt,
     thrownFallback: "PutEvents failed",
     // Sends in flight end first (each within its deadline), so no answer is lost.
-    release: async () => {
-      for (const client of clients.values()) client.destroy();
-      clients.clear();
-    },
+    release: async () => clients.destroyAll(),
   });
 }

@@ -10,7 +10,6 @@ import {
   failedAttempt,
   parseAttemptTarget,
   succeededAttempt,
-  withDeadline,
 } from "@heraldjs/core/internal/delivery/transports/attemptResult.js";
 import { createDrainingTransport } from "@heraldjs/core/internal/delivery/transports/drainingTransport.js";
 import { prepareSignedMessage } from "@heraldjs/core/internal/delivery/transports/signedMessage.js";
@@ -19,6 +18,7 @@ import type {
   TransportResult,
   TransportSendInput,
 } from "@heraldjs/core/internal/delivery/transports/types.js";
+import { callBeforeDeadline, regionalClients } from "./awsCall.js";
 import { describeAwsError } from "./awsSendErrors.js";
 import { type AwsTransportOptions, resolveAwsTransportOptions } from "./awsTransportOptions.js";
 import {
@@ -28,7 +28,7 @@ import {
   sqsMessageSize,
   validSqsText,
 } from "./sqsMessage.js";
-import { parseSqsTarget, type SqsTarget } from "./sqsTarget.js";
+import { parseSqsTarget } from "./sqsTarget.js";
 
 export { MAX_SQS_MESSAGE_BYTES } from "./sqsMessage.js";
 
@@ -64,22 +64,15 @@ export function createSqsTransport(options: AwsTransportOptions = {}): Transport
   const { config, clock, deadlineMs } = resolveAwsTransportOptions(options);
   const parse = (target: string) =>
     parseSqsTarget(target, config.endpoint === undefined ? {} : { endpoint: config.endpoint });
-  /** One client per region ("" = the configured region, for queues on the override). */
-  const clients = new Map<string, SQSClient>();
-
-  function clientFor(target: SqsTarget): SQSClient {
-    const key = target.region ?? "";
-    let client = clients.get(key);
-    if (client === undefined) {
-      client = new SQSClient({
+  // One client per region (undefined: the configured region, for queues on the override).
+  const clients = regionalClients(
+    (region) =>
+      new SQSClient({
         ...config,
-        ...(target.region === undefined ? {} : { region: target.region }),
+        ...(region === undefined ? {} : { region }),
         useQueueUrlAsEndpoint: false,
-      });
-      clients.set(key, client);
-    }
-    return client;
-  }
+      }),
+  );
 
   async function sendAttempt(
     input: TransportSendInput,
@@ -103,21 +96,14 @@ export function createSqsTransport(options: AwsTransportOptions = {}): Transport
       return answeredAttempt(timer, { error, classification: REJECTED });
     }
     const command = new SendMessageCommand(sendMessageInput(input, target, body, attributes));
-    const outcome = await withDeadline(async (signal) => {
-      try {
-        return {
-          ok: true as const,
-          output: await clientFor(target).send(command, { abortSignal: signal }),
-        };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }, timeoutMs);
-    if (outcome.timedOut) {
+    const sent = await callBeforeDeadline(
+      (signal) => clients.get(target.region).send(command, { abortSignal: signal }),
+      timeoutMs,
+    );
+    if (sent.kind === "timeout") {
       return failedAttempt(timer, `timeout: no answer from SQS within ${timeoutMs} ms`, "timeout");
     }
-    const sent = outcome.value;
-    if (!sent.ok) {
+    if (sent.kind === "error") {
       const failure = describeAwsError("sqs", sent.error, timeoutMs);
       const classification =
         failure.serviceError === "InvalidMessageContents"
@@ -146,9 +132,6 @@ export function createSqsTransport(options: AwsTransportOptions = {}): Transport
     attempt: sendAttempt,
     thrownFallback: "SendMessage failed",
     // Sends in flight end first (each within its deadline), so no answer is lost.
-    release: async () => {
-      for (const client of clients.values()) client.destroy();
-      clients.clear();
-    },
+    release: async () => clients.destroyAll(),
   });
 }
