@@ -243,8 +243,15 @@ describe.skipIf(!available)(
           intervalMs: 10,
         }).catch(async (error: Error) => {
           const where = `queued ${await queued()}, checkpoint ${await savedCheckpoint()}, appended ${appended}`;
-          const motoLog = moto.log().split("\n").filter((l) => !l.includes('" 200 -')).slice(-60).join("\n");
-          throw new Error(`${error.message} (${where}); the forwarder said:\n${output()}\nmoto:\n${motoLog}`);
+          const motoLog = moto
+            .log()
+            .split("\n")
+            .filter((l) => !l.includes('" 200 -'))
+            .slice(-60)
+            .join("\n");
+          throw new Error(
+            `${error.message} (${where}); the forwarder said:\n${output()}\nmoto:\n${motoLog}`,
+          );
         });
         child.kill("SIGKILL");
         await exited;
