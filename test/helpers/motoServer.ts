@@ -6,7 +6,10 @@
 // transactions need (moto's own rollback would undo other requests' writes), and a transaction
 // snapshots each table once instead of once per item.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AwsClientOptions } from "../../packages/aws/src/core/awsClientConfig.js";
 import { freePort } from "./freePort.js";
@@ -15,16 +18,25 @@ import { servicesRequired } from "./services.js";
 /** The folder whose sitecustomize.py moto_server's Python loads at start-up. */
 const SITE = fileURLToPath(new URL("./motoServer", import.meta.url));
 
+/** Where moto_server may be when it is not on PATH (pip under pyenv, a system pip). */
+const KNOWN_PLACES = [
+  join(homedir(), ".pyenv", "shims", "moto_server"),
+  "/usr/local/bin/moto_server",
+  "/usr/bin/moto_server",
+];
+
 function motoBinary(): string | undefined {
   const fromEnv = process.env.HERALD_MOTO_SERVER;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   try {
-    return (
-      execFileSync("sh", ["-c", "command -v moto_server"], { encoding: "utf8" }).trim() || undefined
-    );
+    const onPath = execFileSync("sh", ["-c", "command -v moto_server"], {
+      encoding: "utf8",
+    }).trim();
+    if (onPath !== "") return onPath;
   } catch {
-    return undefined;
+    // not on PATH: look in the usual places
   }
+  return KNOWN_PLACES.find((place) => existsSync(place));
 }
 
 /** True when moto_server is installed; throws under CI without it, else warns (the caller skips). */
