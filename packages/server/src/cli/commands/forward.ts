@@ -238,7 +238,9 @@ window.
 ${NATS_CONNECTION_ENV_HELP}
 
 Exit status: 0 stopped by SIGTERM/SIGINT (the batch in flight is published and checkpointed
-first), 1 could not start (store or bus unreachable), 2 usage or configuration error.
+first), 1 could not start (the database or NATS could not be opened), 2 usage or configuration
+error. DynamoDB and EventBridge are first called by the first run: while they cannot be
+reached, each failed run is logged (a warn line with its code) and retried with a growing wait.
 
 Examples:
   $ herald forward --to eventbridge --event-bus orders --source com.example.orders
