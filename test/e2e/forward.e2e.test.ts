@@ -49,8 +49,11 @@ describe("herald forward", () => {
       [["--to", "nats", "--name", "a b"], /name/],
       [["--to", "nats", "--subject-prefix", "a.>"], /subject prefix/],
     ];
-    for (const [args, message] of cases) {
-      const run = await runHerald(["forward", ...args], { env: NO_CONFIG });
+    const runs = await Promise.all(
+      cases.map(([args]) => runHerald(["forward", ...args], { env: NO_CONFIG })),
+    );
+    for (const [index, [args, message]] of cases.entries()) {
+      const run = runs[index]!;
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stderr, args.join(" ")).toMatch(message);
       expect(run.stdout).not.toContain("forwarder running");
