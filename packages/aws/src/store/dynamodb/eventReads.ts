@@ -18,7 +18,15 @@ import {
   readString,
   storedFromItem,
 } from "./eventItems.js";
-import { aggregateKey, OUTBOX, outboxKey, PK, SK, versionKey } from "./tableLayout.js";
+import {
+  aggregateKey,
+  OUTBOX,
+  outboxKey,
+  PK,
+  SK,
+  VERSION_PREFIX,
+  versionKey,
+} from "./tableLayout.js";
 
 /** The highest version a V# key can hold (10 digits). */
 const LAST_VERSION = 9_999_999_999;
@@ -47,24 +55,39 @@ export async function readCounter(client: DynamoDBClient, table: string): Promis
   return item === undefined ? 0 : readNumber(item, ATTR.seq);
 }
 
-/** Queries `PK` for sort keys between `from` and `to`, paging, until `limit` items. */
+/** Sort keys a query selects: those starting with a prefix, or those between two keys. */
+type SortKeys = { prefix: string } | { from: string; to: string };
+
+function sortKeyCondition(keys: SortKeys): {
+  expression: string;
+  values: Record<string, { S: string }>;
+} {
+  return "prefix" in keys
+    ? { expression: "begins_with(#sk, :prefix)", values: { ":prefix": { S: keys.prefix } } }
+    : {
+        expression: "#sk BETWEEN :from AND :to",
+        values: { ":from": { S: keys.from }, ":to": { S: keys.to } },
+      };
+}
+
+/** Queries `PK` for the sort keys `keys` selects, paging, until `limit` items. */
 async function queryRange(
   client: DynamoDBClient,
   table: string,
   pk: string,
-  from: string,
-  to: string,
+  keys: SortKeys,
   limit: number | undefined,
 ): Promise<Item[]> {
   const items: Item[] = [];
+  const condition = sortKeyCondition(keys);
   let start: Item | undefined;
   do {
     const page = await client.send(
       new QueryCommand({
         TableName: table,
-        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :from AND :to",
+        KeyConditionExpression: `#pk = :pk AND ${condition.expression}`,
         ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
-        ExpressionAttributeValues: { ":pk": { S: pk }, ":from": { S: from }, ":to": { S: to } },
+        ExpressionAttributeValues: { ":pk": { S: pk }, ...condition.values },
         ConsistentRead: true,
         ...(limit === undefined ? {} : { Limit: limit - items.length }),
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
@@ -86,12 +109,17 @@ export async function loadEvents(
   limit: number | undefined,
 ): Promise<StoredEvent[]> {
   if (fromVersion > LAST_VERSION) return [];
+  // The whole stream: every sort key starting with V#. From a later version: the V# keys from
+  // that version's to the last one (DynamoDB takes one condition per sort key).
+  const keys: SortKeys =
+    fromVersion === 1
+      ? { prefix: VERSION_PREFIX }
+      : { from: versionKey(fromVersion), to: versionKey(LAST_VERSION) };
   const items = await queryRange(
     client,
     table,
     aggregateKey(aggregateType, aggregateId),
-    versionKey(fromVersion),
-    versionKey(LAST_VERSION),
+    keys,
     limit,
   );
   return items.map(storedFromItem);
@@ -110,8 +138,7 @@ export async function readOutboxRange(
     client,
     table,
     OUTBOX,
-    outboxKey(after + 1),
-    outboxKey(upTo),
+    { from: outboxKey(after + 1), to: outboxKey(upTo) },
     limit,
   );
   return items.map(storedFromItem);
