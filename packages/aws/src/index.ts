@@ -30,4 +30,11 @@ export {
   createDynamoEventStore,
   type DynamoEventStoreOptions,
 } from "./store/dynamodb/eventStore.js";
-export { type DynamoTableNames, ensureTables, tableDefinitions } from "./store/dynamodb/tables.js";
+export {
+  type DynamoTableNames,
+  type EnsuredTable,
+  ensureTables,
+  ensureTablesAt,
+  type TableDefinition,
+  tableDefinitions,
+} from "./store/dynamodb/tables.js";
