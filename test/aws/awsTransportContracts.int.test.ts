@@ -23,11 +23,11 @@ import { createSqsTransport } from "../../packages/aws/src/delivery/transports/s
 import { type PeerSeen, type TransportHarness, transportContract } from "../contracts/transport.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("SQS and EventBridge transport contracts");
 
 const SOURCE = "com.example.contract";
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("AWS transport contracts on moto", () => {
   let moto: MotoServer;
   let sqs: SQSClient;

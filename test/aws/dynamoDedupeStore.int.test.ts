@@ -9,11 +9,11 @@ import { ensureTables } from "../../packages/aws/src/store/dynamodb/tables.js";
 import { testDedupeStore, testDedupeStoreClock } from "../contracts/dedupeStore.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB DedupeStore tests");
 
 const table = "herald_inbox";
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("DynamoDB DedupeStore on moto", () => {
   let moto: MotoServer;
   let client: DynamoDBClient;

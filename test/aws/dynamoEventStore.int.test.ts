@@ -10,9 +10,9 @@ import { ensureTables } from "../../packages/aws/src/store/dynamodb/tables.js";
 import { testEventStore } from "../contracts/eventStore.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB event store contract");
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("DynamoDB event store on moto", () => {
   let moto: MotoServer;
   let client: DynamoDBClient;

@@ -17,13 +17,13 @@ import { createInbox } from "../../packages/core/src/bus/inbox.js";
 import { ManualClock } from "../../packages/webhooks/src/core/clock.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB inbox layout tests");
 
 const table = "herald_inbox";
 // Not on a second boundary, so rounding the TTL up is visible.
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0, 250);
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("DynamoDB inbox items on moto", () => {
   let moto: MotoServer;
   let client: DynamoDBClient;

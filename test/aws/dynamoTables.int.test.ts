@@ -10,9 +10,9 @@ import { awsClientConfig } from "../../packages/aws/src/core/awsClientConfig.js"
 import { ensureTables, tableDefinitions } from "../../packages/aws/src/store/dynamodb/tables.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB table tests");
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("DynamoDB tables on moto", () => {
   let moto: MotoServer;
   let client: DynamoDBClient;

@@ -22,7 +22,6 @@ import {
   type WireEntry,
 } from "./putEventsProxy.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("EventBridge partial-failure tests");
 
 const SOURCE = "herald.test";
@@ -34,6 +33,7 @@ const messages = (count: number): BusMessage[] =>
     ),
   );
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("EventBridge publisher: partial PutEvents failures", () => {
   let moto: MotoServer;
   let direct: EventBridgeClient;

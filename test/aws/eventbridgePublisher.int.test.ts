@@ -19,7 +19,6 @@ import { createMemoryEventStore } from "../../packages/core/src/store/memory/eve
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 import { type BusToQueue, busToQueue, drainQueue } from "./eventbridgeToSqs.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("EventBridge publisher tests");
 
 const SOURCE = "herald.test";
@@ -30,6 +29,7 @@ function message(n: number, payload: Record<string, unknown> = {}): BusMessage {
   );
 }
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("EventBridge publisher on moto", () => {
   let moto: MotoServer;
   let events: EventBridgeClient;

@@ -29,7 +29,6 @@ import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signi
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("EventBridge transport tests");
 
 interface EventEnvelope {
@@ -46,6 +45,7 @@ interface EventEnvelope {
   };
 }
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("EventBridge transport on moto", () => {
   let moto: MotoServer;
   let events: EventBridgeClient;

@@ -31,7 +31,6 @@ import { waitFor } from "../bus/waitFor.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 import { heraldBin, repoRoot } from "../helpers/spawnNode.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("the DynamoDB → EventBridge forwarder crash test");
 
 const EVENTS = 500;
@@ -78,6 +77,7 @@ function startDelayProxy(upstreamPort: number): Promise<{ server: Server; endpoi
   });
 }
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)(
   "herald forward: DynamoDB outbox → EventBridge → SQS, SIGKILLed twice",
   () => {

@@ -22,9 +22,9 @@ import { generateSecret, verifyWebhook } from "../../packages/webhooks/src/signi
 import { testDelivery, testEndpoint, testMessage } from "../helpers/deliveryRecords.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("SQS transport tests");
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("SQS transport on moto", () => {
   let moto: MotoServer;
   let sqs: SQSClient;

@@ -31,7 +31,6 @@ import { type HeraldProcess, startHerald } from "../helpers/heraldServer.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 import { runHerald } from "../helpers/spawnNode.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("AWS destinations through herald serve");
 
 const SECRET_KEY = "e2e-s3cret-access-key-never-shown";
@@ -51,6 +50,7 @@ function awsEnv(dir: string): Record<string, string | undefined> {
   };
 }
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("sqs and eventbridge endpoints through herald serve, on moto", () => {
   let moto: MotoServer;
   let dir: { path: string; remove(): Promise<void> };
