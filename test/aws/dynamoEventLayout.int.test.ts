@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import {
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   ScanCommand,
   TransactionCanceledException,
@@ -20,9 +21,9 @@ import { ensureTables } from "../../packages/aws/src/store/dynamodb/tables.js";
 import { event, rejection } from "../contracts/eventStore.js";
 import { type MotoServer, motoAvailable, startMoto } from "../helpers/motoServer.js";
 
-// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 const available = motoAvailable("DynamoDB event store layout tests");
 
+// Skips only when moto_server is not installed; under CI=true motoAvailable throws instead.
 describe.skipIf(!available)("DynamoDB event store items on moto", () => {
   let moto: MotoServer;
   let client: DynamoDBClient;
@@ -291,5 +292,24 @@ describe.skipIf(!available)("DynamoDB event store items on moto", () => {
       /exactly one of client/,
     );
     expect(() => createDynamoEventStore({ client, table: "x" })).toThrow(/DynamoDB table name/);
+  });
+
+  it("an event item another writer broke (envelope not a JSON object) is store.unavailable naming it", async () => {
+    const store = createDynamoEventStore({ client, table });
+    const stream = `order/${randomUUID()}`;
+    await store.append(stream, [event()]);
+    const [, id] = stream.split("/") as [string, string];
+    const PK = `AGG#order#${id}`;
+    const item = (await rawItem(PK, "V#0000000001"))!;
+    for (const broken of ["{not json", "[1,2]", "null", "\u0000"]) {
+      await client.send(
+        new PutItemCommand({ TableName: table, Item: { ...item, envelope: { S: broken } } }),
+      );
+      const error = await rejection(store.load(stream));
+      expect(error.code).toBe("store.unavailable");
+      expect(error.message).toContain("JSON envelope");
+      expect(error.details).toMatchObject({ PK, SK: "V#0000000001" });
+    }
+    await store.close();
   });
 });

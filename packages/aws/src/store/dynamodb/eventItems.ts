@@ -119,6 +119,21 @@ export function readNumber(item: Item, name: string): number {
   return value;
 }
 
+/** The item's envelope: a JSON object, or the item is reported like one missing it. */
+function readEnvelope(item: Item): EventEnvelope {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(readString(item, ATTR.envelope));
+  } catch (error) {
+    if (error instanceof HeraldError) throw error;
+    throw corrupt("a JSON envelope", item);
+  }
+  if (typeof envelope !== "object" || envelope === null || Array.isArray(envelope)) {
+    throw corrupt("a JSON envelope", item);
+  }
+  return envelope as EventEnvelope;
+}
+
 /** A V# or O# item back as a StoredEvent (O# items' checkpoint is their sequence number). */
 export function storedFromItem(item: Item): StoredEvent {
   const checkpoint =
@@ -128,7 +143,7 @@ export function storedFromItem(item: Item): StoredEvent {
     stream: readString(item, ATTR.stream),
     version: readNumber(item, ATTR.version),
     checkpoint,
-    envelope: JSON.parse(readString(item, ATTR.envelope)) as EventEnvelope,
+    envelope: readEnvelope(item),
     committedAt: readString(item, ATTR.committedAt),
   };
 }
