@@ -7,6 +7,7 @@
 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BareBench, setUpBareBench } from "./deliverBare.js";
 import {
   median,
   perSecond,
@@ -81,32 +82,55 @@ export function deliverSizes(bench: "sqlite" | "pg", quick: boolean) {
     : { n: 6000, warmup: 6000, runs: 5 };
 }
 
+/** The share of the bare sender's rate Herald's SQLite worker must reach. */
+export const BARE_TARGET_RATIO = 0.6;
+
 export async function runDeliverSqlite(options: { quick: boolean }) {
   const { n, warmup, runs } = deliverSizes("sqlite", options.quick);
   const receiver = await startReceiver();
   try {
-    // One worker process for the whole bench: start it, warm it up, then the timed runs.
+    // Both processes up for the whole bench: warm-up run each, then interleaved timed runs.
     const bench = await setUpSqliteBench({ receiver, settings: WORKER_SETTINGS });
+    let bare: BareBench | null = null;
     let exitCode: number | null = null;
+    let bareExitCode: number | null = null;
     const timed: DeliverRun[] = [];
+    const bareTimed: DeliverRun[] = [];
     let warm: DeliverRun;
+    let bareWarm: DeliverRun;
     try {
+      bare = await setUpBareBench({ receiver, concurrency: WORKER_SETTINGS.concurrency });
       warm = await bench.run(warmup);
-      for (let i = 0; i < runs; i++) timed.push(await bench.run(n));
+      bareWarm = await bare.run(warmup);
+      for (let i = 0; i < runs; i++) {
+        timed.push(await bench.run(n));
+        bareTimed.push(await bare.run(n));
+      }
     } finally {
       exitCode = await bench.close();
+      bareExitCode = (await bare?.close()) ?? null;
     }
     const herald = series("herald worker (SQLite, 1 process)", timed);
+    const ceiling = series("bare undici sender (no storage, 1 process)", bareTimed);
+    const ratio = herald.median / ceiling.median;
     return {
       result: {
         n,
         settings: WORKER_SETTINGS,
-        method: "one long-running worker process, warm-up run, then timed runs (one file)",
+        method:
+          "one long-running worker process and one bare sender process, warm-up run each, then interleaved timed runs (one file)",
         worker: { startCpuSeconds: bench.startCpuSeconds, warmup: warm, exitCode },
+        bare: { startCpuSeconds: bare.startCpuSeconds, warmup: bareWarm, exitCode: bareExitCode },
         herald,
+        ceiling,
+        ratio,
         met: herald.median >= 3000,
+        metCeiling: ratio >= BARE_TARGET_RATIO,
       },
-      table: formatTable([row(herald)]),
+      table: formatTable([
+        row(herald, { "herald ÷ bare": ratio.toFixed(2) }),
+        row(ceiling, { "herald ÷ bare": "—" }),
+      ]),
     };
   } finally {
     await receiver.close();
@@ -126,6 +150,14 @@ const deliverSqlite: BenchFn = async ({ quick }) => {
         ratio: "—",
         target: "≥ 3,000/s",
         met: result.met ? "yes" : "no",
+      },
+      {
+        benchmark: "deliver-sqlite vs bare undici sender (ceiling)",
+        herald: perSecond(result.herald.median, "deliveries/s"),
+        baseline: perSecond(result.ceiling.median, "requests/s"),
+        ratio: result.ratio.toFixed(2),
+        target: `≥ ${BARE_TARGET_RATIO}× bare undici`,
+        met: result.metCeiling ? "yes" : "no",
       },
     ],
   };

@@ -1,6 +1,7 @@
 // Plumbing of the delivery benchmarks (deliver-sqlite, deliver-pg, soak): a keep-alive
 // receiver that answers 200 at once, seeding N pending deliveries through the store API, and
-// the BUILT `herald worker` (and the pg-boss baseline worker) as child processes.
+// the BUILT `herald worker` (and the baselines: pg-boss, graphile-worker, the bare undici
+// sender) as child processes.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -123,7 +124,13 @@ export async function createBenchEndpoint(store: DeliveryStore, target: string):
   });
 }
 
-const PAYLOAD = { kind: "bench", note: "a small JSON payload of about a hundred bytes", n: 0 };
+/** Every seeded message's payload (`n` is its index) and its event type. */
+export const BENCH_PAYLOAD = {
+  kind: "bench",
+  note: "a small JSON payload of about a hundred bytes",
+  n: 0,
+};
+export const BENCH_EVENT_TYPE = "bench.event";
 
 /** N pending deliveries (one per message), due now, in transactions of `batch` messages. */
 export async function seedDeliveries(store: DeliveryStore, n: number, batch = 1000): Promise<void> {
@@ -131,7 +138,7 @@ export async function seedDeliveries(store: DeliveryStore, n: number, batch = 10
   for (let done = 0; done < n; done += batch) {
     const size = Math.min(batch, n - done);
     const inputs = Array.from({ length: size }, (_, i) => ({
-      message: { type: "bench.event", payload: { ...PAYLOAD, n: done + i } },
+      message: { type: BENCH_EVENT_TYPE, payload: { ...BENCH_PAYLOAD, n: done + i } },
       deliveries: [{ endpointId: ENDPOINT_ID, maxAttempts: attempts }],
     }));
     await store.createMessages(inputs);
@@ -168,11 +175,12 @@ function spawnChild(
   env: Record<string, string>,
   ready: RegExp,
   extraNodeArgs: readonly string[] = [],
+  stdin: "ignore" | "pipe" = "ignore",
 ): Promise<ChildWorker> {
   const child = spawn(process.execPath, [...extraNodeArgs, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
   let out = "";
   let err = "";
@@ -261,6 +269,22 @@ export const pgBossWorkerScript = fileURLToPath(
 /** The pg-boss no-op worker (bench/workers/pgBossWorker.mjs): ready once `work()` is called. */
 export function startPgBossWorker(env: Record<string, string>): Promise<ChildWorker> {
   return spawnChild([pgBossWorkerScript], env, /^ready/m);
+}
+
+export const graphileWorkerScript = fileURLToPath(
+  new URL("./workers/graphileWorker.mjs", import.meta.url),
+);
+
+/** The graphile-worker no-op worker (bench/workers/graphileWorker.mjs): ready once it runs. */
+export function startGraphileWorker(env: Record<string, string>): Promise<ChildWorker> {
+  return spawnChild([graphileWorkerScript], env, /^ready/m);
+}
+
+export const bareSenderScript = fileURLToPath(new URL("./workers/bareSender.mjs", import.meta.url));
+
+/** The bare undici sender (bench/workers/bareSender.mjs), driven by `run <n>` lines on stdin. */
+export function startBareSender(env: Record<string, string>): Promise<ChildWorker> {
+  return spawnChild([bareSenderScript], env, /^ready/m, [], "pipe");
 }
 
 /** VmRSS of a process in bytes (Linux), or null when it is gone. */
