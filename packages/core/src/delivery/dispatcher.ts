@@ -16,12 +16,8 @@ import { headerMap, invalid, key, text, textOrNull, typeName } from "../model/ch
 import { DEFAULT_TENANT } from "../model/constants.js";
 import type { CreateMessageResult } from "../model/deliveryOperations.js";
 import type { MessageRecord } from "../model/deliveryRecords.js";
-import {
-  createEndpointRouter,
-  deliveryInputs,
-  enabledEndpoints,
-  type Route,
-} from "../model/routing.js";
+import { createEndpointRoutes } from "../model/endpointRoutes.js";
+import { deliveryInputs, type Route } from "../model/routing.js";
 import type { DeliveryStore } from "../store/deliveryPorts.js";
 import { type AdhocTarget, adhocEndpoint } from "./adhocEndpoints.js";
 import { createPayloadValidator } from "./payloadSchema.js";
@@ -199,6 +195,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       ? DEFAULT_RETRY_POLICY
       : normalizeRetryPolicy(options.defaultRetry);
   const validator = createPayloadValidator();
+  const routes = createEndpointRoutes(store);
 
   return {
     async dispatch(rawInput) {
@@ -221,7 +218,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (let round = 1; ; round++) {
         const route: Route =
           input.adhoc === null
-            ? createEndpointRouter(await enabledEndpoints(store, input.tenant)).route(input.type, {
+            ? (await routes.router(input.tenant)).route(input.type, {
                 payload: input.payload,
                 headers: input.headers,
               })

@@ -56,14 +56,66 @@ export function applyFilters(endpoints: readonly EndpointRecord[], subject: Filt
   return route;
 }
 
+/** True when the type has no empty segment: only such types match a pattern (typePattern.ts). */
+function wellFormed(type: string): boolean {
+  return type.length > 0 && !type.startsWith(".") && !type.endsWith(".") && !type.includes("..");
+}
+
+/** How the index files one pattern: by its exact type, by the prefix before its only "*", or not. */
+function indexKey(pattern: string): { exact: string } | { prefix: string } | null {
+  const star = pattern.indexOf("*");
+  if (star === -1) return { exact: pattern };
+  // `a.b.*` (and `*` alone: the empty prefix); a "*" anywhere else is matched by scanning.
+  return star === pattern.length - 1 ? { prefix: pattern.slice(0, star) } : null;
+}
+
+function push(map: Map<string, number[]>, key: string, index: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [index]);
+  else if (list[list.length - 1] !== index) list.push(index);
+}
+
+/**
+ * An index of the endpoints' patterns, so a message costs a few hash lookups however many
+ * endpoints the tenant has: exact types in one map, `prefix.*` patterns (and `*`) in another
+ * looked up once per segment boundary of the type, and only endpoints with a "*" inside a
+ * pattern (`*.created.v1`) tested one by one. Matches keep the order given.
+ */
 export function createEndpointRouter(endpoints: readonly EndpointRecord[]): EndpointRouter {
-  // The store validated the patterns on write.
-  const compiled: Array<[EndpointRecord, TypeMatcher]> = endpoints.map((endpoint) => [
-    endpoint,
-    compileTypeMatcher(endpoint.eventTypes),
-  ]);
-  const match = (type: string) =>
-    compiled.filter(([, matcher]) => matcher.matches(type)).map(([e]) => e);
+  const exact = new Map<string, number[]>();
+  const prefixes = new Map<string, number[]>();
+  const scanned: Array<[number, TypeMatcher]> = [];
+  endpoints.forEach((endpoint, index) => {
+    const keys = endpoint.eventTypes.map(indexKey);
+    if (keys.includes(null)) {
+      // The store validated the patterns on write.
+      scanned.push([index, compileTypeMatcher(endpoint.eventTypes)]);
+      return;
+    }
+    for (const key of keys) {
+      if (key === null) continue;
+      if ("exact" in key) push(exact, key.exact, index);
+      else push(prefixes, key.prefix, index);
+    }
+  });
+  const match = (type: string): EndpointRecord[] => {
+    if (!wellFormed(type)) return [];
+    const found: number[][] = [];
+    const add = (list: number[] | undefined) => {
+      if (list !== undefined) found.push(list);
+    };
+    add(exact.get(type));
+    add(prefixes.get(""));
+    for (let dot = type.indexOf("."); dot !== -1; dot = type.indexOf(".", dot + 1)) {
+      add(prefixes.get(type.slice(0, dot + 1)));
+    }
+    const hits = scanned.filter(([, matcher]) => matcher.matches(type)).map(([index]) => index);
+    if (hits.length > 0) found.push(hits);
+    if (found.length === 1) return found[0]!.map((index) => endpoints[index]!);
+    // An endpoint may be filed under several keys that match: each once, in the order given.
+    const indexes = [...new Set(found.flat())].sort((a, b) => a - b);
+    return indexes.map((index) => endpoints[index]!);
+  };
   return { match, route: (type, subject) => applyFilters(match(type), subject) };
 }
 

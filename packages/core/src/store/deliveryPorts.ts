@@ -96,6 +96,13 @@ export interface DeliveryCatalog {
   deleteEndpoint(id: string): Promise<boolean>;
   /** Oldest first; ad-hoc endpoints (`adhoc: true`) are never listed. */
   listEndpoints(options?: EndpointListOptions): Promise<Page<EndpointRecord>>;
+  /**
+   * A number that changes (in every process sharing the backend) whenever the tenant's
+   * endpoints change where messages go: one created or deleted, enabled or disabled, its event
+   * types, filter or retry policy changed. Routing caches the compiled endpoints while it stays
+   * the same (model/endpointRoutes.ts); a store without it is listed for every message.
+   */
+  endpointsVersion?(tenant: string): Promise<number>;
 }
 
 /**
@@ -263,9 +270,11 @@ export interface DeliveryStore
   deliveryStats(options?: { now?: TimeInput }): Promise<DeliveryStats>;
 
   /**
-   * Optional capability: calls `listener` soon after any process creates a delivery (PostgreSQL
-   * LISTEN/NOTIFY), so workers claim at once instead of at their next poll. Resolves once
-   * listening, to a function that stops it. Stores without it are polled.
+   * Optional capability: calls `listener` soon after a write commits that makes deliveries due
+   * now (new messages, a replay, a recovered endpoint), so workers claim at once instead of at
+   * their next poll. Memory: the same store object; SQLite: this process at once, other
+   * processes through the `<database>-wake` file; PostgreSQL: LISTEN/NOTIFY (new messages).
+   * Resolves once listening, to a function that stops it. Stores without it are polled.
    */
   wakeUps?(listener: () => void): Promise<() => Promise<void>>;
 

@@ -152,5 +152,11 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
         const found = (await pool.query<Row>(text, values)).rows.map(rows.endpoint);
         return toPage("endpoints", found, query);
       }),
+    // Kept by the triggers of migration 013.
+    endpointsVersion: (tenant) =>
+      pgCall(async () => {
+        const row = await one("SELECT version FROM endpoint_versions WHERE tenant = $1", [tenant]);
+        return row === undefined ? 0 : Number(row.version);
+      }),
   };
 }

@@ -7,11 +7,8 @@ import {
   DEFAULT_INGEST_MAX_BATCH,
   DEFAULT_TENANT,
 } from "@heraldjs/core/internal/model/constants.js";
-import {
-  createEndpointRouter,
-  deliveryInputs,
-  enabledEndpoints,
-} from "@heraldjs/core/internal/model/routing.js";
+import { createEndpointRoutes } from "@heraldjs/core/internal/model/endpointRoutes.js";
+import { deliveryInputs } from "@heraldjs/core/internal/model/routing.js";
 import type {
   CreateMessageInput,
   DeliveryStore,
@@ -57,6 +54,7 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create
 
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
+  const routes = createEndpointRoutes(store);
   return createGroupCommitter({
     store,
     maxBatch: options.maxBatch ?? DEFAULT_INGEST_MAX_BATCH,
@@ -66,7 +64,7 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
     ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
     prepare: async (inputs) => {
-      const router = createEndpointRouter(await enabledEndpoints(store, DEFAULT_TENANT));
+      const router = await routes.router(DEFAULT_TENANT);
       return inputs.map((input: IngestInput): CreateMessageInput => {
         const { filterHeaders: headers = NO_HEADERS, ...rest } = input;
         const route = router.route(input.message.type, {

@@ -131,5 +131,13 @@ export function sqliteCatalog(
         const text = pageSql("endpoints", where, query, "@limit");
         return toPage("endpoints", (sql(text).all(params) as Row[]).map(rows.endpoint), query);
       }),
+    // Kept by the triggers of migration 013.
+    endpointsVersion: (tenant) =>
+      call(() => {
+        const row = sql("SELECT version FROM endpoint_versions WHERE tenant = ?").get(tenant) as
+          | { version: number }
+          | undefined;
+        return row?.version ?? 0;
+      }),
   };
 }
