@@ -13,6 +13,7 @@ import {
   type E2eStore,
   type E2eTarget,
   floorTarget,
+  type HeraldTargetOptions,
   startHeraldTarget,
 } from "./e2eLatencySetup.js";
 import { signedPool } from "./http/webhooks.js";
@@ -245,22 +246,24 @@ export async function warmUp(
 const PROBE_CONNECTIONS = 32;
 
 export interface SaturationProbe {
-  /** Distinct deliveries per second from the burst's first receipt to its last. */
+  /** The lower of the two rates below: what the whole path sustained. */
   rate: number;
-  sent: number;
-  received: number;
   /** Accepted answers per second during the burst. */
   acceptedPerSecond: number;
+  /** Distinct deliveries per second from the burst's first receipt to its last. */
+  deliveredPerSecond: number;
+  sent: number;
+  received: number;
   connections: number;
   durationMs: number;
 }
 
 /**
  * The saturation rate of a target: a closed-loop burst (each of `connections` senders sends
- * again as soon as answered, for `durationMs`), then the wait for its deliveries; the rate is
- * the distinct deliveries per second from the first receipt to the last. Deliveries lag the
- * burst and drain after it, so this is the rate the whole path sustained, ingest and delivery
- * sharing the machine.
+ * again as soon as answered, for `durationMs`), then the wait for its deliveries. Two rates come
+ * out: webhooks accepted per second during the burst, and distinct deliveries per second from the
+ * first receipt to the last (deliveries lag the burst and drain after it). The path sustains at
+ * most the lower of the two, so that is the rate the open-loop run at saturation uses.
  */
 export async function probeSaturation(
   target: E2eTarget,
@@ -289,11 +292,15 @@ export async function probeSaturation(
   for (const at of receipts.firstAt) if (at < first) first = at;
   const last = receipts.lastAt() ?? first;
   const received = receipts.received();
+  const deliveredPerSecond =
+    received > 1 && last > first ? (received - 1) / ((last - first) / 1000) : received;
+  const acceptedPerSecond = burst.okCount / (burstMs / 1000);
   return {
-    rate: received > 1 && last > first ? (received - 1) / ((last - first) / 1000) : received,
+    rate: Math.min(deliveredPerSecond, acceptedPerSecond),
+    deliveredPerSecond,
+    acceptedPerSecond,
     sent: burst.sent,
     received,
-    acceptedPerSecond: burst.okCount / (burstMs / 1000),
     connections,
     durationMs,
   };
@@ -331,6 +338,8 @@ export interface E2eLatencyResult {
   saturation: SaturationResult[];
   /** Requests the receiver could not attribute to a run (late copies, strays). */
   stray: number;
+  /** The PostgreSQL database the run created and dropped. */
+  database: string;
 }
 
 const SETUPS: readonly { name: string; store: E2eStore; workers: number }[] = [
@@ -339,7 +348,17 @@ const SETUPS: readonly { name: string; store: E2eStore; workers: number }[] = [
   { name: "pg ×2", store: "postgres", workers: 2 },
 ];
 
-const PLANS = {
+const PLANS: Record<
+  "full" | "quick",
+  {
+    rounds: number;
+    steps: RateStep[];
+    warmup: RateStep | null;
+    probeMs: number;
+    saturationSeconds: number;
+    drain: DrainSettings;
+  }
+> = {
   full: {
     rounds: 3,
     steps: [
@@ -357,12 +376,23 @@ const PLANS = {
       { rate: 200, seconds: 0.5 },
       { rate: 1000, seconds: 0.5 },
     ],
-    warmup: { rate: 200, seconds: 0.25 },
+    // The smoke test checks the shape only: no warm-up.
+    warmup: null,
     probeMs: 300,
     saturationSeconds: 0.5,
     drain: QUICK_DRAIN,
   },
 };
+
+/** Starts the setups side by side; if one fails, stops the others and throws its error. */
+export async function startAll(setups: readonly HeraldTargetOptions[]): Promise<E2eTarget[]> {
+  const started = await Promise.allSettled(setups.map((setup) => startHeraldTarget(setup)));
+  const targets = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed === undefined) return targets;
+  await Promise.all(targets.map((target) => target.close().catch(() => {})));
+  throw failed.reason;
+}
 
 export interface E2eLatencyOptions {
   quick: boolean;
@@ -383,18 +413,17 @@ export async function runE2eLatency(
   const database = await createBenchDatabase(options.pgUrl ?? defaultPgUrl());
   const targets: E2eTarget[] = [floorTarget(receiver)];
   try {
-    // One at a time: PostgreSQL setups migrate their schemas at start.
-    for (const setup of SETUPS) {
-      targets.push(
-        await startHeraldTarget({
+    targets.push(
+      ...(await startAll(
+        SETUPS.map((setup) => ({
           ...setup,
           receiver,
           database,
           ...(options.bin === undefined ? {} : { bin: options.bin }),
-        }),
-      );
-    }
-    await warmUp(targets, receiver, plan.warmup, plan.drain);
+        })),
+      )),
+    );
+    if (plan.warmup !== null) await warmUp(targets, receiver, plan.warmup, plan.drain);
     const runs = await runRounds({
       targets,
       receiver,
@@ -434,12 +463,65 @@ export async function runE2eLatency(
       steady,
       saturation,
       stray: receiver.stray(),
+      database: database.name,
     };
     return { result, table: e2eTable(result) };
   } finally {
     for (const target of targets) await target.close().catch(() => {});
     await receiver.close();
     await database.drop().catch(() => {});
+  }
+}
+
+export interface E2eSetupRunOptions {
+  /** The built CLI (default this repository's, or HERALD_BENCH_BIN). */
+  bin?: string;
+  store: E2eStore;
+  /** PostgreSQL: `herald worker` processes (default 1); SQLite: the worker of `herald serve`. */
+  workers?: number;
+  rate: number;
+  seconds: number;
+  /** Runs of `seconds` each, floor and Herald interleaved (default 1). */
+  rounds?: number;
+  pgUrl?: string;
+}
+
+/**
+ * One setup of one build at one rate, with the floor interleaved, after a one-second warm-up:
+ * the pieces A/B comparisons of two builds are made of (bench/e2eAb.ts interleaves two builds).
+ */
+export async function runE2eSetup(
+  options: E2eSetupRunOptions,
+): Promise<{ herald: E2eStats; floor: E2eStats }> {
+  const receiver = await startLatencyReceiver();
+  const database =
+    options.store === "postgres"
+      ? await createBenchDatabase(options.pgUrl ?? defaultPgUrl())
+      : undefined;
+  const targets: E2eTarget[] = [floorTarget(receiver)];
+  try {
+    const name = options.store === "sqlite" ? "sqlite" : `pg ×${options.workers ?? 1}`;
+    targets.push(
+      await startHeraldTarget({
+        name,
+        store: options.store,
+        receiver,
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
+        ...(database === undefined ? {} : { database }),
+        ...(options.bin === undefined ? {} : { bin: options.bin }),
+      }),
+    );
+    await warmUp(targets, receiver, PLANS.full.warmup!, FULL_DRAIN);
+    const step = { rate: options.rate, seconds: options.seconds };
+    const runs = await runRounds({ targets, receiver, steps: [step], rounds: options.rounds ?? 1 });
+    return {
+      herald: statsOf(runs.get(runKey(name, step.rate)) ?? []),
+      floor: statsOf(runs.get(runKey("floor", step.rate)) ?? []),
+    };
+  } finally {
+    for (const target of targets) await target.close().catch(() => {});
+    await receiver.close();
+    await database?.drop().catch(() => {});
   }
 }
 
@@ -476,7 +558,7 @@ export function e2eTable(result: E2eLatencyResult): string {
   const probes = result.saturation
     .map(
       (sat) =>
-        `${sat.target} ${perSecond(sat.probe.rate)}/s delivered (${perSecond(sat.probe.acceptedPerSecond)}/s accepted)`,
+        `${sat.target} ${perSecond(sat.probe.acceptedPerSecond)}/s accepted, ${perSecond(sat.probe.deliveredPerSecond)}/s delivered`,
     )
     .join(", ");
   return formatTable(rows).concat(
