@@ -8,6 +8,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BareBench, setUpBareBench } from "./deliverBare.js";
+import type { GraphileSettings } from "./deliverGraphile.js";
 import {
   median,
   perSecond,
@@ -16,6 +17,7 @@ import {
   type WorkerSettings,
 } from "./deliverHarness.js";
 import {
+  graphileSetName,
   heraldSetName,
   type IdleCpu,
   type PgBossSettings,
@@ -32,6 +34,19 @@ export const WORKER_SETTINGS: WorkerSettings = {
   concurrency: 100,
   leaseMs: 60_000,
   pollIntervalMs: 100,
+};
+
+/**
+ * graphile-worker as its performance page runs it (the configuration of its published figures):
+ * 24 concurrent jobs, a pool of 25, a local queue of 500 jobs per fetch, job completions batched
+ * with no added delay; new jobs arrive by LISTEN/NOTIFY, the poll (its default 2 s) is a fallback.
+ */
+export const GRAPHILE_SETTINGS: GraphileSettings = {
+  concurrency: 24,
+  maxPoolSize: 25,
+  localQueueSize: 500,
+  batchDelayMs: 0,
+  pollIntervalMs: 2000,
 };
 
 /** pg-boss tuned for throughput as its docs suggest: big fetches, the shortest poll allowed. */
@@ -184,18 +199,21 @@ export async function runDeliverPg(options: { quick: boolean; url: string }) {
   const processes = [1, 2];
   const receiver = await startReceiver();
   try {
-    // Every set (Herald ×1, ×2, pg-boss ×1, ×2) starts once and runs for the whole bench.
+    // Every set (Herald, pg-boss, graphile-worker; ×1 and ×2 each) starts once and runs for the
+    // whole bench.
     const bench = await setUpPgBench({
       url: options.url,
       n,
       processes,
       settings: WORKER_SETTINGS,
       boss: PG_BOSS_SETTINGS,
+      graphile: GRAPHILE_SETTINGS,
       receiver,
       configPath: join(tmpdir(), `herald-deliver-pg-${process.pid}.yaml`),
     });
     const heraldRuns = new Map<number, PgDeliverRun[]>(processes.map((c) => [c, []]));
     const bossRuns = new Map<number, PgDeliverRun[]>(processes.map((c) => [c, []]));
+    const graphileRuns = new Map<number, PgDeliverRun[]>(processes.map((c) => [c, []]));
     const warmups: Record<string, PgDeliverRun> = {};
     let exitCodes: Record<string, (number | null)[]> = {};
     try {
@@ -203,12 +221,14 @@ export async function runDeliverPg(options: { quick: boolean; url: string }) {
       for (const count of processes) {
         warmups[heraldSetName(count)] = await bench.herald(count, warmup);
         warmups[pgBossSetName(count)] = await bench.pgBoss(count, warmup);
+        warmups[graphileSetName(count)] = await bench.graphile(count, warmup);
       }
-      // Interleaved, run by run: Herald ×1, pg-boss ×1, Herald ×2, pg-boss ×2, …
+      // Interleaved, run by run: Herald ×1, pg-boss ×1, graphile-worker ×1, Herald ×2, …
       for (let i = 0; i < runs; i++) {
         for (const count of processes) {
           heraldRuns.get(count)!.push(await bench.herald(count));
           bossRuns.get(count)!.push(await bench.pgBoss(count));
+          graphileRuns.get(count)!.push(await bench.graphile(count));
         }
       }
     } finally {
@@ -221,9 +241,22 @@ export async function runDeliverPg(options: { quick: boolean; url: string }) {
         heraldRuns.get(count)!,
       );
       const boss = pgSeries(pgBossSetName(count), `pg-boss no-op ×${count}`, bossRuns.get(count)!);
-      return { processes: count, herald, pgBoss: boss, ratio: herald.median / boss.median };
+      const graphile = pgSeries(
+        graphileSetName(count),
+        `graphile-worker no-op ×${count}`,
+        graphileRuns.get(count)!,
+      );
+      return {
+        processes: count,
+        herald,
+        pgBoss: boss,
+        graphile,
+        /** Herald ÷ pg-boss. */
+        ratio: herald.median / boss.median,
+        graphileRatio: herald.median / graphile.median,
+      };
     });
-    const all = [...heraldRuns.values(), ...bossRuns.values()].flat();
+    const all = [...heraldRuns.values(), ...bossRuns.values(), ...graphileRuns.values()].flat();
     // The other sets' CPU while a set ran, per set: median over the runs of the other sets.
     const idle = idleOf(all);
     return {
@@ -233,8 +266,9 @@ export async function runDeliverPg(options: { quick: boolean; url: string }) {
         warmup,
         settings: WORKER_SETTINGS,
         pgBoss: PG_BOSS_SETTINGS,
+        graphile: GRAPHILE_SETTINGS,
         method:
-          "all four process sets up for the whole bench, warm-up run each, then interleaved timed runs",
+          "all six process sets up for the whole bench, warm-up run each, then interleaved timed runs",
         startCpuSeconds: bench.startCpuSeconds,
         warmups,
         idle,
@@ -243,8 +277,12 @@ export async function runDeliverPg(options: { quick: boolean; url: string }) {
       },
       table: formatTable(
         pairs.flatMap((p) => [
-          pgRow(p.herald, idle, { "herald ÷ pg-boss": p.ratio.toFixed(2) }),
-          pgRow(p.pgBoss, idle, { "herald ÷ pg-boss": "—" }),
+          pgRow(p.herald, idle, {
+            "herald ÷ pg-boss": p.ratio.toFixed(2),
+            "herald ÷ graphile-worker": p.graphileRatio.toFixed(2),
+          }),
+          pgRow(p.pgBoss, idle, { "herald ÷ pg-boss": "—", "herald ÷ graphile-worker": "—" }),
+          pgRow(p.graphile, idle, { "herald ÷ pg-boss": "—", "herald ÷ graphile-worker": "—" }),
         ]),
       ),
     };
@@ -295,14 +333,28 @@ const deliverPg: BenchFn = async ({ quick }) => {
   return {
     result,
     table,
-    summary: result.pairs.map((p) => ({
-      benchmark: `deliver-pg (${p.processes} worker process${p.processes > 1 ? "es" : ""})`,
-      herald: perSecond(p.herald.median, "deliveries/s"),
-      baseline: perSecond(p.pgBoss.median, "jobs/s"),
-      ratio: p.ratio.toFixed(2),
-      target: "≥ 1.0× pg-boss",
-      met: p.ratio >= 1 ? ("yes" as const) : ("no" as const),
-    })),
+    summary: result.pairs.flatMap((p) => {
+      const processes = `${p.processes} worker process${p.processes > 1 ? "es" : ""}`;
+      const herald = perSecond(p.herald.median, "deliveries/s");
+      return [
+        {
+          benchmark: `deliver-pg (${processes})`,
+          herald,
+          baseline: perSecond(p.pgBoss.median, "jobs/s"),
+          ratio: p.ratio.toFixed(2),
+          target: "≥ 1.0× pg-boss",
+          met: p.ratio >= 1 ? ("yes" as const) : ("no" as const),
+        },
+        {
+          benchmark: `deliver-pg vs graphile-worker (${processes})`,
+          herald,
+          baseline: perSecond(p.graphile.median, "jobs/s"),
+          ratio: p.graphileRatio.toFixed(2),
+          target: "≥ 1.0× graphile-worker",
+          met: p.graphileRatio >= 1 ? ("yes" as const) : ("no" as const),
+        },
+      ];
+    }),
   };
 };
 

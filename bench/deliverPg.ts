@@ -1,17 +1,25 @@
-// deliver-pg's runs: Herald's built `herald worker` (1 or 2 processes) against pg-boss 10 no-op
-// jobs (1 or 2 processes of bench/workers/pgBossWorker.mjs) on the same PostgreSQL database.
-// Every process set (Herald ×1, Herald ×2, pg-boss ×1, pg-boss ×2) is started once, before the
-// first run, and stays up for the whole bench: the runs measure long-running, warmed-up worker
-// processes. Each set has work of its own — Herald ×1 and ×2 each their own schema (the
-// endpoint disabled until the run's N deliveries are seeded), pg-boss ×1 and ×2 each their own
-// queue (the run's N jobs inserted in one statement) — so only the set under test has anything
-// due; the others idle-poll meanwhile (their CPU is recorded). Both contenders are timed by the
-// same 20 ms poll of the database, from the first poll that saw any item done to the one that
-// saw all N done.
+// deliver-pg's runs: Herald's built `herald worker` (1 or 2 processes) against two job queues
+// running no-op jobs on the same PostgreSQL server: pg-boss 10 (1 or 2 processes of
+// bench/workers/pgBossWorker.mjs) and graphile-worker (1 or 2 processes of
+// bench/workers/graphileWorker.mjs, in a database of its own). Every process set (Herald,
+// pg-boss, graphile-worker, ×1 and ×2 each) is started once, before the first run, and stays up
+// for the whole bench: the runs measure long-running, warmed-up worker processes. Each set has
+// work of its own — Herald ×1 and ×2 each their own schema (the endpoint disabled until the
+// run's N deliveries are seeded), pg-boss ×1 and ×2 each their own queue, graphile-worker ×1 and
+// ×2 each their own schema (a run's N jobs added in one statement) — so only the set under test
+// has anything due; the others idle meanwhile (their CPU is recorded). Every contender is timed
+// by the same 20 ms poll of the database, from the first poll that saw any item done to the one
+// that saw all N done.
 import PgBoss from "pg-boss";
 import { createPgPool, type PgPool } from "../packages/postgres/src/store/postgres/database.js";
 import { createPostgresDeliveryStore } from "../packages/postgres/src/store/postgres/deliveryStore.js";
 import { migratePostgres } from "../packages/postgres/src/store/postgres/migrate.js";
+import {
+  createGraphileDatabase,
+  type GraphileQueue,
+  type GraphileSettings,
+  graphileQueue,
+} from "./deliverGraphile.js";
 import {
   type ChildWorker,
   cpuSecondsOf,
@@ -20,6 +28,7 @@ import {
   type Receiver,
   seedDeliveries,
   sleep,
+  startGraphileWorker,
   startHeraldWorker,
   startPgBossWorker,
   type WorkerSettings,
@@ -47,7 +56,7 @@ export interface IdleCpu {
 export interface PgDeliverRun extends DeliverRun {
   /**
    * N over the time from the contender's first delivery (the receiver's first request; pg-boss:
-   * its first batch) to the poll that saw all N done. It counts every item of pg-boss's first
+   * its first batch; graphile-worker: its first job) to the poll that saw all N done. It counts every item of pg-boss's first
    * fetch (500 per process, done at once) but none of the poll interval that follows each
    * fetch, so it overstates a contender that works in timed batches: kept for comparison.
    */
@@ -75,7 +84,7 @@ function workerCpu(workers: readonly ChildWorker[]): number {
 }
 
 export interface PgBench {
-  /** Set names in start order (`herald ×1`, `pg-boss ×1`, …). */
+  /** Set names in start order (`herald ×1`, …, `pg-boss ×1`, …, `graphile-worker ×1`, …). */
   readonly sets: readonly string[];
   /** Worker CPU seconds each set used to start (until every process printed it was ready). */
   readonly startCpuSeconds: Record<string, number>;
@@ -83,12 +92,20 @@ export interface PgBench {
   herald(processes: number, size?: number): Promise<PgDeliverRun>;
   /** One run of `size` jobs (default N) through the running pg-boss ×`processes` set. */
   pgBoss(processes: number, size?: number): Promise<PgDeliverRun>;
-  /** Stops every process (SIGTERM, graceful) and drops the schemas: exit codes by set. */
+  /** One run of `size` jobs (default N) through the running graphile-worker ×`processes` set. */
+  graphile(processes: number, size?: number): Promise<PgDeliverRun>;
+  /** Stops every process (SIGTERM, graceful), drops the schemas and graphile-worker's database: exit codes by set. */
   close(): Promise<Record<string, (number | null)[]>>;
 }
 
 export const heraldSetName = (processes: number) => `herald ×${processes}`;
 export const pgBossSetName = (processes: number) => `pg-boss ×${processes}`;
+export const graphileSetName = (processes: number) => `graphile-worker ×${processes}`;
+
+async function countOf(pool: PgPool, sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(sql, params);
+  return Number(rows[0]!.n);
+}
 
 export async function setUpPgBench(options: {
   url: string;
@@ -97,6 +114,7 @@ export async function setUpPgBench(options: {
   processes?: readonly number[];
   settings: WorkerSettings;
   boss: PgBossSettings;
+  graphile: GraphileSettings;
   receiver: Receiver;
   configPath: string;
 }): Promise<PgBench> {
@@ -107,6 +125,15 @@ export async function setUpPgBench(options: {
   writeWorkerConfig(options.configPath, options.settings);
   // The bench's own connection for counting and reading pg_stat_activity.
   const pool = createPgPool({ connectionString: url, max: 2 });
+  // graphile-worker's own database, and the bench's connection to it for counting.
+  const graphileDb = await createGraphileDatabase(
+    pool,
+    url,
+    `herald_bench_graphile_${suffix}`,
+  ).catch(async (error: unknown) => {
+    await pool.end();
+    throw error;
+  });
   const boss = new PgBoss({
     connectionString: url,
     schema: bossSchema,
@@ -127,6 +154,8 @@ export async function setUpPgBench(options: {
     }
   >();
   const bossSets = new Map<number, ProcessSet & { queue: string }>();
+  const graphileSets = new Map<number, ProcessSet & { queue: GraphileQueue }>();
+  let graphileRuns = 0;
   const startCpuSeconds: Record<string, number> = {};
 
   async function close(): Promise<Record<string, (number | null)[]>> {
@@ -142,6 +171,7 @@ export async function setUpPgBench(options: {
       await pool.query(`DROP SCHEMA IF EXISTS ${set.schema} CASCADE`);
     }
     await pool.query(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
+    await graphileDb.drop();
     await pool.end();
     return codes;
   }
@@ -195,6 +225,32 @@ export async function setUpPgBench(options: {
         );
       }
     }
+    for (const count of counts) {
+      const app = `bench_graphile${count}_${suffix}`;
+      const queue = await graphileQueue(graphileDb, `graphile_${count}`, `bench_${count}`);
+      const workers: ChildWorker[] = [];
+      const set = { name: graphileSetName(count), app, workers, queue };
+      graphileSets.set(count, set);
+      sets.push(set);
+      const g = options.graphile;
+      for (let i = 0; i < count; i++) {
+        starts.push(
+          startGraphileWorker({
+            GRAPHILE_URL: graphileDb.url,
+            GRAPHILE_SCHEMA: queue.schema,
+            GRAPHILE_TASK: queue.task,
+            GRAPHILE_CONCURRENCY: String(g.concurrency),
+            GRAPHILE_POOL: String(g.maxPoolSize),
+            GRAPHILE_LOCAL_QUEUE: String(g.localQueueSize),
+            GRAPHILE_BATCH_DELAY_MS: String(g.batchDelayMs),
+            GRAPHILE_POLL_MS: String(g.pollIntervalMs),
+            PGAPPNAME: app,
+          }).then((w) => {
+            workers.push(w);
+          }),
+        );
+      }
+    }
     const started = await Promise.allSettled(starts);
     const failed = started.find((s) => s.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
@@ -225,15 +281,14 @@ export async function setUpPgBench(options: {
   }
 
   /**
-   * Makes the run's work due (`release`), then polls `sql` (the set's count of done items)
-   * every 20 ms until it reaches `n`. The backends' CPU is sampled every 100 ms (a backend's
+   * Makes the run's work due (`release`), then polls `doneCount` (the set's count of done
+   * items) every 20 ms until it reaches `n`. The backends' CPU is sampled every 100 ms (a backend's
    * last reading counts: the pools close idle connections after 10 s and open new ones).
    */
   async function timedRun(
     set: ProcessSet,
     n: number,
-    sql: string,
-    params: unknown[],
+    doneCount: () => Promise<number>,
     release: () => Promise<void>,
   ): Promise<{ run: PgDeliverRun; start: number; end: number }> {
     const before = await reading();
@@ -246,9 +301,8 @@ export async function setUpPgBench(options: {
     let done = 0;
     let end = 0;
     for (let poll = 0; ; poll++) {
-      const { rows } = await pool.query<{ n: string }>(sql, params);
+      done = await doneCount();
       end = performance.now();
-      done = Number(rows[0]!.n);
       if (done > 0 && firstSeenAt === null) {
         firstSeenAt = end;
         firstSeenCount = done;
@@ -322,8 +376,11 @@ export async function setUpPgBench(options: {
     const { run, end } = await timedRun(
       set,
       n,
-      `SELECT count(*) AS n FROM ${set.schema}.deliveries WHERE status = 'delivered'`,
-      [],
+      () =>
+        countOf(
+          pool,
+          `SELECT count(*) AS n FROM ${set.schema}.deliveries WHERE status = 'delivered'`,
+        ),
       async () => {
         await set.store.setEndpointEnabled(ENDPOINT_ID, true);
       },
@@ -347,8 +404,12 @@ export async function setUpPgBench(options: {
     const { run, end } = await timedRun(
       set,
       n,
-      `SELECT count(*) AS n FROM ${bossSchema}.job WHERE name = $1 AND state = 'completed'`,
-      [set.queue],
+      () =>
+        countOf(
+          pool,
+          `SELECT count(*) AS n FROM ${bossSchema}.job WHERE name = $1 AND state = 'completed'`,
+          [set.queue],
+        ),
       // The run's jobs at once: one insert (one statement); the workers' next poll fetches them.
       async () => {
         await boss.insert(
@@ -369,5 +430,32 @@ export async function setUpPgBench(options: {
     return { ...run, perSecondFromFirst: n / ((end - first) / 1000) };
   }
 
-  return { sets: sets.map((s) => s.name), startCpuSeconds, herald, pgBoss, close };
+  async function graphile(processes: number, n = options.n): Promise<PgDeliverRun> {
+    const set = graphileSets.get(processes);
+    if (set === undefined) throw new Error(`no graphile-worker set of ${processes} processes`);
+    const runId = graphileRuns++;
+    const marks = set.workers.map((w) => w.stdout().length);
+    // Completed jobs are deleted: what is left in the table is what is not done yet.
+    const { run, end } = await timedRun(
+      set,
+      n,
+      async () => n - (await countOf(graphileDb.pool, set.queue.remainingSql)),
+      () => set.queue.add(runId, n),
+    );
+    // Each process prints `first <epoch ms> <run>` for the first job of a run it runs.
+    const firsts = set.workers.flatMap((w, i) =>
+      [
+        ...w
+          .stdout()
+          .slice(marks[i])
+          .matchAll(/^first (\d+) (\d+)$/gm),
+      ]
+        .filter((m) => Number(m[2]) === runId)
+        .map((m) => Number(m[1]) - performance.timeOrigin),
+    );
+    const first = firsts.length === 0 ? end : Math.min(...firsts);
+    return { ...run, perSecondFromFirst: n / ((end - first) / 1000) };
+  }
+
+  return { sets: sets.map((s) => s.name), startCpuSeconds, herald, pgBoss, graphile, close };
 }
