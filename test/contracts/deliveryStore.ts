@@ -19,6 +19,7 @@ import { messageContract } from "./deliveryStore/messages.js";
 import { namedSecretContract } from "./deliveryStore/namedSecrets.js";
 import { natsTokenContract } from "./deliveryStore/natsTokens.js";
 import { operationsContract } from "./deliveryStore/operations.js";
+import { wakeUpContract } from "./deliveryStore/wakeUps.js";
 
 export type { DeliveryStoreFactory, DeliveryStoreHarness } from "./deliveryStore/fixtures.js";
 
@@ -50,5 +51,6 @@ export function testDeliveryStore(name: string, factory: DeliveryStoreFactory): 
     namedSecretContract(t);
     natsTokenContract(t);
     filterContract(t);
+    wakeUpContract(t);
   });
 }

@@ -123,6 +123,12 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     return next;
   }
 
+  /** Workers of this process waiting for due deliveries (wakeUps): called after each such write. */
+  const wakeListeners = new Set<() => void>();
+  function wake(): void {
+    for (const listener of wakeListeners) listener();
+  }
+
   /** The one write path of messages: createMessage is a batch of one. */
   async function createMessages(
     inputs: readonly CreateMessageInput[],
@@ -152,6 +158,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
     for (const { name, count } of plan.types) {
       state.eventTypes.set(name, seenEventType(state.eventTypes.get(name), name, count, nowIso));
     }
+    if (plan.created.some(({ records: created }) => created.deliveries.length > 0)) wake();
     return copy(batchResults(records, plan, (id) => messageWithDeliveries(id)!));
   }
 
@@ -283,6 +290,7 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
       if (delivery === undefined) throw deliveryNotFound(id);
       const next = replayed(delivery, isoNow(clock, options.now));
       state.deliveries.set(id, next);
+      wake();
       return copy(next);
     },
 
@@ -297,7 +305,15 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
         state.deliveries.set(d.id, replayed(d, nowIso));
         replayedCount++;
       }
+      if (replayedCount > 0) wake();
       return { replayed: replayedCount };
+    },
+
+    async wakeUps(listener) {
+      wakeListeners.add(listener);
+      return async () => {
+        wakeListeners.delete(listener);
+      };
     },
 
     async deliveryStats(options = {}) {

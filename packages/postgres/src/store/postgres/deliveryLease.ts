@@ -29,6 +29,7 @@ import { inList } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { pgCall, rows, updateStatement } from "./deliverySql.js";
+import { NOTIFY_DELIVERIES } from "./deliveryWakeUps.js";
 import type { LeaseCache } from "./leaseCache.js";
 
 // A success on an endpoint that is not failing changes nothing: skipping that update keeps
@@ -425,6 +426,7 @@ export function postgresLease(pool: PgPool, clock: Clock, leases: LeaseCache): D
           if (current === undefined) throw deliveryNotFound(id);
           const next = replayed(current, nowIso);
           await writeDelivery(client, next);
+          await client.query(NOTIFY_DELIVERIES);
           return next;
         }),
       );
@@ -439,7 +441,9 @@ export function postgresLease(pool: PgPool, clock: Clock, leases: LeaseCache): D
         ]);
         if (rowCount === 0) throw endpointNotFound(endpointId);
         const result = await pool.query(RECOVER, [endpointId, sinceIso, nowIso]);
-        return { replayed: result.rowCount ?? 0 };
+        const replayedCount = result.rowCount ?? 0;
+        if (replayedCount > 0) await pool.query(NOTIFY_DELIVERIES);
+        return { replayed: replayedCount };
       });
     },
   };

@@ -1,11 +1,14 @@
 // LISTEN/NOTIFY wake-ups for workers: createMessages notifies `herald_deliveries` once per batch
 // with its schema name as payload (inside its transaction, so the notice arrives only after the
-// commit), and each listener holds one dedicated connection, filtering on its own schema so schemas sharing a
+// commit), as do a replay and a recovery that made deliveries due, and each listener holds one dedicated connection, filtering on its own schema so schemas sharing a
 // database (tests, tenants) do not wake each other's workers.
 import pg from "pg";
 import type { PgPool } from "./database.js";
 
 export const DELIVERIES_CHANNEL = "herald_deliveries";
+
+/** Wakes this schema's workers (sent at commit when run inside a transaction). */
+export const NOTIFY_DELIVERIES = `SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema())`;
 
 /** After a lost connection, wait this long before listening again (polling covers the gap). */
 const RECONNECT_MS = 2_000;

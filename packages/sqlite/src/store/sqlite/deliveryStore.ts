@@ -13,6 +13,7 @@ import type { SqliteDatabase } from "./database.js";
 import { sqliteCatalog } from "./deliveryCatalog.js";
 import { messageWithDeliveries, sqliteQueries } from "./deliveryQueries.js";
 import { sqliteQueue } from "./deliveryQueue.js";
+import { createDeliverySignal } from "./deliverySignal.js";
 import { call, sqliteContext } from "./deliverySql.js";
 import { sqlitePruneInboundKeys } from "./inboundKeys.js";
 import { sqliteNamedSecrets } from "./namedSecrets.js";
@@ -40,14 +41,33 @@ export function createSqliteDeliveryStore(
   const clock: Clock = options.clock ?? systemClock;
   const ctx = sqliteContext(db);
   const nowIso = () => isoNow(clock);
-  const createMessages = sqliteCreateMessages(ctx, clock, (id) => messageWithDeliveries(ctx, id));
+  const wake = createDeliverySignal(db);
+  const create = sqliteCreateMessages(ctx, clock, (id) => messageWithDeliveries(ctx, id));
+  // Writes that make deliveries due now wake the workers once committed (deliverySignal.ts).
+  const createMessages: DeliveryStore["createMessages"] = async (inputs) => {
+    const results = await create(inputs);
+    if (results.some((result) => result.created && result.deliveries.length > 0)) wake.signal();
+    return results;
+  };
+  const queue = sqliteQueue(ctx, clock);
   return {
     ...sqliteCatalog(ctx, clock, nowIso),
     ...sqliteNamedSecrets(ctx, nowIso),
     ...sqliteStreams(ctx, clock),
     ...sqliteNatsTokens(ctx, clock),
-    ...sqliteQueue(ctx, clock),
+    ...queue,
     ...sqliteQueries(ctx, clock),
+    replayDelivery: async (id, options) => {
+      const replayed = await queue.replayDelivery(id, options);
+      wake.signal();
+      return replayed;
+    },
+    recoverEndpoint: async (options) => {
+      const recovered = await queue.recoverEndpoint(options);
+      if (recovered.replayed > 0) wake.signal();
+      return recovered;
+    },
+    wakeUps: (listener) => wake.listen(listener),
     createMessages,
     createMessage: async (input) => (await createMessages([input]))[0]!,
     pruneInboundKeys: sqlitePruneInboundKeys(ctx, clock),
@@ -59,6 +79,8 @@ export function createSqliteDeliveryStore(
       ...SQLITE_WRITE_PROBE_DEFAULTS,
       ...options.writeProbe,
     }),
-    async close() {},
+    async close() {
+      wake.close();
+    },
   };
 }

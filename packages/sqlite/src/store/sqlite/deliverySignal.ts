@@ -1,0 +1,111 @@
+// Wake-ups for workers on SQLite, which has no LISTEN/NOTIFY: a write that makes deliveries due
+// now (new messages, a replay, a recovered endpoint) signals once it committed.
+// - In the same process (`herald serve` with its embedded worker) listeners of the same database
+//   file are called at once.
+// - Across processes (`herald serve --no-worker` beside `herald worker`), the writer rewrites one
+//   byte of a file next to the database, `<database>-wake`, and workers watch it (inotify on
+//   Linux, FSEvents/kqueue elsewhere): one small write per committed batch, no reads. A lost
+//   signal costs at most the worker's poll interval, which stays the fallback.
+// In-memory databases are process-local, so their listeners are kept per connection.
+import { closeSync, type FSWatcher, openSync, watch, writeSync } from "node:fs";
+import type { SqliteDatabase } from "./database.js";
+
+type Listener = () => void;
+
+export interface DeliverySignal {
+  /** Called after a commit that made deliveries due now. */
+  signal(): void;
+  /** Calls `listener` on every signal, from this process or (file databases) another one. */
+  listen(listener: Listener): Promise<() => Promise<void>>;
+  /** Closes the wake file this side writes (listeners stop with their own function). */
+  close(): void;
+}
+
+/** Listeners in this process, per database file (or per in-memory connection). */
+const fileListeners = new Map<string, Set<Listener>>();
+const memoryListeners = new WeakMap<SqliteDatabase, Set<Listener>>();
+
+const WAKE_BYTE = new Uint8Array([0x31]);
+
+export function wakeFilePath(databaseFile: string): string {
+  return `${databaseFile}-wake`;
+}
+
+/** The live set of this database's listeners (created on first use, dropped when empty). */
+function listenersOf(db: SqliteDatabase): Set<Listener> {
+  const existing = db.memory ? memoryListeners.get(db) : fileListeners.get(db.name);
+  if (existing !== undefined) return existing;
+  const created = new Set<Listener>();
+  if (db.memory) memoryListeners.set(db, created);
+  else fileListeners.set(db.name, created);
+  return created;
+}
+
+function removeListener(db: SqliteDatabase, listener: Listener): void {
+  const set = listenersOf(db);
+  set.delete(listener);
+  if (set.size === 0 && !db.memory) fileListeners.delete(db.name);
+}
+
+function callAll(db: SqliteDatabase): void {
+  const listeners = db.memory ? memoryListeners.get(db) : fileListeners.get(db.name);
+  if (listeners === undefined) return;
+  for (const listener of listeners) {
+    try {
+      listener();
+    } catch {
+      // A listener's failure is its own; the others still wake.
+    }
+  }
+}
+
+export function createDeliverySignal(db: SqliteDatabase): DeliverySignal {
+  const wakeFile = db.memory || db.readonly ? null : wakeFilePath(db.name);
+  /** The wake file's descriptor, opened at the first signal; null once it cannot be written. */
+  let fd: number | null | undefined;
+
+  function touchWakeFile(): void {
+    if (wakeFile === null || fd === null) return;
+    try {
+      fd ??= openSync(wakeFile, "w");
+      writeSync(fd, WAKE_BYTE, 0, 1, 0);
+    } catch {
+      // A read-only directory or a full disk: separate workers fall back to polling.
+      if (typeof fd === "number") closeSync(fd);
+      fd = null;
+    }
+  }
+
+  return {
+    signal() {
+      callAll(db);
+      touchWakeFile();
+    },
+    async listen(listener) {
+      listenersOf(db).add(listener);
+      let watcher: FSWatcher | null = null;
+      if (wakeFile !== null) {
+        try {
+          // fs.watch needs the file to exist; opening it for append creates it untouched.
+          closeSync(openSync(wakeFile, "a"));
+          watcher = watch(wakeFile, { persistent: false }, () => listener());
+          watcher.on("error", () => {
+            watcher?.close();
+            watcher = null;
+          });
+        } catch {
+          watcher = null; // other processes' signals are then picked up by polling
+        }
+      }
+      return async () => {
+        removeListener(db, listener);
+        watcher?.close();
+        watcher = null;
+      };
+    },
+    close() {
+      if (typeof fd === "number") closeSync(fd);
+      fd = null;
+    },
+  };
+}
