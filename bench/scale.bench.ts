@@ -76,16 +76,16 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
           pgDatabase: "herald_bench_scale_quick",
           pgSizes: [1000, 10_000],
           sqliteSizes: [1000, 10_000],
-          n: 1000,
-          warmup: 200,
+          n: 500,
+          warmup: 100,
         }
       : {
           pgUrl: url,
           pgDatabase: "herald_bench_scale",
           pgSizes: PG_10M ? [10_000, 1_000_000, 10_000_000] : [10_000, 1_000_000],
           sqliteSizes: [10_000, 1_000_000],
-          n: 20_000,
-          warmup: 2000,
+          n: 10_000,
+          warmup: 1000,
         },
   );
   const table = formatTable(
@@ -95,6 +95,7 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
       "table rows at start": count(p.tableRows),
       "seed s": p.seedSeconds.toFixed(1),
       "deliveries/s": Math.round(p.perSecond),
+      "without jobs": Math.round(p.quietPerSecond),
       "claim p50 ms": p.claimP50Ms.toFixed(2),
       "claim p99 ms": p.claimP99Ms.toFixed(2),
       claims: p.claims,

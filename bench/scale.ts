@@ -4,11 +4,13 @@
 //
 // Per store: the worker starts once and delivers a warm-up run (whose first delivery is the
 // template of the background rows, scaleSeed.ts). Then, size by size, smallest first, the
-// table is grown to the size with background rows (SQL, not the worker), and one run is timed:
+// table is grown to the size with background rows (SQL, not the worker), and two runs are
+// timed, the first alone, the second with the probe and the retention job beside it. A run:
 // N pending deliveries are stored while the endpoint is disabled, the endpoint is enabled, and
 // the run lasts from the receiver's first request until it has had all N and the store holds
-// none of them open. Meanwhile the bench claims up to 50 due deliveries every 10 ms in a
-// transaction it rolls back (the worker skips the locked rows; nothing is taken from it), and
+// none of them open. During the second the bench claims up to 50 due deliveries every 100 ms in a
+// transaction it rolls back (the worker skips the locked rows, or on SQLite waits for the
+// write lock: kept to every 100 ms so the probe holds it a small share of the time), and
 // the retention job deletes, every 50 ms, up to 500 messages older than 7 days whose
 // deliveries are all final, until it has deleted N: as many as the run adds, the steady state
 // of a table kept at its size.
@@ -40,7 +42,7 @@ const RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_BATCH = 500;
 const PRUNE_EVERY_MS = 50;
 const CLAIM_LIMIT = 50;
-const CLAIM_EVERY_MS = 10;
+const CLAIM_EVERY_MS = 100;
 
 export interface ScalePoint {
   backend: BackendName;
@@ -54,6 +56,11 @@ export interface ScalePoint {
   delivered: number;
   perSecond: number;
   seconds: number;
+  /**
+   * Deliveries per second of a run of the same size just before, without the claim probe and
+   * the retention job: the baseline of the same table.
+   */
+  quietPerSecond: number;
   /** Claims that found due deliveries, timed during the run. */
   claims: number;
   claimP50Ms: number;
@@ -175,6 +182,7 @@ async function curve(
       const seedSeconds = (performance.now() - seedStart) / 1000;
       seeded = size;
       const tableRows = await backend.rows();
+      const quiet = await timedRun(backend, receiver, options.n, false);
       const run = await timedRun(backend, receiver, options.n, true);
       const disk = await backend.disk();
       points.push({
@@ -185,6 +193,7 @@ async function curve(
         delivered: run.delivered,
         perSecond: run.perSecond,
         seconds: run.seconds,
+        quietPerSecond: quiet.perSecond,
         claims: run.latencies.length,
         claimP50Ms: percentile(run.latencies, 50),
         claimP99Ms: percentile(run.latencies, 99),

@@ -121,16 +121,31 @@ export async function pgTemplate(pool: PgPool): Promise<Template> {
   return templateOf(rows[0]);
 }
 
+// The secondary indexes of the three tables that a big load drops and builds again: not those
+// behind a primary key or UNIQUE, nor the small partial ones the worker's claims use meanwhile.
+const PG_INDEXES = `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid
+WHERE i.indrelid IN ('messages'::regclass, 'deliveries'::regclass, 'attempts'::regclass)
+  AND c.oid IS NULL AND i.indpred IS NULL`;
+
+/** From this many new rows on, the secondary indexes are dropped and built again after. */
+const REBUILD_FROM = 1_000_000;
+
 /**
  * Background rows [from, to) on PostgreSQL: each table in one INSERT … SELECT per million rows,
  * on one connection with the foreign-key triggers off (session_replication_role = replica: the
- * rows are consistent by construction), then ANALYZE.
+ * rows are consistent by construction); a big load drops the secondary indexes first and builds
+ * them again after; then ANALYZE.
  */
 export async function seedPg(pool: PgPool, t: Template, range: SeedRange): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query("SET session_replication_role = replica");
     await client.query("SET synchronous_commit = off");
+    await client.query("SET maintenance_work_mem = '256MB'");
+    const { rows: indexes } = await client.query<{ name: string; def: string }>(PG_INDEXES);
+    const rebuild = range.to - range.from >= REBUILD_FROM;
+    if (rebuild) await client.query(`DROP INDEX ${indexes.map((i) => i.name).join(", ")}`);
     const chunk = 1_000_000;
     for (let from = range.from; from < range.to; from += chunk) {
       const to = Math.min(range.to, from + chunk);
@@ -154,6 +169,7 @@ export async function seedPg(pool: PgPool, t: Template, range: SeedRange): Promi
       ]);
       await client.query("COMMIT");
     }
+    if (rebuild) for (const index of indexes) await client.query(index.def);
     await client.query("RESET session_replication_role");
     await client.query("ANALYZE messages, deliveries, attempts");
   } catch (error) {

@@ -34,8 +34,8 @@ describe.skipIf(!available)("bench: scale", () => {
     }
     expect(result.exitCodes).toEqual({ sqlite: 0, postgres: 0 });
     expect(summary.map((row) => row.benchmark)).toEqual([
-      "scale (SQLite, 1,000 → 10^4 rows)",
-      "scale (PostgreSQL, 1,000 → 10^4 rows)",
+      "scale (SQLite, 10^3 → 10^4 rows)",
+      "scale (PostgreSQL, 10^3 → 10^4 rows)",
     ]);
     expect(table).toContain("bytes/message");
     const client = new pg.Client({ connectionString: url });
