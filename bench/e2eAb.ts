@@ -34,6 +34,8 @@ const steps = [
   { rate: 1000, seconds: 2 },
 ];
 const drain = { idleMs: 10_000, capMs: 60_000 };
+const cpu = (stats: E2eStats) =>
+  stats.cpuUsPerWebhook === null ? "—" : Math.round(stats.cpuUsPerWebhook).toString();
 
 const receiver = await startLatencyReceiver();
 const database = await createBenchDatabase(
@@ -73,6 +75,7 @@ try {
         "A p99 ms": a.p99.toFixed(1),
         "B p99 ms": b.p99.toFixed(1),
         "B ÷ A p99": a.p99 > 0 ? (b.p99 / a.p99).toFixed(2) : "—",
+        "CPU µs/webhook A/B": `${cpu(a)}/${cpu(b)}`,
         "lost A/B": `${a.lost}/${b.lost}`,
       };
     }),

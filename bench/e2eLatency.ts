@@ -44,6 +44,12 @@ export interface E2eRun {
   deliveredPerSecond: number;
   /** The latest the generator fired a send after its scheduled time, ms. */
   maxFireLagMs: number;
+  /**
+   * CPU of Herald's processes (serve and workers, all threads; not PostgreSQL's) from the first
+   * send until the run's deliveries arrived, per accepted webhook, µs: steadier than latency
+   * on a busy machine. Null for the floor.
+   */
+  cpuUsPerWebhook: number | null;
 }
 
 /** A target's runs at one rate, pooled. */
@@ -68,6 +74,7 @@ export interface E2eStats {
   offeredPerSecond: number;
   deliveredPerSecond: number;
   maxFireLagMs: number;
+  cpuUsPerWebhook: number | null;
 }
 
 export interface DrainSettings {
@@ -114,6 +121,7 @@ export async function measureOpenLoop(
   const runId = nextRunId();
   const requests = signedPool(target.secret, n, { prefix: runId });
   const receipts = receiver.track(runId, n);
+  const cpuBefore = target.cpuMs();
   const sent = await openLoop({
     pool: target.pool,
     path: target.path,
@@ -122,6 +130,7 @@ export async function measureOpenLoop(
     okStatus: target.okStatus,
   });
   await drain(receipts, sent.okCount, drainSettings);
+  const cpuAfter = target.cpuMs();
   const scheduled = (i: number) => sent.t0 + i * sent.intervalMs;
   const latenciesMs: number[] = [];
   const answerMs: number[] = [];
@@ -148,6 +157,10 @@ export async function measureOpenLoop(
     offeredPerSecond: n / ((sent.lastFiredAt - sent.t0 + sent.intervalMs) / 1000),
     deliveredPerSecond: last > sent.t0 ? receipts.received() / ((last - sent.t0) / 1000) : 0,
     maxFireLagMs: sent.maxFireLagMs,
+    cpuUsPerWebhook:
+      cpuBefore === null || cpuAfter === null || sent.okCount === 0
+        ? null
+        : ((cpuAfter - cpuBefore) * 1000) / sent.okCount,
   };
 }
 
@@ -188,6 +201,8 @@ export function statsOf(runs: readonly E2eRun[]): E2eStats {
     offeredPerSecond: medianOf(runs.map((run) => run.offeredPerSecond)),
     deliveredPerSecond: medianOf(runs.map((run) => run.deliveredPerSecond)),
     maxFireLagMs: Math.max(...runs.map((run) => run.maxFireLagMs)),
+    cpuUsPerWebhook:
+      first.cpuUsPerWebhook === null ? null : medianOf(runs.map((run) => run.cpuUsPerWebhook ?? 0)),
   };
 }
 
@@ -360,14 +375,14 @@ const PLANS: Record<
   }
 > = {
   full: {
-    rounds: 3,
+    rounds: 2,
     steps: [
-      { rate: 200, seconds: 3 },
+      { rate: 200, seconds: 4 },
       { rate: 1000, seconds: 2 },
     ],
     warmup: { rate: 500, seconds: 1 },
-    probeMs: 2000,
-    saturationSeconds: 3,
+    probeMs: 1500,
+    saturationSeconds: 2,
     drain: FULL_DRAIN,
   },
   quick: {
@@ -543,6 +558,7 @@ export function statsRow(stats: E2eStats, rateLabel: string): Record<string, str
     "p99 ms": ms(stats.p99),
     "max ms": ms(stats.max),
     "answer p99 ms": ms(stats.answerP99),
+    "CPU µs/webhook": stats.cpuUsPerWebhook === null ? "—" : Math.round(stats.cpuUsPerWebhook),
     "offered/s": perSecond(stats.offeredPerSecond),
     "delivered/s": perSecond(stats.deliveredPerSecond),
   };
@@ -566,6 +582,7 @@ export function e2eTable(result: E2eLatencyResult): string {
       `${settings.rounds} round(s) of ${settings.steps.map((s) => `${s.rate}/s × ${s.seconds} s`).join(", ")} per target, interleaved; ` +
       `saturation probes (${settings.probeMs} ms closed-loop burst, ${PROBE_CONNECTIONS} connections): ${probes}; ` +
       `then ${settings.saturationSeconds} s open loop at that rate (floor first). ` +
-      `"answer p99": the POST's answer − scheduled send. Requests the receiver could not place: ${result.stray}.`,
+      `"answer p99": the POST's answer − scheduled send; "CPU µs/webhook": Herald's processes (not PostgreSQL's), median over the runs. ` +
+      `Requests the receiver could not place: ${result.stray}.`,
   );
 }

@@ -12,7 +12,7 @@ import type { Pool } from "undici";
 import { type ChildWorker, heraldBin, startHeraldWorker } from "./deliverHarness.js";
 import { targetPool } from "./e2eLatencyLoad.js";
 import type { LatencyReceiver } from "./e2eLatencyReceiver.js";
-import { type ServerChild, startHeraldServe } from "./http/children.js";
+import { processCpuMs, type ServerChild, startHeraldServe } from "./http/children.js";
 import { EVENT_TYPE, newStandardSecret } from "./http/webhooks.js";
 
 export type E2eStore = "sqlite" | "postgres";
@@ -25,6 +25,8 @@ export interface E2eTarget {
   readonly okStatus: number;
   /** The requests are signed with it (the floor ignores signatures but gets the same bytes). */
   readonly secret: string;
+  /** CPU (user + system, ms) Herald's processes have used so far; null for the floor or without /proc. */
+  cpuMs(): number | null;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export function floorTarget(receiver: LatencyReceiver): E2eTarget {
     path: "/floor",
     okStatus: 200,
     secret: newStandardSecret(),
+    cpuMs: () => null,
     close: () => pool.close(),
   };
 }
@@ -143,12 +146,22 @@ export async function startHeraldTarget(options: HeraldTargetOptions): Promise<E
       event_types: [`${SOURCE}.${EVENT_TYPE}`],
     });
     pool = targetPool(serve.url);
+    const pids = [serve.pid, ...workers.map((worker) => worker.pid)];
     return {
       name: options.name,
       pool,
       path: `/webhooks/${SOURCE}`,
       okStatus: 202,
       secret,
+      cpuMs() {
+        let total = 0;
+        for (const pid of pids) {
+          const ms = processCpuMs(pid);
+          if (ms === null) return null;
+          total += ms;
+        }
+        return total;
+      },
       close,
     };
   } catch (error) {
