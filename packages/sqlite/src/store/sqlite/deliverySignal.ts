@@ -2,12 +2,12 @@
 // now (new messages, a replay, a recovered endpoint) signals once it committed.
 // - In the same process (`herald serve` with its embedded worker) listeners of the same database
 //   file are called at once.
-// - Across processes (`herald serve --no-worker` beside `herald worker`), the writer rewrites one
-//   byte of a file next to the database, `<database>-wake`, and workers watch it (inotify on
-//   Linux, FSEvents/kqueue elsewhere): one small write per committed batch, no reads. A lost
-//   signal costs at most the worker's poll interval, which stays the fallback.
+// - Across processes (`herald serve --no-worker` beside `herald worker`), the writer sets the
+//   times of an empty file next to the database, `<database>-wake`, and workers watch it
+//   (inotify on Linux, FSEvents/kqueue elsewhere): one system call per committed batch, no
+//   data. A lost signal costs at most the worker's poll interval, which stays the fallback.
 // In-memory databases are process-local, so their listeners are kept per connection.
-import { closeSync, type FSWatcher, openSync, watch, writeSync } from "node:fs";
+import { closeSync, type FSWatcher, openSync, utimesSync, watch, writeFileSync } from "node:fs";
 import type { SqliteDatabase } from "./database.js";
 
 type Listener = () => void;
@@ -17,15 +17,11 @@ export interface DeliverySignal {
   signal(): void;
   /** Calls `listener` on every signal, from this process or (file databases) another one. */
   listen(listener: Listener): Promise<() => Promise<void>>;
-  /** Closes the wake file this side writes (listeners stop with their own function). */
-  close(): void;
 }
 
 /** Listeners in this process, per database file (or per in-memory connection). */
 const fileListeners = new Map<string, Set<Listener>>();
 const memoryListeners = new WeakMap<SqliteDatabase, Set<Listener>>();
-
-const WAKE_BYTE = new Uint8Array([0x31]);
 
 export function wakeFilePath(databaseFile: string): string {
   return `${databaseFile}-wake`;
@@ -61,18 +57,23 @@ function callAll(db: SqliteDatabase): void {
 
 export function createDeliverySignal(db: SqliteDatabase): DeliverySignal {
   const wakeFile = db.memory || db.readonly ? null : wakeFilePath(db.name);
-  /** The wake file's descriptor, opened at the first signal; null once it cannot be written. */
-  let fd: number | null | undefined;
+  /** False once the wake file cannot be touched (other processes then poll). */
+  let touchable = wakeFile !== null;
 
   function touchWakeFile(): void {
-    if (wakeFile === null || fd === null) return;
+    if (!touchable || wakeFile === null) return;
+    const now = new Date();
     try {
-      fd ??= openSync(wakeFile, "w");
-      writeSync(fd, WAKE_BYTE, 0, 1, 0);
-    } catch {
-      // A read-only directory or a full disk: separate workers fall back to polling.
-      if (typeof fd === "number") closeSync(fd);
-      fd = null;
+      // One system call, no descriptor kept: a new time is a change to every watcher.
+      utimesSync(wakeFile, now, now);
+    } catch (error) {
+      try {
+        if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+        writeFileSync(wakeFile, ""); // removed meanwhile: recreated for the next listener
+      } catch {
+        // A read-only directory or a full disk: separate workers fall back to polling.
+        touchable = false;
+      }
     }
   }
 
@@ -102,10 +103,6 @@ export function createDeliverySignal(db: SqliteDatabase): DeliverySignal {
         watcher?.close();
         watcher = null;
       };
-    },
-    close() {
-      if (typeof fd === "number") closeSync(fd);
-      fd = null;
     },
   };
 }

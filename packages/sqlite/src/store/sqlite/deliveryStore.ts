@@ -79,8 +79,6 @@ export function createSqliteDeliveryStore(
       ...SQLITE_WRITE_PROBE_DEFAULTS,
       ...options.writeProbe,
     }),
-    async close() {
-      wake.close();
-    },
+    async close() {},
   };
 }
