@@ -82,9 +82,11 @@ export async function openPgBackend(url: string): Promise<FanoutBackend> {
     throw error;
   }
   const store = createPostgresDeliveryStore(pool);
-  const seedPool = createPgPool({ connectionString: own.href, max: 8 });
-  seedPool.on("connect", (client) => {
-    client.query("SET synchronous_commit = off").catch(() => {});
+  // The store's tables are in `public`, the schema a plain pool resolves.
+  const seedPool = new pg.Pool({
+    connectionString: own.href,
+    max: 8,
+    options: "-c synchronous_commit=off",
   });
   return {
     dialect: "postgres",
