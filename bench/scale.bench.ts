@@ -100,6 +100,7 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
       "claim p99 ms": p.claimP99Ms.toFixed(2),
       claims: p.claims,
       "pruned in run": count(p.pruned),
+      "prune batch p50/p99 ms": `${p.pruneP50Ms.toFixed(1)} / ${p.pruneP99Ms.toFixed(1)}`,
       "disk MB": (p.diskBytes / 1024 / 1024).toFixed(0),
       "bytes/message": Math.round(p.bytesPerMessage),
     })),

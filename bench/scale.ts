@@ -67,6 +67,9 @@ export interface ScalePoint {
   claimP99Ms: number;
   /** Messages the retention job deleted during the run. */
   pruned: number;
+  /** Time of one retention batch (a DELETE of up to 500 messages, cascading). */
+  pruneP50Ms: number;
+  pruneP99Ms: number;
   /** After the run: delivery tables' bytes on disk, stored messages, bytes per message. */
   diskBytes: number;
   messages: number;
@@ -98,6 +101,7 @@ interface RunFigures {
   seconds: number;
   latencies: number[];
   pruned: number;
+  pruneMs: number[];
 }
 
 /** Repeats `step` every `everyMs` until `stop.done` (or `step` says it is finished). */
@@ -124,6 +128,7 @@ async function timedRun(
   receiver.reset();
   const stop = { done: false };
   const latencies: number[] = [];
+  const pruneMs: number[] = [];
   let pruned = 0;
   const cutoff = Date.now() - RETENTION_MS;
   // Enabled before the side jobs start: on SQLite the bench's own connection waits for the
@@ -137,7 +142,9 @@ async function timedRun(
           return true;
         }),
         repeat(stop, PRUNE_EVERY_MS, async () => {
+          const started = performance.now();
           pruned += await backend.prune(cutoff, Math.min(PRUNE_BATCH, n - pruned));
+          pruneMs.push(performance.now() - started);
           return pruned < n;
         }),
       ]
@@ -152,7 +159,7 @@ async function timedRun(
   const end = performance.now();
   await backend.store.setEndpointEnabled(ENDPOINT_ID, false, "bench: between runs");
   const seconds = (end - (receiver.firstAt() ?? end)) / 1000;
-  return { delivered: n, perSecond: n / seconds, seconds, latencies, pruned };
+  return { delivered: n, perSecond: n / seconds, seconds, latencies, pruned, pruneMs };
 }
 
 /** The store's curve: the worker runs throughout; the table grows size by size. */
@@ -198,6 +205,8 @@ async function curve(
         claimP50Ms: percentile(run.latencies, 50),
         claimP99Ms: percentile(run.latencies, 99),
         pruned: run.pruned,
+        pruneP50Ms: percentile(run.pruneMs, 50),
+        pruneP99Ms: percentile(run.pruneMs, 99),
         diskBytes: disk.bytes,
         messages: disk.messages,
         bytesPerMessage: disk.messages === 0 ? 0 : disk.bytes / disk.messages,

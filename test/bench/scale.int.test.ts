@@ -30,6 +30,7 @@ describe.skipIf(!available)("bench: scale", () => {
       expect(point.claimP99Ms).toBeGreaterThan(0);
       // The retention job really deleted rows during the run.
       expect(point.pruned).toBeGreaterThan(0);
+      expect(point.pruneP99Ms).toBeGreaterThan(0);
       expect(point.bytesPerMessage).toBeGreaterThan(0);
     }
     expect(result.exitCodes).toEqual({ sqlite: 0, postgres: 0 });
