@@ -51,7 +51,7 @@ async function runOne(open: () => Promise<FanoutBackend>, quick: boolean): Promi
   const backend = await open();
   try {
     const seeding = performance.now();
-    for (const n of sizes.fanouts) await seedEndpoints(backend.seedStore, n, receiver.url);
+    for (const n of sizes.fanouts) await seedEndpoints(backend, n, receiver.url);
     const seedSeconds = (performance.now() - seeding) / 1000;
     const stored = await storedPhase(backend, sizes);
     const routing = await routingPhase(backend, sizes);

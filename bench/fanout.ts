@@ -54,7 +54,7 @@ export function fanoutSizes(quick: boolean): FanoutSizes {
         storeRounds: 3,
         messages: (n) => Math.max(1, Math.min(40, Math.round(1000 / n))),
         routingRounds: 5,
-        routedPerRound: { cached: 500, listed: 2 },
+        routedPerRound: { cached: 500, listed: 1 },
         deliverRuns: 1,
       };
 }
@@ -64,26 +64,20 @@ const FANOUT_TYPE = "bench.fanout";
 /** The type only the largest tenant's first endpoint takes. */
 const ONE_MATCH_TYPE = "bench.only.0";
 const PAYLOAD = { kind: "bench", note: "a small JSON payload of about a hundred bytes", n: 0 };
-/** Endpoint writes in flight while seeding. */
-const SEED_CONCURRENCY = 8;
-
-/** N endpoints to the receiver in the size's tenant, signed like production ones. */
-export async function seedEndpoints(store: DeliveryStore, n: number, target: string) {
-  const tenant = tenantOf(n);
-  for (let from = 0; from < n; from += SEED_CONCURRENCY) {
-    const ids = Array.from({ length: Math.min(SEED_CONCURRENCY, n - from) }, (_, i) => from + i);
-    await Promise.all(
-      ids.map((i) =>
-        store.createEndpoint({
-          id: `ep_${n}_${i}`,
-          tenant,
-          target,
-          eventTypes: [FANOUT_TYPE, `bench.only.${i}`],
-          secrets: [{ secret: BENCH_SECRET }],
-        }),
-      ),
-    );
-  }
+/**
+ * N endpoints to the receiver in the size's tenant, signed like production ones: the first
+ * (`bench.only.0`) through the store, the others copies of it (FanoutBackend.copyEndpoint).
+ */
+export async function seedEndpoints(backend: FanoutBackend, n: number, target: string) {
+  const id = `ep_${n}`;
+  await backend.store.createEndpoint({
+    id,
+    tenant: tenantOf(n),
+    target,
+    eventTypes: [FANOUT_TYPE, ONE_MATCH_TYPE],
+    secrets: [{ secret: BENCH_SECRET }],
+  });
+  if (n > 1) await backend.copyEndpoint(id, n - 1);
 }
 
 export interface SizeFigure {

@@ -1,7 +1,7 @@
 // The fanout benchmark's stores: a SQLite file in a temporary directory (opened as `herald
 // serve` opens it) and a PostgreSQL database of its own (herald_bench_fanout, dropped first if
-// a crashed run left it, and at the end), each with the `herald worker` arguments that reach it
-// and a way to drop every message between phases.
+// a crashed run left it, and at the end), each with the `herald worker` arguments that reach it,
+// a bulk copy of an endpoint, and a way to drop every message between phases.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,14 +19,14 @@ export type FanoutDialect = "sqlite" | "postgres";
 export interface FanoutBackend {
   readonly dialect: FanoutDialect;
   readonly store: DeliveryStore;
-  /**
-   * The same store through a connection that commits without waiting for the disk (SQLite
-   * `normal`, PostgreSQL synchronous_commit off): seeding 11,101 endpoints one commit each
-   * would otherwise take most of the run. Every figure is taken through `store`.
-   */
-  readonly seedStore: DeliveryStore;
   /** `herald worker` arguments that open the same store. */
   readonly workerArgs: readonly string[];
+  /**
+   * Copies the endpoint `id` (created through the store) as `<id>_1` … `<id>_<count>`, copy i
+   * taking `bench.fanout` and `bench.only.<i>`, in one statement: creating 11,101 endpoints one
+   * commit each would take most of the run. Every other column is the original's.
+   */
+  copyEndpoint(id: string, count: number): Promise<void>;
   /** One trivial query (`SELECT 1`): the floor of anything that reads the store per message. */
   roundTrip(): Promise<void>;
   /** Deletes every message (and so every delivery): the next phase starts with nothing due. */
@@ -36,18 +36,36 @@ export interface FanoutBackend {
 
 export const FANOUT_DATABASE = "herald_bench_fanout";
 
+/** INSERT … SELECT of every column of `endpoints`, id and event_types from `copy`. */
+function copySql(columns: readonly string[], copy: { id: string; eventTypes: string }): string {
+  const values = columns.map((c) =>
+    c === "id" ? copy.id : c === "event_types" ? copy.eventTypes : `e.${c}`,
+  );
+  return `INSERT INTO endpoints (${columns.join(", ")}) SELECT ${values.join(", ")}`;
+}
+
 export function openSqliteBackend(): FanoutBackend {
   const dir = mkdtempSync(join(tmpdir(), "herald-fanout-"));
   const path = join(dir, "herald.db");
   const db = openSqlite(path);
   migrateSqlite(db);
   const store = createSqliteDeliveryStore(db);
-  const seedDb = openSqlite(path, { durability: "normal" });
+  const columns = (db.prepare("PRAGMA table_info(endpoints)").all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  const insert = copySql(columns, {
+    id: "e.id || '_' || s.i",
+    eventTypes: "json_array('bench.fanout', 'bench.only.' || s.i)",
+  });
   return {
     dialect: "sqlite",
     store,
-    seedStore: createSqliteDeliveryStore(seedDb),
     workerArgs: ["--db", path],
+    async copyEndpoint(id, count) {
+      db.prepare(
+        `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) ${insert} FROM endpoints e, s WHERE e.id = ?`,
+      ).run(count, id);
+    },
     async roundTrip() {
       db.prepare("SELECT 1").get();
     },
@@ -56,7 +74,6 @@ export function openSqliteBackend(): FanoutBackend {
     },
     async close() {
       await store.close();
-      seedDb.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -73,8 +90,13 @@ export async function openPgBackend(url: string): Promise<FanoutBackend> {
   const own = new URL(url);
   own.pathname = `/${FANOUT_DATABASE}`;
   const pool = createPgPool({ connectionString: own.href, max: 8 });
+  let columns: string[];
   try {
     await migratePostgres(pool);
+    const { rows } = await pool.query<{ name: string }>(
+      "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'endpoints' ORDER BY ordinal_position",
+    );
+    columns = rows.map((r) => r.name);
   } catch (error) {
     await pool.end();
     await drop();
@@ -82,17 +104,20 @@ export async function openPgBackend(url: string): Promise<FanoutBackend> {
     throw error;
   }
   const store = createPostgresDeliveryStore(pool);
-  // The store's tables are in `public`, the schema a plain pool resolves.
-  const seedPool = new pg.Pool({
-    connectionString: own.href,
-    max: 8,
-    options: "-c synchronous_commit=off",
+  const insert = copySql(columns, {
+    id: "e.id || '_' || s.i",
+    eventTypes: "jsonb_build_array('bench.fanout', 'bench.only.' || s.i)",
   });
   return {
     dialect: "postgres",
     store,
-    seedStore: createPostgresDeliveryStore(seedPool),
     workerArgs: ["--db", own.href],
+    async copyEndpoint(id, count) {
+      await pool.query(`${insert} FROM endpoints e, generate_series(1, $1) s(i) WHERE e.id = $2`, [
+        count,
+        id,
+      ]);
+    },
     async roundTrip() {
       await pool.query("SELECT 1");
     },
@@ -101,7 +126,6 @@ export async function openPgBackend(url: string): Promise<FanoutBackend> {
     },
     async close() {
       await store.close();
-      await seedPool.end();
       await pool.end();
       await drop();
       await admin.end();
