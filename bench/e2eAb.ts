@@ -45,10 +45,23 @@ const targets: E2eTarget[] = [floorTarget(receiver)];
 try {
   targets.push(
     ...(await startAll(
-      builds.flatMap(({ label, bin }) => [
-        { name: `${label} sqlite`, store: "sqlite" as const, bin, receiver },
-        { name: `${label} pg ×1`, store: "postgres" as const, workers: 1, bin, receiver, database },
-      ]),
+      // The two builds of one setup side by side in the order, so they run back to back.
+      [
+        ...builds.map(({ label, bin }) => ({
+          name: `${label} sqlite`,
+          store: "sqlite" as const,
+          bin,
+          receiver,
+        })),
+        ...builds.map(({ label, bin }) => ({
+          name: `${label} pg ×1`,
+          store: "postgres" as const,
+          workers: 1,
+          bin,
+          receiver,
+          database,
+        })),
+      ],
     )),
   );
   await warmUp(targets, receiver, { rate: 500, seconds: 1 }, drain);
