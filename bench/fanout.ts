@@ -35,8 +35,8 @@ export interface FanoutSizes {
   /** Interleaved rounds of the routing phase, and messages per contender per round. */
   routingRounds: number;
   routedPerRound: { cached: number; listed: number };
-  /** Timed runs per size of the delivered phase. */
-  deliverRuns: number;
+  /** Timed runs of the delivered phase for a size. */
+  deliverRuns: (n: number) => number;
 }
 
 export function fanoutSizes(quick: boolean): FanoutSizes {
@@ -47,7 +47,7 @@ export function fanoutSizes(quick: boolean): FanoutSizes {
         messages: () => 3,
         routingRounds: 2,
         routedPerRound: { cached: 50, listed: 2 },
-        deliverRuns: 1,
+        deliverRuns: () => 1,
       }
     : {
         fanouts: [1, 100, 1000, 10_000],
@@ -55,7 +55,8 @@ export function fanoutSizes(quick: boolean): FanoutSizes {
         messages: (n) => Math.max(1, Math.min(40, Math.round(1000 / n))),
         routingRounds: 5,
         routedPerRound: { cached: 500, listed: 1 },
-        deliverRuns: 1,
+        // The small sizes are mostly the wait for the worker's claim: more runs, less noise.
+        deliverRuns: (n) => (n < 10_000 ? 5 : 1),
       };
 }
 
@@ -278,8 +279,11 @@ export async function deliveredPhase(
     const samples = new Map<number, { ms: number; cpuMs: number }[]>(
       sizes.fanouts.map((n) => [n, []]),
     );
-    for (let i = 0; i < sizes.deliverRuns; i++) {
-      for (const n of sizes.fanouts) samples.get(n)!.push(await run(n));
+    const rounds = Math.max(...sizes.fanouts.map(sizes.deliverRuns));
+    for (let i = 0; i < rounds; i++) {
+      for (const n of sizes.fanouts) {
+        if (i < sizes.deliverRuns(n)) samples.get(n)!.push(await run(n));
+      }
     }
     const bySize = sizes.fanouts.map((n) => {
       const runs = samples.get(n)!;
