@@ -102,6 +102,23 @@ export const heraldSetName = (processes: number) => `herald ×${processes}`;
 export const pgBossSetName = (processes: number) => `pg-boss ×${processes}`;
 export const graphileSetName = (processes: number) => `graphile-worker ×${processes}`;
 
+/**
+ * The earliest epoch-ms time (group 1 of `pattern`, global) the workers printed after their
+ * stdout offsets `marks`, on this process's performance.now() clock; null if none did.
+ */
+function firstPrinted(
+  workers: readonly ChildWorker[],
+  marks: readonly number[],
+  pattern: RegExp,
+): number | null {
+  const times = workers.flatMap((w, i) =>
+    [...w.stdout().slice(marks[i]).matchAll(pattern)].map(
+      (m) => Number(m[1]) - performance.timeOrigin,
+    ),
+  );
+  return times.length === 0 ? null : Math.min(...times);
+}
+
 async function countOf(pool: PgPool, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(sql, params);
   return Number(rows[0]!.n);
@@ -418,15 +435,7 @@ export async function setUpPgBench(options: {
       },
     );
     // Each process prints `batch <epoch ms> <jobs>` per batch its handler gets.
-    const firsts = set.workers.flatMap((w, i) =>
-      [
-        ...w
-          .stdout()
-          .slice(marks[i])
-          .matchAll(/^batch (\d+) /gm),
-      ].map((m) => Number(m[1]) - performance.timeOrigin),
-    );
-    const first = firsts.length === 0 ? end : Math.min(...firsts);
+    const first = firstPrinted(set.workers, marks, /^batch (\d+) /gm) ?? end;
     return { ...run, perSecondFromFirst: n / ((end - first) / 1000) };
   }
 
@@ -443,17 +452,8 @@ export async function setUpPgBench(options: {
       () => set.queue.add(runId, n),
     );
     // Each process prints `first <epoch ms> <run>` for the first job of a run it runs.
-    const firsts = set.workers.flatMap((w, i) =>
-      [
-        ...w
-          .stdout()
-          .slice(marks[i])
-          .matchAll(/^first (\d+) (\d+)$/gm),
-      ]
-        .filter((m) => Number(m[2]) === runId)
-        .map((m) => Number(m[1]) - performance.timeOrigin),
-    );
-    const first = firsts.length === 0 ? end : Math.min(...firsts);
+    const runLine = new RegExp(`^first (\\d+) ${runId}$`, "gm");
+    const first = firstPrinted(set.workers, marks, runLine) ?? end;
     return { ...run, perSecondFromFirst: n / ((end - first) / 1000) };
   }
 
