@@ -99,12 +99,15 @@ export interface HeraldTargetOptions {
   database?: BenchDatabase;
   /** The built CLI (default: this repository's, or HERALD_BENCH_BIN). */
   bin?: string;
+  /** Extra node flags for every Herald process of the setup (`--cpu-prof` …). */
+  nodeArgs?: readonly string[];
   receiver: LatencyReceiver;
 }
 
 /** Starts a Herald setup, creates its source and endpoint, and returns it as a target. */
 export async function startHeraldTarget(options: HeraldTargetOptions): Promise<E2eTarget> {
   const bin = options.bin ?? heraldBin;
+  const nodeArgs = options.nodeArgs ?? [];
   const dir = await mkdtemp(join(tmpdir(), "herald-bench-e2e-"));
   const workers: ChildWorker[] = [];
   let serve: ServerChild | undefined;
@@ -121,6 +124,7 @@ export async function startHeraldTarget(options: HeraldTargetOptions): Promise<E
         db: join(dir, "herald.db"),
         cwd: dir,
         bin,
+        nodeArgs,
         worker: true,
         env: SSRF_ENV,
       });
@@ -128,10 +132,19 @@ export async function startHeraldTarget(options: HeraldTargetOptions): Promise<E
       const { database } = options;
       if (database === undefined) throw new Error("a PostgreSQL setup needs the bench database");
       const schema = `e2e_${options.name.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
-      serve = await startHeraldServe({ db: database.url, schema, cwd: dir, bin, env: SSRF_ENV });
+      serve = await startHeraldServe({
+        db: database.url,
+        schema,
+        cwd: dir,
+        bin,
+        nodeArgs,
+        env: SSRF_ENV,
+      });
       // After serve: it migrated the schema, so the workers start on a ready one.
       for (let i = 0; i < (options.workers ?? 1); i++) {
-        workers.push(await startHeraldWorker(["--db", database.url, "--schema", schema], { bin }));
+        workers.push(
+          await startHeraldWorker(["--db", database.url, "--schema", schema], { bin, nodeArgs }),
+        );
       }
     }
     const secret = newStandardSecret();
