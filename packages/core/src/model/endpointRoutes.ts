@@ -17,7 +17,11 @@ export interface EndpointSource {
 }
 
 export interface EndpointRoutes {
-  /** The router of the tenant's enabled endpoints as the store holds them now. */
+  /**
+   * The router of the tenant's enabled endpoints as the store holds them now. Its records are
+   * for routing: id, event types, filter and retry are current; other fields (target, secrets,
+   * description…) may be older, as changing them does not move the version.
+   */
   router(tenant: string): Promise<EndpointRouter>;
 }
 
