@@ -4,7 +4,7 @@
 // is its first receipt at the receiver minus its SCHEDULED send time. The floor is the same
 // requests from the same generator POSTed straight to the receiver. Setups, rates and the
 // saturation method are described in docs/benchmarks.md#e2e-latency.
-import { percentile } from "./deliverHarness.js";
+import { median, percentile, sleep } from "./deliverHarness.js";
 import { closedLoop, openLoop, POOL_CONNECTIONS } from "./e2eLatencyLoad.js";
 import type { LatencyReceiver, RunReceipts } from "./e2eLatencyReceiver.js";
 import { startLatencyReceiver } from "./e2eLatencyReceiver.js";
@@ -87,8 +87,6 @@ export interface DrainSettings {
 const FULL_DRAIN: DrainSettings = { idleMs: 10_000, capMs: 60_000 };
 const QUICK_DRAIN: DrainSettings = { idleMs: 5_000, capMs: 20_000 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 let runNo = 0;
 /** A run id for the webhooks' ids (`msg_<run>_<index>`), unique in this process. */
 const nextRunId = () => `r${(runNo++).toString(36)}`;
@@ -164,10 +162,6 @@ export async function measureOpenLoop(
   };
 }
 
-function medianOf(values: readonly number[]): number {
-  return percentile(values, 50);
-}
-
 /** Pools the runs of one target at one rate. */
 export function statsOf(runs: readonly E2eRun[]): E2eStats {
   const first = runs[0];
@@ -198,11 +192,11 @@ export function statsOf(runs: readonly E2eRun[]): E2eStats {
     max: latencies.length === 0 ? 0 : Math.max(...latencies),
     answerP50: percentile(answers, 50),
     answerP99: percentile(answers, 99),
-    offeredPerSecond: medianOf(runs.map((run) => run.offeredPerSecond)),
-    deliveredPerSecond: medianOf(runs.map((run) => run.deliveredPerSecond)),
+    offeredPerSecond: median(runs.map((run) => run.offeredPerSecond)),
+    deliveredPerSecond: median(runs.map((run) => run.deliveredPerSecond)),
     maxFireLagMs: Math.max(...runs.map((run) => run.maxFireLagMs)),
     cpuUsPerWebhook:
-      first.cpuUsPerWebhook === null ? null : medianOf(runs.map((run) => run.cpuUsPerWebhook ?? 0)),
+      first.cpuUsPerWebhook === null ? null : median(runs.map((run) => run.cpuUsPerWebhook ?? 0)),
   };
 }
 
@@ -541,7 +535,7 @@ export async function runE2eSetup(
 }
 
 const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-const perSecond = (n: number) => Math.round(n).toLocaleString("en-US");
+const rounded = (n: number) => Math.round(n).toLocaleString("en-US");
 
 export function statsRow(stats: E2eStats, rateLabel: string): Record<string, string | number> {
   const refused = Object.entries(stats.refused).map(([status, count]) => `${count}× ${status}`);
@@ -559,22 +553,22 @@ export function statsRow(stats: E2eStats, rateLabel: string): Record<string, str
     "max ms": ms(stats.max),
     "answer p99 ms": ms(stats.answerP99),
     "CPU µs/webhook": stats.cpuUsPerWebhook === null ? "—" : Math.round(stats.cpuUsPerWebhook),
-    "offered/s": perSecond(stats.offeredPerSecond),
-    "delivered/s": perSecond(stats.deliveredPerSecond),
+    "offered/s": rounded(stats.offeredPerSecond),
+    "delivered/s": rounded(stats.deliveredPerSecond),
   };
 }
 
 export function e2eTable(result: E2eLatencyResult): string {
-  const rows = result.steady.map((stats) => statsRow(stats, `${perSecond(stats.rate)}/s`));
+  const rows = result.steady.map((stats) => statsRow(stats, `${rounded(stats.rate)}/s`));
   for (const sat of result.saturation) {
-    const label = `saturation ${sat.target} (${perSecond(sat.probe.rate)}/s)`;
+    const label = `saturation ${sat.target} (${rounded(sat.probe.rate)}/s)`;
     rows.push(statsRow(sat.floor, label), statsRow(sat.herald, label));
   }
   const { settings } = result;
   const probes = result.saturation
     .map(
       (sat) =>
-        `${sat.target} ${perSecond(sat.probe.acceptedPerSecond)}/s accepted, ${perSecond(sat.probe.deliveredPerSecond)}/s delivered`,
+        `${sat.target} ${rounded(sat.probe.acceptedPerSecond)}/s accepted, ${rounded(sat.probe.deliveredPerSecond)}/s delivered`,
     )
     .join(", ");
   return formatTable(rows).concat(
