@@ -1,6 +1,7 @@
 // `scale`: delivery throughput and claim latency of one built `herald worker` process as the
-// deliveries table grows (PostgreSQL 10^4, 10^6, 10^7 rows; SQLite 10^4, 10^6), with a
-// retention job deleting old messages during every run, and the disk bytes per stored message.
+// deliveries table grows (PostgreSQL 10^4, 10^6 and, on request, 10^7 rows; SQLite 10^4 and
+// 10^6), with a retention job deleting old messages during every run, and the disk bytes per
+// stored message.
 //
 // Per store: the worker starts once and delivers a warm-up run (whose first delivery is the
 // template of the background rows, scaleSeed.ts). Then, size by size, smallest first, the
