@@ -258,10 +258,10 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     try {
       outcomes = await call(() => {
         try {
-          return ctx.immediate(() => runGroup(writes, false));
+          return ctx.relaxed(() => runGroup(writes, false));
         } catch (error) {
           if (!(error instanceof HalfWritten)) throw error;
-          return ctx.immediate(() => runGroup(writes, true));
+          return ctx.relaxed(() => runGroup(writes, true));
         }
       });
     } catch (error) {
@@ -278,8 +278,8 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     );
   };
 
-  // Group commit (../../core/batcher.ts): every caller is answered after the COMMIT (and its
-  // fsync, at synchronous=FULL). While writes come in bursts (the last commit had several),
+  // Group commit (../../core/batcher.ts): every caller is answered after the COMMIT (with no
+  // fsync of its own: ctx.relaxed). While writes come in bursts (the last commit had several),
   // each turn's writes wait for its end and commit together: one commit per turn. Otherwise
   // the first write of a turn commits at once (after the current callback), as a lone write
   // always did, and the writes that follow in the same turn commit together at its end.
@@ -296,7 +296,7 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
       call(() => {
         const now = nowMs(clock, options.now);
         const { owner, limit, leaseUntilIso } = claimSettings(options, now);
-        return ctx.immediate(() => {
+        return ctx.relaxed(() => {
           const due = (sql(DUE).all({ now, limit }) as { id: string }[]).map((r) => r.id);
           if (due.length === 0) return [];
           const claimed = sql(CLAIM).all({

@@ -34,13 +34,31 @@ export interface SqliteContext {
   sql(sql: string): Statement<unknown[], unknown>;
   /** Runs `fn` in a BEGIN IMMEDIATE transaction: writers queue on the lock, never deadlock. */
   immediate<T>(fn: () => T): T;
+  /**
+   * The same, committed without its own fsync (`synchronous=NORMAL` for this transaction only),
+   * for the worker's state — claims, attempt outcomes — which a crash may undo without losing
+   * anything accepted: a delivery whose claim or outcome is undone is sent again (at least
+   * once). In WAL mode such a commit becomes durable with the next fsynced commit or
+   * checkpoint, in order, so only the last ones before an OS crash or power loss can be lost;
+   * a process crash loses none. Where the connection is already NORMAL it is `immediate`.
+   */
+  relaxed<T>(fn: () => T): T;
 }
+
+/** PRAGMA synchronous values (https://www.sqlite.org/pragma.html#pragma_synchronous). */
+const SYNCHRONOUS_NORMAL = 1;
+const SYNCHRONOUS_FULL = 2;
 
 export function sqliteContext(db: SqliteDatabase): SqliteContext {
   const cache = new Map<string, Statement<unknown[], unknown>>();
   // One transaction function for every call: better-sqlite3 builds a wrapper (and its four
   // variants) per db.transaction(), which cost more than a short transaction's own statements.
   const run = db.transaction(<T>(fn: () => T): T => fn());
+  const fsyncEachCommit = db.pragma("synchronous", { simple: true }) === SYNCHRONOUS_FULL;
+  // Set outside any transaction; better-sqlite3 is synchronous, so nothing else runs on this
+  // connection between the two settings. Not a prepared statement: SQLite applies this pragma
+  // when it compiles it, so a cached one would not set it again.
+  const setSynchronous = (level: number) => db.exec(`PRAGMA synchronous = ${level}`);
   return {
     db,
     sql(text) {
@@ -53,6 +71,15 @@ export function sqliteContext(db: SqliteDatabase): SqliteContext {
     },
     immediate(fn) {
       return run.immediate(fn) as ReturnType<typeof fn>;
+    },
+    relaxed(fn) {
+      if (!fsyncEachCommit) return run.immediate(fn) as ReturnType<typeof fn>;
+      setSynchronous(SYNCHRONOUS_NORMAL);
+      try {
+        return run.immediate(fn) as ReturnType<typeof fn>;
+      } finally {
+        setSynchronous(SYNCHRONOUS_FULL);
+      }
     },
   };
 }
