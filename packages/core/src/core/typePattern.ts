@@ -74,7 +74,7 @@ function parse(pattern: string): Compiled {
 }
 
 /** True when the type has no empty segment; only such types can match. */
-function isWellFormed(type: string): boolean {
+export function isWellFormed(type: string): boolean {
   return (
     typeof type === "string" &&
     type.length > 0 &&

@@ -4,7 +4,7 @@
 // has one) accepts the payload and headers; one whose patterns match but whose filter refuses
 // gets no delivery and is recorded as filtered (CreateMessageInput.filtered).
 import { maxAttempts, type RetryPolicy } from "../core/retryPolicy.js";
-import { compileTypeMatcher, type TypeMatcher } from "../core/typePattern.js";
+import { compileTypeMatcher, isWellFormed, type TypeMatcher } from "../core/typePattern.js";
 import { MAX_PAGE_LIMIT } from "./constants.js";
 import type { EndpointListOptions } from "./deliveryOperations.js";
 import type { DeliveryInput, EndpointRecord, Page, TimeInput } from "./deliveryRecords.js";
@@ -56,11 +56,6 @@ export function applyFilters(endpoints: readonly EndpointRecord[], subject: Filt
   return route;
 }
 
-/** True when the type has no empty segment: only such types match a pattern (typePattern.ts). */
-function wellFormed(type: string): boolean {
-  return type.length > 0 && !type.startsWith(".") && !type.endsWith(".") && !type.includes("..");
-}
-
 /** How the index files one pattern: by its exact type, by the prefix before its only "*", or not. */
 function indexKey(pattern: string): { exact: string } | { prefix: string } | null {
   const star = pattern.indexOf("*");
@@ -99,7 +94,7 @@ export function createEndpointRouter(endpoints: readonly EndpointRecord[]): Endp
     }
   });
   const match = (type: string): EndpointRecord[] => {
-    if (!wellFormed(type)) return [];
+    if (!isWellFormed(type)) return [];
     const found: number[][] = [];
     const add = (list: number[] | undefined) => {
       if (list !== undefined) found.push(list);
