@@ -1,7 +1,7 @@
 // `scale`: delivery throughput and claim latency of one built `herald worker` process as the
-// deliveries table grows (PostgreSQL 10^4, 10^6 and, on request, 10^7 rows; SQLite 10^4 and
-// 10^6), with a retention job deleting old messages during every run, and the disk bytes per
-// stored message.
+// deliveries table grows (PostgreSQL 10^4, 10^6 and 10^7 rows; SQLite 10^4 and 10^6), with a
+// retention job deleting old messages during every run, and the disk bytes per stored
+// delivery.
 //
 // Per store: the worker starts once and delivers a warm-up run (whose first delivery is the
 // template of the background rows, scaleSeed.ts). Then, size by size, smallest first, the
@@ -12,9 +12,9 @@
 // none of them open. During the second the bench claims up to 50 due deliveries every 100 ms in a
 // transaction it rolls back (the worker skips the locked rows, or on SQLite waits for the
 // write lock: kept to every 100 ms so the probe holds it a small share of the time), and
-// the retention job deletes, every 50 ms, up to 500 messages older than 7 days whose
-// deliveries are all final, until it has deleted N: as many as the run adds, the steady state
-// of a table kept at its size.
+// the retention job deletes, every 50 ms, the messages of up to 500 deliveries older than 7 days
+// whose deliveries are all final, until it has deleted N deliveries' worth (N / FANOUT
+// background messages): as many as the run adds, the steady state of a table kept at its size.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +37,7 @@ import {
   openSqliteBackend,
   type ScaleBackend,
 } from "./scaleBackends.js";
-import { HISTORY_MS } from "./scaleSeed.js";
+import { createHistoryEndpoints, FANOUT, HISTORY_MS } from "./scaleSeed.js";
 
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_BATCH = 500;
@@ -66,15 +66,15 @@ export interface ScalePoint {
   claims: number;
   claimP50Ms: number;
   claimP99Ms: number;
-  /** Messages the retention job deleted during the run. */
+  /** Messages the retention job deleted during the run (FANOUT deliveries each). */
   pruned: number;
-  /** Time of one retention batch (a DELETE of up to 500 messages, cascading). */
+  /** Time of one retention batch (a DELETE of up to 500 deliveries' messages, cascading). */
   pruneP50Ms: number;
   pruneP99Ms: number;
-  /** After the run: delivery tables' bytes on disk, stored messages, bytes per message. */
+  /** After the run: delivery tables' bytes on disk, stored deliveries, bytes per delivery. */
   diskBytes: number;
-  messages: number;
-  bytesPerMessage: number;
+  deliveries: number;
+  bytesPerDelivery: number;
 }
 
 export interface ScaleOptions {
@@ -144,9 +144,9 @@ async function timedRun(
         }),
         repeat(stop, PRUNE_EVERY_MS, async () => {
           const started = performance.now();
-          pruned += await backend.prune(cutoff, Math.min(PRUNE_BATCH, n - pruned));
+          pruned += await backend.prune(cutoff, Math.min(PRUNE_BATCH, n - pruned * FANOUT));
           pruneMs.push(performance.now() - started);
-          return pruned < n;
+          return pruned * FANOUT < n;
         }),
       ]
     : [];
@@ -178,6 +178,7 @@ async function curve(
   const points: ScalePoint[] = [];
   try {
     await createBenchEndpoint(backend.store, receiver.url);
+    await createHistoryEndpoints(backend.store, receiver.url);
     await backend.store.setEndpointEnabled(ENDPOINT_ID, false, "bench: between runs");
     worker = await startHeraldWorker([...backend.workerArgs, "--config", config]);
     await timedRun(backend, receiver, options.warmup, false);
@@ -209,8 +210,8 @@ async function curve(
         pruneP50Ms: percentile(run.pruneMs, 50),
         pruneP99Ms: percentile(run.pruneMs, 99),
         diskBytes: disk.bytes,
-        messages: disk.messages,
-        bytesPerMessage: disk.messages === 0 ? 0 : disk.bytes / disk.messages,
+        deliveries: disk.deliveries,
+        bytesPerDelivery: disk.deliveries === 0 ? 0 : disk.bytes / disk.deliveries,
       });
     }
   } finally {

@@ -44,10 +44,10 @@ export interface ScaleBackend {
    * the write lock) and how many it claimed.
    */
   claim(limit: number): Promise<{ ms: number; claimed: number }>;
-  /** One retention batch: messages deleted. */
+  /** One retention batch of up to `limit` deliveries' messages: messages deleted. */
   prune(cutoffMs: number, limit: number): Promise<number>;
-  /** Bytes on disk of the delivery tables (SQLite: the file and its WAL) and stored messages. */
-  disk(): Promise<{ bytes: number; messages: number }>;
+  /** Bytes on disk of the delivery tables (SQLite: the file and its WAL) and stored deliveries. */
+  disk(): Promise<{ bytes: number; deliveries: number }>;
   close(): Promise<void>;
 }
 
@@ -159,7 +159,6 @@ export function openSqliteBackend(): ScaleBackend {
     const probeStore = createSqliteDeliveryStore(probeDb);
     const count = db.prepare("SELECT count(*) AS n FROM deliveries");
     const open = db.prepare(`${OPEN_SINCE}?`);
-    const messages = db.prepare("SELECT count(*) AS n FROM messages");
     const size = (file: string) => {
       try {
         return statSync(file).size;
@@ -192,7 +191,7 @@ export function openSqliteBackend(): ScaleBackend {
       prune: (cutoffMs, limit) => unbusy(() => pruneSqlite(pruneDb, cutoffMs, limit)),
       disk: async () => ({
         bytes: size(path) + size(`${path}-wal`),
-        messages: (messages.get() as { n: number }).n,
+        deliveries: (count.get() as { n: number }).n,
       }),
       async close() {
         for (const job of jobs) job.close();

@@ -31,14 +31,14 @@ describe.skipIf(!available)("bench: scale", () => {
       // The retention job really deleted rows during the run.
       expect(point.pruned).toBeGreaterThan(0);
       expect(point.pruneP99Ms).toBeGreaterThan(0);
-      expect(point.bytesPerMessage).toBeGreaterThan(0);
+      expect(point.bytesPerDelivery).toBeGreaterThan(0);
     }
     expect(result.exitCodes).toEqual({ sqlite: 0, postgres: 0 });
     expect(summary.map((row) => row.benchmark)).toEqual([
       "scale (SQLite, 10^3 → 10^4 rows)",
       "scale (PostgreSQL, 10^3 → 10^4 rows)",
     ]);
-    expect(table).toContain("bytes/message");
+    expect(table).toContain("bytes/delivery");
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
