@@ -179,23 +179,23 @@ async function deliversWithoutPolling(dbArgs: string[], separateWorker: boolean)
   }
 }
 
+/** Runs `test` with `--db` pointing at a SQLite file in a temp directory removed after. */
+async function onSqliteFile(test: (dbArgs: string[]) => Promise<void>): Promise<void> {
+  const dir = await makeTempDir("workers-db");
+  try {
+    await test(["--db", join(dir.path, "herald.db")]);
+  } finally {
+    await dir.remove();
+  }
+}
+
 describe("wake-ups: delivered at once with a 60 s poll interval", () => {
   it("SQLite, the worker embedded in serve (in-process signal)", async () => {
-    const dir = await makeTempDir("wake-db");
-    try {
-      await deliversWithoutPolling(["--db", join(dir.path, "herald.db")], false);
-    } finally {
-      await dir.remove();
-    }
+    await onSqliteFile((dbArgs) => deliversWithoutPolling(dbArgs, false));
   }, 60_000);
 
   it("SQLite, serve --no-worker and a separate herald worker (the wake file)", async () => {
-    const dir = await makeTempDir("wake-db");
-    try {
-      await deliversWithoutPolling(["--db", join(dir.path, "herald.db")], true);
-    } finally {
-      await dir.remove();
-    }
+    await onSqliteFile((dbArgs) => deliversWithoutPolling(dbArgs, true));
   }, 60_000);
 
   // Skipped only when postgres is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
@@ -212,12 +212,7 @@ describe("wake-ups: delivered at once with a 60 s poll interval", () => {
 
 describe("herald worker processes", () => {
   it("one worker on SQLite delivers what serve --no-worker accepted", async () => {
-    const dir = await makeTempDir("workers-db");
-    try {
-      await run(["--db", join(dir.path, "herald.db")], 1);
-    } finally {
-      await dir.remove();
-    }
+    await onSqliteFile((dbArgs) => run(dbArgs, 1));
   }, 60_000);
 
   // Skipped only when postgres is missing; under CI=true (or HERALD_REQUIRE_SERVICES=1) serviceAvailable fails instead.
