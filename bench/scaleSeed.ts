@@ -166,8 +166,10 @@ const PG_CHUNK = 1_000_000;
  * attempts: each table in one INSERT … SELECT per million deliveries, on one connection with
  * the foreign-key triggers off (session_replication_role = replica: the rows are consistent by
  * construction), synchronous_commit off and more maintenance_work_mem for the index builds (this
- * session only); a big load drops the secondary indexes first and builds them again after;
- * then ANALYZE.
+ * session only); a big load drops the secondary indexes first and builds them again after
+ * (≈ 17 % faster than keeping them at 10^7, and smaller); then VACUUM (ANALYZE), as a table
+ * grown over weeks would have had: otherwise autovacuum's first pass over the new rows would run
+ * during the timed runs.
  */
 export async function seedPg(pool: PgPool, t: Template, range: SeedRange): Promise<void> {
   const client = await pool.connect();
@@ -209,7 +211,7 @@ export async function seedPg(pool: PgPool, t: Template, range: SeedRange): Promi
     }
     if (rebuild) for (const index of indexes) await client.query(index.def);
     await client.query("RESET session_replication_role");
-    await client.query("ANALYZE messages, deliveries, attempts");
+    await client.query("VACUUM (ANALYZE) messages, deliveries, attempts");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
