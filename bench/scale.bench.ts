@@ -9,8 +9,9 @@ import type { BenchFn, SummaryRow } from "./types.js";
 
 const PG_URL = process.env.HERALD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 /**
- * PostgreSQL's 10^7 point, left out with `HERALD_BENCH_SCALE_10M=0`: its rows take about 5 GB on
- * disk (≈ 530 bytes per delivery, measured), and seeding them ≈ 100 s on a 2-core machine.
+ * PostgreSQL's 10^7 point, left out with `HERALD_BENCH_SCALE_10M=0`: its rows take about 5.6 GB
+ * on disk (≈ 600 bytes per delivery, measured), and seeding them 100–140 s on a busy 2-core
+ * machine.
  */
 const PG_10M = process.env.HERALD_BENCH_SCALE_10M !== "0";
 /** Flat: the largest size within this factor of the smallest. */
