@@ -206,7 +206,7 @@ describe("loadConfig", () => {
       retry: null,
       ssrfAllow: [],
       worker: { enabled: true, concurrency: 10, leaseMs: 60_000, pollIntervalMs: 1000 },
-      ingest: { maxBatch: 256, maxWaitMs: 2, allowUnsigned: false },
+      ingest: { maxBatch: 256, maxWaitMs: 0, allowUnsigned: false },
       logLevel: "info",
       catalog: { closed: false },
       streams: { pollMs: 200, heartbeatMs: 15_000, maxBufferedBytes: 1_048_576, retryMs: 1000 },

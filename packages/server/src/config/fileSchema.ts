@@ -41,7 +41,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   leaseMs: DEFAULT_LEASE_MS,
   pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   maxBatch: DEFAULT_INGEST_MAX_BATCH,
-  maxWaitMs: 2,
+  maxWaitMs: 0,
   logLevel: "info" as LogLevel,
   catalogClosed: false,
 });
