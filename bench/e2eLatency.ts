@@ -493,6 +493,8 @@ export interface E2eSetupRunOptions {
   /** Runs of `seconds` each, floor and Herald interleaved (default 1). */
   rounds?: number;
   pgUrl?: string;
+  /** Extra node flags for every Herald process of the setup (`--cpu-prof` …). */
+  nodeArgs?: readonly string[];
 }
 
 /**
@@ -518,6 +520,7 @@ export async function runE2eSetup(
         ...(options.workers === undefined ? {} : { workers: options.workers }),
         ...(database === undefined ? {} : { database }),
         ...(options.bin === undefined ? {} : { bin: options.bin }),
+        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
       }),
     );
     await warmUp(targets, receiver, PLANS.full.warmup!, FULL_DRAIN);

@@ -108,6 +108,11 @@ function describeFailure(result: TransportResult): string {
 export const DEFAULT_WORKER_CONCURRENCY = 10;
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
+/**
+ * With deliveries known to be due but fewer than half the slots free, the loop waits at most
+ * this long after its last claim for more slots before claiming into the ones free.
+ */
+const CLAIM_GATHER_MS = 5;
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
@@ -130,6 +135,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let wake: (() => void) | null = null;
   /** Set by a store wake-up (LISTEN/NOTIFY) that came while the loop was busy claiming. */
   let notified = false;
+  /** True while the loop waits for send slots to free (each finishing send wakes it then). */
+  let waitingForSlots = false;
   let wakeUps: Promise<(() => Promise<void>) | null> | null = null;
   const tasks = new Set<Promise<void>>();
 
@@ -204,7 +211,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
-  async function send(claimed: ClaimedDelivery, base: DeliveryEventBase): Promise<void> {
+  /**
+   * Sends one claimed delivery and records the outcome. Resolves to true when the delivery was
+   * delivered and its endpoint is unordered: nothing became due by it (an ordered endpoint's
+   * next delivery becomes due when this one settles; a retry, release or dead letter may make
+   * work due at once).
+   */
+  async function send(claimed: ClaimedDelivery, base: DeliveryEventBase): Promise<boolean> {
     const { delivery, message, endpoint } = claimed;
     const transport = transports[endpoint.transport];
     if (transport === undefined) {
@@ -212,12 +225,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         base,
         `transport.unavailable: this worker has no "${endpoint.transport}" transport`,
       );
-      return;
+      return false;
     }
     const permit = limiter.tryAcquire(endpoint);
     if (!permit.ok) {
       await release(base, permit.reason, clock.now() + permit.retryInMs);
-      return;
+      return false;
     }
     const attemptNumber = delivery.attempts + 1;
     const attemptBase: DeliveryEventBase = {
@@ -273,7 +286,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           durationMs: attempt.durationMs,
         });
       }
-      return;
+      return !endpoint.ordered;
     }
 
     if (classification.outcome === "disable_endpoint") {
@@ -285,13 +298,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch (error) {
         fail(error, delivery.id);
       }
-      return;
+      return false;
     }
 
     if (classification.outcome === "reject") {
       // The listener's final word: no retry would change it.
       await deadLetter(attemptBase, `rejected: ${describeFailure(result)}`, attemptInput);
-      return;
+      return false;
     }
 
     const policy = endpoint.retry ?? defaultRetry;
@@ -304,7 +317,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       if (await deadLetter(attemptBase, reason, attemptInput)) {
         await checkAutoDisable(attemptBase, endpoint.id);
       }
-      return;
+      return false;
     }
     const delayMs = Math.max(delay, classification.retryAfterMs ?? 0);
     const nextAttemptAt = now + delayMs;
@@ -319,6 +332,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       await checkAutoDisable(attemptBase, endpoint.id);
     }
+    return false;
   }
 
   /** Waits for a send slot; a delivery still waiting when `stop()` begins is given back. */
@@ -331,6 +345,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       attempt: delivery.attempts,
     };
     const releaseSlot = await gate.acquire();
+    let quiet = false;
     try {
       if (stopping) {
         await release(base, "shutdown", clock.now());
@@ -344,12 +359,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         );
         if (!renewed) return;
       }
-      await send(claimed, base);
+      quiet = await send(claimed, base);
     } catch (error) {
       fail(error, delivery.id);
     } finally {
       releaseSlot();
-      wake?.();
+      // The loop waits for this slot, or the send may have made work due: look again. A plain
+      // success leaves the loop idle until a wake-up or its poll (at low rates that saves one
+      // empty claim per delivery).
+      if (waitingForSlots || !quiet) wake?.();
     }
   }
 
@@ -370,6 +388,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     const started = await claim(batchSize);
     await Promise.all(started);
     return started.length;
+  }
+
+  async function pauseForSlots(ms: number): Promise<void> {
+    waitingForSlots = true;
+    try {
+      await pause(ms);
+    } finally {
+      waitingForSlots = false;
+    }
   }
 
   function pause(ms: number): Promise<void> {
@@ -394,12 +421,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
    * Claims come in batches: a claim is a write transaction (SQLite: a commit and its fsync;
    * PostgreSQL: a round trip per statement), and claiming each slot as it frees costs one claim
    * per delivery or two. The loop claims when at least `claimThreshold` slots are free (half
-   * the concurrency, at most `batchSize`), when nothing is in flight, or when `pollIntervalMs`
-   * has passed since the last claim with a slot free — so a few slow sends holding most slots
-   * delay the rest by at most one poll interval.
+   * the concurrency, at most `batchSize`), when nothing is in flight, or with a slot free once
+   * it has waited long enough since the last claim: CLAIM_GATHER_MS when deliveries are known
+   * to be due (a wake-up came, or the last claim was full), else `pollIntervalMs`. So under
+   * load claims stay batched, yet a due delivery never waits a poll interval for slots that
+   * slow sends hold.
    */
   const claimThreshold = Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 2)));
   let lastClaimAt = Number.NEGATIVE_INFINITY;
+  let lastClaimFull = false;
 
   async function run(): Promise<void> {
     // Listen before the first claim, so a delivery created in between is not missed.
@@ -413,14 +443,17 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       if (stopping) break;
       const free = concurrency - gate.load;
       if (free <= 0) {
-        await pause(60_000); // a finishing send wakes the loop
+        await pauseForSlots(60_000); // a finishing send wakes the loop
         continue;
       }
       const sinceClaim = performance.now() - lastClaimAt;
-      if (free < claimThreshold && gate.load > 0 && sinceClaim < pollIntervalMs) {
-        // Wait for more slots (each finishing send wakes the loop) or the poll interval.
-        await pause(pollIntervalMs - sinceClaim);
-        continue;
+      if (free < claimThreshold && gate.load > 0) {
+        // Wait for more slots (each finishing send wakes the loop), at most this long.
+        const waitMs = (notified || lastClaimFull ? CLAIM_GATHER_MS : pollIntervalMs) - sinceClaim;
+        if (waitMs > 0) {
+          await pauseForSlots(waitMs);
+          continue;
+        }
       }
       notified = false;
       lastClaimAt = performance.now();
@@ -432,6 +465,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch (error) {
         fail(error, null);
       }
+      lastClaimFull = claimedAll;
       if (stopping) break;
       // A full claim means more may be due: go again as soon as enough slots free up.
       if (claimedAll || (notified && concurrency - gate.load > 0)) continue;
