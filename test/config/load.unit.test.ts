@@ -205,7 +205,7 @@ describe("loadConfig", () => {
       database: null,
       retry: null,
       ssrfAllow: [],
-      worker: { enabled: true, concurrency: 10, leaseMs: 60_000, pollIntervalMs: 1000 },
+      worker: { enabled: true, concurrency: 50, leaseMs: 60_000, pollIntervalMs: 1000 },
       ingest: { maxBatch: 256, maxWaitMs: 0, allowUnsigned: false },
       logLevel: "info",
       catalog: { closed: false },

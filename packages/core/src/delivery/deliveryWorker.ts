@@ -105,7 +105,12 @@ function describeFailure(result: TransportResult): string {
 }
 
 /** The worker's defaults, which herald.yaml's `worker:` section states too. */
-export const DEFAULT_WORKER_CONCURRENCY = 10;
+/**
+ * Sends in flight per worker. Each holds its slot until its outcome is committed, so with 10 one
+ * PostgreSQL worker delivered 612-650/s against 1,000/s offered (docs/benchmarks.md#e2e-latency);
+ * 50 keeps up, and leaves room for receivers slower than the benchmark's.
+ */
+export const DEFAULT_WORKER_CONCURRENCY = 50;
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 /**
