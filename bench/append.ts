@@ -127,7 +127,7 @@ function processCpuSeconds(pid: number): number {
   }
 }
 
-/** Counts every query sent on `pool`'s clients and notes their backends' process ids. */
+/** Counts the queries sent on `pool`'s clients (but its plan refresh) and notes their backends' process ids. */
 function probePool(pool: pg.Pool): PoolProbe {
   let count = 0;
   const wrapped = new WeakSet<pg.PoolClient>();
@@ -141,7 +141,8 @@ function probePool(pool: pg.Pool): PoolProbe {
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (
       ...args: unknown[]
     ) => {
-      count++;
+      // The pool's own plan refresh (createPgPool) is not the event store's.
+      if (args[0] !== "DISCARD PLANS") count++;
       return query(...args);
     };
   });
