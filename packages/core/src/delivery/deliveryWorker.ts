@@ -117,7 +117,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
  * With deliveries known to be due but fewer than half the slots free, the loop waits at most
  * this long after its last claim for more slots before claiming into the ones free.
  */
-const CLAIM_GATHER_MS = 5;
+const CLAIM_GATHER_MS = 50;
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
