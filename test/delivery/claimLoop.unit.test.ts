@@ -1,6 +1,6 @@
 // The worker's claim loop on the in-memory store, polling once a minute so that only wake-ups
 // and finishing sends can make it claim: a delivered message costs one claim (no empty claim
-// after each send), and a due delivery is claimed within a few milliseconds into the slots
+// after each send), and a due delivery is claimed within tens of milliseconds into the slots
 // that slow sends leave free, not at the next poll.
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -73,7 +73,7 @@ describe("worker claim loop", () => {
     expect(claims).toEqual([0, 1, 1, 1, 1, 1]);
   });
 
-  it("claims a due delivery into the slots slow sends leave free within milliseconds, not at the next poll", async () => {
+  it("claims a due delivery into the slots slow sends leave free within tens of milliseconds, not at the next poll", async () => {
     const { store, claims } = countingStore();
     let releaseSlow: () => void = () => {};
     const slowDone = new Promise<void>((resolve) => {

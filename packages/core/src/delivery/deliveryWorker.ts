@@ -104,7 +104,8 @@ function describeFailure(result: TransportResult): string {
   return attempt.statusCode === null ? "failed" : `HTTP ${attempt.statusCode}`;
 }
 
-/** The worker's defaults, which herald.yaml's `worker:` section states too. */
+// The worker's defaults, which herald.yaml's `worker:` section states too.
+
 /**
  * Sends in flight per worker. Each holds its slot until its outcome is committed, so with 10 one
  * PostgreSQL worker delivered 612-650/s against 1,000/s offered (docs/benchmarks.md#e2e-latency);
@@ -423,8 +424,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   /**
-   * Claims come in batches: a claim is a write transaction (SQLite: a commit and its fsync;
-   * PostgreSQL: a round trip per statement), and claiming each slot as it frees costs one claim
+   * Claims come in batches: a claim is a write transaction (SQLite: the writer lock and a
+   * commit; PostgreSQL: a round trip per statement), and claiming each slot as it frees costs one claim
    * per delivery or two. The loop claims when at least `claimThreshold` slots are free (half
    * the concurrency, at most `batchSize`), when nothing is in flight, or with a slot free once
    * it has waited long enough since the last claim: CLAIM_GATHER_MS when deliveries are known
