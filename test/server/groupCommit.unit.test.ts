@@ -112,10 +112,12 @@ describe("group commit", () => {
         prepared += 1;
         const exists = (await store.getEndpoint(endpoint.id)) !== undefined;
         if (prepared === 1) await store.deleteEndpoint(endpoint.id); // deleted after the read
-        return inputs.map((input) => ({
-          ...input,
-          deliveries: exists ? [{ endpointId: endpoint.id, maxAttempts: 1 }] : [],
-        }));
+        return {
+          inputs: inputs.map((input) => ({
+            ...input,
+            deliveries: exists ? [{ endpointId: endpoint.id, maxAttempts: 1 }] : [],
+          })),
+        };
       },
     });
     const result = await committer.submit(message(1));

@@ -44,6 +44,19 @@ export interface CreateMessageInput {
   dedupe?: InboundDedupe;
 }
 
+/** How `createMessages` writes a batch. */
+export interface CreateMessagesOptions {
+  /**
+   * The tenant's endpoint version (DeliveryCatalog.endpointsVersion) the batch's deliveries were
+   * routed on: the batch is written only while the version is still this one, checked in the
+   * write's own transaction. Otherwise nothing is written and the call rejects with
+   * `endpoint.version_changed` (details: tenant, expected, actual), so routing can list the
+   * endpoints again. Lets a router with cached endpoints skip reading the version before each
+   * batch.
+   */
+  endpointsVersion?: { tenant: string; version: number };
+}
+
 export interface CreateMessageResult {
   message: MessageRecord;
   deliveries: DeliveryRecord[];

@@ -7,6 +7,7 @@ import type {
   ClaimOptions,
   CreateMessageInput,
   CreateMessageResult,
+  CreateMessagesOptions,
   DeliveryListOptions,
   DeliveryStats,
   DeliveryWithAttempts,
@@ -206,9 +207,13 @@ export interface DeliveryStore
    * result per input at the same index. Each input behaves as `createMessage` would; a later
    * input sees the earlier ones (two inputs with one idempotency or dedupe key: the second is a
    * duplicate of the first). Any error stores nothing of the batch and rejects; an empty batch
-   * resolves to [] without touching the database.
+   * resolves to [] without touching the database. A store with `endpointsVersion` honours
+   * `options.endpointsVersion` (CreateMessagesOptions).
    */
-  createMessages(inputs: readonly CreateMessageInput[]): Promise<CreateMessageResult[]>;
+  createMessages(
+    inputs: readonly CreateMessageInput[],
+    options?: CreateMessagesOptions,
+  ): Promise<CreateMessageResult[]>;
   getMessage(id: string): Promise<MessageWithDeliveries | undefined>;
   /** Deletes up to `limit` (default 1000) expired inbound dedupe keys; resolves to how many. */
   pruneInboundKeys(options?: { now?: TimeInput; limit?: number }): Promise<number>;

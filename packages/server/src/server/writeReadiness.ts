@@ -159,7 +159,7 @@ export function withWriteReadiness(
   return {
     store: {
       ...store,
-      createMessages: (inputs) => observed(() => store.createMessages(inputs)),
+      createMessages: (inputs, options) => observed(() => store.createMessages(inputs, options)),
       createMessage: async (input) =>
         (await observed(async () => [await store.createMessage(input)]))[0]!,
       ready,

@@ -33,6 +33,7 @@ export type HeraldErrorCode =
   | "endpoint.already_exists"
   | "endpoint.invalid"
   | "endpoint.not_found"
+  | "endpoint.version_changed"
   | "envelope.invalid"
   | "event_type.invalid"
   | "event_type.not_found"

@@ -14,6 +14,12 @@
 // between the two): the call rejects, and a retry finds the written inputs' keys held by the
 // messages they created (duplicates).
 //
+// With an expected endpoint version (CreateMessagesOptions.endpointsVersion), the statement
+// reads the version in its own snapshot and writes nothing unless it is the expected one; the
+// transaction path reads it first in its transaction. The inputs a guarded statement left to
+// the transaction path are decided unguarded: the statement found the version current a moment
+// before, as a router reading it before the write would have.
+//
 // Every other batch, in one transaction and a handful of statements whatever its size: one read
 // finds who holds the batch's idempotency and dedupe keys and which of its endpoints exist; the
 // shared plan (../delivery/messageBatch.ts) decides each input; then one statement writes the
@@ -29,6 +35,8 @@
 // taken, and its input is decided by the transaction path. So 200 identical concurrent calls,
 // from any number of processes, store one message.
 
+import type { CreateMessagesOptions } from "@heraldjs/core/internal/model/deliveryOperations.js";
+import { endpointsVersionChanged } from "@heraldjs/core/internal/model/endpointRoutes.js";
 import {
   assertEndpoints,
   type BatchHolders,
@@ -55,6 +63,9 @@ import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
 import { countedTypes } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeys, takeInboundKeysSql } from "./inboundKeys.js";
+
+/** The endpoint version the batch was routed on (CreateMessagesOptions), if it must be checked. */
+type Guard = CreateMessagesOptions["endpointsVersion"];
 
 /** Rounds (transactions) a batch may take when concurrent writers keep winning its keys. */
 const MAX_ROUNDS = 8;
@@ -172,7 +183,18 @@ async function storeBatch(
   client: PgClient,
   records: readonly NewMessage[],
   nowIso: string,
+  expected: Guard,
 ): Promise<CreateMessageResult[]> {
+  if (expected !== undefined) {
+    const { rows: found } = await client.query<{ version: string }>(
+      "SELECT version FROM endpoint_versions WHERE tenant = $1",
+      [expected.tenant],
+    );
+    const actual = found[0] === undefined ? 0 : Number(found[0].version);
+    if (actual !== expected.version) {
+      throw endpointsVersionChanged(expected.tenant, expected.version, actual);
+    }
+  }
   const holders = await readHolders(client, records);
   const plan = planBatch(records, nowIso, holders);
   assertEndpoints(plan, records.length, (id) => holders.endpoints.has(id));
@@ -217,11 +239,12 @@ async function inTransaction(
   pool: PgPool,
   records: readonly NewMessage[],
   nowIso: string,
+  expected: Guard = undefined,
 ): Promise<CreateMessageResult[]> {
   for (let round = 1; ; round++) {
     try {
       return await pgCall(() =>
-        withTransaction(pool, (client) => storeBatch(client, records, nowIso)),
+        withTransaction(pool, (client) => storeBatch(client, records, nowIso, expected)),
       );
     } catch (error) {
       const retry = error instanceof Contended || RETRYABLE.has(pgErrorCode(error) ?? "");
@@ -245,8 +268,9 @@ async function oneStatement(
   pool: PgPool,
   records: readonly NewMessage[],
   nowIso: string,
+  expected: Guard,
 ): Promise<CreateMessageResult[] | undefined> {
-  const written = await pgCall(() => writeOneStatement(pool, records, nowIso));
+  const written = await pgCall(() => writeOneStatement(pool, records, nowIso, expected));
   if (written === undefined) return undefined;
   const held = records.filter((r) => !written.has(r.message.id));
   const decided = held.length === 0 ? [] : await inTransaction(pool, held, nowIso);
@@ -263,14 +287,15 @@ export function postgresCreateMessages(
   pool: PgPool,
   clock: Clock,
 ): DeliveryStore["createMessages"] {
-  return async (inputs) => {
+  return async (inputs, options) => {
     const nowIso = isoNow(clock);
     const records = newBatchRecords(inputs, nowIso, clock);
     if (records.length === 0) return [];
+    const expected = options?.endpointsVersion;
     if (oneStatementEligible(records)) {
-      const results = await oneStatement(pool, records, nowIso);
+      const results = await oneStatement(pool, records, nowIso, expected);
       if (results !== undefined) return results;
     }
-    return inTransaction(pool, records, nowIso);
+    return inTransaction(pool, records, nowIso, expected);
   };
 }

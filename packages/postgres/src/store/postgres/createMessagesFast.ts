@@ -3,6 +3,8 @@
 // BEGIN, no read, no COMMIT — taking its keys first and inserting only the messages that hold
 // theirs (or have none), then their deliveries.
 import { createHash } from "node:crypto";
+import type { CreateMessagesOptions } from "@heraldjs/core/internal/model/deliveryOperations.js";
+import { endpointsVersionChanged } from "@heraldjs/core/internal/model/endpointRoutes.js";
 import { type NewMessage, payloadJson } from "@heraldjs/core/internal/model/messageRecords.js";
 import type { PgPool } from "./database.js";
 import { pgErrorCode, rows } from "./deliverySql.js";
@@ -55,17 +57,30 @@ function oneStatementSql(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
   filtered: boolean,
+  guarded: boolean,
 ): string {
   // The payload is in the rows' JSON as itself (messagesJson), so the recordset reads it as
   // jsonb in its one parse; only a JSON null payload arrives as SQL NULL.
   const select = messageColumns.map((c) =>
     c === "payload" ? "coalesce(payload, 'null'::jsonb)" : c,
   );
+  // Guarded: the tenant's endpoint version ($n, $n+1 after the other parameters) is read in
+  // the statement's snapshot (`v`); only when it is the expected one does `g` hold a row, and
+  // the keys and messages are written under it (so the deliveries and filtered endpoints too).
+  const first = 5 + (deliveryColumns === undefined ? 0 : 1) + (filtered ? 1 : 0);
+  const versionSql = `COALESCE((SELECT version FROM endpoint_versions WHERE tenant = $${first}::text), 0)`;
+  const guard = guarded ? "EXISTS (SELECT 1 FROM g)" : "";
   const parts = [
-    `k AS (${takeInboundKeysSql("$2", "$3", "message_id")})`,
+    ...(guarded
+      ? [
+          `v AS (SELECT ${versionSql} AS version)`,
+          `g AS (SELECT 1 FROM v WHERE version = $${first + 1}::bigint)`,
+        ]
+      : []),
+    `k AS (${takeInboundKeysSql("$2", "$3", "message_id", guard)})`,
     `m AS (INSERT INTO messages (${messageColumns.join(", ")})
 SELECT ${select.join(", ")} FROM json_populate_recordset(NULL::messages, $1::json)
-WHERE id = ANY($4::text[]) OR id IN (SELECT message_id FROM k)
+WHERE (id = ANY($4::text[]) OR id IN (SELECT message_id FROM k))${guarded ? ` AND ${guard}` : ""}
 RETURNING id, type)`,
     ...countedTypes("m", "$3"),
   ];
@@ -83,8 +98,9 @@ RETURNING 1)`);
     parts.push(`f AS (${insertFilteredSql(parameter)}
 WHERE message_id IN (SELECT id FROM m))`);
   }
+  const version = guarded ? ", (SELECT version FROM v) AS endpoints_version" : "";
   return `WITH ${parts.join(",\n")}
-SELECT (SELECT array_agg(id) FROM m) AS ids${notify}`;
+SELECT (SELECT array_agg(id) FROM m) AS ids${notify}${version}`;
 }
 
 // Prepared once per connection under a name derived from the text (the text depends on the
@@ -95,11 +111,12 @@ function statement(
   messageColumns: readonly string[],
   deliveryColumns: readonly string[] | undefined,
   filtered: boolean,
+  guarded: boolean,
 ): { name: string; text: string } {
-  const cacheKey = `${messageColumns.join(",")}|${deliveryColumns?.join(",") ?? ""}|${filtered}`;
+  const cacheKey = `${messageColumns.join(",")}|${deliveryColumns?.join(",") ?? ""}|${filtered}|${guarded}`;
   let found = statements.get(cacheKey);
   if (found === undefined) {
-    const text = oneStatementSql(messageColumns, deliveryColumns, filtered);
+    const text = oneStatementSql(messageColumns, deliveryColumns, filtered, guarded);
     const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
     found = { name: `herald_create_messages_${hash}`, text };
     statements.set(cacheKey, found);
@@ -128,12 +145,15 @@ function messagesJson(records: readonly NewMessage[]): { json: string; columns: 
 /**
  * Writes the batch in one statement. Resolves to the ids of the messages written (an input
  * missing from it holds a key some stored message holds live: nothing of it was written), or to
- * undefined when the statement failed as a whole (FALL_BACK) and wrote nothing.
+ * undefined when the statement failed as a whole (FALL_BACK) and wrote nothing. With `expected`
+ * it writes only while the tenant's endpoint version is that one, else rejects with
+ * `endpoint.version_changed` having written nothing.
  */
 export async function writeOneStatement(
   pool: PgPool,
   records: readonly NewMessage[],
   nowIso: string,
+  expected?: CreateMessagesOptions["endpointsVersion"],
 ): Promise<Set<string> | undefined> {
   const messages = messagesJson(records);
   const deliveries = records.flatMap((r) => r.deliveries.map(rows.deliveryParams));
@@ -146,13 +166,26 @@ export async function writeOneStatement(
     messages.columns,
     deliveries.length > 0 ? Object.keys(deliveries[0]!) : undefined,
     filtered.length > 0,
+    expected !== undefined,
   );
   const values: unknown[] = [messages.json, inboundKeyRowsJson(keys), nowIso, unkeyed];
   if (deliveries.length > 0) values.push(JSON.stringify(deliveries));
   if (filtered.length > 0) values.push(JSON.stringify(filtered));
+  if (expected !== undefined) values.push(expected.tenant, expected.version);
   try {
-    const { rows: result } = await pool.query<{ ids: string[] | null }>({ name, text, values });
-    return new Set(result[0]!.ids ?? []);
+    const { rows: result } = await pool.query<{
+      ids: string[] | null;
+      endpoints_version?: string;
+    }>({ name, text, values });
+    const row = result[0]!;
+    if (expected !== undefined && Number(row.endpoints_version) !== expected.version) {
+      throw endpointsVersionChanged(
+        expected.tenant,
+        expected.version,
+        Number(row.endpoints_version),
+      );
+    }
+    return new Set(row.ids ?? []);
   } catch (error) {
     if (FALL_BACK.has(pgErrorCode(error) ?? "")) return undefined;
     throw error;

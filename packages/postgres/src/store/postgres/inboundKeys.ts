@@ -15,10 +15,21 @@ import { pgCall } from "./deliverySql.js";
 // `keys` and `now` name the parameters: the JSON rows, and the time a held key must have
 // expired by (createMessages also runs this as a CTE of its batch's one write); `returning`
 // the columns of the keys taken.
-export const takeInboundKeysSql = (keys: string, now: string, returning = "source, key") =>
+export const takeInboundKeysSql = (
+  keys: string,
+  now: string,
+  returning = "source, key",
+  /** A condition the keys are taken under (`WHERE …`), e.g. a guard; default none. */
+  where = "",
+) =>
   `INSERT INTO inbound_keys (source, key, message_id, expires_at)
 SELECT source, key, message_id, expires_at
-FROM json_populate_recordset(NULL::inbound_keys, ${keys}::json)
+FROM json_populate_recordset(NULL::inbound_keys, ${keys}::json)${
+    where === ""
+      ? ""
+      : `
+WHERE ${where}`
+  }
 ORDER BY source, key
 ON CONFLICT (source, key) DO UPDATE
   SET message_id = excluded.message_id, expires_at = excluded.expires_at

@@ -5,6 +5,7 @@ import { createBatcher } from "@heraldjs/core/internal/core/batcher.js";
 import type {
   CreateMessageInput,
   CreateMessageResult,
+  CreateMessagesOptions,
 } from "@heraldjs/core/internal/model/deliveryOperations.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import {
@@ -25,9 +26,15 @@ export interface GroupCommitOptions {
   onBatch?: (size: number, durationMs: number, failed: boolean) => void;
   /**
    * Turns a batch into store inputs just before it is written (e.g. the deliveries of each
-   * message from one read of the endpoints). Default: the inputs as submitted.
+   * message from one read of the endpoints), with the write's options. The first round may
+   * route on cached endpoints (`cached: true`) if its options have the write check their version
+   * (`endpointsVersion`); a round after a refusal (`endpoint.not_found`,
+   * `endpoint.version_changed`) is asked for fresh ones. Default: the inputs as submitted.
    */
-  prepare?: (inputs: readonly CreateMessageInput[]) => Promise<CreateMessageInput[]>;
+  prepare?: (
+    inputs: readonly CreateMessageInput[],
+    round: { cached: boolean },
+  ) => Promise<PreparedBatch>;
   /**
    * A submitter stops waiting after this long (the request deadline): its promise rejects with
    * store.unavailable. A message still queued is then dropped, never written; one whose batch is
@@ -35,6 +42,12 @@ export interface GroupCommitOptions {
    * duplicate. Default: wait as long as the store takes.
    */
   giveUpAfterMs?: number;
+}
+
+/** A batch as the store is to write it. */
+export interface PreparedBatch {
+  inputs: CreateMessageInput[];
+  options?: CreateMessagesOptions;
 }
 
 export interface GroupCommitter {
@@ -47,20 +60,27 @@ export interface GroupCommitter {
 
 const PREPARE_ROUNDS = 3;
 
+/** Refusals that mean the batch was routed on endpoints that changed: route it again. */
+const REROUTE = ["endpoint.not_found", "endpoint.version_changed"] as const;
+
 export function createGroupCommitter(options: GroupCommitOptions): GroupCommitter {
   const { store, giveUpAfterMs } = options;
-  const prepare = options.prepare ?? (async (inputs) => [...inputs]);
+  const prepare =
+    options.prepare ?? (async (inputs): Promise<PreparedBatch> => ({ inputs: [...inputs] }));
   return createBatcher<CreateMessageInput, CreateMessageResult>({
     async write(inputs) {
       try {
-        // An endpoint deleted between `prepare` and the write makes the store refuse the batch
-        // (nothing stored); preparing again sees the catalogue without it.
+        // An endpoint deleted between `prepare` and the write, or endpoints changed since the
+        // cached routing, make the store refuse the batch (nothing stored); preparing again
+        // reads the catalogue as it is now.
         for (let round = 1; ; round++) {
           try {
-            const results = await store.createMessages(await prepare(inputs));
+            const prepared = await prepare(inputs, { cached: round === 1 });
+            const results = await store.createMessages(prepared.inputs, prepared.options);
             return results.map((value) => ({ ok: true, value }));
           } catch (error) {
-            if (round >= PREPARE_ROUNDS || !isHeraldError(error, "endpoint.not_found")) throw error;
+            const reroute = REROUTE.some((code) => isHeraldError(error, code));
+            if (round >= PREPARE_ROUNDS || !reroute) throw error;
           }
         }
       } catch (error) {

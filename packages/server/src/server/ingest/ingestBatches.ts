@@ -63,9 +63,11 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
     maxConcurrent: backendFor(options.dialect).ingestWriters,
     ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
-    prepare: async (inputs) => {
-      const router = await routes.router(DEFAULT_TENANT);
-      return inputs.map((input: IngestInput): CreateMessageInput => {
+    // The first round routes on the cached endpoints and has the write check their version
+    // (no read before the write); a refused round reads the version and lists again if needed.
+    prepare: async (inputs, { cached }) => {
+      const { router, version } = await routes.routed(DEFAULT_TENANT, { cached });
+      const routedInputs = inputs.map((input: IngestInput): CreateMessageInput => {
         const { filterHeaders: headers = NO_HEADERS, ...rest } = input;
         const route = router.route(input.message.type, {
           payload: input.message.payload,
@@ -77,6 +79,12 @@ export function createIngestBatches(options: IngestBatchesOptions): GroupCommitt
           filtered: route.filtered.map((endpoint) => endpoint.id),
         };
       });
+      return cached && version !== undefined
+        ? {
+            inputs: routedInputs,
+            options: { endpointsVersion: { tenant: DEFAULT_TENANT, version } },
+          }
+        : { inputs: routedInputs };
     },
   });
 }

@@ -3,6 +3,7 @@
 // keys, endpoints) still holds when it writes; better-sqlite3 is synchronous, so the batch is
 // one db.transaction from the first read to the commit.
 
+import { endpointsVersionChanged } from "@heraldjs/core/internal/model/endpointRoutes.js";
 import {
   assertEndpoints,
   batchResults,
@@ -100,18 +101,30 @@ function applyBatch(ctx: SqliteContext, plan: BatchPlan, nowIso: string): void {
   for (const { name, count } of plan.types) countType.run({ name, count, now });
 }
 
+const ENDPOINTS_VERSION = "SELECT version FROM endpoint_versions WHERE tenant = ?";
+
 export function sqliteCreateMessages(
   ctx: SqliteContext,
   clock: Clock,
   messageWithDeliveries: (id: string) => MessageWithDeliveries | undefined,
 ): DeliveryStore["createMessages"] {
-  return (inputs) =>
+  return (inputs, options) =>
     call(() => {
       // Checked and built before the transaction: the write lock is held for the database only.
       const nowIso = isoNow(clock);
       const records = newBatchRecords(inputs, nowIso, clock);
       if (records.length === 0) return [];
+      const expected = options?.endpointsVersion;
       return ctx.immediate(() => {
+        if (expected !== undefined) {
+          const row = ctx.sql(ENDPOINTS_VERSION).get(expected.tenant) as
+            | { version: number }
+            | undefined;
+          const actual = row?.version ?? 0;
+          if (actual !== expected.version) {
+            throw endpointsVersionChanged(expected.tenant, expected.version, actual);
+          }
+        }
         const plan = decideBatch(ctx, records, nowIso);
         applyBatch(ctx, plan, nowIso);
         return batchResults(records, plan, (id) => messageWithDeliveries(id)!);

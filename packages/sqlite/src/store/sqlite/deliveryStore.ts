@@ -44,8 +44,8 @@ export function createSqliteDeliveryStore(
   const wake = createDeliverySignal(db);
   const create = sqliteCreateMessages(ctx, clock, (id) => messageWithDeliveries(ctx, id));
   // Writes that make deliveries due now wake the workers once committed (deliverySignal.ts).
-  const createMessages: DeliveryStore["createMessages"] = async (inputs) => {
-    const results = await create(inputs);
+  const createMessages: DeliveryStore["createMessages"] = async (inputs, options) => {
+    const results = await create(inputs, options);
     if (results.some((result) => result.created && result.deliveries.length > 0)) wake.signal();
     return results;
   };
