@@ -58,6 +58,7 @@ import {
   writeOneStatement,
 } from "./createMessagesFast.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
+import { readEndpointsVersion } from "./deliveryCatalog.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
 import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
@@ -186,11 +187,7 @@ async function storeBatch(
   expected: Guard,
 ): Promise<CreateMessageResult[]> {
   if (expected !== undefined) {
-    const { rows: found } = await client.query<{ version: string }>(
-      "SELECT version FROM endpoint_versions WHERE tenant = $1",
-      [expected.tenant],
-    );
-    const actual = found[0] === undefined ? 0 : Number(found[0].version);
+    const actual = await readEndpointsVersion(client, expected.tenant);
     if (actual !== expected.version) {
       throw endpointsVersionChanged(expected.tenant, expected.version, actual);
     }

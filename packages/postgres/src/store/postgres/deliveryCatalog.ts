@@ -20,7 +20,7 @@ import type {
 import type { Row } from "@heraldjs/core/internal/store/sql/deliveryRows.js";
 import { pageSql, upsertClause } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
-import { type PgPool, withTransaction } from "./database.js";
+import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import {
   insertStatement,
   keysetClause,
@@ -36,6 +36,15 @@ import { withSightingsSql } from "./eventTypeSightings.js";
 /** Insert, or on a taken key update every column but the key and created_at. */
 const upsertStatement = (table: string, params: Row, keyColumn: string): Statement =>
   insertStatement(table, params, upsertClause(Object.keys(params), keyColumn));
+
+/** The tenant's endpoint version, kept by the triggers of migration 013 (0 when it has none). */
+export async function readEndpointsVersion(db: PgPool | PgClient, tenant: string): Promise<number> {
+  const { rows: found } = await db.query<{ version: string }>(
+    "SELECT version FROM endpoint_versions WHERE tenant = $1",
+    [tenant],
+  );
+  return found[0] === undefined ? 0 : Number(found[0].version);
+}
 
 export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string): DeliveryCatalog {
   async function one(text: string, values: unknown[]): Promise<Row | undefined> {
@@ -152,11 +161,6 @@ export function postgresCatalog(pool: PgPool, clock: Clock, nowIso: () => string
         const found = (await pool.query<Row>(text, values)).rows.map(rows.endpoint);
         return toPage("endpoints", found, query);
       }),
-    // Kept by the triggers of migration 013.
-    endpointsVersion: (tenant) =>
-      pgCall(async () => {
-        const row = await one("SELECT version FROM endpoint_versions WHERE tenant = $1", [tenant]);
-        return row === undefined ? 0 : Number(row.version);
-      }),
+    endpointsVersion: (tenant) => pgCall(() => readEndpointsVersion(pool, tenant)),
   };
 }

@@ -18,6 +18,7 @@ import type {
 } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import type { Statement } from "better-sqlite3";
+import { readEndpointsVersion } from "./deliveryCatalog.js";
 import { call, insertSql, rows, type SqliteContext } from "./deliverySql.js";
 import { inboundKeyHolder, takeInboundKeys } from "./inboundKeys.js";
 
@@ -101,8 +102,6 @@ function applyBatch(ctx: SqliteContext, plan: BatchPlan, nowIso: string): void {
   for (const { name, count } of plan.types) countType.run({ name, count, now });
 }
 
-const ENDPOINTS_VERSION = "SELECT version FROM endpoint_versions WHERE tenant = ?";
-
 export function sqliteCreateMessages(
   ctx: SqliteContext,
   clock: Clock,
@@ -117,10 +116,7 @@ export function sqliteCreateMessages(
       const expected = options?.endpointsVersion;
       return ctx.immediate(() => {
         if (expected !== undefined) {
-          const row = ctx.sql(ENDPOINTS_VERSION).get(expected.tenant) as
-            | { version: number }
-            | undefined;
-          const actual = row?.version ?? 0;
+          const actual = readEndpointsVersion(ctx, expected.tenant);
           if (actual !== expected.version) {
             throw endpointsVersionChanged(expected.tenant, expected.version, actual);
           }

@@ -34,6 +34,14 @@ import {
 const upsertSql = (table: string, params: Row, keyColumn: string) =>
   insertSql(table, params, upsertClause(Object.keys(params), keyColumn));
 
+/** The tenant's endpoint version, kept by the triggers of migration 013 (0 when it has none). */
+export function readEndpointsVersion(ctx: SqliteContext, tenant: string): number {
+  const row = ctx.sql("SELECT version FROM endpoint_versions WHERE tenant = ?").get(tenant) as
+    | { version: number }
+    | undefined;
+  return row?.version ?? 0;
+}
+
 export function sqliteCatalog(
   ctx: SqliteContext,
   clock: Clock,
@@ -131,13 +139,6 @@ export function sqliteCatalog(
         const text = pageSql("endpoints", where, query, "@limit");
         return toPage("endpoints", (sql(text).all(params) as Row[]).map(rows.endpoint), query);
       }),
-    // Kept by the triggers of migration 013.
-    endpointsVersion: (tenant) =>
-      call(() => {
-        const row = sql("SELECT version FROM endpoint_versions WHERE tenant = ?").get(tenant) as
-          | { version: number }
-          | undefined;
-        return row?.version ?? 0;
-      }),
+    endpointsVersion: (tenant) => call(() => readEndpointsVersion(ctx, tenant)),
   };
 }
