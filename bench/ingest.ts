@@ -15,6 +15,27 @@ import { formatTable } from "./measure.js";
 
 export type IngestDialect = "sqlite" | "postgres";
 
+/**
+ * What Herald stores per webhook. `as-configured`: the message, its dedupe key and one delivery
+ * (the benchmark as the summary reports it). The other two measure the issue's candidates
+ * without building them, as upper bounds: `message-only` subscribes no endpoint, so a webhook
+ * stores its message and dedupe key and no delivery (as if deliveries were created later, by
+ * the worker; that later write is not counted); `fewer-indexes` drops the six secondary
+ * indexes of `deliveries` after setup (only its primary key is left; the worker is off, so
+ * nothing reads them).
+ */
+export type IngestVariant = "as-configured" | "message-only" | "fewer-indexes";
+
+/** The secondary indexes of `deliveries` (migrations/003_delivery.sql, both dialects). */
+export const DELIVERY_INDEXES = [
+  "deliveries_due",
+  "deliveries_status",
+  "deliveries_fifo",
+  "deliveries_endpoint",
+  "deliveries_message",
+  "deliveries_created",
+] as const;
+
 /** One timed run, with the CPU each side spent per answered request (µs; null without /proc). */
 export interface TimedRun extends LoadResult {
   serverCpuUsPerRequest: number | null;
@@ -42,6 +63,8 @@ export interface IngestBenchOptions {
   cpuProfileDir?: string;
   /** Another build's `cli/bin.js` to measure instead of this repository's dist (before/after). */
   heraldBin?: string;
+  /** Default `as-configured`. */
+  variant?: IngestVariant;
 }
 
 export interface Series {
@@ -80,6 +103,11 @@ export interface IngestBenchResult {
   };
   /** Distinct signed webhooks built for each Herald run vs how many the run sent. */
   pool: { size: number[]; sent: number[] };
+  /**
+   * What Herald's database held after the last run (warm-up included): the variant's check —
+   * `message-only` stores no delivery, `fewer-indexes` leaves none of DELIVERY_INDEXES.
+   */
+  stored: { messages: number; deliveries: number; deliveryIndexes: string[] };
   targets: { ratio: number; p99Ms: number | null };
   met: { ratio: boolean; p99: boolean | null };
   /**
@@ -172,6 +200,8 @@ function addFailures(
 interface Database {
   db: string;
   schema?: string;
+  /** Runs statements on Herald's database beside Herald (its schema on PostgreSQL). */
+  query<T>(sql: string): Promise<T[]>;
   /** The application_name Herald's PostgreSQL connections carry (PGAPPNAME). */
   appName?: string;
   /** CPU (ms) used so far by each PostgreSQL backend serving Herald, by pid. */
@@ -185,7 +215,23 @@ async function prepareDatabase(
   pgUrl: string,
 ): Promise<Database> {
   if (dialect === "sqlite") {
-    return { db: join(dir, "herald.db"), cleanup: async () => {} } satisfies Database;
+    const path = join(dir, "herald.db");
+    return {
+      db: path,
+      async query<T>(sql: string) {
+        const { default: Sqlite } = await import("better-sqlite3");
+        const db = new Sqlite(path);
+        try {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all() as T[];
+          statement.run();
+          return [];
+        } finally {
+          db.close();
+        }
+      },
+      cleanup: async () => {},
+    } satisfies Database;
   }
   const schema = `bench_ingest_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: pgUrl });
@@ -201,6 +247,18 @@ async function prepareDatabase(
     db: pgUrl,
     schema,
     appName,
+    async query<T>(sql: string) {
+      const client = new pg.Client({
+        connectionString: pgUrl,
+        options: `-c search_path=${schema}`,
+      });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
     async backendCpuMs() {
       const { rows } = await monitor.query<{ pid: number }>(
         "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
@@ -232,6 +290,7 @@ export async function runIngestBench(
   const { dialect } = options;
   const settings = {
     dialect,
+    variant: options.variant ?? "as-configured",
     runs: options.runs ?? 5,
     durationS: options.durationS ?? 5,
     warmupS: options.warmupS ?? 3,
@@ -269,10 +328,15 @@ export async function runIngestBench(
       secrets: [secret],
       type_from: { body: "type" },
     });
-    await call(herald.url, "POST", "/v1/endpoints", {
-      url: "https://receiver.example.com/hooks",
-      event_types: [`${SOURCE}.${EVENT_TYPE}`],
-    });
+    if (settings.variant !== "message-only") {
+      await call(herald.url, "POST", "/v1/endpoints", {
+        url: "https://receiver.example.com/hooks",
+        event_types: [`${SOURCE}.${EVENT_TYPE}`],
+      });
+    }
+    if (settings.variant === "fewer-indexes") {
+      for (const name of DELIVERY_INDEXES) await database.query(`DROP INDEX ${name}`);
+    }
 
     let poolNo = 0;
     const pool = (count: number): PooledRequest[] =>
@@ -351,6 +415,7 @@ export async function runIngestBench(
       };
     }
 
+    const stored = await storedRows(database, dialect);
     const bareSeries = series(bareRuns.map((r) => r.okPerSecond));
     const heraldSeries = series(heraldRuns.map((r) => r.okPerSecond));
     const p50 = heraldRuns.map((r) => r.latencyMs.p50);
@@ -396,6 +461,7 @@ export async function runIngestBench(
       },
       failures,
       pool: { size: poolSizes, sent: heraldRuns.map((r) => r.sent) },
+      stored,
       targets,
       met: {
         ratio: ratio >= targets.ratio,
@@ -411,6 +477,26 @@ export async function runIngestBench(
     await database.cleanup().catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+async function storedRows(
+  database: Database,
+  dialect: IngestDialect,
+): Promise<IngestBenchResult["stored"]> {
+  const count = async (table: string) =>
+    Number(
+      (await database.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n,
+    );
+  const indexes = await database.query<{ name: string }>(
+    dialect === "sqlite"
+      ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name"
+      : "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'deliveries' ORDER BY indexname",
+  );
+  return {
+    messages: await count("messages"),
+    deliveries: await count("deliveries"),
+    deliveryIndexes: indexes.map((i) => i.name),
+  };
 }
 
 /** (bare + load generator) ÷ (Herald + PostgreSQL backends + load generator); null if unknown. */
@@ -431,6 +517,12 @@ const failureText = (f: { other: Record<string, number>; errors: number; timeout
   return parts.length === 0 ? "none" : parts.join(", ");
 };
 
+const VARIANT_LABELS: Record<IngestVariant, string> = {
+  "as-configured": "1 delivery",
+  "message-only": "no delivery",
+  "fewer-indexes": "1 delivery, no secondary delivery index",
+};
+
 export function ingestTable(result: IngestBenchResult): string {
   const { bare, herald, settings } = result;
   return formatTable([
@@ -445,7 +537,7 @@ export function ingestTable(result: IngestBenchResult): string {
       "not 202": failureText(result.failures.bare),
     },
     {
-      contender: `herald serve (${settings.dialect}, durable 202, 1 delivery)`,
+      contender: `herald serve (${settings.dialect}, durable 202, ${VARIANT_LABELS[settings.variant]})`,
       "median req/s": rps(herald.median),
       spread: pct(herald.spread),
       runs: herald.runs.map(rps).join(" "),

@@ -1,0 +1,35 @@
+// The SQLite storage of a delivery, statement by statement (bench/deliverSqliteStatements.ts):
+//
+//   npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--drop index,index,…]
+//
+// The figures of docs/benchmarks.md#sqlite-storage-per-delivery-statement-by-statement come from it.
+
+import { measureDeliveryStatements } from "./deliverSqliteStatements.js";
+
+const args = process.argv.slice(2).filter((arg) => arg !== "--");
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(`--${name}`);
+  return at < 0 ? undefined : args[at + 1];
+};
+const deliveries = Number(option("deliveries") ?? 40_000);
+const drop = (option("drop") ?? "").split(",").filter((name) => name !== "");
+if (!Number.isInteger(deliveries) || deliveries < 1) {
+  console.error(
+    "usage: npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--drop index,index,…]",
+  );
+  process.exit(2);
+}
+
+const result = await measureDeliveryStatements({ deliveries, drop });
+console.log(
+  `${result.deliveries} deliveries claimed and completed` +
+    (drop.length === 0 ? "" : ` without ${drop.join(", ")}`),
+);
+for (const { statement, usPerDelivery, perDelivery } of result.statements) {
+  console.log(
+    `  ${usPerDelivery.toFixed(2).padStart(6)} µs  ×${perDelivery.toFixed(3).padEnd(6)} ${statement}`,
+  );
+}
+console.log(`  ${result.statementsUs.toFixed(2).padStart(6)} µs  all statements`);
+console.log(`  ${result.storeCallsUs.toFixed(2).padStart(6)} µs  the store calls (wall)`);
+console.log(`  ${result.cpuUs.toFixed(2).padStart(6)} µs  this process's CPU`);
