@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type ContractContext,
+  claimAll,
   claimOne,
   dispatch,
   expectCode,
@@ -42,6 +43,33 @@ export function leaseContract(t: ContractContext): void {
   }
 
   describe("lease-guarded work", () => {
+    it("counts the failure run attempt by attempt when outcomes arrive together", async () => {
+      const endpoint = await makeEndpoint(t.store);
+      for (let i = 0; i < 7; i++) await dispatch(t.store, [endpoint.id]);
+      const ids = (await claimAll(t.store, "w")).map((c) => c.delivery.id);
+      expect(ids).toHaveLength(7);
+      const ok = { startedAt: START, durationMs: 1, succeeded: true, statusCode: 204 };
+      const record = (deliveryId: string, succeeded: boolean) =>
+        t.store.recordAttempt({
+          deliveryId,
+          owner: "w",
+          attempt: succeeded ? ok : failedAttempt(),
+        });
+      const failingOnce = { consecutiveFailures: 1, failingSince: iso(START) };
+      const healthy = { consecutiveFailures: 0, failingSince: null };
+      // Called in one turn: stores that group commits write these together, in this order.
+      const first = await Promise.all(
+        [true, false, true, true].map((succeeded, i) => record(ids[i]!, succeeded)),
+      );
+      expect(first.map((o) => o.endpointHealth)).toEqual([healthy, failingOnce, healthy, healthy]);
+      expect((await t.store.getEndpoint(endpoint.id))?.consecutiveFailures).toBe(0);
+      const second = await Promise.all(
+        [false, true, false].map((succeeded, i) => record(ids[4 + i]!, succeeded)),
+      );
+      expect(second.map((o) => o.endpointHealth)).toEqual([failingOnce, healthy, failingOnce]);
+      expect(await t.store.getEndpoint(endpoint.id)).toMatchObject(failingOnce);
+    });
+
     it("logs attempts in order, counts them and tracks the endpoint's failure run", async () => {
       const { endpoint, deliveryId } = await claimed();
       const first = await t.store.recordAttempt({

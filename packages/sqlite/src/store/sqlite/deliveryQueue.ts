@@ -180,8 +180,16 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     return { current, next: write.change(next, nowIso), attempt: record };
   };
 
-  /** The planned write: attempt log, endpoint failure run, the delivery's changed columns. */
-  const execute = ({ current, next, attempt }: PlannedWrite): GuardedResult => {
+  /**
+   * The planned write: attempt log, endpoint failure run, the delivery's changed columns.
+   * `healthy`: endpoints that this transaction has already left with no failure run (a
+   * success's HEALTH ran and nothing has failed on them since); a success on one of them
+   * changes nothing, so its HEALTH is not run again.
+   */
+  const execute = (
+    { current, next, attempt }: PlannedWrite,
+    healthy: ReadonlySet<string>,
+  ): GuardedResult => {
     if (attempt === undefined) {
       writeChanges(current, next);
       return { delivery: next };
@@ -198,11 +206,14 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
       attempt.responseBody,
       attempt.error,
     );
-    const health = sql(HEALTH).get({
-      ok: attempt.succeeded ? 1 : 0,
-      started: ms(attempt.startedAt),
-      id: current.endpointId,
-    }) as { consecutive_failures: number; failing_since: number | null } | undefined;
+    const health =
+      attempt.succeeded && healthy.has(current.endpointId)
+        ? undefined
+        : (sql(HEALTH).get({
+            ok: attempt.succeeded ? 1 : 0,
+            started: ms(attempt.startedAt),
+            id: current.endpointId,
+          }) as { consecutive_failures: number; failing_since: number | null } | undefined);
     writeChanges(current, next);
     return {
       delivery: next,
@@ -219,14 +230,26 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
    * A group's writes in order. Fast path (`savepoints` false): a write refused by its checks
    * has written nothing, so it needs no savepoint; a write that fails once it has started
    * writing (a database error) throws HalfWritten, and the group is run again with a savepoint
-   * per write, so that one failure undoes only its own change.
+   * per write, so that one failure undoes only its own change. An endpoint counts as healthy
+   * for the rest of the group only once the write that left it so is kept (its savepoint
+   * released, or on the fast path, where a failure reruns the whole group).
    */
   const runGroup = (writes: readonly GuardedWrite[], savepoints: boolean): Outcome[] => {
     const outcomes: Outcome[] = [];
+    const healthy = new Set<string>();
+    const kept = (result: GuardedResult, endpointId: string): GuardedResult => {
+      if (result.attempt?.succeeded === true) healthy.add(endpointId);
+      else if (result.attempt !== undefined) healthy.delete(endpointId);
+      return result;
+    };
     for (const write of writes) {
       if (savepoints) {
         try {
-          outcomes.push({ ok: true, value: ctx.db.transaction(() => execute(plan(write)))() });
+          const planned = ctx.db.transaction(() => {
+            const p = plan(write);
+            return { p, result: execute(p, healthy) };
+          })();
+          outcomes.push({ ok: true, value: kept(planned.result, planned.p.current.endpointId) });
         } catch (error) {
           outcomes.push({ ok: false, error });
         }
@@ -240,7 +263,10 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
         continue;
       }
       try {
-        outcomes.push({ ok: true, value: execute(planned) });
+        outcomes.push({
+          ok: true,
+          value: kept(execute(planned, healthy), planned.current.endpointId),
+        });
       } catch (error) {
         throw new HalfWritten("a grouped write failed half-way", { cause: error });
       }
