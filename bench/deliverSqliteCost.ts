@@ -4,13 +4,11 @@
 //
 // The figures of docs/benchmarks.md#sqlite-storage-per-delivery-statement-by-statement come from it.
 
+import { optionValue, scriptArgs } from "./cliArgs.js";
 import { measureDeliveryStatements } from "./deliverSqliteStatements.js";
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at < 0 ? undefined : args[at + 1];
-};
+const args = scriptArgs();
+const option = (name: string) => optionValue(args, name);
 const deliveries = Number(option("deliveries") ?? 40_000);
 const drop = (option("drop") ?? "").split(",").filter((name) => name !== "");
 if (!Number.isInteger(deliveries) || deliveries < 1) {

@@ -4,6 +4,7 @@
 // PostgreSQL with one `herald worker`, side by side; the floor and the four setups are measured
 // in rounds at 200/s and 1,000/s, the order rotated each round so no setup always follows the
 // same one. Prints one table per build (with the same floor rows) and their p50/p99 side by side.
+import { scriptArgs } from "./cliArgs.js";
 import {
   type E2eStats,
   runKey,
@@ -17,7 +18,7 @@ import { startLatencyReceiver } from "./e2eLatencyReceiver.js";
 import { createBenchDatabase, type E2eTarget, floorTarget } from "./e2eLatencySetup.js";
 import { formatTable } from "./measure.js";
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
+const args = scriptArgs();
 const roundsAt = args.indexOf("--rounds");
 const rounds = roundsAt < 0 ? 3 : Number(args[roundsAt + 1]);
 const bins = args.filter((arg, i) => !arg.startsWith("--") && (roundsAt < 0 || i !== roundsAt + 1));

@@ -6,14 +6,12 @@
 // The figures of docs/benchmarks.md#round-seven-ingestion-without-the-version-read--before--after-and-the-cpu-budget
 // come from it.
 
+import { optionValue, scriptArgs } from "./cliArgs.js";
 import { measureCpuByProcess } from "./e2eCpuByProcess.js";
 import type { E2eStore } from "./e2eLatencySetup.js";
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at < 0 ? undefined : args[at + 1];
-};
+const args = scriptArgs();
+const option = (name: string) => optionValue(args, name);
 const store = (option("store") ?? "postgres") as E2eStore;
 const rate = Number(option("rate") ?? 200);
 const seconds = Number(option("seconds") ?? 10);

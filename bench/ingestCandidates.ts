@@ -7,16 +7,14 @@
 //
 // The figures of docs/benchmarks.md#round-eight-the-issues-candidates-measured come from it.
 
+import { optionValue, scriptArgs } from "./cliArgs.js";
 import { type IngestDialect, type IngestVariant, runIngestBench } from "./ingest.js";
 import { formatTable } from "./measure.js";
 
 const VARIANTS: readonly IngestVariant[] = ["as-configured", "message-only", "fewer-indexes"];
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at < 0 ? undefined : args[at + 1];
-};
+const args = scriptArgs();
+const option = (name: string) => optionValue(args, name);
 const dialect = (option("dialect") ?? "sqlite") as IngestDialect;
 const rounds = Number(option("rounds") ?? 1);
 const quick = args.includes("--quick");

@@ -1,7 +1,9 @@
 // `npx vite-node bench/profileSummary.ts <file.cpuprofile>… [--top N]`: prints the largest
 // items of each CPU profile (bench/profile.ts), e.g. the ones `HERALD_BENCH_CPU_PROF=<dir> npm
 // run bench -- ingest-sqlite` writes for Herald's process.
+
 import { readFileSync } from "node:fs";
+import { scriptArgs } from "./cliArgs.js";
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from "./profile.js";
 
 function print(file: string, summary: ProfileSummary): void {
@@ -16,7 +18,7 @@ function print(file: string, summary: ProfileSummary): void {
   for (const { name, share } of summary.inclusive) console.log(`  ${pct(share)}  ${name}`);
 }
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
+const args = scriptArgs();
 const at = args.indexOf("--top");
 const top = at === -1 ? 30 : Number(args.splice(at, 2)[1]);
 if (args.length === 0 || !Number.isInteger(top) || top < 1) {

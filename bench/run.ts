@@ -1,7 +1,9 @@
 // `npm run bench [-- <name> …] [-- --quick]`: runs the named benchmarks (all by default) from
 // every bench/*.bench.ts, prints each table, writes bench/results/<name>.json, and rewrites
 // the summary table of docs/benchmarks.md from the latest result of every benchmark.
+
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { scriptArgs } from "./cliArgs.js";
 import { formatTable, writeResult } from "./measure.js";
 import type { BenchFn, BenchModule, SummaryRow } from "./types.js";
 
@@ -71,7 +73,7 @@ function updateDocs(order: readonly string[], command: string, took: string): st
   return "docs/benchmarks.md summary updated";
 }
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
+const args = scriptArgs();
 const quick = args.includes("--quick");
 const names = args.filter((arg) => !arg.startsWith("--"));
 const benches = await loadBenches();

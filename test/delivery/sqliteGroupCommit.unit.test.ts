@@ -88,4 +88,27 @@ describe("SQLite group commit", () => {
     };
     expect(endpoint.consecutive_failures).toBe(0);
   });
+
+  it("a success undone by its savepoint does not spare the next success its failure-run reset", async () => {
+    const { store, db, ids } = await setUp(2);
+    const [broken, ok] = ids as [string, string];
+    db.exec("UPDATE endpoints SET consecutive_failures = 2, failing_since = 1");
+    // `broken` logs its attempt and resets the failure run, then its write-back fails: its
+    // savepoint undoes both, so `ok` must reset the run itself.
+    db.exec(`CREATE TRIGGER fail_one BEFORE UPDATE ON deliveries WHEN NEW.id = '${broken}'
+      BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+    const now = Date.now();
+    const results = await Promise.allSettled([
+      store.recordAttempt({ deliveryId: broken, owner: "w", now, attempt: okAttempt(now) }),
+      store.recordAttempt({ deliveryId: ok, owner: "w", now, attempt: okAttempt(now) }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    expect((results[1] as PromiseFulfilledResult<{ endpointHealth: unknown }>).value).toMatchObject(
+      { endpointHealth: { consecutiveFailures: 0, failingSince: null } },
+    );
+    expect(db.prepare("SELECT consecutive_failures, failing_since FROM endpoints").get()).toEqual({
+      consecutive_failures: 0,
+      failing_since: null,
+    });
+  });
 });

@@ -245,11 +245,11 @@ export function sqliteQueue(ctx: SqliteContext, clock: Clock): QueueMethods {
     for (const write of writes) {
       if (savepoints) {
         try {
-          const planned = ctx.db.transaction(() => {
-            const p = plan(write);
-            return { p, result: execute(p, healthy) };
+          const { endpointId, result } = ctx.db.transaction(() => {
+            const planned = plan(write);
+            return { endpointId: planned.current.endpointId, result: execute(planned, healthy) };
           })();
-          outcomes.push({ ok: true, value: kept(planned.result, planned.p.current.endpointId) });
+          outcomes.push({ ok: true, value: kept(result, endpointId) });
         } catch (error) {
           outcomes.push({ ok: false, error });
         }
