@@ -9,6 +9,18 @@ import { type MigratedSqlite, migratedSqlite } from "../helpers/sqlite.js";
 
 const LEASE_MS = 60_000;
 
+/** A trigger that aborts the statement writing the row of `table` whose `column` is `id`. */
+function failWritesOf(
+  db: MigratedSqlite["db"],
+  statement: "INSERT" | "UPDATE",
+  table: string,
+  column: string,
+  id: string,
+): void {
+  db.exec(`CREATE TRIGGER fail_one BEFORE ${statement} ON ${table} WHEN NEW.${column} = '${id}'
+    BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+}
+
 describe("SQLite group commit", () => {
   let file: MigratedSqlite | undefined;
   afterEach(() => file?.cleanup());
@@ -50,8 +62,7 @@ describe("SQLite group commit", () => {
     const { store, db, ids } = await setUp(4);
     const [ok1, broken, lost, ok2] = ids as [string, string, string, string];
     // The attempt INSERT of `broken` fails after the lease check passed.
-    db.exec(`CREATE TRIGGER fail_one BEFORE INSERT ON attempts WHEN NEW.delivery_id = '${broken}'
-      BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+    failWritesOf(db, "INSERT", "attempts", "delivery_id", broken);
     const now = Date.now();
     const results = await Promise.allSettled([
       store.completeDelivery({ deliveryId: ok1, owner: "w", now, attempt: okAttempt(now) }),
@@ -95,8 +106,7 @@ describe("SQLite group commit", () => {
     db.exec("UPDATE endpoints SET consecutive_failures = 2, failing_since = 1");
     // `broken` logs its attempt and resets the failure run, then its write-back fails: its
     // savepoint undoes both, so `ok` must reset the run itself.
-    db.exec(`CREATE TRIGGER fail_one BEFORE UPDATE ON deliveries WHEN NEW.id = '${broken}'
-      BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+    failWritesOf(db, "UPDATE", "deliveries", "id", broken);
     const now = Date.now();
     const results = await Promise.allSettled([
       store.recordAttempt({ deliveryId: broken, owner: "w", now, attempt: okAttempt(now) }),
