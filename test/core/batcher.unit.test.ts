@@ -92,6 +92,38 @@ describe("batcher", () => {
     expect(writer.mostRunning()).toBe(2);
   });
 
+  it("with overlapFrom, starts a batch beside one in flight only once that many items wait", async () => {
+    const writer = gatedWriter();
+    const batcher = createBatcher<number, number>({
+      write: writer.write,
+      maxBatch: 4,
+      maxConcurrent: 4,
+      overlapFrom: 4,
+    });
+    const first = batcher.submit(0);
+    await turn();
+    expect(writer.batches).toEqual([[0]]);
+    // Three wait while [0] is written: too few to overlap it, so none starts, in any turn.
+    const few = [1, 2, 3].map((n) => batcher.submit(n));
+    await turn();
+    await turn();
+    expect(writer.batches).toEqual([[0]]);
+    // A fourth makes a full batch: it goes beside [0]; then four more make a third.
+    const more = [4, 5, 6, 7, 8].map((n) => batcher.submit(n));
+    await turn();
+    expect(writer.batches).toEqual([[0], [1, 2, 3, 4], [5, 6, 7, 8]]);
+    // One more waits for a batch to finish: a fourth may run, but one item does not overlap.
+    const last = batcher.submit(9);
+    await turn();
+    expect(writer.batches).toHaveLength(3);
+    await writer.releaseAll();
+    expect(await Promise.all([first, ...few, ...more, last])).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => n * 2),
+    );
+    expect(writer.batches.at(-1)).toEqual([9]);
+    expect(writer.mostRunning()).toBe(3);
+  });
+
   it("keeps items with one key apart: the later waits for the next batch", async () => {
     const { batches, write } = echoWriter<string>();
     const batcher = createBatcher<string, string>({

@@ -17,6 +17,13 @@ export interface BatcherOptions<I, R> {
   maxBatch?: number;
   /** Batches written at once (1 for a single writer). Default 1. */
   maxConcurrent?: number;
+  /**
+   * With `maxConcurrent` above 1: a batch starts while others are being written only when at
+   * least this many items wait; fewer wait for a batch in flight to finish and go together into
+   * the next one. So a steady flow is written in few, full batches, and batches overlap only
+   * for a backlog. Default 1: whenever any wait.
+   */
+  overlapFrom?: number;
   /** Extra wait before writing a batch that is not full, to gather more. Default 0. */
   maxWaitMs?: number;
   /**
@@ -67,6 +74,7 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
   const maxBatch = options.maxBatch ?? 256;
   const maxConcurrent = options.maxConcurrent ?? 1;
   const maxWaitMs = options.maxWaitMs ?? 0;
+  const overlapFrom = Math.max(1, options.overlapFrom ?? 1);
   const { key, giveUp, retryAlone } = options;
   const queue: Waiter<I, R>[] = [];
   let running = 0;
@@ -125,8 +133,12 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     return { batch, heldBack: kept > 0 };
   }
 
+  /** Whether a batch may start now: none is being written, or enough items wait to overlap. */
+  const mayStart = () =>
+    queue.length > 0 && (running === 0 || (running < maxConcurrent && queue.length >= overlapFrom));
+
   function pump(): void {
-    while (running < maxConcurrent && queue.length > 0) {
+    while (mayStart()) {
       const { batch, heldBack } = take();
       bursting = batch.length > 1;
       running += 1;
@@ -175,7 +187,8 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
         const waiter: Waiter<I, R> = { item, resolve, reject, timer: undefined, gaveUp: false };
         if (giveUp !== undefined) waiter.timer = setTimeout(abandon, giveUp.afterMs, waiter);
         queue.push(waiter);
-        if (running < maxConcurrent) schedule();
+        // Otherwise the batch in flight schedules the next one when it is written.
+        if (mayStart()) schedule();
       });
     },
     drain() {

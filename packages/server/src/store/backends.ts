@@ -167,7 +167,8 @@ const postgres: BackendProfile = {
   // A service's ingestion, API and (in-process) delivery worker share 20 connections; the CLI's
   // store commands run one thing at a time.
   poolSize: { serve: 20, worker: 20, cli: 2 },
-  // Several transactions commit at once (each takes a connection of the pool).
+  // Several transactions commit at once (each takes a connection of the pool), a further one only
+  // while a full batch waits (ingestBatches.ts).
   ingestWriters: 4,
   isUnavailable: isPgUnavailable,
   async open(target, options = {}) {

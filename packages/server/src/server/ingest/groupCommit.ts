@@ -20,6 +20,11 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Transactions written at once (1 for SQLite's single writer). Default 1. */
   maxConcurrent?: number;
+  /**
+   * With maxConcurrent above 1: a transaction starts beside one being written only when this
+   * many messages wait (BatcherOptions.overlapFrom). Default 1.
+   */
+  overlapFrom?: number;
   /** Extra wait before writing a batch that is not full, to gather more. Default 0. */
   maxWaitMs?: number;
   /** Called once per written batch (metrics). */
@@ -91,6 +96,7 @@ export function createGroupCommitter(options: GroupCommitOptions): GroupCommitte
     retryAlone: (error) => !isHeraldError(error, "store.unavailable"),
     ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
     ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
+    ...(options.overlapFrom === undefined ? {} : { overlapFrom: options.overlapFrom }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
     ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
     ...(giveUpAfterMs === undefined

@@ -55,12 +55,17 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create
 export function createIngestBatches(options: IngestBatchesOptions): GroupCommitter {
   const { store, defaultRetry, metrics } = options;
   const routes = createEndpointRoutes(store);
+  const maxBatch = options.maxBatch ?? DEFAULT_INGEST_MAX_BATCH;
   return createGroupCommitter({
     store,
-    maxBatch: options.maxBatch ?? DEFAULT_INGEST_MAX_BATCH,
+    maxBatch,
     maxWaitMs: options.maxWaitMs ?? 0,
-    // Transactions in flight at once: the backend profile's ingest writers.
+    // Transactions in flight at once: the backend profile's ingest writers, a further one only
+    // for a backlog of a full batch. Below that, webhooks wait for the transaction in flight and
+    // share the next: on PostgreSQL a statement's fixed cost (its executor start, its commit) is
+    // then paid by a dozen webhooks or more instead of a few (docs/benchmarks.md, round nine).
     maxConcurrent: backendFor(options.dialect).ingestWriters,
+    overlapFrom: maxBatch,
     ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
     onBatch: (size, ms, failed) => metrics?.ingestBatch(size, ms / 1000, failed),
     // The first round routes on the cached endpoints and has the write check their version
