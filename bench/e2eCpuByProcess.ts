@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { percentile, sleep } from "./deliverHarness.js";
-import { measureOpenLoop, warmUp } from "./e2eLatency.js";
+import { defaultPgUrl, measureOpenLoop, warmUp } from "./e2eLatency.js";
 import { startLatencyReceiver } from "./e2eLatencyReceiver.js";
 import {
   type BenchDatabase,
@@ -59,61 +59,60 @@ export interface CpuByProcess {
 
 export const BENCH_GROUP = "bench (load + receiver)";
 
-/** Herald's processes on this machine: pid → `serve` or `worker`. */
-function heraldProcesses(): Map<number, string> {
-  const found = new Map<number, string>();
+/** Every process's command line (NULs as spaces), by pid; one that exits meanwhile is left out. */
+function commandLines(): Map<number, string> {
+  const commands = new Map<number, string>();
   for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-    let command: string;
     try {
-      command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      commands.set(Number(pid), readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
     } catch {
-      continue; // gone meanwhile
-    }
-    if (command.includes("cli/bin.js")) {
-      found.set(Number(pid), command.includes(" worker ") ? "worker" : "serve");
+      // gone meanwhile
     }
   }
-  return found;
+  return commands;
+}
+
+interface CpuSnapshot {
+  /** CPU ms so far of each group: serve, worker, the bench database's backends, this process. */
+  groups: Map<string, number>;
+  /** PostgreSQL: CPU ms so far of each client backend, labelled by the process it works for. */
+  backends: Map<number, { label: string; ms: number }>;
 }
 
 /**
- * CPU ms so far of each group of processes: serve, worker, the bench database's backends (but
- * the bench's own, `ownBackend`), this one.
+ * One reading of /proc (and, on PostgreSQL, of pg_stat_activity through `client`, whose own
+ * backend `ownBackend` is left out of every group).
  */
-function cpuByGroup(databaseName: string | undefined, ownBackend?: number): Map<string, number> {
+async function snapshot(
+  databaseName: string | undefined,
+  client: pg.Client | undefined,
+  ownBackend: number | undefined,
+): Promise<CpuSnapshot> {
   const groups = new Map<string, number>();
   const add = (group: string, pid: number) =>
     groups.set(group, (groups.get(group) ?? 0) + (processCpuMs(pid) ?? 0));
   add(BENCH_GROUP, process.pid);
-  const herald = heraldProcesses();
-  for (const [pid, role] of herald) add(role, pid);
-  if (databaseName !== undefined) {
-    for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-      // Herald's own command lines name the database too (--db).
-      if (herald.has(Number(pid)) || Number(pid) === ownBackend) continue;
-      try {
-        const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-        if (command.includes(databaseName)) add("postgres", Number(pid));
-      } catch {
-        // gone meanwhile
-      }
+  // pid → serve | worker
+  const herald = new Map<number, string>();
+  for (const [pid, command] of commandLines()) {
+    if (command.includes("cli/bin.js")) {
+      const role = command.includes(" worker ") ? "worker" : "serve";
+      herald.set(pid, role);
+      add(role, pid);
+      // Herald's own command lines name the database too (--db): they are not backends.
+    } else if (databaseName !== undefined && pid !== ownBackend && command.includes(databaseName)) {
+      add("postgres", pid);
     }
   }
-  return groups;
-}
-
-/** CPU ms so far of each backend of the bench database, labelled by the process it works for. */
-async function backendCpu(client: pg.Client): Promise<Map<number, { label: string; ms: number }>> {
-  const backends = await backendOwners(client, heraldProcesses());
-  const cpu = new Map<number, { label: string; ms: number }>();
-  for (const backend of backends) {
+  const backends = new Map<number, { label: string; ms: number }>();
+  for (const backend of client === undefined ? [] : await backendOwners(client, herald)) {
     const label =
       backend.owner === null
         ? "unattributed"
         : `${backend.owner}${backend.listening ? " LISTEN" : ""}`;
-    cpu.set(backend.backendPid, { label, ms: processCpuMs(backend.backendPid) ?? 0 });
+    backends.set(backend.backendPid, { label, ms: processCpuMs(backend.backendPid) ?? 0 });
   }
-  return cpu;
+  return { groups, backends };
 }
 
 const SETTING = /^([a-z_][a-z0-9_.]*)=(.*)$/;
@@ -138,8 +137,7 @@ async function applySettings(database: BenchDatabase, settings: readonly string[
 /** Starts the setup, warms it up, and measures each open-loop run's CPU by process. */
 export async function measureCpuByProcess(options: CpuByProcessOptions): Promise<CpuByProcess> {
   const { store, rate, seconds, bin } = options;
-  const pgUrl =
-    options.pgUrl ?? process.env.HERALD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+  const pgUrl = options.pgUrl ?? defaultPgUrl();
   const receiver = await startLatencyReceiver();
   const database = store === "postgres" ? await createBenchDatabase(pgUrl) : undefined;
   let client: pg.Client | undefined;
@@ -164,24 +162,22 @@ export async function measureCpuByProcess(options: CpuByProcessOptions): Promise
       await sleep(1_000);
       const runs: CpuRun[] = [];
       for (let i = 0; i < (options.runs ?? 1); i++) {
-        const before = cpuByGroup(database?.name, ownBackend);
-        const backendsBefore = client === undefined ? undefined : await backendCpu(client);
+        const before = await snapshot(database?.name, client, ownBackend);
         const run = await measureOpenLoop(target, receiver, rate, seconds);
-        const after = cpuByGroup(database?.name, ownBackend);
-        const backendsAfter = client === undefined ? undefined : await backendCpu(client);
+        const after = await snapshot(database?.name, client, ownBackend);
         // A process that exited meanwhile takes its CPU with it: never below 0.
         const perWebhook = (ms: number, earlier: number | undefined) =>
           Math.max(0, ms - (earlier ?? 0)) / run.accepted;
         const perWebhookMs: Record<string, number> = {};
         let totalMs = 0;
-        for (const [group, ms] of after) {
-          perWebhookMs[group] = perWebhook(ms, before.get(group));
+        for (const [group, ms] of after.groups) {
+          perWebhookMs[group] = perWebhook(ms, before.groups.get(group));
           totalMs += perWebhookMs[group];
         }
         const postgresByOwnerMs: Record<string, number> = {};
-        for (const [pid, { label, ms }] of backendsAfter ?? []) {
+        for (const [pid, { label, ms }] of after.backends) {
           postgresByOwnerMs[label] =
-            (postgresByOwnerMs[label] ?? 0) + perWebhook(ms, backendsBefore?.get(pid)?.ms);
+            (postgresByOwnerMs[label] ?? 0) + perWebhook(ms, before.backends.get(pid)?.ms);
         }
         runs.push({
           accepted: run.accepted,
