@@ -179,6 +179,8 @@ const postgres: BackendProfile = {
     const pool = createPgPool({
       connectionString: target.url,
       schema: target.schema,
+      // `herald serve`, `herald worker`: whose connection is whose in pg_stat_activity.
+      applicationName: role === undefined ? "herald" : `herald ${role}`,
       ...(max === undefined ? {} : { max }),
       ...(options.pgTimeouts === undefined ? {} : { timeouts: options.pgTimeouts }),
     });

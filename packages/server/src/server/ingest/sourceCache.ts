@@ -1,6 +1,10 @@
 // Sources read per webhook would cost a database round trip each; they change rarely, so each
 // process keeps them for a second. A change through this process's API is seen at once
-// (invalidate); one made elsewhere (the CLI, another server) within `ttlMs`.
+// (invalidate); one made elsewhere (the CLI, another server) within twice `ttlMs`: for one
+// `ttlMs` after an entry expired it is still answered while a single read in the background
+// renews it. Webhooks never wait for that read, nor does each start one of its own: at 1,000
+// webhooks/s, every webhook arriving while the read ran started another, a dozen or more reads
+// a second each taking a connection from the pool ingestion commits on.
 //
 // A stored source that cannot verify anything (a secret its scheme cannot use, bad hmac
 // options: written before the API checked them, or straight into the database) is found when it
@@ -150,31 +154,66 @@ export function createSourceCache(
   const { ttlMs = 1000, now = () => performance.now(), onUnusable } = options;
   const allowUnsigned = options.allowUnsigned ?? false;
   const entries = new Map<string, Entry>();
-  return {
-    async get(name) {
-      const hit = entries.get(name);
-      if (hit !== undefined && hit.expiresAt > now()) {
-        if (hit.unusable !== undefined) throw misconfigured(name);
-        return hit.value;
-      }
-      const record = await store.getSource(name);
+  /** The read in flight per name: concurrent callers share it. */
+  const reads = new Map<string, Promise<Entry>>();
+  /** Moved by invalidate: a read that started before is answered but not kept. */
+  let generation = 0;
+
+  function read(name: string): Promise<Entry> {
+    const pending = reads.get(name);
+    if (pending !== undefined) return pending;
+    const startedIn = generation;
+    const reading = store.getSource(name).then((record): Entry => {
       const { value, unusable } =
         record === undefined
           ? { value: undefined, unusable: undefined }
           : load(record, allowUnsigned);
-      // Unknown names are cached too (a flood of them must not each reach the database), in a
-      // bounded map: the oldest entry goes first.
-      if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-      entries.set(name, { value, unusable, expiresAt: now() + ttlMs });
-      if (unusable !== undefined) {
-        onUnusable?.(name, unusable);
-        throw misconfigured(name);
+      const entry = { value, unusable, expiresAt: now() + ttlMs };
+      if (generation === startedIn) {
+        // Unknown names are cached too (a flood of them must not each reach the database), in
+        // a bounded map: the oldest entry goes first.
+        entries.delete(name);
+        if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+        entries.set(name, entry);
       }
-      return value;
+      if (unusable !== undefined) onUnusable?.(name, unusable);
+      return entry;
+    });
+    reads.set(name, reading);
+    const settled = () => {
+      if (reads.get(name) === reading) reads.delete(name);
+    };
+    reading.then(settled, settled);
+    return reading;
+  }
+
+  function answer(name: string, entry: Entry): CachedSource | undefined {
+    if (entry.unusable !== undefined) throw misconfigured(name);
+    return entry.value;
+  }
+
+  return {
+    async get(name) {
+      const hit = entries.get(name);
+      const at = now();
+      if (hit !== undefined && hit.expiresAt > at) return answer(name, hit);
+      if (hit !== undefined && hit.expiresAt + ttlMs > at) {
+        // Renewed in the background; a failed read leaves the entry as it is, and once it is
+        // older than this the callers wait for a read and see its failure.
+        read(name).catch(() => {});
+        return answer(name, hit);
+      }
+      return answer(name, await read(name));
     },
     invalidate(name) {
-      if (name === undefined) entries.clear();
-      else entries.delete(name);
+      generation++;
+      if (name === undefined) {
+        entries.clear();
+        reads.clear();
+      } else {
+        entries.delete(name);
+        reads.delete(name);
+      }
     },
   };
 }
