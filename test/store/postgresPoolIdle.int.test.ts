@@ -1,9 +1,11 @@
 // Idle pool connections stay open (database.ts, IDLE_TIMEOUT_MS): pg would close them after 10 s,
 // and a burst after a quiet spell would then wait for new backends. They must not keep the
-// process alive either: an idle connection's socket is unref'd until it is taken again.
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+// process alive either: an idle connection's socket is unref'd until it is taken again. And the
+// connections' application_name: the pool's, unless the URL or PGAPPNAME names one.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createPgPool } from "../../packages/postgres/src/store/postgres/database.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
-import { serviceAvailable } from "../helpers/services.js";
+import { serviceAvailable, serviceUrl } from "../helpers/services.js";
 
 const available = await serviceAvailable("postgres");
 
@@ -55,5 +57,45 @@ describe.skipIf(!available)("postgres pool: idle connections", () => {
     expect(refSockets()).toBe(idle + 3);
     for (const client of clients) client.release();
     expect(refSockets()).toBe(idle);
+  });
+});
+
+// Skipped only when PostgreSQL is down outside CI; under CI=true serviceAvailable throws instead.
+describe.skipIf(!available)("postgres pool: application_name", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  const nameOf = async (options: { url?: string; applicationName?: string }) => {
+    const pool = createPgPool({
+      connectionString: options.url ?? serviceUrl("postgres"),
+      max: 1,
+      ...(options.applicationName === undefined
+        ? {}
+        : { applicationName: options.applicationName }),
+    });
+    try {
+      const { rows } = await pool.query<{ name: string }>(
+        "SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+      );
+      return rows[0]!.name;
+    } finally {
+      await pool.end();
+    }
+  };
+
+  it("is herald, or the name the pool is given", async () => {
+    vi.stubEnv("PGAPPNAME", undefined);
+    expect(await nameOf({})).toBe("herald");
+    expect(await nameOf({ applicationName: "herald worker" })).toBe("herald worker");
+  });
+
+  it("is the connection string's or PGAPPNAME's when they name one", async () => {
+    const url = new URL(serviceUrl("postgres"));
+    url.searchParams.set("application_name", "from_url");
+    vi.stubEnv("PGAPPNAME", undefined);
+    expect(await nameOf({ url: url.toString(), applicationName: "herald serve" })).toBe("from_url");
+    vi.stubEnv("PGAPPNAME", "from_env");
+    expect(await nameOf({ applicationName: "herald serve" })).toBe("from_env");
   });
 });

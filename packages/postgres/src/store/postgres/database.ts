@@ -66,8 +66,8 @@ export interface PgPoolOptions {
   /** Pool size; default 10. */
   max?: number;
   /**
-   * `application_name` of every connection, shown in `pg_stat_activity` and the server's logs;
-   * default `herald`.
+   * `application_name` of every connection, shown in `pg_stat_activity`; default `herald`. One
+   * named by the connection string (`?application_name=`) or by `PGAPPNAME` wins, as in libpq.
    */
   applicationName?: string;
   /**
@@ -93,13 +93,20 @@ export function assertSchemaName(schema: string): string {
   return schema;
 }
 
+/** The connection string or the environment names the application (pg then uses that name). */
+function namesApplication(connectionString: string): boolean {
+  return /[?&]application_name=/.test(connectionString) || process.env.PGAPPNAME !== undefined;
+}
+
 export function createPgPool(options: PgPoolOptions): PgPool {
   const schema = assertSchemaName(options.schema ?? "public");
   const { timeouts } = options;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    application_name: options.applicationName ?? "herald",
+    ...(namesApplication(options.connectionString)
+      ? {}
+      : { application_name: options.applicationName ?? "herald" }),
     connectionTimeoutMillis: options.connectionTimeoutMs ?? timeouts?.connectTimeoutMs ?? 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
