@@ -4,7 +4,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SourceRecord } from "../../packages/core/src/model/deliveryRecords.js";
 import { handleError } from "../../packages/server/src/server/httpErrors.js";
 import type { GroupCommitter } from "../../packages/server/src/server/ingest/groupCommit.js";
 import { createIngestor } from "../../packages/server/src/server/ingest/ingestor.js";
@@ -13,6 +12,7 @@ import type { ServiceMetrics } from "../../packages/server/src/server/metrics.js
 import { ingestRoutes } from "../../packages/server/src/server/routes/ingest.js";
 import { coerceError, HeraldError } from "../../packages/webhooks/src/core/errors.js";
 import { signWebhook } from "../../packages/webhooks/src/signing/sign.js";
+import { sourceRecord } from "./sourceRecord.js";
 
 const DATABASE_TEXT = [
   "CHECK constraint failed: json_valid(payload)",
@@ -64,20 +64,12 @@ describe("5xx messages", () => {
   it("the webhook route: a store failure is 500 internal without the database's text", async () => {
     const { lines, logger } = capture();
     const secret = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
-    const source: SourceRecord = {
+    const source = sourceRecord({
       name: "std",
       scheme: "standard",
-      schemeOptions: null,
       secrets: [secret],
-      toleranceS: 300,
-      idempotencyHeader: null,
-      idempotencyRequired: false,
-      dedupeTtlS: 60,
       typeFrom: { body: "type" },
-      allowFrom: [],
-      createdAt: "2026-01-01T00:00:00.000Z",
-      updatedAt: "2026-01-01T00:00:00.000Z",
-    };
+    });
     const committer: GroupCommitter = {
       submit: () => Promise.reject(coerceError(new Error(DATABASE_TEXT[0]))),
       drain: async () => {},

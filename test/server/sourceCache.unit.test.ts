@@ -4,26 +4,12 @@
 import { describe, expect, it } from "vitest";
 import type { SourceRecord } from "../../packages/core/src/store/deliveryPorts.js";
 import { createSourceCache } from "../../packages/server/src/server/ingest/sourceCache.js";
+import { sourceRecord } from "./sourceRecord.js";
 
-const NOW = "2026-01-01T00:00:00.000Z";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const ROTATED = "whsec_dGhlIHNlY29uZCBzZWNyZXQgb2YgdGhpcyB0ZXN0";
 
-function source(secret: string): SourceRecord {
-  return {
-    name: "src",
-    scheme: "standard",
-    schemeOptions: null,
-    secrets: [secret],
-    toleranceS: 300,
-    idempotencyHeader: null,
-    idempotencyRequired: false,
-    dedupeTtlS: 60,
-    typeFrom: { fixed: "received" },
-    allowFrom: [],
-    createdAt: NOW,
-    updatedAt: NOW,
-  };
-}
+const source = (secret: string) => sourceRecord({ scheme: "standard", secrets: [secret] });
 
 /** A store whose reads wait until the test answers them, one by one. */
 function heldStore() {
@@ -53,6 +39,17 @@ function heldStore() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache (ttlMs 1000) that read the source holding SECRET at time 0; `setNow` moves its clock. */
+async function loadedCache() {
+  const held = heldStore();
+  let now = 0;
+  const cache = createSourceCache(held.store, { ttlMs: 1000, now: () => now });
+  const first = cache.get("src");
+  held.answer(source(SECRET));
+  await first;
+  return { held, cache, setNow: (ms: number) => (now = ms) };
+}
+
 describe("source cache", () => {
   it("reads once for many webhooks arriving together", async () => {
     const held = heldStore();
@@ -66,20 +63,15 @@ describe("source cache", () => {
   });
 
   it("answers an expired entry at once while one read renews it", async () => {
-    const held = heldStore();
-    let now = 0;
-    const cache = createSourceCache(held.store, { ttlMs: 1000, now: () => now });
-    const first = cache.get("src");
-    held.answer(source(SECRET));
-    await first;
+    const { held, cache, setNow } = await loadedCache();
 
-    now = 1500;
+    setNow(1500);
     // The read is held: these would hang if they waited for it.
     const stale = await Promise.all(Array.from({ length: 20 }, () => cache.get("src")));
     expect(stale.every((a) => a?.record.secrets[0] === SECRET)).toBe(true);
     expect(held.reads()).toBe(2);
 
-    const rotated = "whsec_dGhlIHNlY29uZCBzZWNyZXQgb2YgdGhpcyB0ZXN0";
+    const rotated = ROTATED;
     held.answer(source(rotated));
     await tick();
     expect((await cache.get("src"))?.record.secrets[0]).toBe(rotated);
@@ -87,14 +79,9 @@ describe("source cache", () => {
   });
 
   it("waits for the read once an entry is older than twice ttlMs, and reports its failure", async () => {
-    const held = heldStore();
-    let now = 0;
-    const cache = createSourceCache(held.store, { ttlMs: 1000, now: () => now });
-    const first = cache.get("src");
-    held.answer(source(SECRET));
-    await first;
+    const { held, cache, setNow } = await loadedCache();
 
-    now = 1500;
+    setNow(1500);
     await cache.get("src");
     // The background read fails: the entry stays as it was, and the next caller reads again.
     held.fail(new Error("store down"));
@@ -104,7 +91,7 @@ describe("source cache", () => {
     held.fail(new Error("store down"));
     await tick();
 
-    now = 2001;
+    setNow(2001);
     const late = cache.get("src");
     await tick();
     expect(held.reads()).toBe(4);
@@ -123,7 +110,7 @@ describe("source cache", () => {
     expect(held.reads()).toBe(2);
     // The read from before the change answers last: it answers its caller, but is not what the
     // cache keeps.
-    const rotated = "whsec_dGhlIHNlY29uZCBzZWNyZXQgb2YgdGhpcyB0ZXN0";
+    const rotated = ROTATED;
     held.answer(source(rotated), "newest");
     expect((await after)?.record.secrets[0]).toBe(rotated);
     held.answer(source(SECRET));

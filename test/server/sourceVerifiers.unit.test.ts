@@ -7,27 +7,13 @@ import type { GroupCommitter } from "../../packages/server/src/server/ingest/gro
 import { createIngestor } from "../../packages/server/src/server/ingest/ingestor.js";
 import { createSourceCache } from "../../packages/server/src/server/ingest/sourceCache.js";
 import { toSourceInput } from "../../packages/server/src/wire/source.js";
+import { sourceRecord } from "./sourceRecord.js";
 
 const TOKEN = "tok_0123456789abcdef";
 const PAIR = "acme:correct-horse-battery";
 const NOW = "2026-01-01T00:00:00.000Z";
 
-function record(fields: Partial<SourceRecord> & Pick<SourceRecord, "scheme">): SourceRecord {
-  return {
-    name: "src",
-    schemeOptions: null,
-    secrets: [],
-    toleranceS: 300,
-    idempotencyHeader: null,
-    idempotencyRequired: false,
-    dedupeTtlS: 60,
-    typeFrom: { fixed: "received" },
-    allowFrom: [],
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...fields,
-  };
-}
+const record = sourceRecord;
 
 /** An ingestor of one source whose committer keeps each key it is given (a duplicate: 200). */
 function ingestorFor(source: SourceRecord, options: { allowUnsigned?: boolean } = {}) {
