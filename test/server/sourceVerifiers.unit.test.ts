@@ -13,8 +13,6 @@ const TOKEN = "tok_0123456789abcdef";
 const PAIR = "acme:correct-horse-battery";
 const NOW = "2026-01-01T00:00:00.000Z";
 
-const record = sourceRecord;
-
 /** An ingestor of one source whose committer keeps each key it is given (a duplicate: 200). */
 function ingestorFor(source: SourceRecord, options: { allowUnsigned?: boolean } = {}) {
   const keys = new Map<string, string>();
@@ -64,7 +62,7 @@ const basic = (pair: string) => `Basic ${Buffer.from(pair).toString("base64")}`;
 
 describe("token sources", () => {
   it("take the right bearer token (202), refuse a wrong or missing one (401) before the body", async () => {
-    const { send, ingestor } = ingestorFor(record({ scheme: "token", secrets: [TOKEN] }));
+    const { send, ingestor } = ingestorFor(sourceRecord({ scheme: "token", secrets: [TOKEN] }));
     expect((await send({ Authorization: `Bearer ${TOKEN}` })).status).toBe(202);
     const wrong = await send({ Authorization: `Bearer ${TOKEN}0` });
     expect(wrong).toMatchObject({ status: 401, code: "credentials.invalid" });
@@ -81,7 +79,11 @@ describe("token sources", () => {
 
   it("read the token from the source's own header when it names one", async () => {
     const { send } = ingestorFor(
-      record({ scheme: "token", secrets: [TOKEN], schemeOptions: { header: "X-Hook-Token" } }),
+      sourceRecord({
+        scheme: "token",
+        secrets: [TOKEN],
+        schemeOptions: { header: "X-Hook-Token" },
+      }),
     );
     expect((await send({ "X-Hook-Token": TOKEN })).status).toBe(202);
     expect((await send({ Authorization: `Bearer ${TOKEN}` })).status).toBe(401);
@@ -89,7 +91,7 @@ describe("token sources", () => {
 
   it("dedupe by the idempotency header when set, else by the body", async () => {
     const { send } = ingestorFor(
-      record({ scheme: "token", secrets: [TOKEN], idempotencyHeader: "Idempotency-Key" }),
+      sourceRecord({ scheme: "token", secrets: [TOKEN], idempotencyHeader: "Idempotency-Key" }),
     );
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const first = await send({ ...auth, "Idempotency-Key": "k1" }, '{"a":1}');
@@ -101,7 +103,7 @@ describe("token sources", () => {
 
 describe("basic sources", () => {
   it("take the right pair and refuse a wrong or missing one", async () => {
-    const { send } = ingestorFor(record({ scheme: "basic", secrets: [PAIR] }));
+    const { send } = ingestorFor(sourceRecord({ scheme: "basic", secrets: [PAIR] }));
     expect((await send({ Authorization: basic(PAIR) })).status).toBe(202);
     expect(await send({ Authorization: basic("acme:not-the-password") })).toMatchObject({
       status: 401,
@@ -112,7 +114,7 @@ describe("basic sources", () => {
 });
 
 describe("unsigned sources", () => {
-  const unsigned = record({
+  const unsigned = sourceRecord({
     scheme: "none",
     idempotencyHeader: "Idempotency-Key",
     idempotencyRequired: true,
@@ -196,7 +198,7 @@ describe("source input rules", () => {
 describe("allow_from", () => {
   it("refuses senders outside the list with 403, before any credential is looked at", async () => {
     const { send } = ingestorFor(
-      record({ scheme: "token", secrets: [TOKEN], allowFrom: ["10.1.0.0/16", "::1"] }),
+      sourceRecord({ scheme: "token", secrets: [TOKEN], allowFrom: ["10.1.0.0/16", "::1"] }),
     );
     const auth = { Authorization: `Bearer ${TOKEN}` };
     expect((await send(auth, '{"a":1}', "10.1.2.3")).status).toBe(202);
