@@ -151,7 +151,17 @@ describe("spec → OpenAPI (and AsyncAPI) → import → spec", () => {
         expect(asyncapi.problems).toEqual([]);
         expect(canonicalJson(asyncapi.spec)).toBe(canonicalJson(written));
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found by this property once: a `__proto__` key is a key like any other, at any depth.
+        examples: [
+          [
+            JSON.parse(
+              '{"webhooks":[{"name":"a","direction":"in","signing":"hmac-sha256","events":[{"type":"a","examples":[{"__proto__":""},{"x":[{"__proto__":{"__proto__":1}}]}],"schema":{"__proto__":{},"type":"object","properties":{"__proto__":{"type":"string"}}}}]}]}',
+            ),
+          ],
+        ],
+      },
     );
   });
 });

@@ -7,6 +7,7 @@ import {
   MAX_RETRY_ATTEMPTS,
   MAX_RETRY_DELAY_S,
 } from "@heraldjs/core/internal/core/normalizeRetryPolicy.js";
+import { findJsonProblem, isPlainObject } from "@heraldjs/webhooks/internal/core/json.js";
 import { schemeNames } from "@heraldjs/webhooks/internal/signing/registry.js";
 import { z } from "zod";
 import { headerNameSchema, typeNameSchema } from "../wire/common.js";
@@ -15,8 +16,22 @@ import { wireHmacOptionsSchema } from "../wire/schemeOptions.js";
 /** Short forms of `signing`, besides every Herald scheme name. */
 export const SIGNING_SHORT_FORMS = ["hmac-sha256", "hmac-sha512", "ed25519"] as const;
 
-const jsonValue: z.ZodType<unknown> = z.json();
-const jsonObject = z.record(z.string(), jsonValue);
+/**
+ * JSON, returned as it was read. Zod's own JSON and record schemas return copies without any
+ * `__proto__` key, which would vanish from the spec without a word; here it is a key like any
+ * other, as it is in generated code and in the OpenAPI and AsyncAPI documents.
+ */
+function reportJsonProblem(value: unknown, context: z.RefinementCtx): void {
+  const problem = findJsonProblem(value);
+  if (problem === undefined) return;
+  const where = problem.path === "" ? "" : `${problem.path}: `;
+  context.addIssue({ code: "custom", message: `${where}${problem.reason}` });
+}
+
+const jsonValue = z.unknown().superRefine(reportJsonProblem);
+const jsonObject = z
+  .custom<Record<string, unknown>>(isPlainObject, "expected a JSON object")
+  .superRefine(reportJsonProblem);
 
 /** A webhook's name: a path segment and an identifier in generated code. */
 export const webhookNameSchema = z
