@@ -132,14 +132,24 @@ export const BENCH_PAYLOAD = {
 };
 export const BENCH_EVENT_TYPE = "bench.event";
 
-/** N pending deliveries (one per message), due now, in transactions of `batch` messages. */
-export async function seedDeliveries(store: DeliveryStore, n: number, batch = 1000): Promise<void> {
+/**
+ * N pending deliveries (one per message), due now, in transactions of `batch` messages; message
+ * i goes to `endpointIds[i % length]` (default the benchmark's one endpoint).
+ */
+export async function seedDeliveries(
+  store: DeliveryStore,
+  n: number,
+  batch = 1000,
+  endpointIds: readonly string[] = [ENDPOINT_ID],
+): Promise<void> {
   const attempts = maxAttempts(DEFAULT_RETRY_POLICY);
   for (let done = 0; done < n; done += batch) {
     const size = Math.min(batch, n - done);
     const inputs = Array.from({ length: size }, (_, i) => ({
       message: { type: BENCH_EVENT_TYPE, payload: { ...BENCH_PAYLOAD, n: done + i } },
-      deliveries: [{ endpointId: ENDPOINT_ID, maxAttempts: attempts }],
+      deliveries: [
+        { endpointId: endpointIds[(done + i) % endpointIds.length]!, maxAttempts: attempts },
+      ],
     }));
     await store.createMessages(inputs);
   }

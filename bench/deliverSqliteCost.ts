@@ -1,6 +1,6 @@
 // The SQLite storage of a delivery, statement by statement (bench/deliverSqliteStatements.ts):
 //
-//   npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--drop index,index,…]
+//   npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--endpoints N] [--drop index,…]
 //
 // The figures of docs/benchmarks.md#sqlite-storage-per-delivery-statement-by-statement come from it.
 
@@ -10,17 +10,23 @@ import { measureDeliveryStatements } from "./deliverSqliteStatements.js";
 const args = scriptArgs();
 const option = (name: string) => optionValue(args, name);
 const deliveries = Number(option("deliveries") ?? 40_000);
+const endpoints = Number(option("endpoints") ?? 1);
 const drop = (option("drop") ?? "").split(",").filter((name) => name !== "");
-if (!Number.isInteger(deliveries) || deliveries < 1) {
+if (
+  !Number.isInteger(deliveries) ||
+  deliveries < 1 ||
+  !Number.isInteger(endpoints) ||
+  endpoints < 1
+) {
   console.error(
-    "usage: npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--drop index,index,…]",
+    "usage: npx vite-node bench/deliverSqliteCost.ts -- [--deliveries N] [--endpoints N] [--drop index,…]",
   );
   process.exit(2);
 }
 
-const result = await measureDeliveryStatements({ deliveries, drop });
+const result = await measureDeliveryStatements({ deliveries, drop, endpoints });
 console.log(
-  `${result.deliveries} deliveries claimed and completed` +
+  `${result.deliveries} deliveries to ${result.endpoints} endpoint(s) claimed and completed` +
     (drop.length === 0 ? "" : ` without ${drop.join(", ")}`),
 );
 for (const { statement, usPerDelivery, perDelivery } of result.statements) {

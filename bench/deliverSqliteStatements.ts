@@ -3,7 +3,8 @@
 // concurrent results are) run in this process through the real SQLite delivery store, with every
 // statement the store prepares timed, and each IMMEDIATE transaction's BEGIN and COMMIT (the
 // transaction's time outside its function). No HTTP is sent: this is the storage deliver-sqlite's worker does per delivery,
-// without the request. `drop` removes indexes of `deliveries` first, to measure what each costs.
+// without the request. `drop` removes indexes of `deliveries` first, to measure what each costs;
+// `endpoints` spreads the deliveries over that many endpoints, as one message to each does.
 // CLI: bench/deliverSqliteCost.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,8 @@ import type { Statement } from "better-sqlite3";
 import { openSqlite, type SqliteDatabase } from "../packages/sqlite/src/store/sqlite/database.js";
 import { createSqliteDeliveryStore } from "../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { migrateSqlite } from "../packages/sqlite/src/store/sqlite/migrate.js";
-import { createBenchEndpoint, seedDeliveries } from "./deliverHarness.js";
+import { createBenchEndpoint, ENDPOINT_ID, seedDeliveries } from "./deliverHarness.js";
+import { copySqliteEndpoint } from "./fanoutBackends.js";
 
 export interface StatementCostOptions {
   /** Pending deliveries to seed and then claim and complete. Default 40,000. */
@@ -23,6 +25,11 @@ export interface StatementCostOptions {
   groupSize?: number;
   /** Indexes to drop before the run (names from migrations/003_delivery.sql). */
   drop?: readonly string[];
+  /**
+   * Endpoints the deliveries are spread over, round robin (copies of the benchmark's endpoint,
+   * as the fanout benchmark makes them). Default 1.
+   */
+  endpoints?: number;
 }
 
 export interface StatementCost {
@@ -36,6 +43,7 @@ export interface StatementCost {
 
 export interface StatementCostResult {
   deliveries: number;
+  endpoints: number;
   dropped: string[];
   /** By statement, the costliest first. */
   statements: StatementCost[];
@@ -113,6 +121,12 @@ function timeStatements(db: SqliteDatabase, spent: Spent): void {
   }) as SqliteDatabase["prepare"];
 }
 
+/** `count` copies of the benchmark's endpoint (`ep_bench_1` …), and every endpoint's id. */
+function copyBenchEndpoint(db: SqliteDatabase, count: number): string[] {
+  if (count > 0) copySqliteEndpoint(db, ENDPOINT_ID, count, "e.event_types");
+  return [ENDPOINT_ID, ...Array.from({ length: count }, (_, i) => `${ENDPOINT_ID}_${i + 1}`)];
+}
+
 const OK_ATTEMPT = {
   durationMs: 1,
   succeeded: true,
@@ -129,6 +143,7 @@ export async function measureDeliveryStatements(
   const claimLimit = options.claimLimit ?? 66;
   const groupSize = options.groupSize ?? 33;
   const drop = [...(options.drop ?? [])];
+  const endpoints = options.endpoints ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "herald-statements-"));
   // The worker's durability: `full`, its claims and results committed without their own fsync.
   const db = openSqlite(join(dir, "herald.db"));
@@ -136,7 +151,8 @@ export async function measureDeliveryStatements(
     migrateSqlite(db);
     const seeding = createSqliteDeliveryStore(db);
     await createBenchEndpoint(seeding, "http://127.0.0.1:9/bench");
-    await seedDeliveries(seeding, total);
+    const endpointIds = copyBenchEndpoint(db, endpoints - 1);
+    await seedDeliveries(seeding, total, 1000, endpointIds);
     for (const name of drop) db.exec(`DROP INDEX ${name}`);
 
     // A second store on the same connection, created after the timers are in place, so that
@@ -183,6 +199,7 @@ export async function measureDeliveryStatements(
       .sort((a, b) => b.usPerDelivery - a.usPerDelivery);
     return {
       deliveries: done,
+      endpoints,
       dropped: drop,
       statements,
       statementsUs: statements.reduce((sum, s) => sum + s.usPerDelivery, 0),

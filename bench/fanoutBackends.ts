@@ -10,7 +10,7 @@ import type { DeliveryStore } from "../packages/core/src/store/deliveryPorts.js"
 import { createPgPool } from "../packages/postgres/src/store/postgres/database.js";
 import { createPostgresDeliveryStore } from "../packages/postgres/src/store/postgres/deliveryStore.js";
 import { migratePostgres } from "../packages/postgres/src/store/postgres/migrate.js";
-import { openSqlite } from "../packages/sqlite/src/store/sqlite/database.js";
+import { openSqlite, type SqliteDatabase } from "../packages/sqlite/src/store/sqlite/database.js";
 import { createSqliteDeliveryStore } from "../packages/sqlite/src/store/sqlite/deliveryStore.js";
 import { migrateSqlite } from "../packages/sqlite/src/store/sqlite/migrate.js";
 
@@ -44,27 +44,37 @@ function copySql(columns: readonly string[], copy: { id: string; eventTypes: str
   return `INSERT INTO endpoints (${columns.join(", ")}) SELECT ${values.join(", ")}`;
 }
 
+/**
+ * On SQLite, copies the endpoint `id` as `<id>_1` … `<id>_<count>` in one statement, copy i's
+ * event_types the SQL `eventTypes` (over the copy's number `s.i` and the original `e`).
+ */
+export function copySqliteEndpoint(
+  db: SqliteDatabase,
+  id: string,
+  count: number,
+  eventTypes: string,
+): void {
+  const columns = (db.prepare("PRAGMA table_info(endpoints)").all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  const insert = copySql(columns, { id: "e.id || '_' || s.i", eventTypes });
+  db.prepare(
+    `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) ${insert} FROM endpoints e, s WHERE e.id = ?`,
+  ).run(count, id);
+}
+
 export function openSqliteBackend(): FanoutBackend {
   const dir = mkdtempSync(join(tmpdir(), "herald-fanout-"));
   const path = join(dir, "herald.db");
   const db = openSqlite(path);
   migrateSqlite(db);
   const store = createSqliteDeliveryStore(db);
-  const columns = (db.prepare("PRAGMA table_info(endpoints)").all() as { name: string }[]).map(
-    (c) => c.name,
-  );
-  const insert = copySql(columns, {
-    id: "e.id || '_' || s.i",
-    eventTypes: "json_array('bench.fanout', 'bench.only.' || s.i)",
-  });
   return {
     dialect: "sqlite",
     store,
     workerArgs: ["--db", path],
     async copyEndpoint(id, count) {
-      db.prepare(
-        `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) ${insert} FROM endpoints e, s WHERE e.id = ?`,
-      ).run(count, id);
+      copySqliteEndpoint(db, id, count, "json_array('bench.fanout', 'bench.only.' || s.i)");
     },
     async roundTrip() {
       db.prepare("SELECT 1").get();

@@ -28,6 +28,19 @@ describe("bench: a delivery's SQLite statements", () => {
     expect(result.cpuUs).toBeGreaterThan(0);
   });
 
+  it("spreads the deliveries over several endpoints", async () => {
+    const health = async (endpoints: number) => {
+      const result = await measureDeliveryStatements({ deliveries: 66, endpoints });
+      expect(result).toMatchObject({ deliveries: 66, endpoints });
+      const statement = result.statements.find((s) => s.statement === "UPDATE endpoints SET");
+      return Math.round(statement!.perDelivery * 66);
+    };
+    // The endpoint's failure run is looked at once per endpoint in each group of 33 results:
+    // 2 groups, each with the one endpoint or with all ten.
+    expect(await health(1)).toBe(2);
+    expect(await health(10)).toBe(20);
+  });
+
   it("drops the named indexes first", async () => {
     const result = await measureDeliveryStatements({
       deliveries: 66,
