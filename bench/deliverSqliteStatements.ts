@@ -121,12 +121,6 @@ function timeStatements(db: SqliteDatabase, spent: Spent): void {
   }) as SqliteDatabase["prepare"];
 }
 
-/** `count` copies of the benchmark's endpoint (`ep_bench_1` …), and every endpoint's id. */
-function copyBenchEndpoint(db: SqliteDatabase, count: number): string[] {
-  if (count > 0) copySqliteEndpoint(db, ENDPOINT_ID, count, "e.event_types");
-  return [ENDPOINT_ID, ...Array.from({ length: count }, (_, i) => `${ENDPOINT_ID}_${i + 1}`)];
-}
-
 const OK_ATTEMPT = {
   durationMs: 1,
   succeeded: true,
@@ -151,7 +145,11 @@ export async function measureDeliveryStatements(
     migrateSqlite(db);
     const seeding = createSqliteDeliveryStore(db);
     await createBenchEndpoint(seeding, "http://127.0.0.1:9/bench");
-    const endpointIds = copyBenchEndpoint(db, endpoints - 1);
+    // The benchmark's endpoint and `endpoints - 1` copies of it (`ep_bench_1` …).
+    const endpointIds = [
+      ENDPOINT_ID,
+      ...copySqliteEndpoint(db, ENDPOINT_ID, endpoints - 1, "e.event_types"),
+    ];
     await seedDeliveries(seeding, total, 1000, endpointIds);
     for (const name of drop) db.exec(`DROP INDEX ${name}`);
 

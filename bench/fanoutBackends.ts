@@ -46,14 +46,16 @@ function copySql(columns: readonly string[], copy: { id: string; eventTypes: str
 
 /**
  * On SQLite, copies the endpoint `id` as `<id>_1` … `<id>_<count>` in one statement, copy i's
- * event_types the SQL `eventTypes` (over the copy's number `s.i` and the original `e`).
+ * event_types the SQL `eventTypes` (over the copy's number `s.i` and the original `e`); returns
+ * the copies' ids.
  */
 export function copySqliteEndpoint(
   db: SqliteDatabase,
   id: string,
   count: number,
   eventTypes: string,
-): void {
+): string[] {
+  if (count < 1) return [];
   const columns = (db.prepare("PRAGMA table_info(endpoints)").all() as { name: string }[]).map(
     (c) => c.name,
   );
@@ -61,6 +63,7 @@ export function copySqliteEndpoint(
   db.prepare(
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) ${insert} FROM endpoints e, s WHERE e.id = ?`,
   ).run(count, id);
+  return Array.from({ length: count }, (_, i) => `${id}_${i + 1}`);
 }
 
 export function openSqliteBackend(): FanoutBackend {

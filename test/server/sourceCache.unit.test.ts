@@ -71,10 +71,9 @@ describe("source cache", () => {
     expect(stale.every((a) => a?.record.secrets[0] === SECRET)).toBe(true);
     expect(held.reads()).toBe(2);
 
-    const rotated = ROTATED;
-    held.answer(source(rotated));
+    held.answer(source(ROTATED));
     await tick();
-    expect((await cache.get("src"))?.record.secrets[0]).toBe(rotated);
+    expect((await cache.get("src"))?.record.secrets[0]).toBe(ROTATED);
     expect(held.reads()).toBe(2);
   });
 
@@ -110,12 +109,11 @@ describe("source cache", () => {
     expect(held.reads()).toBe(2);
     // The read from before the change answers last: it answers its caller, but is not what the
     // cache keeps.
-    const rotated = ROTATED;
-    held.answer(source(rotated), "newest");
-    expect((await after)?.record.secrets[0]).toBe(rotated);
+    held.answer(source(ROTATED), "newest");
+    expect((await after)?.record.secrets[0]).toBe(ROTATED);
     held.answer(source(SECRET));
     expect((await before)?.record.secrets[0]).toBe(SECRET);
-    expect((await cache.get("src"))?.record.secrets[0]).toBe(rotated);
+    expect((await cache.get("src"))?.record.secrets[0]).toBe(ROTATED);
     expect(held.reads()).toBe(2);
   });
 
