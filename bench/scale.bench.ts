@@ -14,6 +14,13 @@ const PG_URL = process.env.HERALD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432
  * machine.
  */
 const PG_10M = process.env.HERALD_BENCH_SCALE_10M !== "0";
+/**
+ * Claims pooled per size, from as many runs with the probe as it takes (at most
+ * `MAX_PROBE_RUNS`): a run of 10,000 deliveries lasts 1–3 s and the probe claims every 100 ms,
+ * so one run's p99 would be its slowest claim.
+ */
+const MIN_CLAIMS = 100;
+const MAX_PROBE_RUNS = 12;
 /** Flat: the largest size within this factor of the smallest. */
 export const FLAT_FACTOR = 2;
 
@@ -77,6 +84,8 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
           pgSizes: [1000, 10_000],
           sqliteSizes: [1000, 10_000],
           n: 500,
+          minClaims: 1000,
+          maxProbeRuns: 2,
           warmup: 100,
         }
       : {
@@ -85,6 +94,8 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
           pgSizes: PG_10M ? [10_000, 1_000_000, 10_000_000] : [10_000, 1_000_000],
           sqliteSizes: [10_000, 1_000_000],
           n: 10_000,
+          minClaims: MIN_CLAIMS,
+          maxProbeRuns: MAX_PROBE_RUNS,
           warmup: 1000,
         },
   );
@@ -95,6 +106,7 @@ export async function runScaleBench(options: { quick: boolean; url?: string }) {
       "table rows at start": count(p.tableRows),
       "seed s": p.seedSeconds.toFixed(1),
       "deliveries/s": Math.round(p.perSecond),
+      "probe runs": p.runs,
       "without jobs": Math.round(p.quietPerSecond),
       "claim p50 ms": p.claimP50Ms.toFixed(2),
       "claim p99 ms": p.claimP99Ms.toFixed(2),

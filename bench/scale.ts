@@ -5,8 +5,10 @@
 //
 // Per store: the worker starts once and delivers a warm-up run (whose first delivery is the
 // template of the background rows, scaleSeed.ts). Then, size by size, smallest first, the
-// table is grown to the size with background rows (SQL, not the worker), and two runs are
-// timed, the first alone, the second with the probe and the retention job beside it. A run:
+// table is grown to the size with background rows (SQL, not the worker), and runs are timed:
+// the first alone, then runs with the probe and the retention job beside them until their
+// claims pooled number `minClaims` (or `maxProbeRuns` were made): a run of 10,000 takes 1–3 s
+// and holds 10–30 claims, whose p99 would simply be the slowest. A run:
 // N pending deliveries are stored while the endpoint is disabled, the endpoint is enabled, and
 // the run lasts from the receiver's first request until it has had all N and the store holds
 // none of them open. During the second the bench claims up to 50 due deliveries every 100 ms in a
@@ -53,20 +55,23 @@ export interface ScalePoint {
   tableRows: number;
   /** Seconds to seed this size's new background rows (and ANALYZE). */
   seedSeconds: number;
-  /** Deliveries the run made. */
+  /** Deliveries the probe runs made (`n` each). */
   delivered: number;
+  /** Deliveries per second over the probe runs (all their deliveries ÷ all their seconds). */
   perSecond: number;
   seconds: number;
+  /** Runs with the claim probe and the retention job. */
+  runs: number;
   /**
    * Deliveries per second of a run of the same size just before, without the claim probe and
    * the retention job: the baseline of the same table.
    */
   quietPerSecond: number;
-  /** Claims that found due deliveries, timed during the run. */
+  /** Claims that found due deliveries, timed during the probe runs. */
   claims: number;
   claimP50Ms: number;
   claimP99Ms: number;
-  /** Messages the retention job deleted during the run (FANOUT deliveries each). */
+  /** Messages the retention job deleted during the probe runs (FANOUT deliveries each). */
   pruned: number;
   /** Time of one retention batch (a DELETE of up to 500 deliveries' messages, cascading). */
   pruneP50Ms: number;
@@ -85,6 +90,12 @@ export interface ScaleOptions {
   sqliteSizes: readonly number[];
   /** Deliveries per timed run. */
   n: number;
+  /**
+   * Claims to pool per size: runs with the claim probe and the retention job are repeated until
+   * they timed this many, or made `maxProbeRuns` (at least one run).
+   */
+  minClaims: number;
+  maxProbeRuns: number;
   warmup: number;
 }
 
@@ -192,23 +203,34 @@ async function curve(
       seeded = size;
       const tableRows = await backend.rows();
       const quiet = await timedRun(backend, receiver, options.n, false);
-      const run = await timedRun(backend, receiver, options.n, true);
+      const runs: RunFigures[] = [];
+      do {
+        runs.push(await timedRun(backend, receiver, options.n, true));
+      } while (
+        runs.reduce((sum, run) => sum + run.latencies.length, 0) < options.minClaims &&
+        runs.length < options.maxProbeRuns
+      );
+      const delivered = runs.reduce((sum, run) => sum + run.delivered, 0);
+      const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+      const latencies = runs.flatMap((run) => run.latencies);
+      const pruneMs = runs.flatMap((run) => run.pruneMs);
       const disk = await backend.disk();
       points.push({
         backend: backend.name,
         size,
         tableRows,
         seedSeconds,
-        delivered: run.delivered,
-        perSecond: run.perSecond,
-        seconds: run.seconds,
+        delivered,
+        perSecond: delivered / seconds,
+        seconds,
+        runs: runs.length,
         quietPerSecond: quiet.perSecond,
-        claims: run.latencies.length,
-        claimP50Ms: percentile(run.latencies, 50),
-        claimP99Ms: percentile(run.latencies, 99),
-        pruned: run.pruned,
-        pruneP50Ms: percentile(run.pruneMs, 50),
-        pruneP99Ms: percentile(run.pruneMs, 99),
+        claims: latencies.length,
+        claimP50Ms: percentile(latencies, 50),
+        claimP99Ms: percentile(latencies, 99),
+        pruned: runs.reduce((sum, run) => sum + run.pruned, 0),
+        pruneP50Ms: percentile(pruneMs, 50),
+        pruneP99Ms: percentile(pruneMs, 99),
         diskBytes: disk.bytes,
         deliveries: disk.deliveries,
         bytesPerDelivery: disk.deliveries === 0 ? 0 : disk.bytes / disk.deliveries,
