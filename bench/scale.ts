@@ -11,10 +11,10 @@
 // and holds 10–30 claims, whose p99 would simply be the slowest. A run:
 // N pending deliveries are stored while the endpoint is disabled, the endpoint is enabled, and
 // the run lasts from the receiver's first request until it has had all N and the store holds
-// none of them open. During the second the bench claims up to 50 due deliveries every 100 ms in a
-// transaction it rolls back (the worker skips the locked rows, or on SQLite waits for the
-// write lock: kept to every 100 ms so the probe holds it a small share of the time), and
-// the retention job deletes, every 50 ms, the messages of up to 500 deliveries older than 7 days
+// none of them open. During each probe run the bench claims up to 50 due deliveries every 100 ms
+// in a transaction it rolls back (the worker skips the locked rows, or on SQLite waits for the
+// write lock: kept to every 100 ms so the probe holds it a small share of the time), and the
+// retention job deletes, every 50 ms, the messages of up to 500 deliveries older than 7 days
 // whose deliveries are all final, until it has deleted N deliveries' worth (N / FANOUT
 // background messages): as many as the run adds, the steady state of a table kept at its size.
 import { mkdtempSync, rmSync } from "node:fs";
