@@ -15,12 +15,12 @@ import type { DeliveryStore } from "../packages/core/src/store/deliveryPorts.js"
 import { WORKER_SETTINGS } from "./deliver.bench.js";
 import {
   BENCH_SECRET,
-  cpuSecondsOf,
   median,
   type Receiver,
   sleep,
   spreadOf,
   startHeraldWorker,
+  threadCpuSecondsOf,
   writeWorkerConfig,
 } from "./deliverHarness.js";
 import type { FanoutBackend } from "./fanoutBackends.js";
@@ -261,7 +261,7 @@ export async function deliveredPhase(
   try {
     const run = async (n: number) => {
       receiver.reset();
-      const cpuBefore = cpuSecondsOf(worker.pid) ?? 0;
+      const cpuBefore = threadCpuSecondsOf(worker.pid) ?? 0;
       const started = performance.now();
       const { messageId } = await dispatcher.dispatch({
         type: FANOUT_TYPE,
@@ -271,7 +271,7 @@ export async function deliveredPhase(
       await receiver.waitFor(n, Math.max(60_000, n * 10));
       const ms = performance.now() - started;
       await allDelivered(backend.store, messageId, n);
-      const cpu = (cpuSecondsOf(worker.pid) ?? cpuBefore) - cpuBefore;
+      const cpu = Math.max(0, (threadCpuSecondsOf(worker.pid) ?? cpuBefore) - cpuBefore);
       return { ms, cpuMs: (cpu * 1000) / n };
     };
     // Warm-up: every size but the largest (whose run alone takes most of the phase).
