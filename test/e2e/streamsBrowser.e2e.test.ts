@@ -109,6 +109,30 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
     return ids;
   }
 
+  /**
+   * A graceful stop that must end within 15 s: a hang fails here, with the process's own output,
+   * instead of as the whole test's timeout (one CI run timed out somewhere in the ws test).
+   */
+  async function stopWithin(herald: HeraldProcess, step: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `herald serve did not stop within 15 s (${step})\nstdout: ${herald.stdout().slice(-2000)}\nstderr: ${herald.stderr().slice(-2000)}`,
+            ),
+          ),
+        15_000,
+      );
+    });
+    try {
+      await Promise.race([herald.stop(), hung]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   const received = (tab: Page) =>
     tab.evaluate(() => (globalThis as unknown as PageGlobals).received);
 
@@ -145,7 +169,7 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
 
         // The service goes away and comes back on the same port and database; events are
         // dispatched at once, before the tab has reconnected, and after.
-        await herald.stop();
+        await stopWithin(herald, "the restart");
         herald = await serve(dir.path, port);
         expected.push(...(await batch(base, 100)));
         await tab.waitForFunction((n) => (globalThis as unknown as PageGlobals).opened >= n, 2);
@@ -188,7 +212,7 @@ describe.skipIf(!haveChromium)("live streams in Chromium", () => {
           expect(refused).toEqual({ status: 401, code: "stream_token.invalid" });
         else expect(refused).toEqual({ status: 0, code: "closed 1006" });
         await tab.close();
-        await herald.stop();
+        await stopWithin(herald, "the end");
       } finally {
         await dir.remove();
       }
