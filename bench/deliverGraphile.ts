@@ -57,6 +57,8 @@ export interface GraphileQueue {
   add(run: number, n: number): Promise<void>;
   /** Jobs not yet completed (completed ones are deleted). */
   remainingSql: string;
+  /** The jobs left, grouped by attempts, lock, due and last error (a stuck run's diagnosis). */
+  stateSql: string;
 }
 
 /** Installs graphile-worker's schema `schema` and returns the set's queue of task `task`. */
@@ -77,5 +79,8 @@ export async function graphileQueue(
       );
     },
     remainingSql: `SELECT count(*) AS n FROM ${schema}._private_jobs`,
+    stateSql: `SELECT count(*)::int AS n, attempts, locked_by IS NOT NULL AS locked,
+        run_at <= now() AS due, left(last_error, 300) AS last_error
+      FROM ${schema}._private_jobs GROUP BY 2, 3, 4, 5 ORDER BY 1 DESC LIMIT 5`,
   };
 }

@@ -298,6 +298,27 @@ export async function setUpPgBench(options: {
   }
 
   /**
+   * What a run that did not finish leaves to read: each process of the set (alive or its exit,
+   * the end of its stderr) and what `diagnose` reads from the set's tables.
+   */
+  async function stateOf(set: ProcessSet, diagnose?: () => Promise<string>): Promise<string> {
+    const lines = set.workers.map((w, i) => {
+      const { exitCode, signalCode } = w.child;
+      const state =
+        exitCode === null && signalCode === null ? "running" : `exited ${exitCode ?? signalCode}`;
+      return `process ${i + 1} (pid ${w.pid}): ${state}; stderr ends: ${w.stderr().slice(-2000) || "(empty)"}`;
+    });
+    if (diagnose !== undefined) {
+      lines.push(await diagnose().catch((error: unknown) => `diagnose failed: ${String(error)}`));
+    }
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity",
+    );
+    lines.push(`connections to PostgreSQL: ${rows[0]!.n}`);
+    return lines.join("\n");
+  }
+
+  /**
    * Makes the run's work due (`release`), then polls `doneCount` (the set's count of done
    * items) every 20 ms until it reaches `n`. The backends' CPU is sampled every 100 ms (a backend's
    * last reading counts: the pools close idle connections after 10 s and open new ones).
@@ -307,6 +328,7 @@ export async function setUpPgBench(options: {
     n: number,
     doneCount: () => Promise<number>,
     release: () => Promise<void>,
+    diagnose?: () => Promise<string>,
   ): Promise<{ run: PgDeliverRun; start: number; end: number }> {
     const before = await reading();
     const last: CpuReading["backends"] = new Map(before.backends);
@@ -326,7 +348,9 @@ export async function setUpPgBench(options: {
       }
       if (done >= n) break;
       if (poll % 5 === 0) await readBackends(last);
-      if (end > deadline) throw new Error(`${set.name}: only ${done} of ${n} done`);
+      if (end > deadline) {
+        throw new Error(`${set.name}: only ${done} of ${n} done\n${await stateOf(set, diagnose)}`);
+      }
       await sleep(20);
     }
     const workersAfter = new Map(sets.map((s) => [s.name, workerCpu(s.workers)]));
@@ -450,6 +474,10 @@ export async function setUpPgBench(options: {
       n,
       async () => n - (await countOf(graphileDb.pool, set.queue.remainingSql)),
       () => set.queue.add(runId, n),
+      async () => {
+        const { rows } = await graphileDb.pool.query(set.queue.stateSql);
+        return `${set.queue.schema}'s jobs: ${JSON.stringify(rows)}`;
+      },
     );
     // Each process prints `first <epoch ms> <run>` for the first job of a run it runs.
     const runLine = new RegExp(`^first (\\d+) ${runId}$`, "gm");
