@@ -23,12 +23,14 @@ import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import { CONFIG_DEFAULTS } from "../config/fileSchema.js";
 import { buildServiceTransports, type ServiceTransports } from "../config/serviceTransports.js";
 import type { StreamSettings } from "../config/streamSettings.js";
 import { backendFor } from "../store/backends.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
+import { closeServer } from "./closeServer.js";
 import { createCatalogGate } from "./ingest/closedCatalog.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
 import { createIngestor } from "./ingest/ingestor.js";
@@ -36,6 +38,9 @@ import { createSourceCache } from "./ingest/sourceCache.js";
 import { createServiceMetrics } from "./metrics.js";
 import { storeWithWaitLimit } from "./requestDeadline.js";
 import { withWriteReadiness } from "./writeReadiness.js";
+
+/** Added to a request's own bounds (body timeout, request deadline) for the shutdown's grace. */
+const SHUTDOWN_SLACK_MS = 1_000;
 
 export interface ServiceSettings {
   database: DatabaseTarget;
@@ -280,8 +285,17 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       stopped ??= (async () => {
         stopping = true;
         clearInterval(pruneTimer);
-        // Closing waits for requests in progress; each of them waits for its commit.
-        await app?.close();
+        // Closing waits for requests in progress; each of them waits for its commit, and is
+        // answered within its body timeout and request deadline (closeServer.ts).
+        if (app !== null) {
+          await closeServer(app, {
+            graceMs:
+              (settings.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs) +
+              deadlines.requestMs +
+              SHUTDOWN_SLACK_MS,
+            logger,
+          });
+        }
         await batches.drain();
         await worker?.stop();
         await transports.close();
