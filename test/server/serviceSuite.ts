@@ -2,7 +2,7 @@
 // API end to end, ingestion through delivery, dead-letter and replay, auth and shutdown. Run on
 // SQLite (service.unit) and PostgreSQL (service.int).
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningService, startService } from "../../packages/server/src/server/service.js";
@@ -560,6 +560,37 @@ export function testService(name: string, open: () => Promise<ServiceSuiteDataba
       } finally {
         await secured.stop();
       }
+    });
+
+    it("stops within its grace period with a request that never completes", async () => {
+      // Grace: body timeout + request deadline + 1 s = 1.6 s.
+      const stopping = await startService({
+        database: database.target,
+        http: true,
+        worker: false,
+        host: "127.0.0.1",
+        port: 0,
+        apiKey: null,
+        bodyTimeoutMs: 100,
+        requestDeadlineMs: 500,
+        logger: pino({ level: "silent" }),
+        version: "test",
+      });
+      const { port } = new URL(stopping.url!);
+      const client = net.connect({ host: "127.0.0.1", port: Number(port) });
+      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+      client.on("error", () => {});
+      // Headers never finished: Node's own headers timeout would answer it after 60 s or more.
+      await new Promise<void>((resolve) =>
+        client.write("GET /health HTTP/1.1\r\nHost: x\r\n", () => resolve()),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const started = performance.now();
+      await stopping.stop();
+      const took = performance.now() - started;
+      await closed;
+      expect(took).toBeGreaterThanOrEqual(1_500);
+      expect(took).toBeLessThan(5_000);
     });
 
     it("refuses to listen off loopback without an API key", async () => {

@@ -2,6 +2,7 @@
 // (refusals), SSE and WebSocket replay + live with no gap and no duplicate across reconnects
 // while several writers keep storing messages, scoping by tenant and type, the heartbeat,
 // revocation. Run on SQLite (streamRoutes.unit.test.ts) and PostgreSQL (streamRoutes.int.test.ts).
+import net from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY } from "../../packages/core/src/core/retryPolicy.js";
@@ -411,6 +412,33 @@ export function streamRoutesSuite(
         await expect(openWs(`${base.replace("http", "ws")}/v1/elsewhere`)).rejects.toMatchObject({
           status: 404,
         });
+      });
+    });
+
+    describe("WebSocket refusals", () => {
+      const connections = () =>
+        new Promise<number>((resolve, reject) =>
+          app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+
+      it("closes a refused upgrade's connection even when the client keeps its side open", async () => {
+        const before = await connections();
+        const { port } = app.server.address() as { port: number };
+        const socket = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+        let answer = "";
+        socket.setEncoding("utf8").on("data", (chunk: string) => {
+          answer += chunk;
+        });
+        const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+        socket.write(
+          "GET /v1/stream/ws?token=nope HTTP/1.1\r\nHost: herald.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        );
+        await ended;
+        expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+        expect(answer).toContain('"code":"stream_token.invalid"');
+        // The client never ends its side; the server's socket is gone all the same.
+        await expect.poll(connections, { timeout: 2_000 }).toBeLessThanOrEqual(before);
+        socket.destroy();
       });
     });
 

@@ -2,7 +2,7 @@
 // management API, operations) and/or the delivery worker, and stops them gracefully: stop
 // accepting, finish the requests in progress (each answered only after its commit), let sends
 // in progress finish and give back the leases not started, then close the store.
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import {
   DEFAULT_RETRY_POLICY,
   type RetryPolicy,
@@ -30,7 +30,7 @@ import { backendFor } from "../store/backends.js";
 import { type DatabaseTarget, describeDatabase } from "../store/openDatabase.js";
 import { buildApp, DEFAULT_BODY_LIMIT } from "./app.js";
 import { isLoopbackHost } from "./auth.js";
-import { closeServer } from "./closeServer.js";
+import { closeServer, trackConnections } from "./closeServer.js";
 import { createCatalogGate } from "./ingest/closedCatalog.js";
 import { createIngestBatches } from "./ingest/ingestBatches.js";
 import { createIngestor } from "./ingest/ingestor.js";
@@ -198,6 +198,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
 
     let stopping = false;
     let url: string | null = null;
+    let connections: ReadonlySet<Socket> = new Set();
     const batches = createIngestBatches({
       store,
       defaultRetry,
@@ -252,6 +253,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         requestDeadline: deadlines,
         ...(settings.streams === undefined ? {} : { streams: settings.streams }),
       });
+      connections = trackConnections(app.server);
       await app.listen({ host: settings.host, port: settings.port });
       const address = app.server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -293,6 +295,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
               (settings.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs) +
               deadlines.requestMs +
               SHUTDOWN_SLACK_MS,
+            connections,
             logger,
           });
         }

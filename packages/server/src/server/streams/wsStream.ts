@@ -74,13 +74,18 @@ function wsSink(ws: WebSocket): StreamSink {
   };
 }
 
-/** An HTTP answer on the raw socket, in the error shape, then the end of the connection. */
+/**
+ * An HTTP answer on the raw socket, in the error shape, then the end of the connection: the
+ * socket is destroyed once the answer is written, so a client that keeps its side open does
+ * not hold the connection (or a stop of the server).
+ */
 function refuse(socket: Duplex, error: HeraldError): void {
   const status = statusForCode(error.code);
   const body = JSON.stringify(
     errorBody(error.code, publicMessage(error.code, status, error.message)),
   );
   const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="herald"\r\n' : "";
+  socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
   );
