@@ -4,24 +4,10 @@
 import { readPackageVersion } from "@heraldjs/core/internal/core/version.js";
 import { coerceError } from "@heraldjs/webhooks/internal/core/errors.js";
 import { type Command, CommanderError } from "commander";
-import { DEFAULT_SQLITE_PATH } from "../store/openDatabase.js";
+import { DEFAULT_SQLITE_PATH } from "../store/sqliteDefault.js";
 import { HeraldCommand, USAGE_EXIT_CODE } from "./command.js";
-import { registerDeliveries } from "./commands/deliveries.js";
-import { registerEndpoints } from "./commands/endpoints.js";
-import { registerForward } from "./commands/forward.js";
-import { registerMessages } from "./commands/messages.js";
-import { DB_ENV, registerMigrate } from "./commands/migrate.js";
-import { registerNats } from "./commands/nats.js";
-import { registerReplay } from "./commands/replay.js";
-import { registerSecret } from "./commands/secret.js";
-import { registerServe } from "./commands/serve.js";
-import { registerSign } from "./commands/sign.js";
-import { registerSources } from "./commands/sources.js";
-import { registerSpec } from "./commands/spec.js";
-import { registerStreamTokens } from "./commands/streamTokens.js";
-import { registerVerify } from "./commands/verify.js";
 import { type CliIo, type CliIoOptions, createIo } from "./io.js";
-import { SECRET_ENV } from "./options.js";
+import { DB_ENV, SECRET_ENV } from "./options.js";
 
 const PROGRAM_HELP = `
 Exit status: 0 success (verify: valid), 1 verify: invalid signature / migrate and the store
@@ -45,7 +31,42 @@ Examples:
   $ herald replay --endpoint ep_orders --since 1h
 `;
 
-function buildProgram(io: CliIo = createIo()): Command {
+type Register = (program: Command, io: CliIo) => unknown;
+
+/**
+ * Each top-level command (with its aliases) and how to load the module that registers it, in the
+ * order the help lists them. An invocation loads only its command's module (`herald sign` never
+ * loads the server, the stores or the NATS client); help, the version and an unknown command
+ * load them all.
+ */
+const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promise<Register>])[] = [
+  [["serve", "worker"], async () => (await import("./commands/serve.js")).registerServe],
+  [["sign"], async () => (await import("./commands/sign.js")).registerSign],
+  [["verify"], async () => (await import("./commands/verify.js")).registerVerify],
+  [["secret", "secrets"], async () => (await import("./commands/secret.js")).registerSecret],
+  [["migrate"], async () => (await import("./commands/migrate.js")).registerMigrate],
+  [["replay"], async () => (await import("./commands/replay.js")).registerReplay],
+  [["deliveries"], async () => (await import("./commands/deliveries.js")).registerDeliveries],
+  [["messages"], async () => (await import("./commands/messages.js")).registerMessages],
+  [["endpoints"], async () => (await import("./commands/endpoints.js")).registerEndpoints],
+  [["sources"], async () => (await import("./commands/sources.js")).registerSources],
+  [["spec"], async () => (await import("./commands/spec.js")).registerSpec],
+  [
+    ["stream-tokens"],
+    async () => (await import("./commands/streamTokens.js")).registerStreamTokens,
+  ],
+  [["nats"], async () => (await import("./commands/nats.js")).registerNats],
+  [["forward"], async () => (await import("./commands/forward.js")).registerForward],
+];
+
+/** The commands a program for `args` needs: the one named first, none for the version, or all. */
+export function commandsFor(args: readonly string[]): readonly (() => Promise<Register>)[] {
+  if (args.length === 1 && (args[0] === "-v" || args[0] === "--version")) return [];
+  const named = COMMANDS.filter(([names]) => names.includes(args[0] ?? ""));
+  return (named.length > 0 ? named : COMMANDS).map(([, load]) => load);
+}
+
+async function buildProgram(args: readonly string[], io: CliIo): Promise<Command> {
   const program = new HeraldCommand("herald")
     .description("Events in, webhooks out: sign, verify, receive and deliver webhooks.")
     .version(readPackageVersion(), "-v, --version")
@@ -56,29 +77,17 @@ function buildProgram(io: CliIo = createIo()): Command {
     .showHelpAfterError("(add --help for usage and examples)")
     .exitOverride()
     .addHelpText("after", PROGRAM_HELP);
-  // Subcommands copy the settings above when they are created, so register them last.
-  registerServe(program, io);
-  registerSign(program, io);
-  registerVerify(program, io);
-  registerSecret(program, io);
-  registerMigrate(program, io);
-  registerReplay(program, io);
-  registerDeliveries(program, io);
-  registerMessages(program, io);
-  registerEndpoints(program, io);
-  registerSources(program, io);
-  registerSpec(program, io);
-  registerStreamTokens(program, io);
-  registerNats(program, io);
-  registerForward(program, io);
+  // Subcommands copy the settings above when they are created, so register them last, in order.
+  const registers = await Promise.all(commandsFor(args).map((load) => load()));
+  for (const register of registers) register(program, io);
   return program;
 }
 
 /** Runs `herald <args…>` (arguments after the program name) and resolves to the exit status. */
 export async function runCli(args: readonly string[], options: CliIoOptions = {}): Promise<number> {
   const io = createIo(options);
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(args, io);
     await program.parseAsync([...args], { from: "user" });
     return io.exitCode;
   } catch (error) {

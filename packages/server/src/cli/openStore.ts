@@ -8,8 +8,9 @@ import { coerceError, type HeraldError } from "@heraldjs/webhooks/internal/core/
 import { type Command, CommanderError } from "commander";
 import { backendFor, type OpenedDatabase } from "../store/backends.js";
 import { DEFAULT_SQLITE_PATH } from "../store/databaseTarget.js";
-import { DB_ENV, resolveDatabaseFlag } from "./commands/migrate.js";
+import { resolveDatabaseFlag } from "./commands/migrate.js";
 import type { CliIo } from "./io.js";
+import { DB_ENV } from "./options.js";
 
 export interface StoreFlags {
   db?: string;

@@ -12,6 +12,9 @@ import { InvalidArgumentError, Option } from "commander";
 
 export const SECRET_ENV = "HERALD_SECRET";
 
+/** The database of migrate and the store commands when no --db is given. */
+export const DB_ENV = "HERALD_DB";
+
 /** The Environment section of sign's and verify's --help. */
 export const SECRET_ENV_HELP = `Environment:
   ${SECRET_ENV}   the secret(s), one per line, when no --secret is given (keeps them out of shell history)

@@ -4,8 +4,9 @@
 
 import { assertSchemaName } from "@heraldjs/postgres/internal/store/postgres/database.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
+import { DEFAULT_SQLITE_PATH } from "./sqliteDefault.js";
 
-export const DEFAULT_SQLITE_PATH = "./herald.db";
+export { DEFAULT_SQLITE_PATH };
 
 export type DatabaseTarget =
   | { dialect: "sqlite"; path: string }

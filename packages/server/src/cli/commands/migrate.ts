@@ -16,9 +16,8 @@ import {
 } from "../../store/openDatabase.js";
 import { runAction } from "../command.js";
 import type { CliIo } from "../io.js";
+import { DB_ENV } from "../options.js";
 import { DYNAMODB_ACTIONS, type DynamoAction, runMigrateDynamo } from "./migrateDynamo.js";
-
-export const DB_ENV = "HERALD_DB";
 
 interface MigrateFlags {
   db?: string;
