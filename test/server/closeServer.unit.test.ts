@@ -43,25 +43,28 @@ function get(port: number): Promise<{ status: number } | { error: string }> {
   });
 }
 
-function recordingLogger() {
+/** Closes the server with `graceMs`: how long it took and the warnings it logged. */
+async function timedClose(served: Awaited<ReturnType<typeof serve>>, graceMs: number) {
   const warnings: { fields: unknown; message: string }[] = [];
-  return {
-    warnings,
-    logger: {
-      warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
-    } as never,
-  };
+  const logger = {
+    warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
+  } as never;
+  const started = performance.now();
+  await closeServer(served.app, { graceMs, connections: served.connections, logger });
+  return { took: performance.now() - started, warnings };
 }
+
+const GRACE_ENDED = {
+  fields: { connections: 1, graceMs: 300 },
+  message: "connections still open when the shutdown grace period ended: closing them",
+};
 
 describe("closeServer", () => {
   it("closes a kept-alive connection once its request in progress is answered", async () => {
-    const { app, connections, port } = await serve(300);
-    const answer = get(port);
+    const served = await serve(300);
+    const answer = get(served.port);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const { logger, warnings } = recordingLogger();
-    const started = performance.now();
-    await closeServer(app, { graceMs: 10_000, connections, logger });
-    const took = performance.now() - started;
+    const { took, warnings } = await timedClose(served, 10_000);
     expect(await answer).toEqual({ status: 200 });
     // Without the sweep the idle connection holds close() for the keep-alive timeout (72 s).
     expect(took).toBeGreaterThanOrEqual(200);
@@ -70,55 +73,38 @@ describe("closeServer", () => {
   });
 
   it("closes a connection still busy when the grace period ends, and says so", async () => {
-    const { app, connections, port } = await serve(60_000);
-    const answer = get(port);
+    const served = await serve(60_000);
+    const answer = get(served.port);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const { logger, warnings } = recordingLogger();
-    const started = performance.now();
-    await closeServer(app, { graceMs: 300, connections, logger });
-    const took = performance.now() - started;
+    const { took, warnings } = await timedClose(served, 300);
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(5_000);
     expect(await answer).toEqual({ error: "socket hang up" });
-    await expect.poll(() => warnings.length).toBe(1);
-    expect(warnings[0]).toEqual({
-      fields: { connections: 1, graceMs: 300 },
-      message: "connections still open when the shutdown grace period ended: closing them",
-    });
+    expect(warnings).toEqual([GRACE_ENDED]);
   });
 
   it("destroys an upgraded connection still open when the grace period ends", async () => {
-    const { app, connections, port } = await serve(0);
+    const served = await serve(0);
     // A protocol that never ends on its own: the server keeps the upgraded socket open.
-    app.server.on("upgrade", (_request, socket: Duplex) => {
+    served.app.server.on("upgrade", (_request, socket: Duplex) => {
       socket.write(
         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: forever\r\n\r\n",
       );
     });
-    const client = net.connect({ host: "127.0.0.1", port });
+    const client = net.connect({ host: "127.0.0.1", port: served.port });
     const switched = new Promise<void>((resolve) => client.once("data", () => resolve()));
     const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
     client.write("GET / HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: forever\r\n\r\n");
     await switched;
-    const { logger, warnings } = recordingLogger();
-    const started = performance.now();
-    await closeServer(app, { graceMs: 300, connections, logger });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    const { took, warnings } = await timedClose(served, 300);
+    expect(took).toBeGreaterThanOrEqual(250);
     await closed;
-    expect(warnings).toEqual([
-      {
-        fields: { connections: 1, graceMs: 300 },
-        message: "connections still open when the shutdown grace period ended: closing them",
-      },
-    ]);
+    expect(warnings).toEqual([GRACE_ENDED]);
   });
 
   it("ends at once with nothing open", async () => {
-    const { app, connections } = await serve(0);
-    const { logger, warnings } = recordingLogger();
-    const started = performance.now();
-    await closeServer(app, { graceMs: 10_000, connections, logger });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    const { took, warnings } = await timedClose(await serve(0), 10_000);
+    expect(took).toBeLessThan(1_000);
     expect(warnings).toEqual([]);
   });
 });
