@@ -36,8 +36,8 @@ type Register = (program: Command, io: CliIo) => unknown;
 /**
  * Each top-level command (with its aliases) and how to load the module that registers it, in the
  * order the help lists them. An invocation loads only its command's module (`herald sign` never
- * loads the server, the stores or the NATS client); help, the version and an unknown command
- * load them all.
+ * loads the server, the stores or the NATS client); help and an unknown command load them all,
+ * the version none.
  */
 const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promise<Register>])[] = [
   [["serve", "worker"], async () => (await import("./commands/serve.js")).registerServe],
