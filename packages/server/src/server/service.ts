@@ -199,6 +199,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     let stopping = false;
     let url: string | null = null;
     let connections: ReadonlySet<Socket> = new Set();
+    const bodyTimeoutMs = settings.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs;
     const batches = createIngestBatches({
       store,
       defaultRetry,
@@ -231,7 +232,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         ...(settings.maxInFlightBodyBytes === undefined
           ? {}
           : { maxInFlightBodyBytes: settings.maxInFlightBodyBytes }),
-        ...(settings.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: settings.bodyTimeoutMs }),
+        bodyTimeoutMs,
         ingestor: createIngestor({
           sources,
           committer: batches,
@@ -291,10 +292,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
         // answered within its body timeout and request deadline (closeServer.ts).
         if (app !== null) {
           await closeServer(app, {
-            graceMs:
-              (settings.bodyTimeoutMs ?? CONFIG_DEFAULTS.bodyTimeoutMs) +
-              deadlines.requestMs +
-              SHUTDOWN_SLACK_MS,
+            graceMs: bodyTimeoutMs + deadlines.requestMs + SHUTDOWN_SLACK_MS,
             connections,
             logger,
           });
