@@ -29,12 +29,18 @@ export interface FanoutBackend {
   copyEndpoint(id: string, count: number): Promise<void>;
   /** One trivial query (`SELECT 1`): the floor of anything that reads the store per message. */
   roundTrip(): Promise<void>;
+  /** Whether a delivery of the message is not yet stored as delivered (one indexed read). */
+  anyUndelivered(messageId: string): Promise<boolean>;
   /** Deletes every message (and so every delivery): the next phase starts with nothing due. */
   clearMessages(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const FANOUT_DATABASE = "herald_bench_fanout";
+
+/** A row when some delivery of message $1 is not delivered yet (`deliveries_message` index). */
+const UNDELIVERED_SQL =
+  "SELECT 1 FROM deliveries WHERE message_id = $1 AND status <> 'delivered' LIMIT 1";
 
 /** INSERT … SELECT of every column of `endpoints`, id and event_types from `copy`. */
 function copySql(columns: readonly string[], copy: { id: string; eventTypes: string }): string {
@@ -72,6 +78,7 @@ export function openSqliteBackend(): FanoutBackend {
   const db = openSqlite(path);
   migrateSqlite(db);
   const store = createSqliteDeliveryStore(db);
+  const undeliveredSqlite = db.prepare(UNDELIVERED_SQL.replace("$1", "?"));
   return {
     dialect: "sqlite",
     store,
@@ -81,6 +88,9 @@ export function openSqliteBackend(): FanoutBackend {
     },
     async roundTrip() {
       db.prepare("SELECT 1").get();
+    },
+    async anyUndelivered(messageId) {
+      return undeliveredSqlite.get(messageId) !== undefined;
     },
     async clearMessages() {
       db.exec("DELETE FROM messages");
@@ -133,6 +143,9 @@ export async function openPgBackend(url: string): Promise<FanoutBackend> {
     },
     async roundTrip() {
       await pool.query("SELECT 1");
+    },
+    async anyUndelivered(messageId) {
+      return (await pool.query(UNDELIVERED_SQL, [messageId])).rowCount !== 0;
     },
     async clearMessages() {
       await pool.query("TRUNCATE attempts, deliveries, message_filtered, messages CASCADE");
