@@ -71,3 +71,12 @@ function enableWal(db: SqliteDatabase, busyTimeoutMs: number): void {
     }
   }
 }
+
+/**
+ * A LIMIT's bound parameter (`@limit`, `?`) as an expression SQLite does not look into when it
+ * plans. The SQLite that better-sqlite3 bundles (3.53) reads the value bound to a bare
+ * `LIMIT ?` while planning, and so marks the statement to be compiled again whenever that
+ * parameter is bound anew — which better-sqlite3 does on every call: a claim's due query took
+ * ≈ 60 µs instead of ≈ 3 µs, most of it parsing and planning again.
+ */
+export const limitOf = (parameter: string) => `CAST(${parameter} AS INTEGER)`;

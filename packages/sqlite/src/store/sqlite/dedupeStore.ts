@@ -6,7 +6,7 @@ import type { DedupeClaim, PrunableDedupeStore } from "@heraldjs/core/internal/s
 import { type Clock, systemClock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { HeraldError, isHeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
 import type Database from "better-sqlite3";
-import type { SqliteDatabase } from "./database.js";
+import { limitOf, type SqliteDatabase } from "./database.js";
 import { isSqliteUnavailable } from "./unavailable.js";
 
 export interface SqliteDedupeStoreOptions {
@@ -27,7 +27,7 @@ const COMPLETE = `UPDATE inbox SET state = 'done', expires_at = @expiresAt
   WHERE key = @key AND token = @token AND state = 'processing' AND expires_at > @now`;
 const RELEASE = "DELETE FROM inbox WHERE key = ? AND token = ? AND state = 'processing'";
 const PRUNE = `DELETE FROM inbox
-  WHERE key IN (SELECT key FROM inbox WHERE expires_at <= ? LIMIT ?)`;
+  WHERE key IN (SELECT key FROM inbox WHERE expires_at <= ? LIMIT ${limitOf("?")})`;
 
 /** Expiry in whole milliseconds, never earlier than asked. */
 const deadline = (now: number, ms: number) => Math.ceil(now + ms);

@@ -19,6 +19,7 @@ import type {
 import type { Row } from "@heraldjs/core/internal/store/sql/deliveryRows.js";
 import { pageSql, upsertClause } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { limitOf } from "./database.js";
 import {
   call,
   insertSql,
@@ -136,7 +137,7 @@ export function sqliteCatalog(
         }
         const keyset = keysetClause(query, params);
         if (keyset !== null) where.push(keyset);
-        const text = pageSql("endpoints", where, query, "@limit");
+        const text = pageSql("endpoints", where, query, limitOf("@limit"));
         return toPage("endpoints", (sql(text).all(params) as Row[]).map(rows.endpoint), query);
       }),
     endpointsVersion: (tenant) => call(() => readEndpointsVersion(ctx, tenant)),

@@ -21,6 +21,7 @@ import type {
 import type { Row } from "@heraldjs/core/internal/store/sql/deliveryRows.js";
 import { inList, pageSql } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { limitOf } from "./database.js";
 import { call, keysetClause, rows, type SqliteContext, type SqlParams } from "./deliverySql.js";
 
 // Due deliveries of enabled endpoints (the claim's condition, without the FIFO check). ORDER
@@ -57,11 +58,9 @@ export function sqliteQueries(ctx: SqliteContext, clock: Clock): DeliveryQueries
     const max = prefixLimit(limit);
     const range = deliveryIdRange(prefix);
     if (range === null) return [];
-    const found = sql("SELECT id FROM deliveries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?").all(
-      range.from,
-      range.to,
-      max,
-    ) as { id: string }[];
+    const found = sql(
+      `SELECT id FROM deliveries WHERE id >= ? AND id < ? ORDER BY id LIMIT ${limitOf("?")}`,
+    ).all(range.from, range.to, max) as { id: string }[];
     return found.map((r) => r.id);
   }
 
@@ -101,7 +100,7 @@ export function sqliteQueries(ctx: SqliteContext, clock: Clock): DeliveryQueries
         }
         const keyset = keysetClause(query, params);
         if (keyset !== null) where.push(keyset);
-        const text = pageSql("deliveries", where, query, "@limit");
+        const text = pageSql("deliveries", where, query, limitOf("@limit"));
         return toPage("deliveries", (sql(text).all(params) as Row[]).map(rows.delivery), query);
       }),
 

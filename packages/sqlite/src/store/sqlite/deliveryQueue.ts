@@ -33,6 +33,7 @@ import {
 import { inList } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import type { Statement } from "better-sqlite3";
+import { limitOf } from "./database.js";
 import { call, rows, type SqliteContext, updateSql } from "./deliverySql.js";
 
 /** A grouped write checked and computed, nothing written yet. */
@@ -78,7 +79,7 @@ WHERE d.status IN (${inList(OPEN_DELIVERY_STATUSES)}) AND d.next_attempt_at <= @
     WHERE p.endpoint_id = d.endpoint_id AND p.status IN (${inList(OPEN_DELIVERY_STATUSES)})
       AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id))))
 ORDER BY d.next_attempt_at, d.id
-LIMIT @limit`;
+LIMIT ${limitOf("@limit")}`;
 
 const CLAIM = `UPDATE deliveries
 SET status = 'delivering', lease_owner = @owner, lease_expires_at = @until,

@@ -1,6 +1,6 @@
 // The SQLite event store's statements, prepared once per database connection.
 import type Database from "better-sqlite3";
-import type { SqliteDatabase } from "./database.js";
+import { limitOf, type SqliteDatabase } from "./database.js";
 
 export type EventStatements = Record<
   | "findIds"
@@ -39,14 +39,14 @@ export function prepareEventStatements(db: SqliteDatabase): EventStatements {
     ),
     loadRange: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND version >= ?
-       ORDER BY version LIMIT ?`,
+       ORDER BY version LIMIT ${limitOf("?")}`,
     ),
     readAll: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ${limitOf("?")}`,
     ),
     readOutbox: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND published = 1
-       ORDER BY position LIMIT ?`,
+       ORDER BY position LIMIT ${limitOf("?")}`,
     ),
     getCheckpoint: db.prepare("SELECT checkpoint FROM checkpoints WHERE name = ?"),
     saveCheckpoint: db.prepare(

@@ -6,6 +6,7 @@ import { pruneOptions } from "@heraldjs/core/internal/model/inboundKeys.js";
 import { nowMs } from "@heraldjs/core/internal/model/time.js";
 import type { DeliveryStore } from "@heraldjs/core/internal/store/deliveryPorts.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { limitOf } from "./database.js";
 import { call, type SqliteContext } from "./deliverySql.js";
 
 // Under the IMMEDIATE lock the batch has already seen this key absent or expired, so the
@@ -17,7 +18,7 @@ ON CONFLICT (source, key) DO UPDATE
 
 // Served by inbound_keys_expires: reads expired keys only, oldest first, up to the limit.
 const PRUNE = `DELETE FROM inbound_keys WHERE (source, key) IN (
-  SELECT source, key FROM inbound_keys WHERE expires_at <= @now ORDER BY expires_at LIMIT @limit)`;
+  SELECT source, key FROM inbound_keys WHERE expires_at <= @now ORDER BY expires_at LIMIT ${limitOf("@limit")})`;
 
 /** The stored key of `source` (live or expired), inside the caller's transaction. */
 export function inboundKeyHolder(

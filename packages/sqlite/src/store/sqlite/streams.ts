@@ -12,6 +12,7 @@ import type { StreamItem, StreamStore } from "@heraldjs/core/internal/store/deli
 import { ROW_CODECS, type Row } from "@heraldjs/core/internal/store/sql/deliveryRows.js";
 import { streamTokenRows } from "@heraldjs/core/internal/store/sql/streamTokenRows.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
+import { limitOf } from "./database.js";
 import { call, insertSql, rows, type SqliteContext } from "./deliverySql.js";
 
 const tokens = streamTokenRows(ROW_CODECS.sqlite);
@@ -19,7 +20,7 @@ const tokens = streamTokenRows(ROW_CODECS.sqlite);
 const READ = `SELECT s.seq AS stream_seq, m.* FROM message_stream s
   JOIN messages m ON m.id = s.message_id
   WHERE s.seq > @after AND s.seq <= @until AND (@tenant IS NULL OR m.tenant = @tenant)
-  ORDER BY s.seq LIMIT @limit`;
+  ORDER BY s.seq LIMIT ${limitOf("@limit")}`;
 
 /** The one number of an SQLite cursor. */
 const seqOf = (cursor: string) => parseStreamCursor(cursor)[0]!;
@@ -68,7 +69,7 @@ export function sqliteStreams(ctx: SqliteContext, clock: Clock): StreamStore {
       call(() => {
         const { before, limit } = streamTokenPruning(clock, options);
         return sql(
-          "DELETE FROM stream_tokens WHERE id IN (SELECT id FROM stream_tokens WHERE expires_at < ? LIMIT ?)",
+          `DELETE FROM stream_tokens WHERE id IN (SELECT id FROM stream_tokens WHERE expires_at < ? LIMIT ${limitOf("?")})`,
         ).run(ROW_CODECS.sqlite.time(before), limit).changes;
       }),
     latestStreamCursor: () =>
