@@ -65,7 +65,7 @@ try {
       ],
     )),
   );
-  await warmUp(targets, receiver, { rate: 500, seconds: 1 }, drain);
+  await warmUp(targets, receiver, [{ rate: 500, seconds: 1 }], drain);
   const runs = await runRounds({ targets, receiver, steps, rounds, drain });
   const stats = (name: string, rate: number): E2eStats =>
     statsOf(runs.get(runKey(name, rate)) ?? []);

@@ -158,7 +158,10 @@ export async function measureCpuByProcess(options: CpuByProcessOptions): Promise
       ...(bin === undefined ? {} : { bin }),
     });
     try {
-      await warmUp([target], receiver, { rate: 500, seconds: 1 }, { idleMs: 5_000, capMs: 20_000 });
+      await warmUp([target], receiver, [{ rate: 500, seconds: 1 }], {
+        idleMs: 5_000,
+        capMs: 20_000,
+      });
       await sleep(1_000);
       const runs: CpuRun[] = [];
       for (let i = 0; i < (options.runs ?? 1); i++) {

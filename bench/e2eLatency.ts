@@ -241,15 +241,20 @@ export async function runRounds(options: {
 
 export const runKey = (target: string, rate: number) => `${target}@${rate}`;
 
-/** Warms each target (JIT, connections, prepared statements) with one unrecorded run. */
+/**
+ * Warms each target (JIT, connections, prepared statements) with unrecorded runs: each step in
+ * turn, the targets interleaved within a step as in a round.
+ */
 export async function warmUp(
   targets: readonly E2eTarget[],
   receiver: LatencyReceiver,
-  step: RateStep,
+  steps: readonly RateStep[],
   drain: DrainSettings,
 ): Promise<void> {
-  for (const target of targets)
-    await measureOpenLoop(target, receiver, step.rate, step.seconds, drain);
+  for (const step of steps) {
+    for (const target of targets)
+      await measureOpenLoop(target, receiver, step.rate, step.seconds, drain);
+  }
 }
 
 const PROBE_CONNECTIONS = 32;
@@ -334,6 +339,8 @@ export interface E2eLatencyResult {
   settings: {
     quick: boolean;
     rounds: number;
+    /** Unrecorded, before the rounds. */
+    warmup: readonly RateStep[];
     steps: RateStep[];
     probeMs: number;
     saturationSeconds: number;
@@ -362,7 +369,8 @@ const PLANS: Record<
   {
     rounds: number;
     steps: RateStep[];
-    warmup: RateStep | null;
+    /** Unrecorded steps before the rounds (warmUp); none in the quick plan. */
+    warmup: readonly RateStep[];
     probeMs: number;
     saturationSeconds: number;
     drain: DrainSettings;
@@ -374,7 +382,13 @@ const PLANS: Record<
       { rate: 200, seconds: 4 },
       { rate: 1000, seconds: 2 },
     ],
-    warmup: { rate: 500, seconds: 1 },
+    // A short burst, then one unrecorded round of the measured steps: at 200/s the processes'
+    // JIT goes on compiling for about as long (docs/benchmarks.md, round eleven).
+    warmup: [
+      { rate: 500, seconds: 1 },
+      { rate: 200, seconds: 4 },
+      { rate: 1000, seconds: 2 },
+    ],
     probeMs: 1500,
     saturationSeconds: 2,
     drain: FULL_DRAIN,
@@ -386,7 +400,7 @@ const PLANS: Record<
       { rate: 1000, seconds: 0.5 },
     ],
     // The smoke test checks the shape only: no warm-up.
-    warmup: null,
+    warmup: [],
     probeMs: 300,
     saturationSeconds: 0.5,
     drain: QUICK_DRAIN,
@@ -432,7 +446,7 @@ export async function runE2eLatency(
         })),
       )),
     );
-    if (plan.warmup !== null) await warmUp(targets, receiver, plan.warmup, plan.drain);
+    await warmUp(targets, receiver, plan.warmup, plan.drain);
     const runs = await runRounds({
       targets,
       receiver,
@@ -461,6 +475,7 @@ export async function runE2eLatency(
       settings: {
         quick: options.quick,
         rounds: plan.rounds,
+        warmup: plan.warmup,
         steps: plan.steps,
         probeMs: plan.probeMs,
         saturationSeconds: plan.saturationSeconds,
@@ -498,7 +513,7 @@ export interface E2eSetupRunOptions {
 }
 
 /**
- * One setup of one build at one rate, with the floor interleaved, after a one-second warm-up:
+ * One setup of one build at one rate, with the floor interleaved, after the full plan's warm-up:
  * the pieces A/B comparisons of two builds are made of (bench/e2eAb.ts interleaves two builds).
  */
 export async function runE2eSetup(
@@ -523,7 +538,7 @@ export async function runE2eSetup(
         ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
       }),
     );
-    await warmUp(targets, receiver, PLANS.full.warmup!, FULL_DRAIN);
+    await warmUp(targets, receiver, PLANS.full.warmup, FULL_DRAIN);
     const step = { rate: options.rate, seconds: options.seconds };
     const runs = await runRounds({ targets, receiver, steps: [step], rounds: options.rounds ?? 1 });
     return {
@@ -561,6 +576,9 @@ export function statsRow(stats: E2eStats, rateLabel: string): Record<string, str
   };
 }
 
+const steps = (list: readonly RateStep[]) =>
+  list.map((s) => `${s.rate}/s × ${s.seconds} s`).join(", ");
+
 export function e2eTable(result: E2eLatencyResult): string {
   const rows = result.steady.map((stats) => statsRow(stats, `${rounded(stats.rate)}/s`));
   for (const sat of result.saturation) {
@@ -576,7 +594,8 @@ export function e2eTable(result: E2eLatencyResult): string {
     .join(", ");
   return formatTable(rows).concat(
     `\n\nLatency: first receipt at the receiver − scheduled send time (open loop). ` +
-      `${settings.rounds} round(s) of ${settings.steps.map((s) => `${s.rate}/s × ${s.seconds} s`).join(", ")} per target, interleaved; ` +
+      `Unrecorded warm-up: ${settings.warmup.length === 0 ? "none" : steps(settings.warmup)} per target, interleaved; ` +
+      `${settings.rounds} round(s) of ${steps(settings.steps)} per target, interleaved; ` +
       `saturation probes (${settings.probeMs} ms closed-loop burst, ${PROBE_CONNECTIONS} connections): ${probes}; ` +
       `then ${settings.saturationSeconds} s open loop at that rate (floor first). ` +
       `"answer p99": the POST's answer − scheduled send; "CPU µs/webhook": Herald's processes (not PostgreSQL's), median over the runs. ` +
