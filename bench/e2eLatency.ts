@@ -576,7 +576,7 @@ export function statsRow(stats: E2eStats, rateLabel: string): Record<string, str
   };
 }
 
-const steps = (list: readonly RateStep[]) =>
+const describeSteps = (list: readonly RateStep[]) =>
   list.map((s) => `${s.rate}/s × ${s.seconds} s`).join(", ");
 
 export function e2eTable(result: E2eLatencyResult): string {
@@ -594,8 +594,8 @@ export function e2eTable(result: E2eLatencyResult): string {
     .join(", ");
   return formatTable(rows).concat(
     `\n\nLatency: first receipt at the receiver − scheduled send time (open loop). ` +
-      `Unrecorded warm-up: ${settings.warmup.length === 0 ? "none" : steps(settings.warmup)} per target, interleaved; ` +
-      `${settings.rounds} round(s) of ${steps(settings.steps)} per target, interleaved; ` +
+      `Unrecorded warm-up: ${settings.warmup.length === 0 ? "none" : describeSteps(settings.warmup)} per target, interleaved; ` +
+      `${settings.rounds} round(s) of ${describeSteps(settings.steps)} per target, interleaved; ` +
       `saturation probes (${settings.probeMs} ms closed-loop burst, ${PROBE_CONNECTIONS} connections): ${probes}; ` +
       `then ${settings.saturationSeconds} s open loop at that rate (floor first). ` +
       `"answer p99": the POST's answer − scheduled send; "CPU µs/webhook": Herald's processes (not PostgreSQL's), median over the runs. ` +

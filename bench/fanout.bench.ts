@@ -1,9 +1,10 @@
 // `fanout`: one message to 1, 100, 1,000 and 10,000 matching endpoints on SQLite and
 // PostgreSQL (bench/fanout.ts says how each phase runs). Reports the cost per endpoint of
 // storing the message with its deliveries and of delivering them through a built `herald
-// worker` to a local receiver (until the store holds every one as delivered), whether that cost stays flat (the cost per endpoint at the
-// largest fan-out within 2× of the lowest at any size), and the routing time per message with
-// 10,000 endpoints (target < 1 ms) against listing every endpoint per message in the same run.
+// worker` to a local receiver (until the store holds every one as delivered), whether that
+// cost stays flat (Flatness: what an added endpoint costs between consecutive sizes, the
+// largest within 2× of the smallest), and the routing time per message with 10,000 endpoints
+// (target < 1 ms) against listing every endpoint per message in the same run.
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startReceiver } from "./deliverHarness.js";

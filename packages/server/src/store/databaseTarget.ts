@@ -4,9 +4,8 @@
 
 import { assertSchemaName } from "@heraldjs/postgres/internal/store/postgres/database.js";
 import { HeraldError } from "@heraldjs/webhooks/internal/core/errors.js";
-import { DEFAULT_SQLITE_PATH } from "./sqliteDefault.js";
 
-export { DEFAULT_SQLITE_PATH };
+export { DEFAULT_SQLITE_PATH } from "./sqliteDefault.js";
 
 export type DatabaseTarget =
   | { dialect: "sqlite"; path: string }
