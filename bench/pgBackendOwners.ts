@@ -4,6 +4,7 @@
 // /proc/<pid>/fd the inodes a process holds. Loopback only: the bench connects to 127.0.0.1.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type pg from "pg";
+import { LISTENERS_LOCK_CLASS } from "../packages/postgres/src/store/postgres/wakeUpTurns.js";
 
 /** Local port → socket inode, of every TCP socket in this network namespace. */
 function socketInodesByPort(): Map<number, string> {
@@ -51,7 +52,7 @@ export interface BackendOwner {
   backendPid: number;
   /** The label of the process whose connection it serves, or null when none of `owners`. */
   owner: string | null;
-  /** `LISTEN …` when the connection's last statement was one (a worker's wake-up connection). */
+  /** A worker's wake-up connection (it holds the listeners' advisory lock). */
   listening: boolean;
 }
 
@@ -63,9 +64,19 @@ export async function backendOwners(
   client: pg.Client,
   owners: ReadonlyMap<number, string>,
 ): Promise<BackendOwner[]> {
-  const { rows } = await client.query<{ pid: number; client_port: number | null; query: string }>(
-    `SELECT pid, client_port, query FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+  const { rows } = await client.query<{
+    pid: number;
+    client_port: number | null;
+    listening: boolean;
+  }>(
+    `SELECT a.pid, a.client_port, EXISTS (
+       SELECT 1 FROM pg_locks l
+       WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.classid = $1 AND l.objsubid = 2
+     ) AS listening
+     FROM pg_stat_activity a
+     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+       AND a.backend_type = 'client backend'`,
+    [LISTENERS_LOCK_CLASS],
   );
   const inodes = socketInodesByPort();
   const ownerOfInode = new Map<string, string>();
@@ -77,7 +88,7 @@ export async function backendOwners(
     return {
       backendPid: row.pid,
       owner: inode === undefined ? null : (ownerOfInode.get(inode) ?? null),
-      listening: /^\s*LISTEN\b/i.test(row.query),
+      listening: row.listening,
     };
   });
 }

@@ -1,14 +1,17 @@
 // The worker's claim loop on the in-memory store, polling once a minute so that only wake-ups
 // and finishing sends can make it claim: a delivered message costs one claim (no empty claim
 // after each send), and a due delivery is claimed within tens of milliseconds into the slots
-// that slow sends leave free, not at the next poll.
+// that slow sends leave free, not at the next poll. A `backup` wake-up (another worker's turn)
+// claims only when the worker starts no claim of its own within BACKUP_CLAIM_MS.
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  BACKUP_CLAIM_MS,
   createDeliveryWorker,
   type DeliveryWorker,
 } from "../../packages/core/src/delivery/deliveryWorker.js";
 import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
 import { createFunctionTransport } from "../../packages/core/src/delivery/transports/function.js";
+import type { WakeUp } from "../../packages/core/src/store/deliveryPorts.js";
 import { createMemoryDeliveryStore } from "../../packages/core/src/store/memory/deliveryStore.js";
 import type { DeliveryStore } from "../../packages/core/src/store/ports.js";
 
@@ -36,6 +39,29 @@ function countingStore(): { store: DeliveryStore; claims: number[] } {
     claims,
   };
 }
+
+/** countingStore whose wake-ups the test sends itself (the memory store's own are not used). */
+function wakeableStore(): {
+  store: DeliveryStore;
+  claims: number[];
+  wakeUp: (wakeUp: WakeUp) => void;
+} {
+  const counting = countingStore();
+  let listener: ((wakeUp: WakeUp) => void) | null = null;
+  const wakeUps: NonNullable<DeliveryStore["wakeUps"]> = async (next) => {
+    listener = next;
+    return async () => {
+      listener = null;
+    };
+  };
+  return {
+    store: Object.assign(Object.create(counting.store) as DeliveryStore, { wakeUps }),
+    claims: counting.claims,
+    wakeUp: (wakeUp) => listener?.(wakeUp),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("worker claim loop", () => {
   const workers: DeliveryWorker[] = [];
@@ -119,5 +145,64 @@ describe("worker claim loop", () => {
     } finally {
       releaseSlow();
     }
+  });
+
+  describe("backup wake-ups", () => {
+    async function started(): Promise<
+      ReturnType<typeof wakeableStore> & { delivered: () => number }
+    > {
+      const wakeable = wakeableStore();
+      await wakeable.store.createEndpoint({
+        transport: "function",
+        target: "ok",
+        eventTypes: ["order.*"],
+        secrets: [{ secret: SECRET }],
+      });
+      const worker = createDeliveryWorker({
+        store: wakeable.store,
+        transports: { function: createFunctionTransport({ functions: { ok: () => "done" } }) },
+        pollIntervalMs: 60_000,
+      });
+      workers.push(worker);
+      let delivered = 0;
+      worker.on("delivery:succeeded", () => delivered++);
+      worker.start();
+      await until(() => wakeable.claims.length === 1, 1_000, "the first (empty) claim");
+      return { ...wakeable, delivered: () => delivered };
+    }
+
+    it("claims BACKUP_CLAIM_MS after a backup when the worker started no claim, once for a burst", async () => {
+      const { store, claims, wakeUp, delivered } = await started();
+      await createDispatcher({ store }).dispatch({ type: "order.created.v1", payload: {} });
+      const woken = performance.now();
+      for (let i = 0; i < 5; i++) wakeUp("backup");
+      await sleep(BACKUP_CLAIM_MS / 2);
+      expect(claims).toEqual([0]); // not yet: it is another worker's turn
+      await until(() => delivered() === 1, 2_000, "the backup's delivery");
+      expect(performance.now() - woken).toBeGreaterThanOrEqual(BACKUP_CLAIM_MS - 5);
+      await sleep(BACKUP_CLAIM_MS * 2);
+      expect(claims).toEqual([0, 1]); // five backups within the wait: one claim
+    });
+
+    it("a claim that starts after a backup covers it: no second claim", async () => {
+      const { store, claims, wakeUp, delivered } = await started();
+      const dispatcher = createDispatcher({ store });
+      await dispatcher.dispatch({ type: "order.created.v1", payload: { n: 1 } });
+      wakeUp("backup");
+      await dispatcher.dispatch({ type: "order.created.v1", payload: { n: 2 } });
+      wakeUp("claim");
+      await until(() => delivered() === 2, 1_000, "both deliveries");
+      await sleep(BACKUP_CLAIM_MS * 2);
+      expect(claims).toEqual([0, 2]);
+    });
+
+    it("a backup pending at stop() claims nothing", async () => {
+      const { claims, wakeUp } = await started();
+      wakeUp("backup");
+      const worker = workers.pop()!;
+      await worker.stop();
+      await sleep(BACKUP_CLAIM_MS * 2);
+      expect(claims).toEqual([0]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 // LISTEN/NOTIFY wake-up on a real PostgreSQL server: a worker polling once a minute still sends
-// a freshly dispatched message at once, and schemas sharing the database do not wake each other.
+// a freshly dispatched message at once, schemas sharing the database do not wake each other, and
+// with two listeners each notice is one listener's turn to claim (the other's backup).
 import { createServer, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,8 +10,9 @@ import {
 import { createDispatcher } from "../../packages/core/src/delivery/dispatcher.js";
 import { createHttpTransport } from "../../packages/core/src/delivery/transports/http.js";
 import type { Transport } from "../../packages/core/src/delivery/transports/types.js";
-import type { DeliveryStore } from "../../packages/core/src/store/deliveryPorts.js";
+import type { DeliveryStore, WakeUp } from "../../packages/core/src/store/deliveryPorts.js";
 import { createPostgresDeliveryStore } from "../../packages/postgres/src/store/postgres/deliveryStore.js";
+import { LISTENERS_REFRESH_MS } from "../../packages/postgres/src/store/postgres/deliveryWakeUps.js";
 import { generateSecret } from "../../packages/webhooks/src/signing/sign.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres.js";
 import { serviceAvailable } from "../helpers/services.js";
@@ -125,5 +127,84 @@ describe.skipIf(!available)("postgres LISTEN/NOTIFY wake-up", () => {
     await dispatch(storeA);
     await sleep(300);
     expect(wokenA).toBe(1);
+  });
+
+  it("gives each notice to one of two listeners, the other a backup, and all to one once the other stops", async () => {
+    const heard: { a: WakeUp[]; b: WakeUp[] } = { a: [], b: [] };
+    const stopA = await storeA.wakeUps!((w) => heard.a.push(w));
+    let stopB: (() => Promise<void>) | null = await storeA.wakeUps!((w) => heard.b.push(w));
+    try {
+      await sleep(LISTENERS_REFRESH_MS + 300); // both have read that the other listens
+      const notices = 16;
+      for (let i = 1; i <= notices; i++) {
+        await dispatch(storeA);
+        await until(() => heard.a.length === i && heard.b.length === i, 2_000);
+      }
+      for (let i = 0; i < notices; i++) {
+        expect([heard.a[i], heard.b[i]].sort()).toEqual(["backup", "claim"]);
+      }
+      expect(heard.a).toContain("claim");
+      expect(heard.b).toContain("claim");
+
+      // A notice without a turn (as older Herald sends) wakes both.
+      await a.pool.query("SELECT pg_notify('herald_deliveries', current_schema())");
+      await until(() => heard.a.length === notices + 1 && heard.b.length === notices + 1, 2_000);
+      expect([heard.a.at(-1), heard.b.at(-1)]).toEqual(["claim", "claim"]);
+
+      await stopB();
+      stopB = null;
+      await sleep(LISTENERS_REFRESH_MS + 300); // A has read that it listens alone
+      heard.a.length = 0;
+      for (let i = 1; i <= 4; i++) {
+        await dispatch(storeA);
+        await until(() => heard.a.length === i, 2_000);
+      }
+      expect(heard.a).toEqual(["claim", "claim", "claim", "claim"]);
+    } finally {
+      await stopA();
+      await stopB?.();
+    }
+  });
+
+  it("two workers polling once a minute deliver each message once with about one claim per message", async () => {
+    let claims = 0;
+    let claimed = 0;
+    const counting = (store: DeliveryStore): DeliveryStore =>
+      Object.assign(Object.create(store) as DeliveryStore, {
+        claimDueDeliveries: async (options: Parameters<DeliveryStore["claimDueDeliveries"]>[0]) => {
+          const got = await store.claimDueDeliveries(options);
+          claims++;
+          claimed += got.length;
+          return got;
+        },
+      });
+    const sent: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const worker = createDeliveryWorker({
+        store: counting(storeA),
+        transports: { http },
+        pollIntervalMs: 60_000,
+      });
+      workers.push(worker);
+      worker.on("delivery:succeeded", (e) => sent.push(e.deliveryId));
+      worker.start();
+    }
+    // Both listeners know of each other; what earlier tests left due has been claimed at start.
+    await sleep(LISTENERS_REFRESH_MS + 300);
+    claims = 0;
+    claimed = 0;
+    sent.length = 0;
+    const messages = 30;
+    const ids: string[] = [];
+    for (let i = 0; i < messages; i++) {
+      ids.push(...(await dispatch(storeA)).deliveryIds);
+      await sleep(15);
+    }
+    await until(() => sent.length === messages, 5_000);
+    await sleep(300);
+    expect(sent.sort()).toEqual(ids.sort());
+    expect(claimed).toBe(messages);
+    // Every notice woke both workers before: two claims per message, one of them empty.
+    expect(claims).toBeLessThanOrEqual(Math.ceil(messages * 1.3));
   });
 });

@@ -11,7 +11,7 @@ import { isoTime } from "../core/isoTime.js";
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from "../core/retryPolicy.js";
 import type { ClaimedDelivery } from "../model/deliveryOperations.js";
 import type { AttemptInput, EndpointRecord, EndpointTransport } from "../model/deliveryRecords.js";
-import type { DeliveryStore } from "../store/deliveryPorts.js";
+import type { DeliveryStore, WakeUp } from "../store/deliveryPorts.js";
 import { type AutoDisableOptions, createAutoDisableCheck } from "./autoDisable.js";
 import { createConcurrencyGate } from "./concurrencyGate.js";
 import {
@@ -119,6 +119,13 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
  * this long after its last claim for more slots before claiming into the ones free.
  */
 const CLAIM_GATHER_MS = 50;
+/**
+ * A `backup` wake-up (another worker's turn to claim) claims after this long unless this worker
+ * started a claim meanwhile: long enough that at a steady rate this worker's own claims cover
+ * the others' turns, short enough that a busy or departed worker's deliveries do not wait for
+ * the poll.
+ */
+export const BACKUP_CLAIM_MS = 100;
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, transports, random = Math.random, defaultRetry = DEFAULT_RETRY_POLICY } = options;
@@ -144,6 +151,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   /** True while the loop waits for send slots to free (each finishing send wakes it then). */
   let waitingForSlots = false;
   let wakeUps: Promise<(() => Promise<void>) | null> | null = null;
+  /** Armed by a `backup` wake-up, cleared when the loop starts a claim. */
+  let backup: NodeJS.Timeout | null = null;
   const tasks = new Set<Promise<void>>();
 
   function fail(error: unknown, deliveryId: string | null): void {
@@ -417,10 +426,29 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     });
   }
 
-  /** A store wake-up: claim now instead of at the next poll; bursts collapse into one claim. */
-  function notify(): void {
-    notified = true;
-    wake?.();
+  /**
+   * A store wake-up: claim now instead of at the next poll; bursts collapse into one claim. A
+   * backup claims only if no claim starts within BACKUP_CLAIM_MS: a claim that starts after the
+   * notice sees what it announced, whichever wake-up or poll started it.
+   */
+  function notify(wakeUp: WakeUp): void {
+    if (stopping) return;
+    if (wakeUp === "claim") {
+      notified = true;
+      wake?.();
+      return;
+    }
+    if (backup !== null) return;
+    backup = setTimeout(() => {
+      backup = null;
+      notify("claim");
+    }, BACKUP_CLAIM_MS);
+    backup.unref();
+  }
+
+  function clearBackup(): void {
+    if (backup !== null) clearTimeout(backup);
+    backup = null;
   }
 
   /**
@@ -462,6 +490,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         }
       }
       notified = false;
+      clearBackup();
       lastClaimAt = performance.now();
       let claimedAll = false;
       try {
@@ -494,6 +523,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     async stop() {
       stopping = true;
+      clearBackup();
       wake?.();
       await loop;
       const unlisten = await wakeUps;

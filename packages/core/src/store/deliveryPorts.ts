@@ -189,6 +189,14 @@ export interface NatsTokenStore {
  * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
  * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
  */
+/**
+ * What a wake-up asks of a worker. `claim`: deliveries are due, claim now. `backup`: deliveries
+ * are due and another listening worker was chosen to claim them (PostgreSQL with several
+ * workers), so claim only if this worker starts no claim of its own within a short wait, in case
+ * that one is busy or gone.
+ */
+export type WakeUp = "claim" | "backup";
+
 export interface DeliveryStore
   extends DeliveryCatalog,
     NamedSecretStore,
@@ -278,10 +286,11 @@ export interface DeliveryStore
    * Optional capability: calls `listener` soon after a write commits that makes deliveries due
    * now (new messages, a replay, a recovered endpoint), so workers claim at once instead of at
    * their next poll. Memory: the same store object; SQLite: this process at once, other
-   * processes through the `<database>-wake` file; PostgreSQL: LISTEN/NOTIFY (new messages).
+   * processes through the `<database>-wake` file; PostgreSQL: LISTEN/NOTIFY, each notice one
+   * listener's turn to `claim` and the others' `backup` (see WakeUp).
    * Resolves once listening, to a function that stops it. Stores without it are polled.
    */
-  wakeUps?(listener: () => void): Promise<() => Promise<void>>;
+  wakeUps?(listener: (wakeUp: WakeUp) => void): Promise<() => Promise<void>>;
 
   /**
    * Resolves when the backend answers a trivial query; rejects with `store.unavailable`

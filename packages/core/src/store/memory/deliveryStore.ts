@@ -48,6 +48,7 @@ import type {
   DeliveryStoreOptions,
   MessageWithDeliveries,
   TimeInput,
+  WakeUp,
 } from "../deliveryPorts.js";
 import { copy, emptyMemoryDeliveryState, memoryCatalog } from "./deliveryCatalog.js";
 import { memoryNamedSecrets } from "./namedSecrets.js";
@@ -124,9 +125,9 @@ export function createMemoryDeliveryStore(options: DeliveryStoreOptions = {}): D
   }
 
   /** Workers of this process waiting for due deliveries (wakeUps): called after each such write. */
-  const wakeListeners = new Set<() => void>();
+  const wakeListeners = new Set<(wakeUp: WakeUp) => void>();
   function wake(): void {
-    for (const listener of wakeListeners) listener();
+    for (const listener of wakeListeners) listener("claim");
   }
 
   /** The one write path of messages: createMessage is a batch of one. */

@@ -61,9 +61,9 @@ import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { readEndpointsVersion } from "./deliveryCatalog.js";
 import { messagesWithDeliveries } from "./deliveryQueries.js";
 import { pgCall, pgErrorCode, rows } from "./deliverySql.js";
-import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
 import { countedTypes } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeys, takeInboundKeysSql } from "./inboundKeys.js";
+import { NOTIFY_EXPRESSION } from "./wakeUpTurns.js";
 
 /** The endpoint version the batch was routed on (CreateMessagesOptions), if it must be checked. */
 type Guard = CreateMessagesOptions["endpointsVersion"];
@@ -170,7 +170,7 @@ function writeBatchSql(
   const notify =
     deliveryColumns === undefined
       ? ""
-      : `, (SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema()) FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
+      : `, (SELECT ${NOTIFY_EXPRESSION} FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
   // The filtered endpoints of the messages written (the next parameter, when any).
   if (filtered) {
     parts.push(`f AS (${insertFilteredSql(deliveryColumns === undefined ? "$4" : "$5")})`);

@@ -8,9 +8,9 @@ import { endpointsVersionChanged } from "@heraldjs/core/internal/model/endpointR
 import { type NewMessage, payloadJson } from "@heraldjs/core/internal/model/messageRecords.js";
 import type { PgPool } from "./database.js";
 import { pgErrorCode, rows } from "./deliverySql.js";
-import { DELIVERIES_CHANNEL } from "./deliveryWakeUps.js";
 import { countedTypes } from "./eventTypeSightings.js";
 import { inboundKeyRowsJson, takeInboundKeysSql } from "./inboundKeys.js";
+import { NOTIFY_EXPRESSION } from "./wakeUpTurns.js";
 
 /**
  * True when the batch may take the one-statement path: no input has an idempotency key, and no
@@ -91,7 +91,7 @@ RETURNING id, type)`,
 SELECT ${list} FROM json_populate_recordset(NULL::deliveries, $5::json)
 WHERE message_id IN (SELECT id FROM m)
 RETURNING 1)`);
-    notify = `, (SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema()) FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
+    notify = `, (SELECT ${NOTIFY_EXPRESSION} FROM (SELECT 1 FROM d LIMIT 1) AS one) AS notified`;
   }
   if (filtered) {
     const parameter = deliveryColumns === undefined ? "$5" : "$6";

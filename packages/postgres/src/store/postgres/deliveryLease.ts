@@ -29,8 +29,8 @@ import { inList } from "@heraldjs/core/internal/store/sql/sqlText.js";
 import type { Clock } from "@heraldjs/webhooks/internal/core/clock.js";
 import { type PgClient, type PgPool, withTransaction } from "./database.js";
 import { pgCall, rows, updateStatement } from "./deliverySql.js";
-import { NOTIFY_DELIVERIES } from "./deliveryWakeUps.js";
 import type { LeaseCache } from "./leaseCache.js";
+import { NOTIFY_DELIVERIES } from "./wakeUpTurns.js";
 
 // A success on an endpoint that is not failing changes nothing: skipping that update keeps
 // busy endpoints' rows free of lock traffic on the happy path.

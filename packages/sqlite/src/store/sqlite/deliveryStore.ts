@@ -67,7 +67,7 @@ export function createSqliteDeliveryStore(
       if (recovered.replayed > 0) wake.signal();
       return recovered;
     },
-    wakeUps: (listener) => wake.listen(listener),
+    wakeUps: (listener) => wake.listen(() => listener("claim")),
     createMessages,
     createMessage: async (input) => (await createMessages([input]))[0]!,
     pruneInboundKeys: sqlitePruneInboundKeys(ctx, clock),
