@@ -9,7 +9,7 @@ import type { WakeUp } from "@heraldjs/core/internal/store/deliveryPorts.js";
 export const DELIVERIES_CHANNEL = "herald_deliveries";
 
 /** The notice's payload: the schema (so schemas sharing a database stay apart), then the turn. */
-export const NOTIFY_PAYLOAD = "current_schema() || ' ' || txid_current()";
+const NOTIFY_PAYLOAD = "current_schema() || ' ' || txid_current()";
 
 /** The notice as an expression, for statements that notify among other work. */
 export const NOTIFY_EXPRESSION = `pg_notify('${DELIVERIES_CHANNEL}', ${NOTIFY_PAYLOAD})`;
