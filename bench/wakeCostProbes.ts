@@ -58,7 +58,15 @@ export interface WakeCostResult {
 
 /** ns on the CPU of a thread (a single-threaded process: the process), from its schedstat. */
 export function schedstatNs(pid: number, tid: number = pid): number {
-  const text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+  } catch (error) {
+    throw new Error(
+      `cannot read the CPU of process ${pid} (/proc/${pid}/task/${tid}/schedstat): the peer must run on this machine`,
+      { cause: error },
+    );
+  }
   return Number(text.split(" ")[0]);
 }
 
