@@ -6,8 +6,9 @@
 // - `tcp echo`: a child Node process echoing 64 bytes over loopback TCP;
 // - `postgres insert`: one 1 KiB row inserted (its own transaction, so a WAL flush) by a
 //   PostgreSQL backend.
-// The peer's CPU is read from /proc/<pid>/schedstat (nanoseconds on the CPU), the client's from
-// process.cpuUsage() (which includes, spaced, the timer that paces it).
+// The peer's CPU is its main thread's time on the CPU (/proc/<pid>/task/<pid>/schedstat, in ns:
+// a PostgreSQL backend has no other thread, and the echo's socket work is on its main thread),
+// the client's from process.cpuUsage() (which includes, spaced, the timer that paces it).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
