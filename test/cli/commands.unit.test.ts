@@ -74,6 +74,18 @@ describe("help", () => {
     expect(run.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("leaves an argument after the command that begins with -v or -h to the command", async () => {
+    // Generated secrets are base64url, so one may begin with "-v": it is the secret, not the
+    // program's --version (nor -h its --help).
+    for (const dashed of ["-vK3pQ9zX", "-hK3pQ9zX"]) {
+      const run = await cli(["sign", "--scheme", "eventing", "--secret", dashed]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(
+        formatHeaderLines(signWebhook({ scheme: "eventing", secret: dashed, timestamp, body })),
+      );
+    }
+  });
+
   it("shows help for a command group without a subcommand as a usage error", async () => {
     const run = await cli(["secret"]);
     expect(run.code).toBe(2);

@@ -70,6 +70,9 @@ async function buildProgram(args: readonly string[], io: CliIo): Promise<Command
   const program = new HeraldCommand("herald")
     .description("Events in, webhooks out: sign, verify, receive and deliver webhooks.")
     .version(readPackageVersion(), "-v, --version")
+    // The program's own options (-v, -h) only before the command: after it, an argument such as
+    // a secret that begins with "-v" is the command's (`sign --secret -v…` signs).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
