@@ -178,6 +178,14 @@ export interface NatsTokenStore {
 }
 
 /**
+ * What a wake-up asks of a worker. `claim`: deliveries are due, claim now. `backup`: deliveries
+ * are due and another listening worker was chosen to claim them (PostgreSQL with several
+ * workers), so claim only if this worker starts no claim of its own within a short wait, in case
+ * that one is busy or gone.
+ */
+export type WakeUp = "claim" | "backup";
+
+/**
  * Storage for the delivery engine: the catalogue (DeliveryCatalog), then messages, worker leases
  * and operations. Every method is atomic across processes sharing the backend. Times are taken
  * from the store's injected clock unless a `now` is passed, never from the database, so every
@@ -189,14 +197,6 @@ export interface NatsTokenStore {
  * `delivery.lease_lost`, `delivery.in_progress`, `cursor.invalid`,
  * `query.invalid`, `type_pattern.invalid`, `retry.invalid_policy`, `store.unavailable`.
  */
-/**
- * What a wake-up asks of a worker. `claim`: deliveries are due, claim now. `backup`: deliveries
- * are due and another listening worker was chosen to claim them (PostgreSQL with several
- * workers), so claim only if this worker starts no claim of its own within a short wait, in case
- * that one is busy or gone.
- */
-export type WakeUp = "claim" | "backup";
-
 export interface DeliveryStore
   extends DeliveryCatalog,
     NamedSecretStore,
