@@ -6,14 +6,12 @@
 // - `tcp echo`: a child Node process echoing 64 bytes over loopback TCP;
 // - `postgres insert`: one 1 KiB row inserted (its own transaction, so a WAL flush) by a
 //   PostgreSQL backend.
-// The peer's CPU is its main thread's time on the CPU (/proc/<pid>/task/<pid>/schedstat, in ns:
-// a PostgreSQL backend has no other thread, and the echo's socket work is on its main thread),
-// the client's from process.cpuUsage() (which includes, spaced, the timer that paces it).
+// The peer's CPU is its threads' time on the CPU (threadCpuSecondsOf: each thread's schedstat,
+// in ns), the client's from process.cpuUsage() (which includes, spaced, the timer that paces it).
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import pg from "pg";
-import { percentile, sleep } from "./deliverHarness.js";
+import { median, sleep, threadCpuSecondsOf } from "./deliverHarness.js";
 
 export type WakeProbe = "tcp echo" | "postgres insert";
 export type WakeMode = "back to back" | "spaced";
@@ -57,18 +55,13 @@ export interface WakeCostResult {
   summaries: WakeCostSummary[];
 }
 
-/** ns on the CPU of a thread (a single-threaded process: the process), from its schedstat. */
-export function schedstatNs(pid: number, tid: number = pid): number {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
-  } catch (error) {
-    throw new Error(
-      `cannot read the CPU of process ${pid} (/proc/${pid}/task/${tid}/schedstat): the peer must run on this machine`,
-      { cause: error },
-    );
+/** CPU seconds of the peer process so far; it must run on this machine (read from /proc). */
+function peerCpuSeconds(pid: number): number {
+  const seconds = threadCpuSecondsOf(pid);
+  if (seconds === null) {
+    throw new Error(`cannot read the CPU of process ${pid}: the peer must run on this machine`);
   }
-  return Number(text.split(" ")[0]);
+  return seconds;
 }
 
 interface Peer {
@@ -158,7 +151,7 @@ async function measure(
   // A few unmeasured requests first: the first of a series pays for plans and buffers.
   for (let i = 0; i < 20; i++) await peer.request();
   if (mode === "spaced") await sleep(gapMs);
-  const peerBefore = schedstatNs(peer.pid);
+  const peerBefore = peerCpuSeconds(peer.pid);
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < options.count; i++) {
@@ -167,16 +160,14 @@ async function measure(
   }
   const wallMs = performance.now() - started;
   const client = process.cpuUsage(clientBefore);
-  const peerNs = schedstatNs(peer.pid) - peerBefore;
+  const peerSeconds = peerCpuSeconds(peer.pid) - peerBefore;
   return {
     mode,
-    peerUs: peerNs / 1000 / options.count,
+    peerUs: (peerSeconds * 1e6) / options.count,
     clientUs: (client.user + client.system) / options.count,
     wallUs: (wallMs * 1000) / options.count,
   };
 }
-
-const median = (values: number[]) => percentile(values, 50);
 
 /** Measures both probes in both modes, `rounds` times, alternated, and their medians. */
 export async function measureWakeCost(options: WakeCostOptions): Promise<WakeCostResult> {
